@@ -1,0 +1,1 @@
+"""Nuvera payment platform: partner REST API, signed requests, web app and admin hub."""

@@ -1,0 +1,1 @@
+"""Append-only audit history, written in the same transaction as the change it records."""

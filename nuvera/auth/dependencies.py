@@ -1,0 +1,57 @@
+"""`require(Permission.X)`: the one way an /api/v1 route gets its caller, and the permission it declares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+
+from nuvera.auth.permissions import Permission
+from nuvera.auth.principal import Principal
+from nuvera.errors import NuveraError
+
+PERMISSION_ATTRIBUTE = "__nuvera_permission__"
+
+
+def require(permission: Permission) -> Callable[[Request], Principal]:
+    def dependency(request: Request) -> Principal:
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is None:  # pragma: no cover - the middleware guards every /api/v1 path
+            raise NuveraError("missing_api_key", "This endpoint requires a signed request.")
+        if permission not in principal.permissions:
+            raise NuveraError(
+                "permission_denied",
+                f"This API application lacks the {permission} permission. An owner or admin can add it in "
+                "Settings → Platform → API Applications.",
+                extra={"permission": permission.value},
+            )
+        return principal
+
+    setattr(dependency, PERMISSION_ATTRIBUTE, permission)
+    dependency.__name__ = f"require_{permission.value.lower()}"
+    return dependency
+
+
+def route_permissions(route: APIRoute) -> list[Permission]:
+    """Every permission a route declares, found by walking its dependency tree."""
+    found: list[Permission] = []
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        permission = getattr(dependant.call, PERMISSION_ATTRIBUTE, None)
+        if permission is not None:
+            found.append(permission)
+        pending.extend(dependant.dependencies)
+    return found
+
+
+def api_routes(routes: list[object]) -> list[APIRoute]:
+    return [r for r in routes if isinstance(r, APIRoute) and r.path.startswith("/api/v1")]
+
+
+def routes_without_exactly_one_permission(routes: list[object]) -> list[str]:
+    """The inventory check: every /api/v1 route must declare exactly one permission."""
+    return [
+        f"{sorted(route.methods)} {route.path}" for route in api_routes(routes) if len(route_permissions(route)) != 1
+    ]

@@ -1,0 +1,183 @@
+"""Pure verification of the request-signing JWT (partner-api.md §5).
+
+No I/O here: the caller supplies the application's stored public key, the request facts and the time, and gets
+back either the verified claims or a Rejected with the stable code a partner can act on.
+
+The signature itself is checked by PyJWT's JWS layer, pinned to RS256 with the stored key object. Claims are
+then parsed by us, strictly: JSON objects with duplicate names are refused (parsers disagree on which value wins,
+which is how claim-smuggling attacks start), numbers must be integers, and `aud` must be the single string.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+ALGORITHM = "RS256"
+ISSUER = "nuvera-api"
+AUDIENCE = "nuvera-rest-api"
+MAX_LIFETIME_SECONDS = 60
+MAX_TOKEN_LENGTH = 8192
+MAX_JTI_LENGTH = 200
+# Header parameters that name or carry a key, or demand extensions we do not implement. The verifying key is
+# always the application's stored key, so a token that tries to choose its own key is refused outright.
+FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
+EMPTY_BODY_HASH = hashlib.sha256(b"").hexdigest()
+
+_jws = jwt.PyJWS(algorithms=[ALGORITHM])
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    api_key: str
+    method: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class SignedClaims:
+    jti: str
+    iat: int
+    exp: int
+    body_hash: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    code: str
+    detail: str
+
+
+class _DuplicateClaim(ValueError):
+    pass
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise _DuplicateClaim(name)
+        result[name] = value
+    return result
+
+
+def _b64json(segment: str) -> Any:
+    padded = segment + "=" * (-len(segment) % 4)
+    raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+    return json.loads(raw, object_pairs_hook=_unique_object)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def verify_token(
+    token: str, public_key: RSAPublicKey, facts: RequestFacts, *, now: int, leeway: int
+) -> SignedClaims | Rejected:
+    """Everything but the body hash and replay, which need the body and shared state."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return Rejected("invalid_signature", f"The JWT is longer than {MAX_TOKEN_LENGTH} characters.")
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        return Rejected("invalid_signature", "The Authorization bearer value is not a compact JWS (three parts).")
+    try:
+        header = _b64json(parts[0])
+    except _DuplicateClaim as dup:
+        return Rejected("invalid_signature", f"The JWT header repeats the parameter {dup}.")
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return Rejected("invalid_signature", "The JWT header is not base64url-encoded JSON.")
+    if not isinstance(header, dict):
+        return Rejected("invalid_signature", "The JWT header must be a JSON object.")
+    if header.get("alg") != ALGORITHM:
+        return Rejected("invalid_signature", f"Only alg {ALGORITHM} is accepted; sign with RS256.")
+    forbidden = sorted(FORBIDDEN_HEADERS.intersection(header))
+    if forbidden:
+        return Rejected(
+            "invalid_signature",
+            f"Header parameter(s) {', '.join(forbidden)} are not accepted: the verifying key is always the "
+            "application's registered public key.",
+        )
+    try:
+        payload_bytes = _jws.decode(token, key=public_key, algorithms=[ALGORITHM])
+    except jwt.InvalidSignatureError:
+        return Rejected(
+            "invalid_signature",
+            "The signature does not verify with this application's registered public key. Sign with the "
+            "private key matching the current signing key.",
+        )
+    except jwt.PyJWTError:
+        return Rejected("invalid_signature", "The JWT could not be decoded.")
+    try:
+        claims = json.loads(payload_bytes, object_pairs_hook=_unique_object)
+    except _DuplicateClaim as dup:
+        return Rejected("invalid_signature", f"The JWT payload repeats the claim {dup}.")
+    except (ValueError, UnicodeDecodeError):
+        return Rejected("invalid_signature", "The JWT payload is not JSON.")
+    if not isinstance(claims, dict):
+        return Rejected("invalid_signature", "The JWT payload must be a JSON object.")
+    return _check_claims(claims, facts, now=now, leeway=leeway)
+
+
+def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leeway: int) -> SignedClaims | Rejected:
+    for name in ("iss", "aud", "sub", "method", "uri", "bodyHash", "jti"):
+        if not isinstance(claims.get(name), str):
+            return Rejected("invalid_signature", f"The claim {name!r} is missing or not a string.")
+    for name in ("iat", "exp"):
+        if not _is_int(claims.get(name)):
+            return Rejected("invalid_signature", f"The claim {name!r} is missing or not an integer (Unix seconds).")
+    if claims["iss"] != ISSUER or claims["aud"] != AUDIENCE:
+        return Rejected(
+            "wrong_issuer_or_audience", f"Use iss {ISSUER!r} and aud {AUDIENCE!r} (aud as a single string)."
+        )
+    iat: int = claims["iat"]
+    exp: int = claims["exp"]
+    if exp <= iat:
+        return Rejected("invalid_signature", "The claim 'exp' must be after 'iat'.")
+    if exp - iat > MAX_LIFETIME_SECONDS:
+        return Rejected(
+            "jwt_lifetime_too_long",
+            f"exp - iat is {exp - iat} s; at most {MAX_LIFETIME_SECONDS} s is accepted.",
+        )
+    if iat > now + leeway:
+        return Rejected(
+            "jwt_issued_in_future",
+            f"iat is {iat - now} s ahead of server time {now}; check the signing host's clock (leeway {leeway} s).",
+        )
+    if exp + leeway < now:
+        return Rejected(
+            "expired_jwt", f"The JWT expired at {exp}; server time is {now}. Sign each request just before sending."
+        )
+    if not hmac.compare_digest(claims["sub"].encode(), facts.api_key.encode()):
+        return Rejected("subject_mismatch", "The claim 'sub' must be exactly the API key sent in x-api-key.")
+    if claims["method"] != facts.method:
+        return Rejected(
+            "method_mismatch", f"The request method is {facts.method}; the JWT claims {claims['method'][:16]!r}."
+        )
+    if claims["uri"] != facts.uri:
+        return Rejected(
+            "uri_mismatch",
+            f"The server received the URI {facts.uri!r} (path and query, byte for byte); sign exactly that.",
+        )
+    jti: str = claims["jti"]
+    if not jti or len(jti) > MAX_JTI_LENGTH:
+        return Rejected("invalid_signature", f"The claim 'jti' must be 1 to {MAX_JTI_LENGTH} characters.")
+    return SignedClaims(jti=jti, iat=iat, exp=exp, body_hash=claims["bodyHash"])
+
+
+def check_body_hash(claims: SignedClaims, body: bytes) -> Rejected | None:
+    actual = hashlib.sha256(body).hexdigest()
+    if hmac.compare_digest(actual, claims.body_hash):
+        return None
+    return Rejected(
+        "body_hash_mismatch",
+        f"bodyHash must be the lowercase hex SHA-256 of the exact body bytes sent ({len(body)} bytes received, "
+        f"SHA-256 {actual}). Hash the bytes you send, after serialising JSON or building the multipart body.",
+    )

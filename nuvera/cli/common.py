@@ -1,0 +1,63 @@
+"""What every CLI command shares: settings, one transaction per command, errors as one line on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from nuvera.config import ConfigurationError, Settings
+from nuvera.db import Database
+from nuvera.errors import NuveraError
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def describe(error: NuveraError) -> str:
+    if error.errors:
+        return "; ".join(f"{e.field}: {e.message}" for e in error.errors)
+    return error.detail
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except (ConfigurationError, ValidationError) as exc:
+        fail(str(exc).splitlines()[0])
+
+
+@contextmanager
+def transaction() -> Iterator[tuple[Session, Settings]]:
+    """One transaction per command; any NuveraError becomes one clear line and a non-zero exit."""
+    settings = load_settings()
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            yield session, settings
+    except NuveraError as exc:
+        fail(describe(exc))
+    finally:
+        database.dispose()
+
+
+def run(action: Callable[[Session, Settings], T]) -> T:
+    with transaction() as (session, settings):
+        return action(session, settings)
+
+
+def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload, default=str) + "\n")
+    else:
+        typer.echo(human)

@@ -1,0 +1,1 @@
+"""Crypto reference data: supported assets and networks (CRYPTO_READ)."""

@@ -1,0 +1,1 @@
+"""Organizations (partner, customer platform, Nuvera admin) and their users."""

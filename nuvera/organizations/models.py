@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nuvera.db import Base, new_id
+
+
+class OrganizationKind(enum.StrEnum):
+    PARTNER = "partner"
+    CUSTOMER_PLATFORM = "customer_platform"
+    ADMIN = "admin"
+
+
+class UserRole(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("org"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrganizationKind] = mapped_column(
+        Enum(OrganizationKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("usr"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # Stored lower-cased so that sign-in is case-insensitive and uniqueness means what a person expects.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[UserRole] = mapped_column(
+        Enum(UserRole, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]

@@ -1,0 +1,29 @@
+"""Conventions every REST schema shares: camelCase JSON, ISO 8601 UTC timestamps."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+
+
+class ProblemField(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error response carries them."""
+
+    model_config = ConfigDict(json_schema_extra={"description": "RFC 9457 problem details (application/problem+json)"})
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    requestId: str  # noqa: N815 - the wire name
+    errors: list[ProblemField] | None = None
