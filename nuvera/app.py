@@ -128,12 +128,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         errors = [FieldError(_field_path(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in exc.errors()]
         fields = ", ".join(dict.fromkeys(e.field for e in errors))
         return problem_response(
-            request, NuveraError("validation_error", f"The request has invalid fields: {fields}", errors=errors)
+            request,
+            NuveraError("validation_error", f"The request has invalid fields: {fields}", errors=errors),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+        }
         error = NuveraError(code.get(exc.status_code, "bad_request"), str(exc.detail))
         return problem_response(request, error)
 
@@ -141,7 +147,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
-            request, NuveraError("internal_error", "Something went wrong on our side; quote the requestId to support.")
+            request,
+            NuveraError("internal_error", "Something went wrong on our side; quote the requestId to support."),
         )
 
 

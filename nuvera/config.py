@@ -23,9 +23,7 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     var_dir: Path = Path("var")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default is a SQLite file under var_dir"
-    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default is a SQLite file under var_dir")
     api_key_hmac_secret: SecretStr | None = Field(
         default=None,
         description="Secret for the keyed hash of API keys. Generated and kept in var_dir outside production.",

@@ -17,7 +17,9 @@ def ensure_demo_data(session: Session) -> bool:
     if session.scalar(select(User.id).where(User.email == "demo@nuvera.local")) is not None:
         return False
     now = utcnow()
-    partner = organizations.create_organization(session, name="Demo Partner Ltd", kind=OrganizationKind.PARTNER, now=now)
+    partner = organizations.create_organization(
+        session, name="Demo Partner Ltd", kind=OrganizationKind.PARTNER, now=now
+    )
     organizations.create_user(
         session,
         organization_id=partner.id,

@@ -25,5 +25,5 @@ class Problem(BaseModel):
     status: int
     detail: str
     code: str
-    requestId: str  # noqa: N815 - the wire name
+    requestId: str
     errors: list[ProblemField] | None = None

@@ -60,7 +60,8 @@ def parse_public_key(text: str, *, field: str = "publicKey") -> ParsedPublicKey:
         raise _refuse("not a PEM key: expected a block starting with -----BEGIN PUBLIC KEY-----", field)
     if labels[0] == "CERTIFICATE":
         raise _refuse(
-            "a certificate is not accepted; extract its key with `openssl x509 -in cert.pem -pubkey -noout`", field
+            "a certificate is not accepted; extract its key with `openssl x509 -in cert.pem -pubkey -noout`",
+            field,
         )
     if labels[0] == "RSA PUBLIC KEY":
         raise _refuse(

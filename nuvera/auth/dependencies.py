@@ -53,5 +53,7 @@ def api_routes(routes: list[object]) -> list[APIRoute]:
 def routes_without_exactly_one_permission(routes: list[object]) -> list[str]:
     """The inventory check: every /api/v1 route must declare exactly one permission."""
     return [
-        f"{sorted(route.methods)} {route.path}" for route in api_routes(routes) if len(route_permissions(route)) != 1
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in api_routes(routes)
+        if len(route_permissions(route)) != 1
     ]

@@ -80,9 +80,9 @@ class KeyCache:
     def get(self, key_hash: str) -> KeyRecord | None:
         entry = self._entries.get(key_hash)
         if entry is not None:
-            record, loaded_at, generation = entry
+            cached, loaded_at, generation = entry
             if generation == _Generation.value and time.monotonic() - loaded_at < self._ttl:
-                return record
+                return cached
         generation = _Generation.value
         record = self._load(key_hash)
         with self._lock:

@@ -153,13 +153,15 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
         )
     if exp + leeway < now:
         return Rejected(
-            "expired_jwt", f"The JWT expired at {exp}; server time is {now}. Sign each request just before sending."
+            "expired_jwt",
+            f"The JWT expired at {exp}; server time is {now}. Sign each request just before sending.",
         )
     if not hmac.compare_digest(claims["sub"].encode(), facts.api_key.encode()):
         return Rejected("subject_mismatch", "The claim 'sub' must be exactly the API key sent in x-api-key.")
     if claims["method"] != facts.method:
         return Rejected(
-            "method_mismatch", f"The request method is {facts.method}; the JWT claims {claims['method'][:16]!r}."
+            "method_mismatch",
+            f"The request method is {facts.method}; the JWT claims {claims['method'][:16]!r}.",
         )
     if claims["uri"] != facts.uri:
         return Rejected(

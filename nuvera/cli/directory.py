@@ -23,7 +23,11 @@ def create_org(
 ) -> None:
     """Create an organization."""
     organization = run(lambda session, _s: service.create_organization(session, name=name, kind=kind, now=utcnow()))
-    emit({"id": organization.id, "name": organization.name, "kind": organization.kind.value}, as_json, organization.id)
+    emit(
+        {"id": organization.id, "name": organization.name, "kind": organization.kind.value},
+        as_json,
+        organization.id,
+    )
 
 
 @users_app.command("create")

@@ -15,7 +15,6 @@ from alembic import op
 
 import nuvera.db
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -47,9 +46,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
-                "partner", "customer_platform", "admin", name="organizationkind", native_enum=False, length=20
-            ),
+            sa.Enum("partner", "customer_platform", "admin", name="organizationkind", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column("created_at", nuvera.db.UTCDateTime(timezone=True), nullable=False),
@@ -84,9 +81,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_applications")),
     )
     with op.batch_alter_table("api_applications", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_api_applications_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_api_applications_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "users",
@@ -120,9 +115,7 @@ def upgrade() -> None:
         sa.Column("last_four", sa.String(length=4), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "active", "expiring", "revoked", "expired", name="apikeystatus", native_enum=False, length=20
-            ),
+            sa.Enum("active", "expiring", "revoked", "expired", name="apikeystatus", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column("created_at", nuvera.db.UTCDateTime(timezone=True), nullable=False),
@@ -175,9 +168,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_audit_events_application_created", ["application_id", "created_at", "id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_audit_events_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_events_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "signing_keys",

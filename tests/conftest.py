@@ -1,0 +1,95 @@
+"""Fixtures: one migrated database per test session (SQLite by default, PostgreSQL when
+NUVERA_TEST_DATABASE_URL is set), a live uvicorn server on it, and factories for isolated tenants."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from nuvera import migrate
+from nuvera.app import create_app
+from nuvera.config import Settings
+from nuvera.db import Database
+from tests.support import TEST_HMAC_SECRET, Factory, LiveServer, MutableClock, live_server, new_rsa_key
+
+
+def _postgres_database(admin_url: str) -> Iterator[str]:
+    """A fresh database per test session (and per xdist worker), dropped afterwards."""
+    name = f"nuvera_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    postgres = os.environ.get("NUVERA_TEST_DATABASE_URL")
+    if postgres:
+        yield from _postgres_database(postgres)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'nuvera.db'}"
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, var_dir: Path) -> Settings:
+    return Settings(
+        env="test",
+        database_url=database_url,
+        api_key_hmac_secret=TEST_HMAC_SECRET,
+        var_dir=var_dir,
+    )
+
+
+@pytest.fixture(scope="session")
+def database(settings: Settings) -> Iterator[Database]:
+    migrate.upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_clock() -> MutableClock:
+    return MutableClock()
+
+
+@pytest.fixture
+def clock(session_clock: MutableClock) -> Iterator[MutableClock]:
+    """The live server's clock; whatever a test does to it is undone afterwards."""
+    yield session_clock
+    session_clock.reset()
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, database: Database, session_clock: MutableClock) -> Iterator[LiveServer]:
+    app = create_app(settings, database=database, clock=session_clock)
+    with live_server(app) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> rsa.RSAPrivateKey:
+    return new_rsa_key()
+
+
+@pytest.fixture
+def factory(database: Database, settings: Settings, server: LiveServer, signing_key: rsa.RSAPrivateKey) -> Factory:
+    return Factory(database, settings, server.base_url, signing_key)
