@@ -127,16 +127,17 @@ def verify_token(
 
 
 def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leeway: int) -> SignedClaims | Rejected:
-    for name in ("iss", "aud", "sub", "method", "uri", "bodyHash", "jti"):
+    # Equality with a str also refuses absent, list-valued or numeric iss/aud.
+    if claims.get("iss") != ISSUER or claims.get("aud") != AUDIENCE:
+        return Rejected(
+            "wrong_issuer_or_audience", f"Use iss {ISSUER!r} and aud {AUDIENCE!r} (aud as a single string)."
+        )
+    for name in ("sub", "method", "uri", "bodyHash", "jti"):
         if not isinstance(claims.get(name), str):
             return Rejected("invalid_signature", f"The claim {name!r} is missing or not a string.")
     for name in ("iat", "exp"):
         if not _is_int(claims.get(name)):
             return Rejected("invalid_signature", f"The claim {name!r} is missing or not an integer (Unix seconds).")
-    if claims["iss"] != ISSUER or claims["aud"] != AUDIENCE:
-        return Rejected(
-            "wrong_issuer_or_audience", f"Use iss {ISSUER!r} and aud {AUDIENCE!r} (aud as a single string)."
-        )
     iat: int = claims["iat"]
     exp: int = claims["exp"]
     if exp <= iat:

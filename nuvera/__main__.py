@@ -1,0 +1,3 @@
+from nuvera.cli import main
+
+main()
