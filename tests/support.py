@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -10,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -192,3 +196,63 @@ class Factory:
                 base_url=self.base_url,
                 permissions=granted,
             )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    """A real `nuvera serve` process (its own interpreter), as production runs it."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server_process(env: dict[str, str], log_path: Path, *args: str) -> ServerProcess:
+    port = free_port()
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nuvera", "serve", "--port", str(port), *args],
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
+        try:
+            httpx.get(base_url + "/api-reference/openapi.json", timeout=1)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
+            time.sleep(0.1)
+    return ServerProcess(base_url=base_url, process=process, log_path=log_path)
+
+
+def server_env(settings: Settings, var_dir: Path) -> dict[str, str]:
+    return {
+        "NUVERA_DATABASE_URL": settings.resolved_database_url,
+        "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
+        "NUVERA_VAR_DIR": str(var_dir),
+        "NUVERA_ENV": "test",
+    }
