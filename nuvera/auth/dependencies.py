@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from fastapi import Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
 
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
@@ -46,14 +47,14 @@ def route_permissions(route: APIRoute) -> list[Permission]:
     return found
 
 
-def api_routes(routes: list[object]) -> list[APIRoute]:
-    return [r for r in routes if isinstance(r, APIRoute) and r.path.startswith("/api/v1")]
-
-
-def routes_without_exactly_one_permission(routes: list[object]) -> list[str]:
-    """The inventory check: every /api/v1 route must declare exactly one permission."""
-    return [
-        f"{sorted(route.methods or ())} {route.path}"
-        for route in api_routes(routes)
-        if len(route_permissions(route)) != 1
-    ]
+def routes_without_exactly_one_permission(routes: Sequence[BaseRoute]) -> list[str]:
+    """The inventory check: every /api/v1 route (however deeply included) must declare exactly one permission."""
+    offenders = []
+    for context in iter_route_contexts(routes):
+        route = context.original_route
+        path = context.path or ""
+        if not path.startswith("/api/v1"):
+            continue
+        if not isinstance(route, APIRoute) or len(route_permissions(route)) != 1:
+            offenders.append(f"{sorted(context.methods or ())} {path}")
+    return offenders

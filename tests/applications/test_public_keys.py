@@ -1,0 +1,130 @@
+"""Signing public key rules of partner-api.md §2, each refusal with a message that says what to do."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+from nuvera.applications.public_keys import PrivateKeyRefused, parse_public_key
+from nuvera.errors import NuveraError
+from tests.support import new_rsa_key, private_pem, public_pem
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return new_rsa_key()
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(NuveraError) as caught:
+        parse_public_key(text)
+    assert caught.value.code == "validation_error"
+    assert caught.value.errors[0].field == "publicKey"
+    return caught.value.errors[0].message + " " + caught.value.detail
+
+
+def test_accepts_an_spki_rsa_key_and_fingerprints_the_der(rsa_key: rsa.RSAPrivateKey) -> None:
+    parsed = parse_public_key(public_pem(rsa_key))
+    assert parsed.bits == 2048
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "DER"], input=public_pem(rsa_key).encode(), capture_output=True
+    ).stdout
+    digest = subprocess.run(["openssl", "dgst", "-sha256", "-binary"], input=der, capture_output=True).stdout
+    assert parsed.fingerprint == "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def test_accepts_surrounding_whitespace_and_4096_bits() -> None:
+    key = new_rsa_key(4096)
+    assert parse_public_key("\n  " + public_pem(key) + "\n\n").bits == 4096
+
+
+@pytest.mark.parametrize("fmt", ["pkcs8", "traditional", "openssh"])
+def test_private_keys_are_refused_with_a_warning(rsa_key: rsa.RSAPrivateKey, fmt: str) -> None:
+    formats = {
+        "pkcs8": serialization.PrivateFormat.PKCS8,
+        "traditional": serialization.PrivateFormat.TraditionalOpenSSL,
+        "openssh": serialization.PrivateFormat.OpenSSH,
+    }
+    text = rsa_key.private_bytes(serialization.Encoding.PEM, formats[fmt], serialization.NoEncryption()).decode()
+    with pytest.raises(PrivateKeyRefused) as caught:
+        parse_public_key(text)
+    assert "private key" in caught.value.detail.lower()
+    assert text not in caught.value.detail
+    assert text.splitlines()[1] not in caught.value.detail + repr(caught.value.errors)
+
+
+def test_a_private_key_pasted_together_with_the_public_key_is_refused(rsa_key: rsa.RSAPrivateKey) -> None:
+    with pytest.raises(PrivateKeyRefused):
+        parse_public_key(public_pem(rsa_key) + private_pem(rsa_key))
+
+
+def test_ec_and_ed25519_are_refused() -> None:
+    ec_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    ed_pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    assert "EC key" in refusal(ec_pem)
+    assert "Ed25519" in refusal(ed_pem)
+
+
+def test_small_keys_are_refused() -> None:
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    assert "1024 bits" in refusal(public_pem(small))
+
+
+def test_pkcs1_public_keys_are_refused_with_the_conversion_command(rsa_key: rsa.RSAPrivateKey) -> None:
+    pkcs1 = (
+        rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1).decode()
+    )
+    assert "-RSAPublicKey_in" in refusal(pkcs1)
+
+
+def test_certificates_are_refused_with_the_extraction_command(rsa_key: rsa.RSAPrivateKey) -> None:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "partner")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(rsa_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(rsa_key, hashes.SHA256())
+    )
+    assert "openssl x509" in refusal(certificate.public_bytes(serialization.Encoding.PEM).decode())
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        "hello",
+        "-----BEGIN PUBLIC KEY-----\nnot base64!\n-----END PUBLIC KEY-----\n",
+        "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n",
+        "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ user@host",
+        "x" * 20_000,
+    ],
+    ids=["empty", "words", "bad-base64", "empty-block", "openssh-public", "huge"],
+)
+def test_garbage_is_refused(garbage: str) -> None:
+    refusal(garbage)
+
+
+def test_two_public_key_blocks_are_refused(rsa_key: rsa.RSAPrivateKey) -> None:
+    assert "exactly one" in refusal(public_pem(rsa_key) + public_pem(new_rsa_key()))
