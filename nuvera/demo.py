@@ -14,7 +14,7 @@ DEMO_PASSWORD = "nuvera-demo-password"  # noqa: S105
 
 
 def ensure_demo_data(session: Session) -> bool:
-    if session.scalar(select(User.id).where(User.email == "demo@nuvera.local")) is not None:
+    if session.scalar(select(User.id).where(User.email == "demo@nuvera.example")) is not None:
         return False
     now = utcnow()
     partner = organizations.create_organization(
@@ -23,7 +23,7 @@ def ensure_demo_data(session: Session) -> bool:
     organizations.create_user(
         session,
         organization_id=partner.id,
-        email="demo@nuvera.local",
+        email="demo@nuvera.example",
         password=DEMO_PASSWORD,
         role=UserRole.OWNER,
         first_name="Dana",
@@ -34,7 +34,7 @@ def ensure_demo_data(session: Session) -> bool:
     organizations.create_user(
         session,
         organization_id=nuvera.id,
-        email="admin@nuvera.local",
+        email="admin@nuvera.example",
         password=DEMO_PASSWORD,
         role=UserRole.ADMIN,
         first_name="Ada",

@@ -142,6 +142,9 @@ class Authenticator:
             permissions=record.permissions,
         )
 
+    def flush_last_used(self) -> None:
+        self._last_used.flush()
+
     def close(self) -> None:
         self._last_used.close()
 

@@ -36,8 +36,8 @@ def serve(
     if demo:
         created = run(lambda session, _settings: ensure_demo_data(session))
         typer.echo(
-            f"demo data {'created' if created else 'present'}: sign in as demo@nuvera.local or "
-            f"admin@nuvera.local with password {DEMO_PASSWORD}",
+            f"demo data {'created' if created else 'present'}: sign in as demo@nuvera.example or "
+            f"admin@nuvera.example with password {DEMO_PASSWORD}",
             err=True,
         )
     uvicorn.run(
