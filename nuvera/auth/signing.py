@@ -3,9 +3,10 @@
 No I/O here: the caller supplies the application's stored public key, the request facts and the time, and gets
 back either the verified claims or a Rejected with the stable code a partner can act on.
 
-The signature itself is checked by PyJWT's JWS layer, pinned to RS256 with the stored key object. Claims are
-then parsed by us, strictly: JSON objects with duplicate names are refused (parsers disagree on which value wins,
-which is how claim-smuggling attacks start), numbers must be integers, and `aud` must be the single string.
+The signature is checked with PyJWT's RS256 implementation and the stored key object, before any claim is read.
+The JOSE header and claims are parsed by us, strictly: JSON objects with duplicate names are refused (parsers
+disagree on which value wins, which is how claim-smuggling attacks start), numbers must be integers, and `aud`
+must be the single string.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from jwt.algorithms import RSAAlgorithm
 
 ALGORITHM = "RS256"
 ISSUER = "nuvera-api"
@@ -32,7 +34,10 @@ MAX_JTI_LENGTH = 200
 FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
 EMPTY_BODY_HASH = hashlib.sha256(b"").hexdigest()
 
-_jws = jwt.PyJWS(algorithms=[ALGORITHM])
+_RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
+# Strict base64url (no padding, no other characters): the lenient decoder would otherwise ignore stray bytes and
+# accept many spellings of one token.
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -69,10 +74,12 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
 def _b64json(segment: str) -> Any:
-    padded = segment + "=" * (-len(segment) % 4)
-    raw = base64.urlsafe_b64decode(padded.encode("ascii"))
-    return json.loads(raw, object_pairs_hook=_unique_object)
+    return json.loads(_b64decode(segment), object_pairs_hook=_unique_object)
 
 
 def _is_int(value: Any) -> bool:
@@ -86,10 +93,13 @@ def verify_token(
     if len(token) > MAX_TOKEN_LENGTH:
         return Rejected("invalid_signature", f"The JWT is longer than {MAX_TOKEN_LENGTH} characters.")
     parts = token.split(".")
-    if len(parts) != 3 or not all(parts):
-        return Rejected("invalid_signature", "The Authorization bearer value is not a compact JWS (three parts).")
+    if len(parts) != 3 or not all(parts) or not all(_B64URL.fullmatch(part) for part in parts):
+        return Rejected(
+            "invalid_signature", "The Authorization bearer value is not a compact JWS (three base64url parts)."
+        )
+    header_segment, payload_segment, signature_segment = parts
     try:
-        header = _b64json(parts[0])
+        header = _b64json(header_segment)
     except _DuplicateClaim as dup:
         return Rejected("invalid_signature", f"The JWT header repeats the parameter {dup}.")
     except (ValueError, UnicodeDecodeError, binascii.Error):
@@ -105,16 +115,19 @@ def verify_token(
             f"Header parameter(s) {', '.join(forbidden)} are not accepted: the verifying key is always the "
             "application's registered public key.",
         )
-    try:
-        payload_bytes = _jws.decode(token, key=public_key, algorithms=[ALGORITHM])
-    except jwt.InvalidSignatureError:
+    # The signature is checked before the payload is even parsed: nothing an unauthenticated sender wrote in the
+    # claims is interpreted. PyJWT's RS256 implementation verifies, with the stored key object only.
+    signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
+    if not _RS256.verify(signing_input, public_key, _b64decode(signature_segment)):
         return Rejected(
             "invalid_signature",
             "The signature does not verify with this application's registered public key. Sign with the "
             "private key matching the current signing key.",
         )
-    except jwt.PyJWTError:
-        return Rejected("invalid_signature", "The JWT could not be decoded.")
+    try:
+        payload_bytes = _b64decode(payload_segment)
+    except (ValueError, binascii.Error):  # pragma: no cover - the segment matched the base64url alphabet
+        return Rejected("invalid_signature", "The JWT payload is not base64url.")
     try:
         claims = json.loads(payload_bytes, object_pairs_hook=_unique_object)
     except _DuplicateClaim as dup:

@@ -1,0 +1,148 @@
+"""How the customer list's page cost grows with the table: 1,000 vs 100,000 customers.
+
+Run: `.venv/bin/python -m bench.bench_pagination` (about a minute; prints a table, no pass/fail).
+
+Each size gets its own temporary SQLite database, migrated with Alembic (so the real indexes are there) and
+filled with a bulk Core insert. The partner measured owns `size` customers; another organization owns as many
+again, so the organization filter has real work to skip. We time `service.list_customers` — the function
+the endpoint calls — for page 1 and for a page 90% deep into the list (a genuine signed cursor for that
+position, built with `encode_cursor`), with and without a status filter. Keyset pagination should make
+every one of these cost the same at both sizes (target ratio ≤ 1.5); OFFSET would grow ~100×.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from nuvera import migrate
+from nuvera.customers import service
+from nuvera.customers.models import Customer, CustomerStatus
+from nuvera.db import Database
+from nuvera.organizations.models import Organization, OrganizationKind
+from nuvera.pagination import encode_cursor
+
+SECRET = b"bench-secret"
+SIZES = (1_000, 100_000)
+LIMIT = 20
+DEPTH = 0.9
+REPEAT = 200
+BATCH = 10_000
+STATUSES = [CustomerStatus.DRAFT, CustomerStatus.PENDING_REVIEW, CustomerStatus.APPROVED, CustomerStatus.REJECTED]
+
+
+def fill(database: Database, organization_id: str, count: int, start: datetime) -> None:
+    now = datetime.now(UTC)
+    with database.session() as session:
+        for offset in range(0, count, BATCH):
+            rows = [
+                {
+                    "id": f"cus_{organization_id[-6:]}{i:010d}",
+                    "organization_id": organization_id,
+                    "status": STATUSES[i % len(STATUSES)],
+                    "created_at": start + timedelta(seconds=i),
+                    "updated_at": now,
+                    "company_name": f"Company {i}",
+                    "document_ids": [],
+                    "trading_names": [],
+                    "operational_channels": [],
+                    "high_risk_activities": [],
+                    "countries_where_operates_or_customers": [],
+                }
+                for i in range(offset, min(offset + BATCH, count))
+            ]
+            session.execute(insert(Customer), rows)
+
+
+def organization(database: Database, name: str) -> str:
+    with database.session() as session:
+        org = Organization(name=name, kind=OrganizationKind.PARTNER, created_at=datetime.now(UTC))
+        session.add(org)
+        session.flush()
+        return org.id
+
+
+def deep_cursor(database: Database, organization_id: str, status: CustomerStatus | None) -> str:
+    """A real cursor for the position DEPTH into the list (found once with OFFSET; not part of the timing)."""
+    with database.session() as session:
+        query = select(Customer.created_at, Customer.id).where(Customer.organization_id == organization_id)
+        if status is not None:
+            query = query.where(Customer.status == status)
+        total = len(session.execute(query).all())
+        created_at, row_id = session.execute(
+            query.order_by(Customer.created_at.desc(), Customer.id.desc()).offset(int(total * DEPTH)).limit(1)
+        ).one()
+    scope = f"customers:{organization_id}:{status.value if status else '*'}"
+    return encode_cursor(SECRET, scope, created_at, row_id)
+
+
+def per_page_ms(database: Database, fetch: Callable[[Database], int]) -> float:
+    for _ in range(10):  # warm the page cache and the statement cache
+        fetch(database)
+    samples = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        got = fetch(database)
+        samples.append(time.perf_counter() - started)
+        assert got == LIMIT, got
+    return statistics.median(samples) * 1000
+
+
+def page(organization_id: str, status: CustomerStatus | None, cursor: str | None) -> Callable[[Database], int]:
+    def fetch(database: Database) -> int:
+        # A fresh session per page, as each request has.
+        with database.session() as session:
+            result = service.list_customers(
+                session, organization_id, status=status, cursor=cursor, limit=LIMIT, secret=SECRET
+            )
+            return len(result.items)
+
+    return fetch
+
+
+def measure(size: int, directory: Path) -> dict[str, float]:
+    url = f"sqlite:///{directory / f'bench_{size}.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    try:
+        measured = organization(database, "Measured partner")
+        other = organization(database, "Other partner")
+        start = datetime(2024, 1, 1, tzinfo=UTC)
+        filled = time.perf_counter()
+        fill(database, measured, size, start)
+        fill(database, other, size, start + timedelta(microseconds=500))
+        print(f"  {size:>7,} customers (+{size:,} of another organization) inserted in "
+              f"{time.perf_counter() - filled:.1f} s")  # fmt: skip
+        filtered = CustomerStatus.APPROVED
+        return {
+            "page 1": per_page_ms(database, page(measured, None, None)),
+            "page at 90%": per_page_ms(database, page(measured, None, deep_cursor(database, measured, None))),
+            "page 1, status filter": per_page_ms(database, page(measured, filtered, None)),
+            "page at 90%, status filter": per_page_ms(
+                database, page(measured, filtered, deep_cursor(database, measured, filtered))
+            ),
+        }
+    finally:
+        database.dispose()
+
+
+def main() -> None:
+    print(f"Customer list, {LIMIT} per page, median of {REPEAT} fetches through service.list_customers (SQLite)")
+    with tempfile.TemporaryDirectory(prefix="nuvera-bench-") as tmp:
+        results = {size: measure(size, Path(tmp)) for size in SIZES}
+    small, large = results[SIZES[0]], results[SIZES[1]]
+    print()
+    print(f"{'case':<28}{'1k (ms)':>10}{'100k (ms)':>12}{'100k/1k':>10}")
+    for case in small:
+        print(f"{case:<28}{small[case]:>10.3f}{large[case]:>12.3f}{large[case] / small[case]:>10.2f}")
+    print("\ntarget: ratio ≤ 1.5 (page cost independent of table size)")
+
+
+if __name__ == "__main__":
+    main()
