@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import String, delete
+from sqlalchemy import String, delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,7 +41,7 @@ class SqlReplayStore:
         self._engine = engine
         # A Core insert on the table, not an ORM insert: this runs on every request, and the ORM's bulk
         # machinery costs more than the database round trip itself.
-        self._insert = SeenToken.__table__.insert()
+        self._insert = insert(SeenToken.__table__)
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
 
