@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import String, delete, insert
+from sqlalchemy import String, Table, delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,7 +41,7 @@ class SqlReplayStore:
         self._engine = engine
         # A Core insert on the table, not an ORM insert: this runs on every request, and the ORM's bulk
         # machinery costs more than the database round trip itself.
-        self._insert = insert(SeenToken.__table__)
+        self._insert = insert(cast(Table, SeenToken.__table__))
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
 
