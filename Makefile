@@ -1,0 +1,46 @@
+# One entry point for developers and CI. `make check` is exactly what CI runs (.ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_FLAGS ?= -n 2 --dist loadfile
+
+.PHONY: install run lint types test test-sqlite test-postgres check bench services clean
+
+$(STAMP): pyproject.toml sdk/python/pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ./sdk/python -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the platform, the SDK and the dev tools (pinned)
+
+run: install ## Serve on http://127.0.0.1:45000 with the embedded SQLite database and demo users
+	$(BIN)/nuvera serve --demo
+
+lint: install
+	$(BIN)/ruff format --check nuvera tests bench sdk
+	$(BIN)/ruff check nuvera tests bench sdk
+
+types: install
+	$(BIN)/mypy
+
+services: ## Install (if missing) and start PostgreSQL and Redis on private ports
+	scripts/services.sh up >/dev/null
+
+test-sqlite: install
+	$(BIN)/pytest $(PYTEST_FLAGS)
+
+test-postgres: install services
+	eval "$$(scripts/services.sh env)"; $(BIN)/pytest $(PYTEST_FLAGS)
+
+test: test-sqlite test-postgres ## The whole suite, on SQLite and on PostgreSQL
+
+check: lint types test ## Lint, types and the whole test suite: what CI runs
+
+bench: install ## Benchmarks (print numbers and ratios; no pass/fail)
+	$(BIN)/python -m bench.bench_verify
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
