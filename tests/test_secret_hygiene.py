@@ -77,7 +77,9 @@ def test_no_secret_reaches_the_database_or_the_logs(settings: Settings, tmp_path
 
             def send(uri: str, token: str, key_header: str = api_key) -> int:
                 tokens.append(token)
-                return client.get(uri, headers={"x-api-key": key_header, "authorization": f"Bearer {token}"}).status_code
+                return client.get(
+                    uri, headers={"x-api-key": key_header, "authorization": f"Bearer {token}"}
+                ).status_code
 
             ok = sign_request(api_key, key, "GET", "/api/v1/crypto/assets")
             assert send("/api/v1/crypto/assets", ok) == 200

@@ -88,9 +88,7 @@ def test_small_keys_are_refused() -> None:
 
 
 def test_pkcs1_public_keys_are_refused_with_the_conversion_command(rsa_key: rsa.RSAPrivateKey) -> None:
-    pkcs1 = (
-        rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1).decode()
-    )
+    pkcs1 = rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1).decode()
     assert "-RSAPublicKey_in" in refusal(pkcs1)
 
 

@@ -48,9 +48,7 @@ _DROP = object()
 DROP: Any = _DROP
 
 
-def forge(
-    claims: dict[str, Any] | str, signer: Signer | None, header: dict[str, Any] | str | None = None
-) -> str:
+def forge(claims: dict[str, Any] | str, signer: Signer | None, header: dict[str, Any] | str | None = None) -> str:
     """Compact JWS from raw parts; a str header/claims is used verbatim (for duplicate-key JSON)."""
     header_json = header if isinstance(header, str) else json.dumps(header or {"alg": "RS256", "typ": "JWT"})
     claims_json = claims if isinstance(claims, str) else json.dumps(claims)

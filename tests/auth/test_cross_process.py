@@ -34,7 +34,9 @@ def two_servers(settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         server.stop()
 
 
-def test_a_replayed_token_is_accepted_by_exactly_one_process(two_servers: list[ServerProcess], factory: Factory) -> None:
+def test_a_replayed_token_is_accepted_by_exactly_one_process(
+    two_servers: list[ServerProcess], factory: Factory
+) -> None:
     partner = factory.partner([Permission.CRYPTO_READ])
     copies_per_server = 3
     outcomes: list[Counter[str]] = []

@@ -347,4 +347,3 @@ def test_every_documented_code_is_covered() -> None:
     assert len(documented) == 18
     missing = [code for code in documented if f'"{code}")' not in source]
     assert missing == []
-

@@ -130,7 +130,9 @@ def test_malformed_tokens(key: rsa.RSAPrivateKey, token: str) -> None:
 def test_body_hash_covers_exact_bytes() -> None:
     minified = b'{"a":1}'
     pretty = b'{\n  "a": 1\n}'
-    claims = SignedClaims(jti="j", iat=NOW, exp=NOW + 30, body_hash=claims_for(KEY, "POST", URI, minified, NOW)["bodyHash"])
+    claims = SignedClaims(
+        jti="j", iat=NOW, exp=NOW + 30, body_hash=claims_for(KEY, "POST", URI, minified, NOW)["bodyHash"]
+    )
     assert check_body_hash(claims, minified) is None
     rejected = check_body_hash(claims, pretty)
     assert isinstance(rejected, Rejected)
