@@ -27,7 +27,7 @@ def database_text(url: str, folder: Path) -> str:
         assert files, "the SQLite file was not found: the scan would prove nothing"
         return "\n".join(path.read_bytes().decode("latin-1") for path in files)
     engine = create_engine(url)
-    chunks = []
+    chunks: list[str] = []
     with engine.connect() as connection:
         for table in inspect(connection).get_table_names():
             rows = connection.execute(text(f'SELECT row_to_json(t)::text FROM "{table}" t'))  # noqa: S608 - catalog names

@@ -83,7 +83,7 @@ def test_ec_and_ed25519_are_refused() -> None:
 
 
 def test_small_keys_are_refused() -> None:
-    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - must be refused
     assert "1024 bits" in refusal(public_pem(small))
 
 

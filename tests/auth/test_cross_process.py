@@ -48,7 +48,13 @@ def test_a_replayed_token_is_accepted_by_exactly_one_process(
         results: list[str] = []
         lock = threading.Lock()
 
-        def send(base_url: str, headers: dict[str, str] = headers, barrier: threading.Barrier = barrier) -> None:
+        def send(
+            base_url: str,
+            headers: dict[str, str] = headers,
+            barrier: threading.Barrier = barrier,
+            results: list[str] = results,
+            lock: threading.Lock = lock,
+        ) -> None:
             with httpx.Client(base_url=base_url, timeout=30) as client:
                 barrier.wait()
                 response = client.get(ASSETS, headers=headers)
