@@ -11,12 +11,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuvera.auth.authenticator import Authenticator
-from nuvera.auth.dependencies import route_permissions
 from nuvera.auth.middleware import SignedRequestMiddleware
 from nuvera.auth.replay import ReplayStore, SqlReplayStore
 from nuvera.clock import Clock, utcnow
@@ -24,6 +22,7 @@ from nuvera.config import Settings
 from nuvera.crypto.endpoints import router as crypto_router
 from nuvera.db import Database
 from nuvera.errors import PROBLEM_JSON, FieldError, NuveraError, problem
+from nuvera.openapi import build_openapi
 
 log = logging.getLogger("nuvera")
 
@@ -68,23 +67,12 @@ def create_app(
     app.state.authenticator = authenticator
 
     app.include_router(crypto_router)
-    _declare_permissions_in_openapi(app)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     _install_error_handlers(app)
 
     app.add_middleware(SignedRequestMiddleware, authenticator=authenticator, settings=settings)
     app.add_middleware(RequestIdMiddleware)
     return app
-
-
-def _declare_permissions_in_openapi(app: FastAPI) -> None:
-    """The permission each route declares in code is the one the reference documents (single source)."""
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            permissions = route_permissions(route)
-            if len(permissions) == 1:
-                route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permissions[0].value}
-                note = f"**Required permission:** `{permissions[0].value}`"
-                route.description = f"{route.description}\n\n{note}" if route.description else note
 
 
 class RequestIdMiddleware:
