@@ -38,15 +38,22 @@ class MutableClock:
 
     def __init__(self) -> None:
         self._offset = timedelta(0)
+        self._frozen: datetime | None = None
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        return (self._frozen or datetime.now(UTC)) + self._offset
 
     def advance(self, **delta: float) -> None:
         self._offset += timedelta(**delta)
 
+    def freeze(self) -> int:
+        """Stop the clock at a whole second, so boundary tests cannot race a second ticking over."""
+        self._frozen = datetime.now(UTC).replace(microsecond=0)
+        return self.timestamp()
+
     def reset(self) -> None:
         self._offset = timedelta(0)
+        self._frozen = None
 
     def timestamp(self) -> int:
         return int(self().timestamp())

@@ -186,22 +186,22 @@ def test_invalid_signature_cases(partner: Partner) -> None:
         assert token not in response.text, name
 
 
-def test_expired_jwt(partner: Partner) -> None:
-    t = now()
+def test_expired_jwt(partner: Partner, clock: MutableClock) -> None:
+    t = clock.freeze()
     token = forge(claims_for(partner.api_key, "GET", ASSETS, b"", t - 80, exp=t - 31), rs256(partner.private_key))
     assert_problem(call(partner, "GET", ASSETS, token=token), 401, "expired_jwt")
 
 
-def test_lifetime_over_sixty_seconds(partner: Partner) -> None:
-    t = now()
+def test_lifetime_over_sixty_seconds(partner: Partner, clock: MutableClock) -> None:
+    t = clock.freeze()
     token = forge(claims_for(partner.api_key, "GET", ASSETS, b"", t, exp=t + 61), rs256(partner.private_key))
     assert_problem(call(partner, "GET", ASSETS, token=token), 401, "jwt_lifetime_too_long")
     exactly_sixty = forge(claims_for(partner.api_key, "GET", ASSETS, b"", t, exp=t + 60), rs256(partner.private_key))
     assert call(partner, "GET", ASSETS, token=exactly_sixty).status_code == 200
 
 
-def test_issued_in_future(partner: Partner) -> None:
-    t = now()
+def test_issued_in_future(partner: Partner, clock: MutableClock) -> None:
+    t = clock.freeze()
     token = forge(claims_for(partner.api_key, "GET", ASSETS, b"", t + 31, exp=t + 61), rs256(partner.private_key))
     assert_problem(call(partner, "GET", ASSETS, token=token), 401, "jwt_issued_in_future")
 
