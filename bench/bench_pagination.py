@@ -1,8 +1,10 @@
 """How the customer list's page cost grows with the table: 1,000 vs 100,000 customers.
 
-Run: `.venv/bin/python -m bench.bench_pagination` (about a minute; prints a table, no pass/fail).
+Run: `.venv/bin/python -m bench.bench_pagination` (under a minute; prints a table, no pass/fail), or
+`.venv/bin/python -m bench.bench_pagination postgresql+psycopg://nuvera@127.0.0.1:55432/nuvera` to measure
+on PostgreSQL (a scratch database is created next to the given one and dropped afterwards).
 
-Each size gets its own temporary SQLite database, migrated with Alembic (so the real indexes are there) and
+Each size gets its own temporary database, migrated with Alembic (so the real indexes are there) and
 filled with a bulk Core insert. The partner measured owns `size` customers; another organization owns as many
 again, so the organization filter has real work to skip. We time `service.list_customers` — the function
 the endpoint calls — for page 1 and for a page 90% deep into the list (a genuine signed cursor for that
@@ -13,13 +15,17 @@ every one of these cost the same at both sizes (target ratio ≤ 1.5); OFFSET wo
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
 
 from nuvera import migrate
 from nuvera.customers import service
@@ -106,8 +112,24 @@ def page(organization_id: str, status: CustomerStatus | None, cursor: str | None
     return fetch
 
 
-def measure(size: int, directory: Path) -> dict[str, float]:
-    url = f"sqlite:///{directory / f'bench_{size}.db'}"
+@contextmanager
+def scratch_database(size: int, directory: Path, postgres_url: str | None) -> Iterator[str]:
+    if postgres_url is None:
+        yield f"sqlite:///{directory / f'bench_{size}.db'}"
+        return
+    name = f"nuvera_bench_{size}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def measure(size: int, url: str) -> dict[str, float]:
     migrate.upgrade(url)
     database = Database(url)
     try:
@@ -117,6 +139,10 @@ def measure(size: int, directory: Path) -> dict[str, float]:
         filled = time.perf_counter()
         fill(database, measured, size, start)
         fill(database, other, size, start + timedelta(microseconds=500))
+        if database.engine.dialect.name == "postgresql":
+            with database.engine.connect() as connection:
+                connection.execute(text("ANALYZE customers"))
+                connection.commit()
         print(f"  {size:>7,} customers (+{size:,} of another organization) inserted in "
               f"{time.perf_counter() - filled:.1f} s")  # fmt: skip
         filtered = CustomerStatus.APPROVED
@@ -133,9 +159,14 @@ def measure(size: int, directory: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    print(f"Customer list, {LIMIT} per page, median of {REPEAT} fetches through service.list_customers (SQLite)")
+    postgres_url = sys.argv[1] if len(sys.argv) > 1 else None
+    backend = "PostgreSQL" if postgres_url else "SQLite"
+    print(f"Customer list, {LIMIT} per page, median of {REPEAT} fetches through service.list_customers ({backend})")
+    results = {}
     with tempfile.TemporaryDirectory(prefix="nuvera-bench-") as tmp:
-        results = {size: measure(size, Path(tmp)) for size in SIZES}
+        for size in SIZES:
+            with scratch_database(size, Path(tmp), postgres_url) as url:
+                results[size] = measure(size, url)
     small, large = results[SIZES[0]], results[SIZES[1]]
     print()
     print(f"{'case':<28}{'1k (ms)':>10}{'100k (ms)':>12}{'100k/1k':>10}")

@@ -1,0 +1,127 @@
+"""Beneficiaries: a customer's payout bank accounts (BENEFICIARIES_READ / BENEFICIARIES_WRITE)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from nuvera.activity.schemas import ActivityItemOut, ActivityList
+from nuvera.activity.service import ActivityActor
+from nuvera.auth.dependencies import require
+from nuvera.auth.permissions import Permission
+from nuvera.auth.principal import Principal
+from nuvera.beneficiaries import service
+from nuvera.beneficiaries.models import BeneficiaryStatus
+from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
+from nuvera.dependencies import NowDep, SessionDep
+from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.schemas import Problem
+
+router = APIRouter(prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"])
+BeneficiaryReader = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_READ))]
+BeneficiaryWriter = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_WRITE))]
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+NOT_FOUND: Responses = {
+    404: _problem("No such customer, or no such beneficiary of it, in your organization (`not_found`).")
+}
+INVALID: Responses = {422: _problem("Invalid fields (`validation_error`); `errors` names each one, e.g. `iban`.")}
+WRONG_STATE: Responses = {409: _problem("The beneficiary's status does not allow this (`invalid_state`).")}
+
+
+def _cursor_secret(request: Request) -> bytes:
+    secret: bytes = request.app.state.settings.hmac_secret
+    return secret
+
+
+CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
+
+
+@router.get(
+    "",
+    operation_id="BeneficiaryController_list",
+    response_model=BeneficiaryList,
+    responses={400: _problem("The cursor is forged or from another list (`invalid_cursor`)."), **NOT_FOUND, **INVALID},
+)
+def list_beneficiaries(
+    customerId: str,
+    principal: BeneficiaryReader,
+    session: SessionDep,
+    secret: CursorSecret,
+    status: Annotated[BeneficiaryStatus | None, Query(description="Only beneficiaries in this status.")] = None,
+    cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+) -> BeneficiaryList:
+    """The customer's beneficiaries, newest first, with cursor pagination."""
+    page = service.list_beneficiaries(
+        session, principal.organization_id, customerId, status=status, cursor=cursor, limit=limit, secret=secret
+    )
+    return BeneficiaryList(
+        items=[BeneficiaryOut.of(b) for b in page.items], next_cursor=page.next_cursor, has_more=page.has_more
+    )
+
+
+@router.post(
+    "",
+    operation_id="BeneficiaryController_create",
+    response_model=BeneficiaryOut,
+    status_code=201,
+    responses={**NOT_FOUND, **WRONG_STATE, **INVALID},
+)
+def create_beneficiary(
+    customerId: str, body: BeneficiaryCreate, principal: BeneficiaryWriter, session: SessionDep, now: NowDep
+) -> BeneficiaryOut:
+    """Register a payout bank account for one of your customers; it goes to Nuvera review (`PENDING_REVIEW`).
+
+    Identify the account by `iban`, or by `accountNumber` with a `bankBic`, `wireRoutingNumber` or
+    `achRoutingNumber`. IBANs and BICs are checked (checksum, national structure), ABA routing numbers by their
+    check digit, countries against ISO 3166 and currencies against ISO 4217. A new beneficiary is on
+    `screening.paymentHold` until it has been screened.
+    """
+    beneficiary = service.create_beneficiary(
+        session, principal.organization_id, customerId, body, actor=ActivityActor.application(principal), now=now
+    )
+    return BeneficiaryOut.of(beneficiary)
+
+
+@router.get("/{id}", operation_id="BeneficiaryController_get", response_model=BeneficiaryOut, responses=NOT_FOUND)
+def get_beneficiary(customerId: str, id: str, principal: BeneficiaryReader, session: SessionDep) -> BeneficiaryOut:
+    """One beneficiary of the customer, with its review status and screening summary."""
+    return BeneficiaryOut.of(service.get_beneficiary(session, principal.organization_id, customerId, id))
+
+
+@router.patch(
+    "/{id}",
+    operation_id="BeneficiaryController_update",
+    response_model=BeneficiaryOut,
+    responses={**NOT_FOUND, **WRONG_STATE, **INVALID},
+)
+def update_beneficiary(
+    customerId: str, id: str, body: BeneficiaryPatch, principal: BeneficiaryWriter, session: SessionDep, now: NowDep
+) -> BeneficiaryOut:
+    """Change a beneficiary while it is `PENDING_REVIEW` or `CORRECTION_REQUESTED` (else 409 `invalid_state`).
+
+    Only the fields present change; `null` clears an optional field. Correcting a `CORRECTION_REQUESTED`
+    beneficiary sends it back to review (`PENDING_REVIEW`).
+    """
+    beneficiary = service.update_beneficiary(
+        session, principal.organization_id, customerId, id, body, actor=ActivityActor.application(principal), now=now
+    )
+    return BeneficiaryOut.of(beneficiary)
+
+
+@router.get(
+    "/{id}/activity", operation_id="BeneficiaryController_activity", response_model=ActivityList, responses=NOT_FOUND
+)
+def beneficiary_activity(customerId: str, id: str, principal: BeneficiaryReader, session: SessionDep) -> ActivityList:
+    """The beneficiary's timeline, oldest first: creation, corrections and each review decision with its note."""
+    events = service.beneficiary_activity(session, principal.organization_id, customerId, id)
+    return ActivityList(items=[ActivityItemOut.model_validate(e) for e in events])

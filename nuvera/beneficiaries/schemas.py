@@ -1,0 +1,141 @@
+"""Beneficiary request and response bodies.
+
+Single-field rules (IBAN, BIC, ABA routing numbers, ISO country and currency codes) are annotated types, so each
+violation comes back in one 422 naming its JSON path (`iban`, `intermediaryBank.bankBic`). Rules over several
+fields (how the account is identified) live in the service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+
+from nuvera.beneficiaries import validation
+from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
+from nuvera.schemas import CamelModel
+
+_Strip = StringConstraints(strip_whitespace=True)
+Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Country = Annotated[str, _Strip, Field(max_length=10), AfterValidator(validation.country)]
+Currency = Annotated[str, _Strip, Field(max_length=10), AfterValidator(validation.currency)]
+Iban = Annotated[str, Field(max_length=50), AfterValidator(validation.iban)]
+Bic = Annotated[str, Field(max_length=20), AfterValidator(validation.bic)]
+AbaRoutingNumber = Annotated[str, Field(max_length=20), AfterValidator(validation.aba_routing_number)]
+AccountNumber = Annotated[str, Field(max_length=50), AfterValidator(validation.account_number)]
+
+
+class _Input(CamelModel):
+    # An unknown field is a typo in the partner's integration: refuse it rather than silently drop it.
+    model_config = ConfigDict(extra="forbid")
+
+
+class IntermediaryBank(_Input):
+    """The correspondent bank a wire passes through, when the beneficiary's bank needs one."""
+
+    bank_name: Text200 | None = None
+    bank_bic: Bic | None = None
+    bank_country_code: Country | None = None
+    bank_address: Text500 | None = None
+
+
+class BeneficiaryFields(_Input):
+    """Every optional beneficiary field, shared by create and patch."""
+
+    address: Text500 | None = None
+    zip_code: Text20 | None = None
+    bank_name: Text200 | None = None
+    bank_bic: Bic | None = Field(default=None, description="ISO 9362 BIC (8 or 11 characters)")
+    bank_country_code: Country | None = None
+    bank_address: Text500 | None = None
+    account_number: AccountNumber | None = Field(
+        default=None, description="Domestic account number, when the account has no IBAN"
+    )
+    iban: Iban | None = Field(default=None, description="ISO 13616 IBAN; stored and returned in compact form")
+    wire_routing_number: AbaRoutingNumber | None = Field(default=None, description="US ABA routing number (wires)")
+    ach_routing_number: AbaRoutingNumber | None = Field(default=None, description="US ABA routing number (ACH)")
+    intermediary_bank: IntermediaryBank | None = None
+
+
+class BeneficiaryCreate(BeneficiaryFields):
+    """A new payout account; it is reviewed by Nuvera (`PENDING_REVIEW`) before payments can use it.
+
+    The account is identified by an `iban`, or by an `accountNumber` together with a `bankBic` or an ABA
+    routing number."""
+
+    company_name: Text200 = Field(description="The account holder (1–200 characters)")
+    country: Country = Field(description="The account holder's country, ISO 3166-1 alpha-2")
+    currency_code: Currency = Field(description="The account's currency, ISO 4217")
+
+
+class BeneficiaryPatch(BeneficiaryFields):
+    """Only the fields present change; `null` clears an optional field."""
+
+    company_name: Text200 | None = None
+    country: Country | None = None
+    currency_code: Currency | None = None
+
+
+class ScreeningSummary(CamelModel):
+    """Sanctions screening of the beneficiary, as far as payments are concerned."""
+
+    screening_subject_id: str | None = Field(description="The screening subject; null until first screened")
+    payment_hold: bool = Field(
+        description="True blocks payments to this beneficiary: while it has not been screened yet "
+        "(`lastScreenedAt` null — not yet screened is never reported as clear) and while a match is open."
+    )
+    open_match_count: int = Field(description="Potential sanctions/PEP matches awaiting a decision")
+    last_screened_at: datetime | None = Field(description="When it was last screened; null = not yet screened")
+
+
+class IntermediaryBankOut(CamelModel):
+    bank_name: str | None = None
+    bank_bic: str | None = None
+    bank_country_code: str | None = None
+    bank_address: str | None = None
+
+
+class BeneficiaryOut(CamelModel):
+    id: str
+    customer_id: str
+    status: BeneficiaryStatus
+    company_name: str
+    country: str
+    address: str | None
+    zip_code: str | None
+    currency_code: str
+    bank_name: str | None
+    bank_bic: str | None
+    bank_country_code: str | None
+    bank_address: str | None
+    account_number: str | None
+    iban: str | None
+    wire_routing_number: str | None
+    ach_routing_number: str | None
+    intermediary_bank: IntermediaryBankOut | None
+    screening: ScreeningSummary
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, beneficiary: Beneficiary) -> BeneficiaryOut:
+        return cls.model_validate(
+            {
+                **{name: getattr(beneficiary, name) for name in cls.model_fields if name != "screening"},
+                "screening": ScreeningSummary(
+                    screening_subject_id=beneficiary.screening_subject_id,
+                    payment_hold=beneficiary.payment_hold,
+                    open_match_count=beneficiary.open_match_count,
+                    last_screened_at=beneficiary.last_screened_at,
+                ),
+            }
+        )
+
+
+class BeneficiaryList(CamelModel):
+    items: list[BeneficiaryOut]
+    next_cursor: str | None
+    has_more: bool

@@ -1,0 +1,307 @@
+"""Beneficiary rules: scoped reads, create/patch by partners, and the Nuvera review workflow.
+
+Lifecycle (who moves a beneficiary where):
+
+    partner   create            → PENDING_REVIEW
+    partner   patch             only while PENDING_REVIEW | CORRECTION_REQUESTED;
+                                a patch of a CORRECTION_REQUESTED beneficiary resubmits it (→ PENDING_REVIEW),
+                                since beneficiaries have no separate submit step
+    reviewer  REVIEW_TRANSITIONS below (Nuvera admin or operator, always with a note)
+
+Every status change and partner edit is appended to the beneficiary's activity timeline in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
+from nuvera.activity.service import ActivityActor, list_activity, record_activity
+from nuvera.audit.actor import Actor
+from nuvera.audit.service import record
+from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
+from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
+from nuvera.customers.models import CustomerStatus
+from nuvera.customers.service import get_customer
+from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.pagination import Page, paginate
+
+S = BeneficiaryStatus
+
+EDITABLE = frozenset({S.PENDING_REVIEW, S.CORRECTION_REQUESTED})
+
+# Reviewer transitions, as for customers: REJECTED is final; a suspended account can be reinstated or rejected
+# for good; one waiting on corrections can be rejected without another round trip.
+REVIEW_TRANSITIONS: dict[BeneficiaryStatus, frozenset[BeneficiaryStatus]] = {
+    S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED}),
+    S.CORRECTION_REQUESTED: frozenset({S.REJECTED}),
+    S.APPROVED: frozenset({S.SUSPENDED}),
+    S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
+}
+REVIEW_STATUSES = frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED, S.SUSPENDED})
+MAX_NOTE_LENGTH = 5000
+_REQUIRED = {"company_name": "companyName", "country": "country", "currency_code": "currencyCode"}
+
+
+def _on_beneficiary_changed(session: Session, beneficiary: Beneficiary) -> None:
+    """Called after every partner create and patch, in the same transaction.
+
+    Deliberately empty: sanctions screening plugs in here (screen the account holder whenever its data
+    changes, and set the screening summary / payment hold).
+    """
+
+
+# --- reads -------------------------------------------------------------------------------------------------
+
+
+def get_beneficiary(
+    session: Session, organization_id: str, customer_id: str, beneficiary_id: str, *, for_update: bool = False
+) -> Beneficiary:
+    """The caller's beneficiary of the caller's customer, or 404.
+
+    The customer in the path is checked first (404 for another organization's customer), and the beneficiary
+    must belong to that very customer: another organization's — or another customer's — beneficiary is not
+    found, exactly like a missing one.
+    """
+    get_customer(session, organization_id, customer_id)
+    query = select(Beneficiary).where(
+        Beneficiary.organization_id == organization_id,
+        Beneficiary.customer_id == customer_id,
+        Beneficiary.id == beneficiary_id,
+    )
+    if for_update:
+        query = query.with_for_update()
+    beneficiary = session.scalar(query)
+    if beneficiary is None:
+        raise NotFound("Beneficiary")
+    return beneficiary
+
+
+def list_beneficiaries(
+    session: Session,
+    organization_id: str,
+    customer_id: str,
+    *,
+    status: BeneficiaryStatus | None,
+    cursor: str | None,
+    limit: int,
+    secret: bytes,
+) -> Page[Beneficiary]:
+    """One customer's beneficiaries, newest first, one keyset page at a time."""
+    get_customer(session, organization_id, customer_id)
+    query = select(Beneficiary).where(
+        Beneficiary.organization_id == organization_id, Beneficiary.customer_id == customer_id
+    )
+    if status is not None:
+        query = query.where(Beneficiary.status == status)
+    # The scope binds a cursor to this organization, customer and filter: reusing it elsewhere is invalid_cursor.
+    scope = f"beneficiaries:{organization_id}:{customer_id}:{status.value if status else '*'}"
+    return paginate(
+        session,
+        query,
+        created_at=Beneficiary.created_at,
+        row_id=Beneficiary.id,
+        scope=scope,
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def beneficiary_activity(
+    session: Session, organization_id: str, customer_id: str, beneficiary_id: str
+) -> list[ActivityEvent]:
+    beneficiary = get_beneficiary(session, organization_id, customer_id, beneficiary_id)
+    return list_activity(session, organization_id, EntityType.BENEFICIARY, beneficiary.id)
+
+
+# --- partner changes ---------------------------------------------------------------------------------------
+
+
+def create_beneficiary(
+    session: Session,
+    organization_id: str,
+    customer_id: str,
+    data: BeneficiaryCreate,
+    *,
+    actor: ActivityActor,
+    now: datetime,
+) -> Beneficiary:
+    """A new payout account for one of the caller's customers, submitted for review (PENDING_REVIEW)."""
+    customer = get_customer(session, organization_id, customer_id)
+    if customer.status == CustomerStatus.REJECTED:
+        raise NuveraError("invalid_state", "A REJECTED customer cannot get new beneficiaries.")
+    beneficiary = Beneficiary(
+        organization_id=organization_id,
+        customer_id=customer.id,
+        status=S.PENDING_REVIEW,
+        created_at=now,
+        updated_at=now,
+        # Not yet screened: on hold until screening says otherwise (see ScreeningSummary.payment_hold).
+        payment_hold=True,
+        open_match_count=0,
+    )
+    _apply(beneficiary, data.model_dump(exclude_unset=True))
+    _check(beneficiary)
+    session.add(beneficiary)
+    session.flush()
+    _record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
+    _on_beneficiary_changed(session, beneficiary)
+    return beneficiary
+
+
+def update_beneficiary(
+    session: Session,
+    organization_id: str,
+    customer_id: str,
+    beneficiary_id: str,
+    data: BeneficiaryPatch,
+    *,
+    actor: ActivityActor,
+    now: datetime,
+) -> Beneficiary:
+    """Change the fields present in `data`; only while PENDING_REVIEW or CORRECTION_REQUESTED.
+
+    Correcting a CORRECTION_REQUESTED beneficiary sends it back to review (→ PENDING_REVIEW).
+    """
+    beneficiary = get_beneficiary(session, organization_id, customer_id, beneficiary_id, for_update=True)
+    if beneficiary.status not in EDITABLE:
+        raise NuveraError(
+            "invalid_state",
+            f"A beneficiary in {beneficiary.status} cannot be changed; only PENDING_REVIEW or "
+            "CORRECTION_REQUESTED beneficiaries can.",
+        )
+    values = data.model_dump(exclude_unset=True)
+    cleared = [
+        FieldError(alias, "cannot be cleared")
+        for name, alias in _REQUIRED.items()
+        if name in values and values[name] is None
+    ]
+    if cleared:
+        raise validation_error(cleared)
+    if not values:
+        return beneficiary
+    _apply(beneficiary, values)
+    _check(beneficiary)
+    before = beneficiary.status
+    beneficiary.status = S.PENDING_REVIEW
+    beneficiary.updated_at = now
+    session.flush()
+    changed = ", ".join(sorted(BeneficiaryPatch.model_fields[name].alias or name for name in values))
+    if before == S.CORRECTION_REQUESTED:
+        _record(session, beneficiary, before, S.PENDING_REVIEW, f"Corrected: {changed}", actor, now)
+    else:
+        _record(session, beneficiary, None, None, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
+    _on_beneficiary_changed(session, beneficiary)
+    return beneficiary
+
+
+# --- Nuvera review -----------------------------------------------------------------------------------------
+
+
+def review_beneficiary(
+    session: Session,
+    beneficiary_id: str,
+    *,
+    status: BeneficiaryStatus,
+    note: str,
+    reviewer: ActivityActor,
+    now: datetime,
+) -> Beneficiary:
+    """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's beneficiaries."""
+    if reviewer.role not in (ActorRole.NUVERA_ADMIN, ActorRole.NUVERA_OPERATOR):
+        raise NuveraError("forbidden", "Only Nuvera admins and operators review beneficiaries.")
+    note = note.strip()
+    errors = []
+    if status not in REVIEW_STATUSES:
+        errors.append(FieldError("status", f"a review sets one of {', '.join(sorted(REVIEW_STATUSES))}"))
+    if not 1 <= len(note) <= MAX_NOTE_LENGTH:
+        errors.append(FieldError("note", f"a review needs a note of 1 to {MAX_NOTE_LENGTH} characters"))
+    if errors:
+        raise validation_error(errors)
+    # Locked so that two reviewers deciding at once are serialised and the second sees the first's status.
+    beneficiary = session.scalar(select(Beneficiary).where(Beneficiary.id == beneficiary_id).with_for_update())
+    if beneficiary is None:
+        raise NotFound("Beneficiary")
+    before = beneficiary.status
+    allowed = REVIEW_TRANSITIONS.get(before, frozenset())
+    if status not in allowed:
+        raise NuveraError(
+            "invalid_state",
+            f"A beneficiary in {before} cannot move to {status}; allowed from {before}: "
+            f"{', '.join(sorted(allowed)) or 'none (final)'}.",
+        )
+    beneficiary.status = status
+    beneficiary.updated_at = now
+    session.flush()
+    _record(session, beneficiary, before, status, note, reviewer, now)
+    record(
+        session,
+        actor=Actor(
+            type="admin" if reviewer.role == ActorRole.NUVERA_ADMIN else "operator",
+            label=" ".join(p for p in (reviewer.first_name, reviewer.last_name) if p) or "operator",
+            id=reviewer.id,
+            reason=note,
+        ),
+        organization_id=beneficiary.organization_id,
+        action="beneficiary.review",
+        subject_type="beneficiary",
+        subject_id=beneficiary.id,
+        now=now,
+        before={"status": before.value},
+        after={"status": status.value},
+    )
+    return beneficiary
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _apply(beneficiary: Beneficiary, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if name == "intermediary_bank" and value is not None:
+            # Only the parts given; an intermediary bank with no part at all is no intermediary bank.
+            value = {k: v for k, v in value.items() if v is not None} or None
+        setattr(beneficiary, name, value)
+
+
+def _check(beneficiary: Beneficiary) -> None:
+    """How the account is identified, checked on the resulting beneficiary (create, or patch merged in)."""
+    errors: list[FieldError] = []
+    if beneficiary.iban is None and beneficiary.account_number is None:
+        errors.append(FieldError("iban", "give an iban, or an accountNumber with a bankBic or routing number"))
+    elif beneficiary.iban is None and not (
+        beneficiary.bank_bic or beneficiary.wire_routing_number or beneficiary.ach_routing_number
+    ):
+        errors.append(FieldError("bankBic", "an accountNumber needs a bankBic, wireRoutingNumber or achRoutingNumber"))
+    if errors:
+        raise validation_error(errors)
+
+
+def _record(
+    session: Session,
+    beneficiary: Beneficiary,
+    from_status: BeneficiaryStatus | None,
+    to_status: BeneficiaryStatus | None,
+    note: str | None,
+    actor: ActivityActor,
+    now: datetime,
+    *,
+    event_type: EventType = EventType.STATUS_CHANGE,
+) -> None:
+    record_activity(
+        session,
+        organization_id=beneficiary.organization_id,
+        entity_type=EntityType.BENEFICIARY,
+        entity_id=beneficiary.id,
+        event_type=event_type,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        note=note,
+        actor=actor,
+        now=now,
+    )

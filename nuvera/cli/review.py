@@ -1,0 +1,68 @@
+"""`nuvera review …`: Nuvera's review decisions, until the admin hub has pages for them.
+
+Each decision is validated against the lifecycle, needs a note, and is written to the subject's activity
+timeline (who, role, from/to status, note) and to the audit history in one transaction.
+"""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.orm import Session
+
+from nuvera.beneficiaries import service as beneficiaries
+from nuvera.beneficiaries.models import BeneficiaryStatus
+from nuvera.cli.common import emit, run
+from nuvera.clock import utcnow
+from nuvera.config import Settings
+from nuvera.customers import service as customers
+from nuvera.customers.models import CustomerStatus
+
+review_app = typer.Typer(help="Review decisions on customers (and beneficiaries).", no_args_is_help=True)
+
+ADMIN_EMAIL_HELP = "Act as this Nuvera admin user (recorded by name); without it the decision is the operator's."
+
+
+@review_app.command("customer")
+def review_customer(
+    customer_id: str = typer.Argument(..., metavar="ID", help="Customer id (cus_…)."),
+    status: CustomerStatus = typer.Option(
+        ..., "--status", help="APPROVED, REJECTED, CORRECTION_REQUESTED or SUSPENDED.", case_sensitive=False
+    ),
+    note: str = typer.Option(..., "--note", help="Why; shown to the partner in the customer's timeline."),
+    admin_email: str = typer.Option(None, "--admin-email", help=ADMIN_EMAIL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Move a customer to a review status (PENDING_REVIEW → APPROVED/REJECTED/CORRECTION_REQUESTED, …)."""
+
+    def decide(session: Session, _settings: Settings) -> tuple[str, str]:
+        reviewer = customers.resolve_reviewer(session, admin_email)
+        customer = customers.review_customer(
+            session, customer_id, status=status, note=note, reviewer=reviewer, now=utcnow()
+        )
+        return customer.id, customer.status.value
+
+    customer_id, new_status = run(decide)
+    emit({"id": customer_id, "status": new_status}, as_json, f"customer {customer_id} is now {new_status}")
+
+
+@review_app.command("beneficiary")
+def review_beneficiary(
+    beneficiary_id: str = typer.Argument(..., metavar="ID", help="Beneficiary id (ben_…)."),
+    status: BeneficiaryStatus = typer.Option(
+        ..., "--status", help="APPROVED, REJECTED, CORRECTION_REQUESTED or SUSPENDED.", case_sensitive=False
+    ),
+    note: str = typer.Option(..., "--note", help="Why; shown to the partner in the beneficiary's timeline."),
+    admin_email: str = typer.Option(None, "--admin-email", help=ADMIN_EMAIL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Move a beneficiary to a review status (PENDING_REVIEW → APPROVED/REJECTED/CORRECTION_REQUESTED, …)."""
+
+    def decide(session: Session, _settings: Settings) -> tuple[str, str]:
+        reviewer = customers.resolve_reviewer(session, admin_email)
+        beneficiary = beneficiaries.review_beneficiary(
+            session, beneficiary_id, status=status, note=note, reviewer=reviewer, now=utcnow()
+        )
+        return beneficiary.id, beneficiary.status.value
+
+    beneficiary_id, new_status = run(decide)
+    emit({"id": beneficiary_id, "status": new_status}, as_json, f"beneficiary {beneficiary_id} is now {new_status}")

@@ -1,0 +1,1 @@
+"""Business customers (KYB onboarding): create, correct, submit, and the Nuvera review workflow."""

@@ -1,0 +1,160 @@
+"""Customers: business customers going through KYB review (CUSTOMERS_READ / CUSTOMERS_WRITE)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from nuvera.activity.schemas import ActivityItemOut, ActivityList
+from nuvera.activity.service import ActivityActor
+from nuvera.auth.dependencies import require
+from nuvera.auth.permissions import Permission
+from nuvera.auth.principal import Principal
+from nuvera.customers import service
+from nuvera.customers.models import CustomerStatus
+from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
+from nuvera.dependencies import NowDep, SessionDep
+from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.schemas import Problem
+
+router = APIRouter(prefix="/api/v1/customers", tags=["Customers"])
+CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
+CustomerWriter = Annotated[Principal, Depends(require(Permission.CUSTOMERS_WRITE))]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: _problem("No customer with this id in your organization (`not_found`).")}
+INVALID: Responses = {
+    422: _problem("Invalid fields (`validation_error`); `errors` names each one, e.g. `persons.0.email`.")
+}
+WRONG_STATE: Responses = {409: _problem("The customer's status does not allow this (`invalid_state`).")}
+
+
+def _cursor_secret(request: Request) -> bytes:
+    secret: bytes = request.app.state.settings.hmac_secret
+    return secret
+
+
+CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
+
+
+@router.get(
+    "",
+    operation_id="CustomerController_list",
+    response_model=CustomerList,
+    responses={400: _problem("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+)
+def list_customers(
+    principal: CustomerReader,
+    session: SessionDep,
+    secret: CursorSecret,
+    status: Annotated[CustomerStatus | None, Query(description="Only customers in this status.")] = None,
+    cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+) -> CustomerList:
+    """Your customers, newest first, with cursor pagination.
+
+    A cursor belongs to the list it came from: using it with another `status` filter answers 400
+    `invalid_cursor`.
+    """
+    page = service.list_customers(
+        session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
+    )
+    return CustomerList(
+        items=[CustomerOut.model_validate(c) for c in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+    )
+
+
+@router.post(
+    "",
+    operation_id="CustomerController_create",
+    response_model=CustomerOut,
+    status_code=201,
+    responses=INVALID,
+)
+def create_customer(
+    body: CustomerCreate,
+    principal: CustomerWriter,
+    session: SessionDep,
+    now: NowDep,
+    draft: Annotated[bool, Query(description="Keep the customer in DRAFT instead of submitting it.")] = False,
+) -> CustomerOut:
+    """Create a customer with company information, persons and document ids, and submit it for review
+    (`PENDING_REVIEW`). With `?draft=true` it stays `DRAFT` and may be incomplete; submit it later.
+
+    `documentIds` (of the company and of each person) must be documents uploaded by your organization. Persons
+    are UBOs, shareholders and directors; a company holding shares is a person with `personType: LEGAL_ENTITY`.
+    """
+    customer = service.create_customer(
+        session,
+        principal.organization_id,
+        body,
+        draft=draft,
+        actor=ActivityActor.application(principal),
+        now=now,
+    )
+    return CustomerOut.model_validate(customer)
+
+
+@router.get("/{id}", operation_id="CustomerController_get", response_model=CustomerOut, responses=NOT_FOUND)
+def get_customer(id: str, principal: CustomerReader, session: SessionDep) -> CustomerOut:
+    """One of your customers, with its persons."""
+    return CustomerOut.model_validate(service.get_customer(session, principal.organization_id, id))
+
+
+@router.patch(
+    "/{id}",
+    operation_id="CustomerController_update",
+    response_model=CustomerOut,
+    responses={**NOT_FOUND, **WRONG_STATE, **INVALID},
+)
+def update_customer(
+    id: str, body: CustomerPatch, principal: CustomerWriter, session: SessionDep, now: NowDep
+) -> CustomerOut:
+    """Change a customer while it is `DRAFT` or `CORRECTION_REQUESTED` (else 409 `invalid_state`).
+
+    Only the fields present change; `null` clears a field; `persons` and other lists are replaced whole. The
+    status does not change: call submit when the corrections are done.
+    """
+    customer = service.update_customer(
+        session, principal.organization_id, id, body, actor=ActivityActor.application(principal), now=now
+    )
+    return CustomerOut.model_validate(customer)
+
+
+@router.post(
+    "/{id}/submit",
+    operation_id="CustomerController_submit",
+    response_model=CustomerOut,
+    responses={**NOT_FOUND, **WRONG_STATE, **INVALID},
+)
+def submit_customer(id: str, principal: CustomerWriter, session: SessionDep, now: NowDep) -> CustomerOut:
+    """Submit a `DRAFT` or `CORRECTION_REQUESTED` customer for review (→ `PENDING_REVIEW`).
+
+    The customer must be complete: `registrationNumber`, `countryOfIncorporationId`, `businessType`,
+    `addressLine1`, `city`, `addressCountryId` and at least one person; missing ones are listed in a 422.
+    """
+    customer = service.submit_customer(
+        session, principal.organization_id, id, actor=ActivityActor.application(principal), now=now
+    )
+    return CustomerOut.model_validate(customer)
+
+
+@router.get(
+    "/{id}/activity",
+    operation_id="CustomerController_activity",
+    response_model=ActivityList,
+    responses=NOT_FOUND,
+)
+def customer_activity(id: str, principal: CustomerReader, session: SessionDep) -> ActivityList:
+    """The customer's timeline, oldest first: creation, submissions, edits, and each review decision with the
+    reviewer's note."""
+    events = service.customer_activity(session, principal.organization_id, id)
+    return ActivityList(items=[ActivityItemOut.model_validate(e) for e in events])

@@ -1,0 +1,263 @@
+"""Customers (companies in KYB review) and the persons attached to them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
+
+from nuvera.db import Base, new_id
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """Decimal stored exactly: NUMERIC(p, s) on PostgreSQL, the decimal's text on SQLite.
+
+    SQLite's NUMERIC goes through a float and silently rounds (12345678901234567.89 comes back as
+    …568.00), which is unacceptable for money and ownership percentages.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(self.precision + 2))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return str(value)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)) if not isinstance(value, Decimal) else value
+
+
+class CustomerStatus(enum.StrEnum):
+    DRAFT = "DRAFT"
+    PENDING_REVIEW = "PENDING_REVIEW"
+    CORRECTION_REQUESTED = "CORRECTION_REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    SUSPENDED = "SUSPENDED"
+
+
+class BusinessType(enum.StrEnum):
+    COOPERATIVE = "COOPERATIVE"
+    S_CORPORATION = "S_CORPORATION"
+    B_CORPORATION = "B_CORPORATION"
+    C_CORPORATION = "C_CORPORATION"
+    CLOSE_CORPORATION = "CLOSE_CORPORATION"
+    NONPROFIT_CORPORATION = "NONPROFIT_CORPORATION"
+    GENERAL_PARTNERSHIP = "GENERAL_PARTNERSHIP"
+    LIMITED_PARTNERSHIP = "LIMITED_PARTNERSHIP"
+    LIMITED_LIABILITY_COMPANY = "LIMITED_LIABILITY_COMPANY"
+    SOLE_PROPRIETORSHIP = "SOLE_PROPRIETORSHIP"
+    TRUST = "TRUST"
+    OTHER = "OTHER"
+
+
+class AnnualRevenueUsd(enum.StrEnum):
+    R_0_99999 = "R_0_99999"
+    R_100000_999999 = "R_100000_999999"
+    R_1000000_9999999 = "R_1000000_9999999"
+    R_10000000_49999999 = "R_10000000_49999999"
+    R_50000000_249999999 = "R_50000000_249999999"
+    R_250000000_PLUS = "R_250000000_PLUS"
+
+
+class BusinessPurpose(enum.StrEnum):
+    CHARITABLE_DONATIONS = "CHARITABLE_DONATIONS"
+    ECOMMERCE_RETAIL_PAYMENTS = "ECOMMERCE_RETAIL_PAYMENTS"
+    INVESTMENT_PURPOSES = "INVESTMENT_PURPOSES"
+    OTHER = "OTHER"
+    PAYMENTS_TO_FRIENDS_OR_FAMILY_ABROAD = "PAYMENTS_TO_FRIENDS_OR_FAMILY_ABROAD"
+    PAYROLL = "PAYROLL"
+    PERSONAL_OR_LIVING_EXPENSES = "PERSONAL_OR_LIVING_EXPENSES"
+    PROTECT_WEALTH = "PROTECT_WEALTH"
+    PURCHASE_GOODS_AND_SERVICES = "PURCHASE_GOODS_AND_SERVICES"
+    RECEIVE_PAYMENTS_FOR_GOODS_AND_SERVICES = "RECEIVE_PAYMENTS_FOR_GOODS_AND_SERVICES"
+    TAX_OPTIMIZATION = "TAX_OPTIMIZATION"
+    THIRD_PARTY_MONEY_TRANSMISSION = "THIRD_PARTY_MONEY_TRANSMISSION"
+    TREASURY_MANAGEMENT = "TREASURY_MANAGEMENT"
+
+
+class SourceOfFunds(enum.StrEnum):
+    BUSINESS_LOANS = "BUSINESS_LOANS"
+    GRANTS = "GRANTS"
+    INTER_COMPANY_FUNDS = "INTER_COMPANY_FUNDS"
+    INVESTMENT_PROCEEDS = "INVESTMENT_PROCEEDS"
+    LEGAL_SETTLEMENT = "LEGAL_SETTLEMENT"
+    OWNERS_CAPITAL = "OWNERS_CAPITAL"
+    PENSION_RETIREMENT = "PENSION_RETIREMENT"
+    SALE_OF_ASSETS = "SALE_OF_ASSETS"
+    SALE_OF_ASSETS_REAL_ESTATE = "SALE_OF_ASSETS_REAL_ESTATE"
+    SALES_OF_GOODS_AND_SERVICES = "SALES_OF_GOODS_AND_SERVICES"
+    SAVINGS = "SAVINGS"
+    TAX_REFUND = "TAX_REFUND"
+    THIRD_PARTY_FUNDS = "THIRD_PARTY_FUNDS"
+    TREASURY_RESERVES = "TREASURY_RESERVES"
+
+
+class TaxIdType(enum.StrEnum):
+    EIN = "EIN"
+    SSN = "SSN"
+    VAT = "VAT"
+    TIN = "TIN"
+    UTR = "UTR"
+
+
+class PersonRole(enum.StrEnum):
+    UBO = "UBO"
+    SHAREHOLDER = "SHAREHOLDER"
+    DIRECTOR = "DIRECTOR"
+
+
+class PersonType(enum.StrEnum):
+    """A natural person, or a company holding shares in the customer (screened as a legal entity)."""
+
+    INDIVIDUAL = "INDIVIDUAL"
+    LEGAL_ENTITY = "LEGAL_ENTITY"
+
+
+def _enum(cls: type[enum.Enum], length: int) -> Enum:
+    # Stored as VARCHAR without a CHECK constraint: adding an enum member needs no migration; the API
+    # schemas are what refuse unknown values.
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        # Keyset pagination (newest first) per organization, with and without the status filter.
+        Index("ix_customers_org_created", "organization_id", "created_at", "id"),
+        Index("ix_customers_org_status_created", "organization_id", "status", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cus"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    status: Mapped[CustomerStatus] = mapped_column(_enum(CustomerStatus, 30))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    # Company
+    company_name: Mapped[str] = mapped_column(String(200))
+    registration_number: Mapped[str | None] = mapped_column(String(100))
+    country_of_incorporation_id: Mapped[str | None] = mapped_column(String(2))
+    business_industry_id: Mapped[str | None] = mapped_column(String(100))
+    document_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    trading_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    website: Mapped[str | None] = mapped_column(String(2048))
+    operational_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    business_email: Mapped[str | None] = mapped_column(String(320))
+    primary_contact_first_name: Mapped[str | None] = mapped_column(String(100))
+    primary_contact_last_name: Mapped[str | None] = mapped_column(String(100))
+    primary_contact_phone: Mapped[str | None] = mapped_column(String(40))
+    primary_contact_email: Mapped[str | None] = mapped_column(String(320))
+    primary_contact_is_associate: Mapped[bool | None] = mapped_column(Boolean)
+    business_type: Mapped[str | None] = mapped_column(String(40))
+    formation_date: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state_province_region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    address_country_id: Mapped[str | None] = mapped_column(String(2))
+
+    # Financial profile
+    estimated_annual_revenue_usd: Mapped[str | None] = mapped_column(String(40))
+    expected_monthly_payments_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(20, 2))
+    primary_business_purpose: Mapped[str | None] = mapped_column(String(60))
+    source_of_funds: Mapped[str | None] = mapped_column(String(60))
+    tax_id_type: Mapped[str | None] = mapped_column(String(10))
+    tax_identification_number: Mapped[str | None] = mapped_column(String(50))
+    operates_in_prohibited_countries: Mapped[bool | None] = mapped_column(Boolean)
+    high_risk_activities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    transmits_customer_funds: Mapped[bool | None] = mapped_column(Boolean)
+    customer_funds_description: Mapped[str | None] = mapped_column(Text)
+
+    # KYB questionnaire
+    main_customers: Mapped[str | None] = mapped_column(Text)
+    main_suppliers: Mapped[str | None] = mapped_column(Text)
+    complete_flow_of_funds: Mapped[str | None] = mapped_column(Text)
+    significant_cash_volumes: Mapped[bool | None] = mapped_column(Boolean)
+    holds_client_balances: Mapped[bool | None] = mapped_column(Boolean)
+    receives_unrelated_third_party_payments: Mapped[bool | None] = mapped_column(Boolean)
+    primary_operating_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_conversion: Mapped[bool | None] = mapped_column(Boolean)
+    countries_where_operates_or_customers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    average_transaction_amount_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(20, 2))
+
+    persons: Mapped[list[CustomerPerson]] = relationship(
+        back_populates="customer",
+        order_by="CustomerPerson.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class CustomerPerson(Base):
+    """A UBO, shareholder or director of a customer. `person_type` LEGAL_ENTITY is a corporate shareholder:
+    it has `company_name` / `registration_number` / `country_of_incorporation_id` instead of a person's name,
+    birth date and nationality."""
+
+    __tablename__ = "customer_persons"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cpe"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    person_type: Mapped[PersonType] = mapped_column(_enum(PersonType, 20))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    registration_number: Mapped[str | None] = mapped_column(String(100))
+    country_of_incorporation_id: Mapped[str | None] = mapped_column(String(2))
+    nationality: Mapped[str | None] = mapped_column(String(2))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    document_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ownership_percent: Mapped[Decimal | None] = mapped_column(ExactDecimal(7, 4))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state_province_region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    address_country_id: Mapped[str | None] = mapped_column(String(2))
+    tax_identification_number: Mapped[str | None] = mapped_column(String(50))
+    tax_residence_country_id: Mapped[str | None] = mapped_column(String(2))
+    business_title: Mapped[str | None] = mapped_column(String(100))
+    relationship_established_at: Mapped[date | None] = mapped_column(Date)
+    id_number: Mapped[str | None] = mapped_column(String(100))
+
+    customer: Mapped[Customer] = relationship(back_populates="persons")

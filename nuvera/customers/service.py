@@ -1,0 +1,401 @@
+"""Customer rules: scoped reads, create/patch/submit by partners, and the Nuvera review workflow.
+
+Lifecycle (who moves a customer where):
+
+    partner   create            → PENDING_REVIEW (or DRAFT with ?draft=true)
+    partner   submit            DRAFT | CORRECTION_REQUESTED → PENDING_REVIEW
+    partner   patch             only while DRAFT | CORRECTION_REQUESTED (status unchanged)
+    reviewer  REVIEW_TRANSITIONS below (Nuvera admin or operator, always with a note)
+
+Every status change, and every partner edit, is appended to the customer's activity timeline in the same
+transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
+from nuvera.activity.service import ActivityActor, list_activity, record_activity
+from nuvera.audit.actor import Actor
+from nuvera.audit.service import record
+from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
+from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
+from nuvera.documents.service import require_documents
+from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.organizations.models import Organization, OrganizationKind, User
+from nuvera.pagination import Page, paginate
+
+S = CustomerStatus
+
+# Partners may change a customer's data only while nobody at Nuvera is looking at it or has approved it.
+EDITABLE = frozenset({S.DRAFT, S.CORRECTION_REQUESTED})
+
+# Reviewer transitions. REJECTED is final; a suspended customer can be reinstated or rejected for good; a
+# customer waiting on corrections can be rejected without another round trip.
+REVIEW_TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
+    S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED}),
+    S.CORRECTION_REQUESTED: frozenset({S.REJECTED}),
+    S.APPROVED: frozenset({S.SUSPENDED}),
+    S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
+}
+REVIEW_STATUSES = frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED, S.SUSPENDED})
+MAX_NOTE_LENGTH = 5000
+
+# What a customer needs before Nuvera can review it (JSON name → attribute). Drafts may lack any of these.
+REQUIRED_FOR_REVIEW = {
+    "registrationNumber": "registration_number",
+    "countryOfIncorporationId": "country_of_incorporation_id",
+    "businessType": "business_type",
+    "addressLine1": "address_line1",
+    "city": "city",
+    "addressCountryId": "address_country_id",
+}
+
+_MONEY = Decimal("0.01")
+_PERCENT = Decimal("0.0001")
+_LIST_FIELDS = frozenset(
+    {
+        "document_ids",
+        "trading_names",
+        "operational_channels",
+        "high_risk_activities",
+        "countries_where_operates_or_customers",
+    }
+)
+_INDIVIDUAL_NAME = {"firstName": "first_name", "lastName": "last_name"}
+_INDIVIDUAL_ONLY = {**_INDIVIDUAL_NAME, "nationality": "nationality", "dateOfBirth": "date_of_birth"}
+_LEGAL_ENTITY_ONLY = {
+    "companyName": "company_name",
+    "registrationNumber": "registration_number",
+    "countryOfIncorporationId": "country_of_incorporation_id",
+}
+
+
+def _on_customer_changed(session: Session, customer: Customer) -> None:
+    """Called after every partner create, patch and submit, in the same transaction.
+
+    Deliberately empty: sanctions screening plugs in here (screen the company, its persons and corporate
+    shareholders whenever their data changes).
+    """
+
+
+# --- reads -------------------------------------------------------------------------------------------------
+
+
+def get_customer(session: Session, organization_id: str, customer_id: str, *, for_update: bool = False) -> Customer:
+    """The caller's customer, or 404 — for another organization's id exactly as for a missing one.
+
+    `for_update` locks the row (PostgreSQL) so concurrent status changes of one customer happen one at a time.
+    """
+    query = select(Customer).where(Customer.organization_id == organization_id, Customer.id == customer_id)
+    if for_update:
+        query = query.with_for_update()
+    customer = session.scalar(query)
+    if customer is None:
+        raise NotFound("Customer")
+    return customer
+
+
+def list_customers(
+    session: Session,
+    organization_id: str,
+    *,
+    status: CustomerStatus | None,
+    cursor: str | None,
+    limit: int,
+    secret: bytes,
+) -> Page[Customer]:
+    """The caller's customers, newest first, one keyset page at a time."""
+    query = select(Customer).where(Customer.organization_id == organization_id)
+    if status is not None:
+        query = query.where(Customer.status == status)
+    # The scope binds a cursor to this organization and this filter: reusing it elsewhere is invalid_cursor.
+    scope = f"customers:{organization_id}:{status.value if status else '*'}"
+    return paginate(
+        session,
+        query,
+        created_at=Customer.created_at,
+        row_id=Customer.id,
+        scope=scope,
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def customer_activity(session: Session, organization_id: str, customer_id: str) -> list[ActivityEvent]:
+    customer = get_customer(session, organization_id, customer_id)
+    return list_activity(session, organization_id, EntityType.CUSTOMER, customer.id)
+
+
+# --- partner changes ---------------------------------------------------------------------------------------
+
+
+def create_customer(
+    session: Session,
+    organization_id: str,
+    data: CustomerCreate,
+    *,
+    draft: bool,
+    actor: ActivityActor,
+    now: datetime,
+) -> Customer:
+    """Create a customer; unless `draft`, it must be complete and goes straight to PENDING_REVIEW."""
+    values = data.model_dump(exclude_unset=True)
+    _check(session, organization_id, data, values)
+    status = S.DRAFT if draft else S.PENDING_REVIEW
+    customer = Customer(
+        organization_id=organization_id,
+        status=status,
+        created_at=now,
+        updated_at=now,
+        company_name=data.company_name,
+        document_ids=[],
+        trading_names=[],
+        operational_channels=[],
+        high_risk_activities=[],
+        countries_where_operates_or_customers=[],
+    )
+    _apply(customer, data, values)
+    if not draft:
+        _require_complete(customer)
+    session.add(customer)
+    session.flush()
+    _record(session, customer, None, status, None, actor, now)
+    _on_customer_changed(session, customer)
+    return customer
+
+
+def update_customer(
+    session: Session,
+    organization_id: str,
+    customer_id: str,
+    data: CustomerPatch,
+    *,
+    actor: ActivityActor,
+    now: datetime,
+) -> Customer:
+    """Change the fields present in `data`; only while DRAFT or CORRECTION_REQUESTED."""
+    customer = get_customer(session, organization_id, customer_id, for_update=True)
+    if customer.status not in EDITABLE:
+        raise NuveraError(
+            "invalid_state",
+            f"A customer in {customer.status} cannot be changed; only DRAFT or CORRECTION_REQUESTED customers can.",
+        )
+    values = data.model_dump(exclude_unset=True)
+    if "company_name" in values and values["company_name"] is None:
+        raise validation_error([FieldError("companyName", "cannot be cleared")])
+    _check(session, organization_id, data, values)
+    if not values:
+        return customer
+    _apply(customer, data, values)
+    customer.updated_at = now
+    session.flush()
+    changed = ", ".join(sorted(CustomerPatch.model_fields[name].alias or name for name in values))
+    _record(session, customer, None, None, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
+    _on_customer_changed(session, customer)
+    return customer
+
+
+def submit_customer(
+    session: Session, organization_id: str, customer_id: str, *, actor: ActivityActor, now: datetime
+) -> Customer:
+    """DRAFT or CORRECTION_REQUESTED → PENDING_REVIEW, if the customer is complete."""
+    customer = get_customer(session, organization_id, customer_id, for_update=True)
+    if customer.status not in EDITABLE:
+        raise NuveraError(
+            "invalid_state",
+            f"A customer in {customer.status} cannot be submitted; only DRAFT or CORRECTION_REQUESTED customers can.",
+        )
+    _require_complete(customer)
+    before = customer.status
+    customer.status = S.PENDING_REVIEW
+    customer.updated_at = now
+    session.flush()
+    _record(session, customer, before, S.PENDING_REVIEW, None, actor, now)
+    _on_customer_changed(session, customer)
+    return customer
+
+
+# --- Nuvera review -----------------------------------------------------------------------------------------
+
+
+def resolve_reviewer(session: Session, admin_email: str | None) -> ActivityActor:
+    """The reviewer a CLI command acts as: a named Nuvera admin, or the anonymous operator."""
+    if admin_email is None:
+        return ActivityActor.operator()
+    user = session.scalar(select(User).where(User.email == admin_email.strip().lower()))
+    organization = session.get(Organization, user.organization_id) if user else None
+    if user is None or organization is None or organization.kind != OrganizationKind.ADMIN:
+        # Only people of the Nuvera admin organization review customers; a partner user never can.
+        raise NuveraError("forbidden", f"{admin_email} is not a Nuvera admin user.")
+    return ActivityActor.user(user, ActorRole.NUVERA_ADMIN)
+
+
+def review_customer(
+    session: Session,
+    customer_id: str,
+    *,
+    status: CustomerStatus,
+    note: str,
+    reviewer: ActivityActor,
+    now: datetime,
+) -> Customer:
+    """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's customers."""
+    if reviewer.role not in (ActorRole.NUVERA_ADMIN, ActorRole.NUVERA_OPERATOR):
+        raise NuveraError("forbidden", "Only Nuvera admins and operators review customers.")
+    note = note.strip()
+    errors = []
+    if status not in REVIEW_STATUSES:
+        allowed = ", ".join(sorted(REVIEW_STATUSES))
+        errors.append(FieldError("status", f"a review sets one of {allowed}"))
+    if not 1 <= len(note) <= MAX_NOTE_LENGTH:
+        errors.append(FieldError("note", f"a review needs a note of 1 to {MAX_NOTE_LENGTH} characters"))
+    if errors:
+        raise validation_error(errors)
+    customer = session.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
+    if customer is None:
+        raise NotFound("Customer")
+    before = customer.status
+    if status not in REVIEW_TRANSITIONS.get(before, frozenset()):
+        allowed = ", ".join(sorted(REVIEW_TRANSITIONS.get(before, frozenset()))) or "none (final)"
+        raise NuveraError(
+            "invalid_state",
+            f"A customer in {before} cannot move to {status}; allowed from {before}: {allowed}.",
+        )
+    customer.status = status
+    customer.updated_at = now
+    session.flush()
+    _record(session, customer, before, status, note, reviewer, now)
+    record(
+        session,
+        actor=Actor(
+            type="admin" if reviewer.role == ActorRole.NUVERA_ADMIN else "operator",
+            label=" ".join(p for p in (reviewer.first_name, reviewer.last_name) if p) or "operator",
+            id=reviewer.id,
+            reason=note,
+        ),
+        organization_id=customer.organization_id,
+        action="customer.review",
+        subject_type="customer",
+        subject_id=customer.id,
+        now=now,
+        before={"status": before.value},
+        after={"status": status.value},
+    )
+    return customer
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _record(
+    session: Session,
+    customer: Customer,
+    from_status: CustomerStatus | None,
+    to_status: CustomerStatus | None,
+    note: str | None,
+    actor: ActivityActor,
+    now: datetime,
+    *,
+    event_type: EventType = EventType.STATUS_CHANGE,
+) -> None:
+    record_activity(
+        session,
+        organization_id=customer.organization_id,
+        entity_type=EntityType.CUSTOMER,
+        entity_id=customer.id,
+        event_type=event_type,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        note=note,
+        actor=actor,
+        now=now,
+    )
+
+
+def _check(session: Session, organization_id: str, data: CustomerFields, values: dict[str, Any]) -> None:
+    """Rules beyond single fields, all reported together in one 422."""
+    errors: list[FieldError] = []
+    persons: list[PersonIn] = data.persons or []
+    for index, person in enumerate(persons):
+        errors.extend(_person_errors(f"persons.{index}", person))
+    owned = sum((p.ownership_percent or Decimal(0) for p in persons), Decimal(0))
+    if owned > 100:
+        errors.append(FieldError("persons", f"ownership percentages add up to {owned}, more than 100"))
+    # Documents must be this organization's: another organization's id is refused exactly like an unknown one.
+    document_checks = [("documentIds", data.document_ids or [])]
+    document_checks += [(f"persons.{i}.documentIds", p.document_ids) for i, p in enumerate(persons)]
+    for field, ids in document_checks:
+        try:
+            require_documents(session, organization_id, ids, field)
+        except NuveraError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise validation_error(errors)
+
+
+def _person_errors(path: str, person: PersonIn) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if person.person_type == PersonType.INDIVIDUAL:
+        for name, attribute in _INDIVIDUAL_NAME.items():
+            if getattr(person, attribute) is None:
+                errors.append(FieldError(f"{path}.{name}", "is required for an INDIVIDUAL"))
+        for name, attribute in _LEGAL_ENTITY_ONLY.items():
+            if getattr(person, attribute) is not None:
+                errors.append(FieldError(f"{path}.{name}", "is only for a LEGAL_ENTITY; use firstName/lastName"))
+    else:
+        for name, attribute in _LEGAL_ENTITY_ONLY.items():
+            if getattr(person, attribute) is None:
+                errors.append(FieldError(f"{path}.{name}", "is required for a LEGAL_ENTITY"))
+        for name, attribute in _INDIVIDUAL_ONLY.items():
+            if getattr(person, attribute) is not None:
+                errors.append(FieldError(f"{path}.{name}", "is only for an INDIVIDUAL"))
+        if PersonRole.UBO in person.roles:
+            errors.append(
+                FieldError(f"{path}.roles", "a LEGAL_ENTITY cannot be a UBO; list the natural persons behind it")
+            )
+    return errors
+
+
+def _apply(customer: Customer, data: CustomerFields, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if name == "persons":
+            # From the models, not `values`: a nested exclude_unset dump would drop defaults like personType.
+            persons = data.persons or []
+            customer.persons = [_person(customer.organization_id, i, p.model_dump()) for i, p in enumerate(persons)]
+        elif name in _LIST_FIELDS:
+            setattr(customer, name, list(value or []))
+        elif name == "website":
+            setattr(customer, name, str(value) if value is not None else None)
+        elif isinstance(value, Decimal):
+            setattr(customer, name, value.quantize(_MONEY))
+        else:
+            setattr(customer, name, value)
+
+
+def _person(organization_id: str, position: int, values: dict[str, Any]) -> CustomerPerson:
+    values = dict(values)
+    if values.get("ownership_percent") is not None:
+        values["ownership_percent"] = values["ownership_percent"].quantize(_PERCENT)
+    values["roles"] = [PersonRole(r).value for r in values.get("roles", [])]
+    values.setdefault("document_ids", [])
+    return CustomerPerson(organization_id=organization_id, position=position, **values)
+
+
+def _require_complete(customer: Customer) -> None:
+    errors = [
+        FieldError(name, "is required before the customer can be submitted for review")
+        for name, attribute in REQUIRED_FOR_REVIEW.items()
+        if getattr(customer, attribute) in (None, "")
+    ]
+    if not customer.persons:
+        errors.append(FieldError("persons", "at least one UBO, shareholder or director is required for review"))
+    if errors:
+        raise validation_error(errors)

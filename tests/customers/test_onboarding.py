@@ -1,0 +1,311 @@
+"""The KYB onboarding story through signed HTTP and the review CLI, and the review lifecycle rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from nuvera.activity.service import ActivityActor
+from nuvera.audit.models import AuditEvent
+from nuvera.auth.permissions import Permission
+from nuvera.auth.principal import Principal
+from nuvera.config import Settings
+from nuvera.customers import service
+from nuvera.customers.models import CustomerStatus
+from nuvera.db import Database
+from nuvera.errors import NuveraError
+from nuvera.organizations.models import OrganizationKind, UserRole
+from tests.customers.support import create, customer_body, person, review, upload_pdf
+from tests.support import TEST_HMAC_SECRET, Factory
+
+S = CustomerStatus
+PARTNER_PERMISSIONS = [
+    Permission.CUSTOMERS_READ,
+    Permission.CUSTOMERS_WRITE,
+    Permission.DOCUMENTS_READ,
+    Permission.DOCUMENTS_WRITE,
+]
+
+
+@pytest.fixture
+def cli_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "NUVERA_DATABASE_URL": settings.resolved_database_url,
+        "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
+        "NUVERA_VAR_DIR": str(tmp_path / "var"),
+        "NUVERA_ENV": "test",
+    }
+
+
+def nuvera(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nuvera", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def nuvera_admin(factory: Factory) -> str:
+    """A user of the Nuvera admin organization, by email."""
+    org = factory.organization(OrganizationKind.ADMIN, name="Nuvera")
+    return factory.user(org, UserRole.ADMIN)
+
+
+def test_onboarding_story(factory: Factory, database: Database, cli_env: dict[str, str]) -> None:
+    partner = factory.partner(PARTNER_PERMISSIONS)
+    admin_email = nuvera_admin(factory)
+    with partner.client() as client:
+        certificate = upload_pdf(client)
+        passport = upload_pdf(client, "PASSPORT")
+        shareholder = {
+            "personType": "LEGAL_ENTITY",
+            "roles": ["SHAREHOLDER"],
+            "companyName": "Holding BV",
+            "registrationNumber": "KVK 998877",
+            "countryOfIncorporationId": "nl",
+            "ownershipPercent": "40",
+        }
+        created = client.post(
+            "/api/v1/customers",
+            json=customer_body(documentIds=[certificate], persons=[person(documentIds=[passport]), shareholder]),
+        )
+        assert created.status_code == 201, created.text
+        customer = created.json()
+        customer_id = customer["id"]
+        assert customer["status"] == "PENDING_REVIEW"
+        assert customer["orgId"] == partner.organization_id
+        assert customer["documentIds"] == [certificate]
+        assert [p["personType"] for p in customer["persons"]] == ["INDIVIDUAL", "LEGAL_ENTITY"]
+        assert customer["persons"][0]["documentIds"] == [passport]
+        assert customer["persons"][1]["countryOfIncorporationId"] == "NL"
+        assert customer["persons"][1]["ownershipPercent"] == "40"
+        assert customer["expectedMonthlyPaymentsUsd"] == "250000.00"
+
+        # While Nuvera reviews, the partner cannot change the data under the reviewer's feet.
+        locked = client.patch(f"/api/v1/customers/{customer_id}", json={"city": "Munich"})
+        assert locked.status_code == 409
+        assert locked.json()["code"] == "invalid_state"
+
+    asked = nuvera(
+        cli_env, "review", "customer", customer_id, "--status", "CORRECTION_REQUESTED",
+        "--note", "Registration number does not match the certificate.", "--admin-email", admin_email, "--json",
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout) == {"id": customer_id, "status": "CORRECTION_REQUESTED"}
+
+    with partner.client() as client:
+        patched = client.patch(f"/api/v1/customers/{customer_id}", json={"registrationNumber": "HRB 54321"})
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["registrationNumber"] == "HRB 54321"
+        assert patched.json()["status"] == "CORRECTION_REQUESTED"
+        assert patched.json()["persons"] == customer["persons"]  # untouched fields stay as they were
+        submitted = client.post(f"/api/v1/customers/{customer_id}/submit")
+        assert submitted.status_code == 200, submitted.text
+        assert submitted.json()["status"] == "PENDING_REVIEW"
+
+    approved = nuvera(
+        cli_env, "review", "customer", customer_id, "--status", "APPROVED", "--note", "All documents verified."
+    )
+    assert approved.returncode == 0, approved.stderr
+
+    with partner.client() as client:
+        assert client.get(f"/api/v1/customers/{customer_id}").json()["status"] == "APPROVED"
+        timeline = client.get(f"/api/v1/customers/{customer_id}/activity").json()["items"]
+    steps = [(e["eventType"], e["fromStatus"], e["toStatus"], e["createdByRole"]) for e in timeline]
+    assert steps == [
+        ("STATUS_CHANGE", None, "PENDING_REVIEW", "PARTNER_APPLICATION"),
+        ("STATUS_CHANGE", "PENDING_REVIEW", "CORRECTION_REQUESTED", "NUVERA_ADMIN"),
+        ("COMMENT", None, None, "PARTNER_APPLICATION"),
+        ("STATUS_CHANGE", "CORRECTION_REQUESTED", "PENDING_REVIEW", "PARTNER_APPLICATION"),
+        ("STATUS_CHANGE", "PENDING_REVIEW", "APPROVED", "NUVERA_OPERATOR"),
+    ]
+    assert timeline[0]["createdById"] == partner.application_id
+    assert timeline[1]["note"] == "Registration number does not match the certificate."
+    assert timeline[1]["createdById"] is not None
+    assert (timeline[1]["createdByFirstName"], timeline[1]["createdByLastName"]) == ("Test", "Admin")
+    assert timeline[2]["note"] == "Updated: registrationNumber"
+    assert timeline[4]["note"] == "All documents verified."
+    assert all(e["entityType"] == "CUSTOMER" and e["entityId"] == customer_id for e in timeline)
+    times = [e["createdAt"] for e in timeline]
+    assert times == sorted(times)
+
+    # The reviewer decisions are in the audit history too, with the note as the reason.
+    with database.session() as session:
+        audits = session.scalars(
+            select(AuditEvent).where(AuditEvent.subject_id == customer_id).order_by(AuditEvent.created_at)
+        ).all()
+        assert [(a.action, a.actor_type, a.reason) for a in audits] == [
+            ("customer.review", "admin", "Registration number does not match the certificate."),
+            ("customer.review", "operator", "All documents verified."),
+        ]
+
+
+def test_cli_refuses_invalid_transitions_and_non_admins(
+    factory: Factory, database: Database, cli_env: dict[str, str]
+) -> None:
+    partner = factory.partner(PARTNER_PERMISSIONS)
+    with partner.client() as client:
+        customer_id = create(client, draft=True)["id"]
+    partner_email = factory.user(partner.organization_id, UserRole.OWNER)
+
+    from_draft = nuvera(cli_env, "review", "customer", customer_id, "--status", "APPROVED", "--note", "ok")
+    assert from_draft.returncode == 1
+    assert "DRAFT cannot move to APPROVED" in from_draft.stderr
+
+    impostor = nuvera(
+        cli_env,
+        "review",
+        "customer",
+        customer_id,
+        "--status",
+        "REJECTED",
+        "--note",
+        "x",
+        "--admin-email",
+        partner_email,
+    )
+    assert impostor.returncode == 1
+    assert "not a Nuvera admin" in impostor.stderr
+
+    unknown = nuvera(cli_env, "review", "customer", "cus_missing", "--status", "APPROVED", "--note", "ok")
+    assert unknown.returncode == 1
+    assert "not found" in unknown.stderr
+
+    with partner.client() as client:
+        unchanged = client.get(f"/api/v1/customers/{customer_id}").json()
+        timeline = client.get(f"/api/v1/customers/{customer_id}/activity").json()["items"]
+    assert unchanged["status"] == "DRAFT"
+    assert len(timeline) == 1
+
+
+# Every (from, to) pair a reviewer may ask for, with whether the lifecycle allows it.
+LIFECYCLE = {
+    S.DRAFT: set(),
+    S.PENDING_REVIEW: {S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED},
+    S.CORRECTION_REQUESTED: {S.REJECTED},
+    S.APPROVED: {S.SUSPENDED},
+    S.SUSPENDED: {S.APPROVED, S.REJECTED},
+    S.REJECTED: set(),
+}
+# How to reach each starting status from a fresh PENDING_REVIEW customer.
+PATHS = {
+    S.PENDING_REVIEW: [],
+    S.CORRECTION_REQUESTED: [S.CORRECTION_REQUESTED],
+    S.APPROVED: [S.APPROVED],
+    S.SUSPENDED: [S.APPROVED, S.SUSPENDED],
+    S.REJECTED: [S.REJECTED],
+}
+
+
+@pytest.mark.parametrize("start", list(LIFECYCLE))
+def test_review_lifecycle_table(factory: Factory, database: Database, start: CustomerStatus) -> None:
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    targets = [S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED, S.SUSPENDED]
+    with partner.client() as client:
+        ids = [create(client, draft=start == S.DRAFT)["id"] for _ in targets]
+    for customer_id, target in zip(ids, targets, strict=True):
+        for step in PATHS.get(start, []):
+            review(database, customer_id, step)
+        allowed = target in LIFECYCLE[start]
+        if allowed:
+            review(database, customer_id, target, note=f"to {target}")
+        else:
+            with pytest.raises(NuveraError) as refused:
+                review(database, customer_id, target, note=f"to {target}")
+            assert refused.value.code == "invalid_state"
+        with partner.client() as client:
+            status = client.get(f"/api/v1/customers/{customer_id}").json()["status"]
+        assert status == (target if allowed else start)
+
+
+def test_review_needs_a_note_and_a_review_status(factory: Factory, database: Database) -> None:
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    with partner.client() as client:
+        customer_id = create(client)["id"]
+    for status, note, field in [
+        (S.APPROVED, "   ", "note"),
+        (S.DRAFT, "ok", "status"),
+        (S.PENDING_REVIEW, "ok", "status"),
+    ]:
+        with pytest.raises(NuveraError) as caught, database.session() as session:
+            service.review_customer(
+                session, customer_id, status=status, note=note, reviewer=ActivityActor.operator(), now=_now()
+            )
+        assert caught.value.code == "validation_error"
+        assert [e.field for e in caught.value.errors] == [field]
+    partner_actor = ActivityActor.application(_principal(partner.organization_id))
+    with pytest.raises(NuveraError) as refused, database.session() as session:
+        service.review_customer(session, customer_id, status=S.APPROVED, note="ok", reviewer=partner_actor, now=_now())
+    assert refused.value.code == "forbidden"
+
+
+def test_submit_states_and_completeness(factory: Factory, database: Database) -> None:
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    with partner.client() as client:
+        thin = client.post("/api/v1/customers", params={"draft": "true"}, json={"companyName": "Thin Ltd"})
+        assert thin.status_code == 201, thin.text
+        assert thin.json()["status"] == "DRAFT"
+        incomplete = client.post(f"/api/v1/customers/{thin.json()['id']}/submit")
+        assert incomplete.status_code == 422
+        assert {e["field"] for e in incomplete.json()["errors"]} == {
+            "registrationNumber",
+            "countryOfIncorporationId",
+            "businessType",
+            "addressLine1",
+            "city",
+            "addressCountryId",
+            "persons",
+        }
+        # Without ?draft=true a create is a submission, so the same completeness rule applies.
+        refused = client.post("/api/v1/customers", json={"companyName": "Thin Ltd"})
+        assert refused.status_code == 422
+
+        pending = create(client)
+        again = client.post(f"/api/v1/customers/{pending['id']}/submit")
+        assert again.status_code == 409
+        assert again.json()["code"] == "invalid_state"
+    review(database, pending["id"], S.APPROVED)
+    with partner.client() as client:
+        approved_patch = client.patch(f"/api/v1/customers/{pending['id']}", json={"city": "Bonn"})
+        assert approved_patch.status_code == 409
+        assert client.get(f"/api/v1/customers/{pending['id']}").json()["city"] == "Berlin"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _principal(organization_id: str) -> Principal:
+    return Principal(
+        organization_id=organization_id,
+        application_id=f"app_{uuid.uuid4().hex}",
+        api_key_id="key_x",
+        permissions=frozenset(),
+    )
+
+
+def test_screening_hook_sees_every_partner_change(factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The live server runs in this process, so the hook can be observed where screening will plug in.
+    seen: list[tuple[str, str, str]] = []
+
+    def hook(_session: object, customer: Any) -> None:
+        seen.append((customer.id, customer.status.value, customer.city))
+
+    monkeypatch.setattr(service, "_on_customer_changed", hook)
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    with partner.client() as client:
+        customer_id = create(client, draft=True)["id"]
+        client.patch(f"/api/v1/customers/{customer_id}", json={"city": "Hamburg"})
+        client.post(f"/api/v1/customers/{customer_id}/submit")
+        client.patch(f"/api/v1/customers/{customer_id}", json={"city": "Bremen"})  # refused: 409, no hook
+    assert seen == [
+        (customer_id, "DRAFT", "Berlin"),
+        (customer_id, "DRAFT", "Hamburg"),
+        (customer_id, "PENDING_REVIEW", "Hamburg"),
+    ]
