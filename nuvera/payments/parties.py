@@ -1,0 +1,76 @@
+"""The two parties of a payment, read through their owners' service functions (never their tables).
+
+This is the only place the payments area touches customers, beneficiaries and screening, so a change in those
+areas is absorbed here. Every rule a payment depends on is checked in `require_payable`.
+
+Payment holds come from the screening service itself (`customer_status` / `beneficiary_status`), the authority
+that computes them from open and confirmed matches, rather than from a copy kept elsewhere: it fails closed (a
+subject never screened is on hold) and cannot be stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from nuvera.beneficiaries import service as beneficiaries
+from nuvera.beneficiaries.models import BeneficiaryStatus
+from nuvera.customers import service as customers
+from nuvera.customers.models import CustomerStatus
+from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.screening import service as screening
+
+
+@dataclass(frozen=True)
+class Parties:
+    customer_id: str
+    beneficiary_id: str
+    payout_currency: str
+
+
+def _customer_status(session: Session, organization_id: str, customer_id: str) -> CustomerStatus:
+    try:
+        return customers.get_customer(session, organization_id, customer_id).status
+    except NotFound:
+        # A body reference, not the URL's resource: answered as a field error. Another organization's customer
+        # gets exactly this answer too, so nothing leaks across tenants.
+        raise validation_error([FieldError("customerId", "no such customer")]) from None
+
+
+def require_payable(session: Session, organization_id: str, customer_id: str, beneficiary_id: str) -> Parties:
+    """The customer and beneficiary may send/receive a payment now, or a coded 4xx says why not.
+
+    Checked when quoting and again when executing (a review or a screening hit may land in between). The read
+    is not locked: a suspension committed in the milliseconds between this check and the payment's commit is
+    caught by the processor's compliance controls, not here.
+    """
+    customer_status = _customer_status(session, organization_id, customer_id)
+    try:
+        beneficiary = beneficiaries.get_beneficiary(session, organization_id, customer_id, beneficiary_id)
+    except NotFound:
+        raise validation_error([FieldError("beneficiaryId", "no such beneficiary for this customer")]) from None
+    if customer_status is not CustomerStatus.APPROVED:
+        raise NuveraError(
+            "customer_not_approved",
+            f"Customer {customer_id} is {customer_status}; payments need an APPROVED customer.",
+        )
+    if beneficiary.status is not BeneficiaryStatus.APPROVED:
+        raise NuveraError(
+            "beneficiary_not_approved",
+            f"Beneficiary {beneficiary_id} is {beneficiary.status}; payments need an APPROVED beneficiary.",
+        )
+    # A sanctions hit on the sender stops its payments as surely as one on the recipient.
+    if screening.customer_status(session, organization_id, customer_id).payment_hold:
+        raise NuveraError(
+            "customer_on_hold",
+            f"Customer {customer_id} is on payment hold (sanctions screening: not yet screened, or a potential "
+            "match awaiting Nuvera compliance review). Payments resume when it is cleared.",
+        )
+    if screening.beneficiary_status(session, organization_id, beneficiary_id).payment_hold:
+        raise NuveraError(
+            "beneficiary_on_hold",
+            f"Beneficiary {beneficiary_id} is on payment hold (sanctions screening: not yet screened, or a "
+            "potential match awaiting Nuvera compliance review). Payments resume when it is cleared.",
+        )
+    return Parties(customer_id=customer_id, beneficiary_id=beneficiary_id, payout_currency=beneficiary.currency_code)

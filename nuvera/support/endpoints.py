@@ -1,0 +1,119 @@
+"""Support tickets between partners and Nuvera (SUPPORT_READ / SUPPORT_WRITE)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from nuvera.auth.dependencies import require
+from nuvera.auth.permissions import Permission
+from nuvera.auth.principal import Principal
+from nuvera.dependencies import NowDep, SessionDep
+from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.schemas import Problem
+from nuvera.support import service
+from nuvera.support.models import TicketStatus
+from nuvera.support.schemas import MessageCreate, TicketCreate, TicketDetail, TicketList, TicketOut
+
+router = APIRouter(prefix="/api/v1/support", tags=["Support"])
+SupportReader = Annotated[Principal, Depends(require(Permission.SUPPORT_READ))]
+SupportWriter = Annotated[Principal, Depends(require(Permission.SUPPORT_WRITE))]
+Responses = dict[int | str, dict[str, Any]]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+NOT_FOUND: Responses = {404: _problem("No ticket with this id in your organization (`not_found`).")}
+INVALID: Responses = {422: _problem("Invalid fields (`validation_error`); `errors` names each one.")}
+CLOSED: Responses = {409: _problem("The ticket is CLOSED (`invalid_state`); open a new one.")}
+
+
+def _cursor_secret(request: Request) -> bytes:
+    secret: bytes = request.app.state.settings.hmac_secret
+    return secret
+
+
+CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
+
+
+@router.get(
+    "/tickets",
+    operation_id="SupportController_list",
+    response_model=TicketList,
+    responses={400: _problem("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+)
+def list_tickets(
+    principal: SupportReader,
+    session: SessionDep,
+    secret: CursorSecret,
+    status: Annotated[TicketStatus | None, Query(description="Only tickets in this status.")] = None,
+    cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+) -> TicketList:
+    """Your support tickets, newest first, with cursor pagination (without their messages)."""
+    page = service.list_tickets(
+        session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
+    )
+    return TicketList(
+        items=[TicketOut.model_validate(t) for t in page.items], next_cursor=page.next_cursor, has_more=page.has_more
+    )
+
+
+@router.post(
+    "/tickets",
+    operation_id="SupportController_create",
+    response_model=TicketDetail,
+    status_code=201,
+    responses=INVALID,
+)
+def create_ticket(payload: TicketCreate, principal: SupportWriter, session: SessionDep, now: NowDep) -> TicketDetail:
+    """Open a ticket (status `OPEN`); `body` becomes its first message. `customerId` / `paymentId`, when given,
+    must be your own."""
+    ticket = service.create_ticket(
+        session,
+        principal,
+        subject=payload.subject,
+        body=payload.body,
+        category=payload.category,
+        customer_id=payload.customer_id,
+        payment_id=payload.payment_id,
+        now=now,
+    )
+    return TicketDetail.model_validate(ticket)
+
+
+@router.get(
+    "/tickets/{ticket_id}", operation_id="SupportController_get", response_model=TicketDetail, responses=NOT_FOUND
+)
+def get_ticket(ticket_id: str, principal: SupportReader, session: SessionDep) -> TicketDetail:
+    """One ticket with its whole message thread, oldest message first."""
+    return TicketDetail.model_validate(service.get_ticket(session, principal.organization_id, ticket_id))
+
+
+@router.post(
+    "/tickets/{ticket_id}/messages",
+    operation_id="SupportController_reply",
+    response_model=TicketDetail,
+    status_code=201,
+    responses={**NOT_FOUND, **CLOSED, **INVALID},
+)
+def reply(
+    ticket_id: str, payload: MessageCreate, principal: SupportWriter, session: SessionDep, now: NowDep
+) -> TicketDetail:
+    """Add your reply; the ticket moves to `PENDING_NUVERA` (a `RESOLVED` ticket is reopened)."""
+    ticket = service.partner_reply(session, principal, ticket_id, body=payload.body, now=now)
+    return TicketDetail.model_validate(ticket)
+
+
+@router.post(
+    "/tickets/{ticket_id}/close",
+    operation_id="SupportController_close",
+    response_model=TicketDetail,
+    responses={**NOT_FOUND, **CLOSED},
+)
+def close(ticket_id: str, principal: SupportWriter, session: SessionDep, now: NowDep) -> TicketDetail:
+    """Close the ticket (`CLOSED` is final: no more replies)."""
+    return TicketDetail.model_validate(service.close_ticket(session, principal, ticket_id, now=now))

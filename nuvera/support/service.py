@@ -1,0 +1,270 @@
+"""Support ticket rules: partners open, read, reply and close; Nuvera replies and resolves.
+
+Status flow:
+    (create) → OPEN
+    partner reply      → PENDING_NUVERA   (from any status but CLOSED; reopens a RESOLVED ticket)
+    Nuvera reply       → PENDING_PARTNER  (from any status but CLOSED)
+    Nuvera resolve     → RESOLVED         (from OPEN / PENDING_PARTNER / PENDING_NUVERA)
+    partner close      → CLOSED           (from any status but CLOSED; final)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nuvera.audit import service as audit
+from nuvera.audit.actor import Actor
+from nuvera.auth.principal import Principal
+from nuvera.customers import service as customers
+from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.organizations.models import Organization, OrganizationKind, User
+from nuvera.pagination import Page, paginate
+from nuvera.payments import service as payments
+from nuvera.support.models import AuthorType, SupportMessage, SupportTicket, TicketCategory, TicketStatus
+
+MAX_SUBJECT = 200
+MAX_BODY = 10_000
+
+
+def _text(value: str, field: str, limit: int) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= limit:
+        raise validation_error([FieldError(field, f"must be 1 to {limit} characters (after trimming spaces)")])
+    return value
+
+
+def _add_message(
+    ticket: SupportTicket,
+    *,
+    author_type: AuthorType,
+    author_id: str | None,
+    author_label: str,
+    body: str,
+    now: datetime,
+) -> SupportMessage:
+    message = SupportMessage(
+        sequence=len(ticket.messages) + 1,
+        author_type=author_type,
+        author_id=author_id,
+        author_label=author_label,
+        body=body,
+        created_at=now,
+    )
+    ticket.messages.append(message)
+    ticket.updated_at = now
+    return message
+
+
+def _application_label(principal: Principal) -> str:
+    return f"API application {principal.application_id}"
+
+
+# --- partner side (scoped to the caller's organization) ----------------------------------------------------
+
+
+def create_ticket(
+    session: Session,
+    principal: Principal,
+    *,
+    subject: str,
+    body: str,
+    category: TicketCategory,
+    customer_id: str | None,
+    payment_id: str | None,
+    now: datetime,
+) -> SupportTicket:
+    errors: list[FieldError] = []
+    for value, field, limit in ((subject, "subject", MAX_SUBJECT), (body, "body", MAX_BODY)):
+        try:
+            _text(value, field, limit)
+        except NuveraError as exc:
+            errors.extend(exc.errors)
+    organization_id = principal.organization_id
+    # References must be the caller's own objects; another organization's id is "not found", like a missing one.
+    if customer_id is not None:
+        try:
+            customers.get_customer(session, organization_id, customer_id)
+        except NotFound:
+            errors.append(FieldError("customerId", "no such customer"))
+    if payment_id is not None:
+        try:
+            payments.get_payment(session, organization_id, payment_id)
+        except NotFound:
+            errors.append(FieldError("paymentId", "no such payment"))
+    if errors:
+        raise validation_error(errors)
+    ticket = SupportTicket(
+        organization_id=organization_id,
+        subject=subject.strip(),
+        category=category,
+        status=TicketStatus.OPEN,
+        customer_id=customer_id,
+        payment_id=payment_id,
+        created_at=now,
+        updated_at=now,
+        resolved_at=None,
+        closed_at=None,
+    )
+    _add_message(
+        ticket,
+        author_type=AuthorType.PARTNER,
+        author_id=principal.application_id,
+        author_label=_application_label(principal),
+        body=body.strip(),
+        now=now,
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def get_ticket(session: Session, organization_id: str, ticket_id: str, *, for_update: bool = False) -> SupportTicket:
+    query = select(SupportTicket).where(SupportTicket.organization_id == organization_id, SupportTicket.id == ticket_id)
+    if for_update:
+        query = query.with_for_update()
+    ticket = session.scalar(query)
+    if ticket is None:
+        raise NotFound("Ticket")
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    organization_id: str,
+    *,
+    status: TicketStatus | None,
+    cursor: str | None,
+    limit: int,
+    secret: bytes,
+) -> Page[SupportTicket]:
+    query = select(SupportTicket).where(SupportTicket.organization_id == organization_id)
+    if status is not None:
+        query = query.where(SupportTicket.status == status)
+    scope = f"support_tickets:{organization_id}:{status.value if status else '*'}"
+    return paginate(
+        session,
+        query,
+        created_at=SupportTicket.created_at,
+        row_id=SupportTicket.id,
+        scope=scope,
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def _refuse_closed(ticket: SupportTicket, action: str) -> None:
+    if ticket.status is TicketStatus.CLOSED:
+        raise NuveraError("invalid_state", f"Ticket {ticket.id} is CLOSED; it cannot be {action}. Open a new ticket.")
+
+
+def partner_reply(session: Session, principal: Principal, ticket_id: str, *, body: str, now: datetime) -> SupportTicket:
+    text = _text(body, "body", MAX_BODY)
+    # Row lock (PostgreSQL): two replies at once get consecutive message sequences instead of a unique violation.
+    ticket = get_ticket(session, principal.organization_id, ticket_id, for_update=True)
+    _refuse_closed(ticket, "replied to")
+    _add_message(
+        ticket,
+        author_type=AuthorType.PARTNER,
+        author_id=principal.application_id,
+        author_label=_application_label(principal),
+        body=text,
+        now=now,
+    )
+    ticket.status = TicketStatus.PENDING_NUVERA
+    ticket.resolved_at = None
+    session.flush()
+    return ticket
+
+
+def close_ticket(session: Session, principal: Principal, ticket_id: str, *, now: datetime) -> SupportTicket:
+    ticket = get_ticket(session, principal.organization_id, ticket_id, for_update=True)
+    _refuse_closed(ticket, "closed again")
+    ticket.status = TicketStatus.CLOSED
+    ticket.closed_at = now
+    ticket.updated_at = now
+    session.flush()
+    return ticket
+
+
+# --- Nuvera side (admins in the hub, operators at the CLI; not scoped: Nuvera answers every partner) ---------
+
+
+def nuvera_actor(session: Session, admin_email: str | None) -> Actor:
+    """The support agent a CLI command acts as: a named Nuvera admin user, or the anonymous operator."""
+    if admin_email is None:
+        return Actor.operator("support reply")
+    user = session.scalar(select(User).where(User.email == admin_email.strip().lower()))
+    organization = session.get(Organization, user.organization_id) if user else None
+    if user is None or organization is None or organization.kind is not OrganizationKind.ADMIN:
+        # Only people of the Nuvera admin organization speak for Nuvera support; a partner user never can.
+        raise NuveraError("forbidden", f"{admin_email} is not a Nuvera admin user.")
+    return Actor.for_user(user, organization)
+
+
+def _require_nuvera(actor: Actor) -> None:
+    if actor.type not in ("admin", "operator"):
+        raise NuveraError("forbidden", "Only Nuvera admins and operators answer support tickets.")
+
+
+def _any_ticket(session: Session, ticket_id: str) -> SupportTicket:
+    ticket = session.scalar(select(SupportTicket).where(SupportTicket.id == ticket_id).with_for_update())
+    if ticket is None:
+        raise NotFound("Ticket")
+    return ticket
+
+
+def nuvera_reply(session: Session, actor: Actor, ticket_id: str, *, body: str, now: datetime) -> SupportTicket:
+    """Nuvera support answers; the ticket waits for the partner (PENDING_PARTNER)."""
+    _require_nuvera(actor)
+    text = _text(body, "body", MAX_BODY)
+    ticket = _any_ticket(session, ticket_id)
+    _refuse_closed(ticket, "replied to")
+    before = ticket.status
+    message = _add_message(
+        ticket, author_type=AuthorType.NUVERA, author_id=actor.id, author_label=actor.label, body=text, now=now
+    )
+    ticket.status = TicketStatus.PENDING_PARTNER
+    ticket.resolved_at = None
+    session.flush()
+    # An admin acting on a partner's data is audited, in the same transaction as the change.
+    audit.record(
+        session,
+        actor=actor,
+        organization_id=ticket.organization_id,
+        action="support.ticket_replied",
+        subject_type="support_ticket",
+        subject_id=ticket.id,
+        now=now,
+        before={"status": before.value},
+        after={"status": ticket.status.value, "messageId": message.id},
+    )
+    return ticket
+
+
+def nuvera_resolve(session: Session, actor: Actor, ticket_id: str, *, now: datetime) -> SupportTicket:
+    """Nuvera support marks the ticket solved; a later partner reply reopens it."""
+    _require_nuvera(actor)
+    ticket = _any_ticket(session, ticket_id)
+    if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        raise NuveraError("invalid_state", f"Ticket {ticket.id} is already {ticket.status}.")
+    before = ticket.status
+    ticket.status = TicketStatus.RESOLVED
+    ticket.resolved_at = now
+    ticket.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        organization_id=ticket.organization_id,
+        action="support.ticket_resolved",
+        subject_type="support_ticket",
+        subject_id=ticket.id,
+        now=now,
+        before={"status": before.value},
+        after={"status": ticket.status.value},
+    )
+    return ticket
