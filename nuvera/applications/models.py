@@ -4,9 +4,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nuvera.db import Base, new_id
+from nuvera.errors import NuveraError
 
 
 class ApiKeyStatus(enum.StrEnum):
@@ -78,6 +79,17 @@ class ApiKey(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
     last_used_at: Mapped[datetime | None]
     last_used_ip: Mapped[str | None] = mapped_column(String(64))
+
+    @validates("status")
+    def _check_transition(self, _attribute: str, value: ApiKeyStatus | str) -> ApiKeyStatus:
+        # Revocation is final (partner-api.md §3): no code path may bring a revoked key back, whatever it sets.
+        # Migration 0002 adds the same rule as a database trigger, for writes that bypass the ORM.
+        status = ApiKeyStatus(value)
+        if status is ApiKeyStatus.EXPIRED:
+            raise ValueError("`expired` is derived from expires_at and never stored")
+        if self.status is ApiKeyStatus.REVOKED and status is not ApiKeyStatus.REVOKED:
+            raise NuveraError("invalid_state", "A revoked API key can never be re-activated; create a new key.")
+        return status
 
     def effective_status(self, now: datetime) -> ApiKeyStatus:
         if self.status is ApiKeyStatus.EXPIRING and self.expires_at is not None and self.expires_at <= now:

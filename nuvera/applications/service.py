@@ -1,23 +1,31 @@
-"""API application use cases. Services flush and audit; the caller's transaction commits."""
+"""API application use cases. Services flush and audit; the caller's transaction commits.
+
+Every use case takes the acting `Actor` and goes through `policy.authorize` first, so the management API, the CLI
+and any later caller share one access rule. Each change writes its audit event in the same transaction.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, SigningKey
+from nuvera.applications.policy import Operation, authorize
 from nuvera.applications.public_keys import ParsedPublicKey, PrivateKeyRefused, parse_public_key
 from nuvera.audit import service as audit
 from nuvera.audit.actor import Actor
+from nuvera.audit.models import AuditEvent
 from nuvera.auth import api_keys
 from nuvera.auth.permissions import parse_permissions
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind
+from nuvera.pagination import Page, paginate
 
 _T = TypeVar("_T")
 
@@ -69,6 +77,17 @@ def _validated_fields(
     return clean_name, parsed, [p.value for p in granted]
 
 
+def _by(actor: Actor) -> str:
+    # created_by/updated_by/revoked_by columns hold 200 characters; an email may have up to 320. The audit
+    # event keeps the full label.
+    return actor.label[:200]
+
+
+def _iso(value: datetime | None) -> str | None:
+    # The same form the JSON responses use (UTC with a Z), so history and detail read alike.
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
 def create_application(
     session: Session,
     *,
@@ -81,8 +100,13 @@ def create_application(
     now: datetime,
 ) -> CreatedApplication:
     organization = session.get(Organization, organization_id)
-    if organization is None:
-        raise NotFound(f"Organization {organization_id}")
+    actor = authorize(
+        actor,
+        Operation.CREATE,
+        organization.id if organization is not None else None,
+        what=f"Organization {organization_id}",
+    )
+    assert organization is not None  # authorize() raised NotFound otherwise
     if organization.kind is not OrganizationKind.PARTNER:
         raise NuveraError(
             "organization_not_allowed",
@@ -97,9 +121,9 @@ def create_application(
         enabled=True,
         permissions=granted,
         created_at=now,
-        created_by=actor.label,
+        created_by=_by(actor),
         updated_at=now,
-        updated_by=actor.label,
+        updated_by=_by(actor),
     )
     session.add(application)
     session.flush()
@@ -109,7 +133,7 @@ def create_application(
         fingerprint=parsed.fingerprint,
         bits=parsed.bits,
         created_at=now,
-        created_by=actor.label,
+        created_by=_by(actor),
     )
     session.add(signing_key)
     audit.record(
@@ -133,8 +157,15 @@ def create_application(
 
 
 def issue_api_key(
-    session: Session, *, actor: Actor, application: ApiApplication, hmac_secret: bytes, now: datetime
+    session: Session,
+    *,
+    actor: Actor,
+    application: ApiApplication,
+    hmac_secret: bytes,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
 ) -> IssuedKey:
+    """Mint a key for an application the caller has already been authorized for (creation, rotation)."""
     new = api_keys.generate_api_key()
     api_key = ApiKey(
         application_id=application.id,
@@ -143,10 +174,11 @@ def issue_api_key(
         last_four=new.last_four,
         status=ApiKeyStatus.ACTIVE,
         created_at=now,
-        created_by=actor.label,
+        created_by=_by(actor),
     )
     session.add(api_key)
     session.flush()
+    # Only the display prefix and last four characters are audited: the raw key exists in `IssuedKey` alone.
     audit.record(
         session,
         actor=actor,
@@ -155,7 +187,12 @@ def issue_api_key(
         action="api_key.created",
         subject_type="api_key",
         subject_id=api_key.id,
-        after={"prefix": new.prefix, "lastFour": new.last_four, "status": ApiKeyStatus.ACTIVE.value},
+        after={
+            "prefix": new.prefix,
+            "lastFour": new.last_four,
+            "status": ApiKeyStatus.ACTIVE.value,
+            **(extra or {}),
+        },
         now=now,
     )
     return IssuedKey(api_key=api_key, raw=new.raw)
@@ -168,3 +205,412 @@ def current_signing_key(session: Session, application_id: str) -> SigningKey:
     if key is None:  # pragma: no cover - created with every application
         raise NotFound(f"Signing key of application {application_id}")
     return key
+
+
+# --- Loading under the policy -------------------------------------------------------------------------------------
+
+
+def _application_for(
+    session: Session, actor: Actor, application_id: str, operation: Operation
+) -> tuple[ApiApplication, Actor]:
+    query = select(ApiApplication).where(ApiApplication.id == application_id)
+    if operation.mutates:
+        # Serialises concurrent changes to one application (two rotations must not both leave a key active).
+        # PostgreSQL takes a row lock; SQLite has a single writer anyway and ignores FOR UPDATE.
+        query = query.with_for_update()
+    application = session.scalar(query)
+    actor = authorize(
+        actor,
+        operation,
+        application.organization_id if application is not None else None,
+        what=f"Application {application_id}",
+    )
+    assert application is not None  # authorize() raised NotFound otherwise
+    return application, actor
+
+
+def _key_for(
+    session: Session, actor: Actor, key_id: str, operation: Operation, application_id: str | None
+) -> tuple[ApiKey, ApiApplication, Actor]:
+    api_key = session.get(ApiKey, key_id)
+    if api_key is not None and application_id is not None and api_key.application_id != application_id:
+        api_key = None
+    application = None
+    if api_key is not None:
+        query = select(ApiApplication).where(ApiApplication.id == api_key.application_id)
+        application = session.scalar(query.with_for_update() if operation.mutates else query)
+    actor = authorize(
+        actor,
+        operation,
+        application.organization_id if application is not None else None,
+        what=f"API key {key_id}",
+    )
+    # authorize() raised NotFound otherwise
+    assert api_key is not None
+    assert application is not None
+    if operation.mutates:
+        # Re-read under the application lock so a concurrent change to this key is not overwritten.
+        session.refresh(api_key)
+    return api_key, application, actor
+
+
+def _touch(application: ApiApplication, actor: Actor, now: datetime) -> None:
+    application.updated_at = now
+    application.updated_by = _by(actor)
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    application: ApiApplication,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    now: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        organization_id=application.organization_id,
+        application_id=application.id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        before=before,
+        after=after,
+        now=now,
+    )
+
+
+# --- Read models ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    application: ApiApplication
+    signing_key: SigningKey
+    keys: list[ApiKey]
+
+
+def _view(session: Session, application: ApiApplication) -> ApplicationView:
+    keys = list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.application_id == application.id)
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        )
+    )
+    return ApplicationView(application, current_signing_key(session, application.id), keys)
+
+
+def get_application(session: Session, *, actor: Actor, application_id: str) -> ApplicationView:
+    application, _ = _application_for(session, actor, application_id, Operation.VIEW)
+    return _view(session, application)
+
+
+def view_of(session: Session, application: ApiApplication) -> ApplicationView:
+    """The detail of an application the caller was just authorized for (e.g. returned after a change)."""
+    return _view(session, application)
+
+
+def list_applications(
+    session: Session,
+    *,
+    actor: Actor,
+    organization_id: str,
+    secret: bytes,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> Page[ApiApplication]:
+    organization = session.get(Organization, organization_id)
+    authorize(
+        actor,
+        Operation.VIEW,
+        organization.id if organization is not None else None,
+        what=f"Organization {organization_id}",
+    )
+    return paginate(
+        session,
+        select(ApiApplication).where(ApiApplication.organization_id == organization_id),
+        created_at=ApiApplication.created_at,
+        row_id=ApiApplication.id,
+        scope=f"applications:{organization_id}",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def list_audit_events(
+    session: Session,
+    *,
+    actor: Actor,
+    application_id: str,
+    secret: bytes,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> Page[AuditEvent]:
+    """An application's audit history, newest first. Partners see their own; admins and operators see all."""
+    application, _ = _application_for(session, actor, application_id, Operation.VIEW)
+    return audit.list_for_application(session, application.id, secret=secret, cursor=cursor, limit=limit)
+
+
+# --- Changes --------------------------------------------------------------------------------------------------------
+
+
+class Grace(enum.StrEnum):
+    """Grace windows offered when a replacement key is created (partner-api.md §3)."""
+
+    NONE = "none"
+    ONE_HOUR = "1h"
+    ONE_DAY = "24h"
+    SEVEN_DAYS = "7d"
+
+    @property
+    def window(self) -> timedelta | None:
+        return {
+            Grace.NONE: None,
+            Grace.ONE_HOUR: timedelta(hours=1),
+            Grace.ONE_DAY: timedelta(hours=24),
+            Grace.SEVEN_DAYS: timedelta(days=7),
+        }[self]
+
+
+@dataclass(frozen=True)
+class Rotation:
+    issued: IssuedKey
+    replaced: list[ApiKey]
+    application: ApiApplication
+
+
+def rotate_api_key(
+    session: Session, *, actor: Actor, application_id: str, grace: Grace, hmac_secret: bytes, now: datetime
+) -> Rotation:
+    """Create a replacement key. Every `active` key becomes `expiring` (grace window) or is revoked at once (`none`).
+
+    Keys that are already `expiring` keep their window: a partner who rolled back to an old expiring key after a bad
+    rotation (§7) must not lose it because they try another replacement. Shorten or revoke those explicitly.
+    """
+    application, actor = _application_for(session, actor, application_id, Operation.ROTATE_KEY)
+    active = list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.application_id == application.id, ApiKey.status == ApiKeyStatus.ACTIVE)
+            .order_by(ApiKey.created_at, ApiKey.id)
+        )
+    )
+    issued = issue_api_key(
+        session,
+        actor=actor,
+        application=application,
+        hmac_secret=hmac_secret,
+        now=now,
+        extra={"grace": grace.value, "replacesKeyIds": [k.id for k in active]},
+    )
+    window = grace.window
+    for old in active:
+        before = {"status": old.status.value, "expiresAt": _iso(old.expires_at)}
+        if window is None:
+            _revoke(old, actor, now, reason=actor.reason or "replaced without a grace window")
+            after = {"status": old.status.value, "revokedAt": _iso(now), "replacedBy": issued.api_key.id}
+            _record(session, actor, application, "api_key.revoked", "api_key", old.id, now, before, after)
+        else:
+            old.status = ApiKeyStatus.EXPIRING
+            old.expires_at = now + window
+            after = {
+                "status": old.status.value,
+                "expiresAt": _iso(old.expires_at),
+                "grace": grace.value,
+                "replacedBy": issued.api_key.id,
+            }
+            _record(session, actor, application, "api_key.grace_set", "api_key", old.id, now, before, after)
+    _touch(application, actor, now)
+    session.flush()
+    return Rotation(issued=issued, replaced=active, application=application)
+
+
+def _revoke(api_key: ApiKey, actor: Actor, now: datetime, *, reason: str | None) -> None:
+    api_key.status = ApiKeyStatus.REVOKED
+    api_key.revoked_at = now
+    api_key.revoked_by = _by(actor)
+    api_key.revoke_reason = reason[:500] if reason else None
+
+
+def revoke_api_key(
+    session: Session, *, actor: Actor, key_id: str, now: datetime, application_id: str | None = None
+) -> ApiKey:
+    """Revoke a key: immediate and final."""
+    api_key, application, actor = _key_for(session, actor, key_id, Operation.REVOKE_KEY, application_id)
+    if api_key.status is ApiKeyStatus.REVOKED:
+        raise NuveraError("invalid_state", f"API key {key_id} is already revoked.")
+    before = {"status": api_key.effective_status(now).value, "expiresAt": _iso(api_key.expires_at)}
+    _revoke(api_key, actor, now, reason=actor.reason)
+    after = {"status": ApiKeyStatus.REVOKED.value, "revokedAt": _iso(now)}
+    _record(session, actor, application, "api_key.revoked", "api_key", api_key.id, now, before, after)
+    _touch(application, actor, now)
+    session.flush()
+    return api_key
+
+
+def expire_api_key(
+    session: Session,
+    *,
+    actor: Actor,
+    key_id: str,
+    at: datetime | None,
+    now: datetime,
+    application_id: str | None = None,
+) -> ApiKey:
+    """Shorten an expiring key's grace window to `at`, or end it now (`at` None).
+
+    Only shortening is possible: lengthening the life of a key that is being replaced is what an attacker holding
+    it would want, and "rotate" is the way to start a window on an active key.
+    """
+    api_key, application, actor = _key_for(session, actor, key_id, Operation.EXPIRE_KEY, application_id)
+    status = api_key.effective_status(now)
+    if status is not ApiKeyStatus.EXPIRING:
+        hint = {
+            ApiKeyStatus.ACTIVE: "it is active; create a replacement key with a grace window, or revoke it",
+            ApiKeyStatus.EXPIRED: "its grace window has already ended",
+            ApiKeyStatus.REVOKED: "it is revoked",
+        }[status]
+        raise NuveraError("invalid_state", f"API key {key_id} has no grace window to shorten: {hint}.")
+    current = api_key.expires_at
+    assert current is not None  # an expiring key always has expires_at
+    if at is not None:
+        if at <= now:
+            raise validation_error([FieldError("at", "must be in the future; use `now` to end the window at once")])
+        if at >= current:
+            raise validation_error(
+                [FieldError("at", f"a grace window can only be shortened; it ends at {current.isoformat()}")]
+            )
+    new_end = at if at is not None else now
+    api_key.expires_at = new_end
+    before = {"status": status.value, "expiresAt": _iso(current)}
+    if at is None:
+        after = {"status": ApiKeyStatus.EXPIRED.value, "expiresAt": _iso(new_end)}
+        action = "api_key.grace_ended"
+    else:
+        after = {"status": ApiKeyStatus.EXPIRING.value, "expiresAt": _iso(new_end)}
+        action = "api_key.grace_shortened"
+    _record(session, actor, application, action, "api_key", api_key.id, now, before, after)
+    _touch(application, actor, now)
+    session.flush()
+    return api_key
+
+
+def replace_signing_key(
+    session: Session, *, actor: Actor, application_id: str, public_key_pem: str, now: datetime
+) -> SigningKey:
+    """Retire the current signing key and register a new one; requests signed with the old key fail at once."""
+    application, actor = _application_for(session, actor, application_id, Operation.REPLACE_SIGNING_KEY)
+    parsed = parse_public_key(public_key_pem)
+    old = current_signing_key(session, application.id)
+    if old.fingerprint == parsed.fingerprint:
+        raise NuveraError(
+            "conflict", f"{parsed.fingerprint} is already this application's signing key; nothing was changed."
+        )
+    old.retired_at = now
+    # Flush the retirement first: at most one un-retired key per application is a unique index.
+    session.flush()
+    new = SigningKey(
+        application_id=application.id,
+        public_key_pem=parsed.pem,
+        fingerprint=parsed.fingerprint,
+        bits=parsed.bits,
+        created_at=now,
+        created_by=_by(actor),
+    )
+    session.add(new)
+    session.flush()
+    _record(
+        session,
+        actor,
+        application,
+        "signing_key.replaced",
+        "signing_key",
+        new.id,
+        now,
+        {"signingKeyId": old.id, "fingerprint": old.fingerprint, "bits": old.bits},
+        {"signingKeyId": new.id, "fingerprint": new.fingerprint, "bits": new.bits},
+    )
+    _touch(application, actor, now)
+    session.flush()
+    return new
+
+
+def set_enabled(session: Session, *, actor: Actor, application_id: str, enabled: bool, now: datetime) -> ApiApplication:
+    """Disable (emergency) or re-enable an application. A disabled one rejects every request."""
+    operation = Operation.ENABLE if enabled else Operation.DISABLE
+    application, actor = _application_for(session, actor, application_id, operation)
+    if application.enabled == enabled:
+        state = "enabled" if enabled else "disabled"
+        raise NuveraError("invalid_state", f"Application {application_id} is already {state}.")
+    application.enabled = enabled
+    _record(
+        session,
+        actor,
+        application,
+        "application.enabled" if enabled else "application.disabled",
+        "application",
+        application.id,
+        now,
+        {"enabled": not enabled},
+        {"enabled": enabled},
+    )
+    _touch(application, actor, now)
+    session.flush()
+    return application
+
+
+def set_permissions(
+    session: Session, *, actor: Actor, application_id: str, permissions: Iterable[str], now: datetime
+) -> ApiApplication:
+    """Replace the permission set (known names only; every write permission needs its read permission)."""
+    application, actor = _application_for(session, actor, application_id, Operation.SET_PERMISSIONS)
+    granted = [p.value for p in parse_permissions(permissions)]
+    previous = list(application.permissions)
+    if granted == previous:
+        return application  # nothing changed, nothing to audit
+    application.permissions = granted
+    _record(
+        session,
+        actor,
+        application,
+        "application.permissions_changed",
+        "application",
+        application.id,
+        now,
+        {"permissions": previous},
+        {"permissions": granted},
+    )
+    _touch(application, actor, now)
+    session.flush()
+    return application
+
+
+def rename_application(
+    session: Session, *, actor: Actor, application_id: str, name: str, now: datetime
+) -> ApiApplication:
+    application, actor = _application_for(session, actor, application_id, Operation.RENAME)
+    clean = validate_name(name)
+    previous = application.name
+    if clean == previous:
+        return application
+    application.name = clean
+    _record(
+        session,
+        actor,
+        application,
+        "application.renamed",
+        "application",
+        application.id,
+        now,
+        {"name": previous},
+        {"name": clean},
+    )
+    _touch(application, actor, now)
+    session.flush()
+    return application

@@ -1,15 +1,16 @@
-"""record(): the only way audit events are written. There is deliberately no update or delete."""
+"""record(): the only way audit events are written, and the read model. There is deliberately no update or delete."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from nuvera.audit.actor import Actor
 from nuvera.audit.models import AuditEvent
+from nuvera.pagination import Page, paginate
 
 
 class AuditImmutable(RuntimeError):
@@ -53,3 +54,22 @@ def record(
     )
     session.add(event_row)
     return event_row
+
+
+def list_for_application(
+    session: Session, application_id: str, *, secret: bytes, cursor: str | None, limit: int
+) -> Page[AuditEvent]:
+    """One application's history, newest first, keyset-paginated on (application_id, created_at, id).
+
+    The caller has already checked that the reader may see this application (applications.policy).
+    """
+    return paginate(
+        session,
+        select(AuditEvent).where(AuditEvent.application_id == application_id),
+        created_at=AuditEvent.created_at,
+        row_id=AuditEvent.id,
+        scope=f"audit:{application_id}",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )

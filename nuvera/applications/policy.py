@@ -1,0 +1,96 @@
+"""Who may do what with API applications: the one access policy, used by the management API and the CLI alike.
+
+partner-api.md §1 and issue 3:
+- partner `owner`/`admin`: every operation on their own organization's applications; `member`: read only;
+- users of another partner organization: the application (and its organization) does not exist for them (404);
+- `customer_platform` users: refused on every application operation (403);
+- Nuvera `admin` organization users: every operation on every partner's applications, each change with a reason;
+- CLI operators: every operation (they hold the server's database credentials anyway); reason recorded if given.
+
+Default deny: an actor this table does not describe is refused.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from nuvera.audit.actor import Actor
+from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.organizations.models import OrganizationKind, UserRole
+
+MAX_REASON_LENGTH = 500
+
+
+class Operation(enum.StrEnum):
+    VIEW = "view"  # application detail, application list, audit history
+    CREATE = "create"
+    ROTATE_KEY = "rotate_key"
+    EXPIRE_KEY = "expire_key"
+    REVOKE_KEY = "revoke_key"
+    REPLACE_SIGNING_KEY = "replace_signing_key"
+    DISABLE = "disable"
+    ENABLE = "enable"
+    SET_PERMISSIONS = "set_permissions"
+    RENAME = "rename"
+
+    @property
+    def mutates(self) -> bool:
+        return self is not Operation.VIEW
+
+
+_MANAGERS = frozenset({UserRole.OWNER.value, UserRole.ADMIN.value})
+
+
+def clean_reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    reason = reason.strip()
+    if len(reason) > MAX_REASON_LENGTH:
+        raise validation_error([FieldError("reason", f"must be at most {MAX_REASON_LENGTH} characters")])
+    return reason or None
+
+
+def authorize(actor: Actor, operation: Operation, owner_organization_id: str | None, *, what: str) -> Actor:
+    """Allow `operation` on an object owned by `owner_organization_id` (None: the object does not exist).
+
+    Returns the actor with its reason normalised, for the audit record. The order of checks is deliberate:
+    a refusal that does not depend on the object (customer platform) comes first, then existence, so nobody
+    outside the owning organization can tell another organization's object from a missing one; only then the
+    role and the reason.
+    """
+    actor = actor.because(clean_reason(actor.reason))
+    if actor.type == "operator":
+        if owner_organization_id is None:
+            raise NotFound(what)
+        return actor
+    if actor.type == "user" and actor.organization_kind == OrganizationKind.CUSTOMER_PLATFORM.value:
+        raise NuveraError(
+            "forbidden",
+            "Customer platform accounts cannot view or manage API applications; only partner organizations hold them.",
+        )
+    if actor.type == "admin" and actor.organization_kind == OrganizationKind.ADMIN.value:
+        if owner_organization_id is None:
+            raise NotFound(what)
+        if operation.mutates and not actor.reason:
+            # Staff act on partners' credentials only for support, emergency disablement, permission fixes and
+            # partner-assisted rotation (§1); the reason is what makes such an action reviewable afterwards.
+            raise validation_error(
+                [
+                    FieldError(
+                        "reason",
+                        "Nuvera staff must give a reason for every change (e.g. support, emergency disablement, "
+                        "permission fix, partner-assisted rotation)",
+                    )
+                ]
+            )
+        return actor
+    if actor.type == "user" and actor.organization_kind == OrganizationKind.PARTNER.value:
+        if owner_organization_id is None or owner_organization_id != actor.organization_id:
+            raise NotFound(what)
+        if operation.mutates and actor.role not in _MANAGERS:
+            raise NuveraError(
+                "forbidden",
+                "Only an owner or admin of your organization can change API applications; members can view them.",
+            )
+        return actor
+    raise NuveraError("forbidden", "You may not view or manage API applications.")
