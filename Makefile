@@ -6,9 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_FLAGS ?= -n 2 --dist loadfile
 
-.PHONY: install run lint types test test-sqlite test-postgres check bench services clean
+.PHONY: install run lint types test test-sqlite test-postgres check bench services tools clean
 
 $(STAMP): pyproject.toml sdk/python/pyproject.toml
+	@# PyICU (under followthemoney's name normalisation) compiles against the system ICU.
+	@dpkg -s libicu-dev pkg-config >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libicu-dev pkg-config g++; }
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ./sdk/python -e '.[dev]'
@@ -29,10 +32,14 @@ types: install
 services: ## Install (if missing) and start PostgreSQL and Redis on private ports
 	scripts/services.sh up >/dev/null
 
-test-sqlite: install
+tools: ## jq/curl/openssl/Node.js for the signing-guide examples, Debian's Chromium for the browser tests
+	scripts/tools.sh
+	scripts/chromium.sh >/dev/null
+
+test-sqlite: install tools
 	$(BIN)/pytest $(PYTEST_FLAGS)
 
-test-postgres: install services
+test-postgres: install tools services
 	eval "$$(scripts/services.sh env)"; $(BIN)/pytest $(PYTEST_FLAGS)
 
 test: test-sqlite test-postgres ## The whole suite, on SQLite and on PostgreSQL

@@ -1,11 +1,13 @@
 """Cost of verifying one signed request, against the raw RSA-2048 verification it cannot avoid.
 
-    .venv/bin/python -m bench.bench_verify [--requests 3000] [--database-url URL]
+    .venv/bin/python -m bench.bench_verify [--requests 3000] [--database-url URL] [--redis-url redis://…]
 
 Prints, from one run: the raw `cryptography` RSA-2048 PKCS#1 v1.5 SHA-256 verify cost, the full in-process
 verification of a signed request (API-key checksum + keyed hash + key lookup, JWT header/signature/claims, body
 hash, jti replay record in the database), and their ratio. Tokens are signed before timing starts: signing is the
-client's cost. No pass/fail; the issue's target is a ratio ≤ 2.5 (≤ 2.0 in production mode).
+client's cost. With --redis-url the same full verification also runs with the Redis replay store (production
+mode: SET NX EX instead of a committed INSERT). No pass/fail; the issue's target is a ratio ≤ 2.5 (≤ 2.0 in
+production mode).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +29,8 @@ from nuvera import migrate
 from nuvera.applications.service import create_application
 from nuvera.audit.actor import Actor
 from nuvera.auth.authenticator import Authenticator, HeadVerified, RequestHead
-from nuvera.auth.replay import SqlReplayStore
+from nuvera.auth.replay import RedisReplayStore, ReplayStore, SqlReplayStore
+from nuvera.backends import connect_redis
 from nuvera.clock import utcnow
 from nuvera.db import Database
 from nuvera.organizations.models import OrganizationKind
@@ -51,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--redis-url", default=None, help="also measure with the Redis replay store")
     args = parser.parse_args()
     count = args.requests
 
@@ -73,15 +78,18 @@ def main() -> None:
         )
         api_key = created.issued.raw
 
-    authenticator = Authenticator(
-        engine=database.engine,
-        hmac_secret=SECRET,
-        clock=lambda: datetime.now(UTC),
-        replay_store=SqlReplayStore(database.engine),
-        leeway_seconds=30,
-        key_cache_seconds=1.0,
-        last_used_interval_seconds=60,
-    )
+    def authenticator_with(replay_store: ReplayStore) -> Authenticator:
+        return Authenticator(
+            engine=database.engine,
+            hmac_secrets=[SECRET],
+            clock=lambda: datetime.now(UTC),
+            replay_store=replay_store,
+            leeway_seconds=30,
+            key_cache_seconds=1.0,
+            last_used_interval_seconds=60,
+        )
+
+    authenticator = authenticator_with(SqlReplayStore(database.engine))
 
     # Raw RSA verify of a message the size of a signing input.
     message = b"x" * 600
@@ -95,14 +103,17 @@ def main() -> None:
     rounds = 5
     tokens = [[sign_request(api_key, key, "GET", URI) for _ in range(count)] for _ in range(rounds)]
 
-    def full(round_number: int) -> None:
-        for token in tokens[round_number]:
-            head = RequestHead(method="GET", uri=URI, api_keys=[api_key], authorizations=[f"Bearer {token}"],
-                               client_ip="127.0.0.1")  # fmt: skip
-            verified = authenticator.check_head(head)
-            assert isinstance(verified, HeadVerified), verified
-            principal = authenticator.check_body(verified, b"")
-            assert not hasattr(principal, "code"), principal
+    def full_with(verifier: Authenticator, batches: list[list[str]]) -> Callable[[int], None]:
+        def full(round_number: int) -> None:
+            for token in batches[round_number]:
+                head = RequestHead(method="GET", uri=URI, api_keys=[api_key], authorizations=[f"Bearer {token}"],
+                                   client_ip="127.0.0.1")  # fmt: skip
+                verified = verifier.check_head(head)
+                assert isinstance(verified, HeadVerified), verified
+                principal = verifier.check_body(verified, b"")
+                assert not hasattr(principal, "code"), principal
+
+        return full
 
     head_tokens = [[sign_request(api_key, key, "GET", URI) for _ in range(count)] for _ in range(rounds)]
 
@@ -122,8 +133,18 @@ def main() -> None:
     raw_us = per_call_us(raw, count, rounds)
     head_us = per_call_us(head_only, count, rounds)
     replay_us = per_call_us(replay_only, count, rounds)
-    full_us = per_call_us(full, count, rounds)
+    full_us = per_call_us(full_with(authenticator, tokens), count, rounds)
     authenticator.close()
+    redis_us: float | None = None
+    if args.redis_url:
+        redis = connect_redis(args.redis_url)
+        redis_store = RedisReplayStore(redis, f"nuvera-bench-{uuid.uuid4().hex[:8]}:")
+        redis_store.start_epoch()
+        with_redis = authenticator_with(redis_store)
+        redis_tokens = [[sign_request(api_key, key, "GET", URI) for _ in range(count)] for _ in range(rounds)]
+        redis_us = per_call_us(full_with(with_redis, redis_tokens), count, rounds)
+        with_redis.close()
+        redis.close()
     database.dispose()
     backend = url.split(":", 1)[0]
     print(f"requests per round      {count} x {rounds} rounds (median of rounds), database {backend}")
@@ -132,6 +153,9 @@ def main() -> None:
     print(f"  jti replay record     {replay_us:8.1f} µs  (one committed INSERT in the shared database)")
     print(f"full verification       {full_us:8.1f} µs  (key lookup, JWT, claims, body hash, replay record)")
     print(f"ratio full / raw        {full_us / raw_us:8.2f}   (target ≤ 2.5)")
+    if redis_us is not None:
+        print(f"full, Redis replay store {redis_us:7.1f} µs  (key lookup, JWT, claims, body hash, SET NX EX)")
+        print(f"ratio full (Redis) / raw {redis_us / raw_us:7.2f}   (target ≤ 2.0 in production mode)")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -11,18 +12,37 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nuvera.accounts.endpoints import router as accounts_router
+from nuvera.applications.management import router as applications_router
 from nuvera.auth.authenticator import Authenticator
 from nuvera.auth.middleware import SignedRequestMiddleware
-from nuvera.auth.replay import ReplayStore, SqlReplayStore
+from nuvera.auth.replay import ReplayStore
+from nuvera.beneficiaries.endpoints import router as beneficiaries_router
+from nuvera.blobs import BlobStore, blob_store_from_settings
 from nuvera.clock import Clock, utcnow
 from nuvera.config import Settings
 from nuvera.crypto.endpoints import router as crypto_router
+from nuvera.customers.endpoints import router as customers_router
 from nuvera.db import Database
+from nuvera.documents.endpoints import router as documents_router
 from nuvera.errors import PROBLEM_JSON, FieldError, NuveraError, problem
+from nuvera.hot_state import HotState
+from nuvera.observability.endpoints import router as observability_router
+from nuvera.observability.logging import configure_logging
+from nuvera.observability.middleware import ObservabilityMiddleware
 from nuvera.openapi import build_openapi
+from nuvera.payments.endpoints import router as payments_router
+from nuvera.reference.endpoints import router as reference_router
+from nuvera.screening.endpoints import router as screening_router
+from nuvera.screening.engine import get_engine
+from nuvera.support.endpoints import router as support_router
+from nuvera.web.routes import STATIC_MOUNT as WEB_STATIC_MOUNT
+from nuvera.web.routes import router as web_router
 
 log = logging.getLogger("nuvera")
 
@@ -35,13 +55,15 @@ def create_app(
     database: Database | None = None,
     clock: Clock = utcnow,
     replay_store: ReplayStore | None = None,
+    blob_store: BlobStore | None = None,
 ) -> FastAPI:
     database = database or Database(settings.resolved_database_url)
+    hot_state = HotState.from_settings(settings, database.engine)
     authenticator = Authenticator(
         engine=database.engine,
-        hmac_secret=settings.hmac_secret,
+        hmac_secrets=settings.hmac_secrets,
         clock=clock,
-        replay_store=replay_store or SqlReplayStore(database.engine),
+        replay_store=replay_store or hot_state.replay_store,
         leeway_seconds=settings.jwt_leeway_seconds,
         key_cache_seconds=settings.key_cache_seconds,
         last_used_interval_seconds=settings.last_used_write_interval_seconds,
@@ -49,8 +71,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        hot_state.start()
+        if settings.screening_warm_up:
+            # Before the first request, not beside it: the name analyser holds the GIL for seconds while it builds
+            # its tables, which would stall every request in flight. Until then the process is simply not ready.
+            get_engine(settings)
         yield
         authenticator.close()
+        hot_state.close()
 
     app = FastAPI(
         title="Nuvera API",
@@ -65,12 +93,29 @@ def create_app(
     app.state.database = database
     app.state.clock = clock
     app.state.authenticator = authenticator
+    app.state.redis = hot_state.redis
+    app.state.blob_store = blob_store or blob_store_from_settings(settings)
 
+    app.include_router(observability_router)
     app.include_router(crypto_router)
+    app.include_router(accounts_router)
+    app.include_router(applications_router)
+    app.include_router(customers_router)
+    app.include_router(documents_router)
+    app.include_router(beneficiaries_router)
+    app.include_router(screening_router)
+    app.include_router(payments_router)
+    app.include_router(support_router)
+    app.include_router(reference_router)
+    app.include_router(web_router)
+    app.mount(WEB_STATIC_MOUNT, StaticFiles(packages=[("nuvera.web", "static")]), name="web-static")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     _install_error_handlers(app)
 
-    app.add_middleware(SignedRequestMiddleware, authenticator=authenticator, settings=settings)
+    app.add_middleware(
+        SignedRequestMiddleware, authenticator=authenticator, settings=settings, rate_limiter=hot_state.rate_limiter
+    )
+    app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 
@@ -88,12 +133,39 @@ class RequestIdMiddleware:
         request_id = "req_" + secrets.token_hex(12)
         scope.setdefault("state", {})["request_id"] = request_id
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # A bug. Answer in the same problem shape, with the id support will ask for, and keep the message and
+            # traceback in the log only. (Starlette's own last-resort handler sits outside this middleware and would
+            # answer without the request id.)
+            log.exception("unhandled error on %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
+            if started:
+                raise
+            body = problem(
+                "internal_error", "Something went wrong on our side; quote the requestId to support.", request_id
+            )
+            payload = json.dumps(body).encode()
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", str(len(payload)).encode()),
+                    ],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": payload})
 
 
 def _request_id(request: Request) -> str:
@@ -101,6 +173,7 @@ def _request_id(request: Request) -> str:
 
 
 def problem_response(request: Request, error: NuveraError) -> JSONResponse:
+    request.state.error_code = error.code  # for the access log line
     body = problem(error.code, error.detail, _request_id(request), errors=error.errors, **error.extra)
     return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=error.headers)
 
@@ -125,18 +198,40 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = {
             404: "not_found",
             405: "method_not_allowed",
+            408: "request_timeout",
             413: "payload_too_large",
             415: "unsupported_media_type",
         }
-        error = NuveraError(code.get(exc.status_code, "bad_request"), str(exc.detail))
+        # The exception's headers are kept (`Connection: close` of a body timeout, `Allow` of a 405).
+        error = NuveraError(code.get(exc.status_code, "bad_request"), str(exc.detail), headers=dict(exc.headers or {}))
         return problem_response(request, error)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # Lock contention on the embedded SQLite file, a PostgreSQL failover or a dropped connection: the request
+        # did not take effect (its transaction rolled back), so say so and invite a retry instead of a bare 500.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
         return problem_response(
             request,
-            NuveraError("internal_error", "Something went wrong on our side; quote the requestId to support."),
+            NuveraError(
+                "dependency_unavailable",
+                "The database is busy or unavailable; nothing was changed. Retry with backoff.",
+                headers={"Retry-After": "1"},
+            ),
+        )
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(request: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses values that pass every schema (a NUL character in any text: a path id `%00`, a JSON
+        # string "\u0000", a sign-in email): the client's input, not our fault, so 422 rather than a 500. Logged
+        # without the exception text, which carries the statement's parameters (request data).
+        log.warning("unstorable value on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        return problem_response(
+            request,
+            NuveraError(
+                "validation_error",
+                "A value in the request cannot be stored (for example text containing a NUL character).",
+            ),
         )
 
 
@@ -147,5 +242,6 @@ def _field_path(location: Any) -> str:
 
 def app_from_environment() -> FastAPI:
     """The uvicorn factory used by `nuvera serve` (each worker process builds its own app)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
+MIN_PRODUCTION_SECRET_LENGTH = 32
 
 
 class ConfigurationError(RuntimeError):
@@ -28,24 +29,88 @@ class Settings(BaseSettings):
         default=None,
         description="Secret for the keyed hash of API keys. Generated and kept in var_dir outside production.",
     )
+    # Rotation without invalidating keys: versioned secrets as JSON, e.g. {"1": "old…", "2": "new…"}. The highest
+    # version hashes new keys; every listed version still verifies (docs/deployment.md). Exclusive with the above.
+    api_key_hmac_secrets: dict[int, SecretStr] | None = Field(
+        default=None, description="Versioned API key hash secrets; the highest version signs, all verify"
+    )
     host: str = "127.0.0.1"
     port: int = 45000
+    # Production mode (docs/deployment.md): Redis for the shared hot state, per-application rate limits, logs.
+    redis_url: str | None = Field(default=None, description="redis://…; unset = replay and rate limits in the DB")
+    redis_key_prefix: str = Field(default="nuvera:", description="Namespace of every Redis key and channel")
+    rate_limit_per_minute: int = Field(default=600, ge=0, description="Signed requests per application; 0 = off")
+    log_format: Literal["json", "console"] = "json"
+    # Client addresses (last-used IP, logs) come from X-Forwarded-For only when the peer is one of these proxies.
+    forwarded_allow_ips: str | None = Field(default=None, description="Comma-separated trusted proxy addresses")
+    # Set by `nuvera serve --workers N` for its workers (prometheus_client reads the same variable itself).
+    prometheus_multiproc_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
     # Clock-skew tolerance on iat (future) and exp (past); the 60 s lifetime cap is fixed by the spec.
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
     max_json_body_bytes: int = Field(default=1 * MIB, gt=0)
     max_multipart_body_bytes: int = Field(default=20 * MIB, gt=0)
+    # Total time a request body may take to arrive, from the first read: a client trickling bytes (or declaring a
+    # Content-Length it never sends) would otherwise hold a connection and a buffer for ever. 20 MiB in 30 s needs
+    # about 6 Mbit/s, which any server-to-server link has.
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
     # How long a process trusts its cached view of an API key before looking at the database again.
     # Changes made in this process invalidate the cache at once; other processes see them within this time.
     key_cache_seconds: float = Field(default=1.0, ge=0, le=1.0)
     last_used_write_interval_seconds: int = Field(default=60, ge=1)
+    # How long an in-flight payment execution owns its Idempotency-Key. A process that dies mid-request loses the
+    # key after this, so a retry can complete the payment while its quote (60 s) is still valid. Must exceed the
+    # longest execution.
+    idempotency_lease_seconds: float = Field(default=20.0, gt=0, le=60)
+    # Document blobs: a local directory under var_dir unless an S3-compatible bucket is configured.
+    blob_s3_bucket: str | None = Field(default=None, description="S3 bucket for document blobs; unset = local disk")
+    blob_s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (MinIO, Ceph, …); unset = AWS for the region"
+    )
+    blob_s3_region: str = "us-east-1"
+    blob_s3_prefix: str = Field(default="", description="Key prefix inside the bucket, e.g. 'nuvera/'")
+    # Unset = boto3's own credential chain (instance role, AWS_* variables, shared config).
+    blob_s3_access_key_id: SecretStr | None = None
+    blob_s3_secret_access_key: SecretStr | None = None
+    # Sanctions screening: FollowTheMoney entities as JSON lines (e.g. an OpenSanctions export). Unset = the
+    # small OFAC SDN sample shipped in nuvera/screening/data — fine for development, not for production.
+    screening_dataset: Path | None = Field(default=None, description="FtM JSON lines file to screen against")
+    # logic-v2 score at or above which a candidate is reported as a match and puts the subject on payment hold.
+    screening_threshold: float = Field(default=0.7, gt=0.0, le=1.0)
+    # Only entities tagged with one of these FtM topics are screened against (the response's topicsScope).
+    screening_topics: list[str] = Field(
+        default_factory=lambda: ["sanction", "sanction.linked", "sanction.control", "debarment", "crime.terror"]
+    )
+    screening_rescreen_days: int = Field(default=1, ge=1, description="Ongoing monitoring: days until nextDueAt")
+    # Loading the screening engine costs seconds (the name analyser builds its tables on first use): do it while a
+    # process starts, before it serves, so no request stalls behind it.
+    screening_warm_up: bool = True
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.env == "production":
             if not self.database_url or not self.database_url.startswith("postgresql"):
                 raise ConfigurationError("NUVERA_ENV=production requires NUVERA_DATABASE_URL=postgresql+psycopg://…")
-            if self.api_key_hmac_secret is None:
-                raise ConfigurationError("NUVERA_ENV=production requires NUVERA_API_KEY_HMAC_SECRET")
+            if self.api_key_hmac_secret is None and not self.api_key_hmac_secrets:
+                raise ConfigurationError(
+                    "NUVERA_ENV=production requires NUVERA_API_KEY_HMAC_SECRET (or NUVERA_API_KEY_HMAC_SECRETS)"
+                )
+            # A short secret would make the keyed hashes (and the CSRF and cursor signatures) guessable offline.
+            if any(len(secret) < MIN_PRODUCTION_SECRET_LENGTH for secret in self.hmac_secrets):
+                raise ConfigurationError(
+                    f"NUVERA_ENV=production requires HMAC secrets of at least {MIN_PRODUCTION_SECRET_LENGTH} characters"
+                )
+        if self.api_key_hmac_secret is not None and self.api_key_hmac_secrets:
+            raise ConfigurationError(
+                "Set NUVERA_API_KEY_HMAC_SECRET or NUVERA_API_KEY_HMAC_SECRETS, not both: list the current secret "
+                "as version 1 of NUVERA_API_KEY_HMAC_SECRETS"
+            )
+        if self.api_key_hmac_secrets is not None:
+            if not self.api_key_hmac_secrets or min(self.api_key_hmac_secrets) < 1:
+                raise ConfigurationError("NUVERA_API_KEY_HMAC_SECRETS needs versions numbered from 1")
+            if any(not secret.get_secret_value() for secret in self.api_key_hmac_secrets.values()):
+                raise ConfigurationError("NUVERA_API_KEY_HMAC_SECRETS may not hold an empty secret")
+        if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigurationError("NUVERA_REDIS_URL must be a redis://, rediss:// or unix:// URL")
         return self
 
     @cached_property
@@ -57,9 +122,18 @@ class Settings(BaseSettings):
 
     @cached_property
     def hmac_secret(self) -> bytes:
+        """The current secret: hashes new API keys (and signs cursors and CSRF tokens)."""
+        return self.hmac_secrets[0]
+
+    @cached_property
+    def hmac_secrets(self) -> tuple[bytes, ...]:
+        """Every secret an API key hash may have been made with, newest version first."""
+        if self.api_key_hmac_secrets:
+            versions = sorted(self.api_key_hmac_secrets.items(), reverse=True)
+            return tuple(secret.get_secret_value().encode() for _version, secret in versions)
         if self.api_key_hmac_secret is not None:
-            return self.api_key_hmac_secret.get_secret_value().encode()
-        return _local_secret(self.var_dir / "api_key_hmac_secret")
+            return (self.api_key_hmac_secret.get_secret_value().encode(),)
+        return (_local_secret(self.var_dir / "api_key_hmac_secret"),)
 
 
 def _local_secret(path: Path) -> bytes:

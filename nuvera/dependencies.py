@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from nuvera.db import Database
+from nuvera.screening.engine import ScreeningEngine, get_engine
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -26,5 +27,10 @@ def get_now(request: Request) -> datetime:
     return now
 
 
+def get_screening_engine(request: Request) -> ScreeningEngine:
+    return get_engine(request.app.state.settings)
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ScreeningEngineDep = Annotated[ScreeningEngine, Depends(get_screening_engine)]
 NowDep = Annotated[datetime, Depends(get_now)]

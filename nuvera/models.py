@@ -1,21 +1,47 @@
 """Imports every area's models so that Base.metadata knows the whole schema (Alembic, tests)."""
 
+from nuvera.accounts.models import LoginFailure, WebSession
+from nuvera.activity.models import ActivityEvent
 from nuvera.applications.models import ApiApplication, ApiKey, SigningKey
 from nuvera.audit.models import AuditEvent
 from nuvera.auth.replay import SeenToken
+from nuvera.beneficiaries.models import Beneficiary
 from nuvera.crypto.models import CryptoAsset, CryptoNetwork
+from nuvera.customers.models import Customer, CustomerPerson
 from nuvera.db import Base
+from nuvera.documents.models import Document
 from nuvera.organizations.models import Organization, User
+from nuvera.payments.models import IdempotencyKey, Payment, PaymentQuote, PaymentStatusEvent
+from nuvera.ratelimit.models import RateLimitCounter
+from nuvera.screening.models import ScreeningMatch, ScreeningRun, ScreeningSubject
+from nuvera.support.models import SupportMessage, SupportTicket
 
 __all__ = [
+    "ActivityEvent",
     "ApiApplication",
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Beneficiary",
     "CryptoAsset",
     "CryptoNetwork",
+    "Customer",
+    "CustomerPerson",
+    "Document",
+    "IdempotencyKey",
+    "LoginFailure",
     "Organization",
+    "Payment",
+    "PaymentQuote",
+    "PaymentStatusEvent",
+    "RateLimitCounter",
+    "ScreeningMatch",
+    "ScreeningRun",
+    "ScreeningSubject",
     "SeenToken",
     "SigningKey",
+    "SupportMessage",
+    "SupportTicket",
     "User",
+    "WebSession",
 ]

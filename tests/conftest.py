@@ -17,6 +17,7 @@ from nuvera import migrate
 from nuvera.app import create_app
 from nuvera.config import Settings
 from nuvera.db import Database
+from nuvera.screening.engine import get_engine
 from tests.support import TEST_HMAC_SECRET, Factory, LiveServer, MutableClock, live_server, new_rsa_key
 
 
@@ -55,6 +56,7 @@ def settings(database_url: str, var_dir: Path) -> Settings:
         database_url=database_url,
         api_key_hmac_secret=TEST_HMAC_SECRET,
         var_dir=var_dir,
+        screening_warm_up=False,  # the server fixture loads it before serving instead
     )
 
 
@@ -80,6 +82,7 @@ def clock(session_clock: MutableClock) -> Iterator[MutableClock]:
 
 @pytest.fixture(scope="session")
 def server(settings: Settings, database: Database, session_clock: MutableClock) -> Iterator[LiveServer]:
+    get_engine(settings)  # load the screening engine once, so no test's first request waits seconds for it
     app = create_app(settings, database=database, clock=session_clock)
     with live_server(app) as running:
         yield running

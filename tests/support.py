@@ -124,6 +124,7 @@ class Partner:
     permissions: list[Permission] = field(default_factory=list)
 
     def client(self, **kwargs: object) -> httpx.Client:
+        kwargs.setdefault("timeout", 30)
         return httpx.Client(base_url=self.base_url, auth=NuveraAuth(self.api_key, self.private_key), **kwargs)  # type: ignore[arg-type]
 
     def token(self, method: str, uri: str, body: bytes = b"", **claims: object) -> str:
@@ -262,4 +263,6 @@ def server_env(settings: Settings, var_dir: Path) -> dict[str, str]:
         "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
         "NUVERA_VAR_DIR": str(var_dir),
         "NUVERA_ENV": "test",
+        # Processes started by tests screen nothing themselves; don't spend a core on loading the engine.
+        "NUVERA_SCREENING_WARM_UP": "false",
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,8 +23,9 @@ from nuvera.applications.models import ApiKey, ApiKeyStatus
 from nuvera.auth import api_keys, signing
 from nuvera.auth.key_cache import KeyCache, KeyRecord
 from nuvera.auth.principal import Principal
-from nuvera.auth.replay import ReplayStore
+from nuvera.auth.replay import DATABASE_DOWN, ReplayStore
 from nuvera.auth.signing import Rejected, RequestFacts, SignedClaims
+from nuvera.backends import DependencyUnavailable
 from nuvera.clock import Clock
 from nuvera.organizations.models import OrganizationKind
 
@@ -44,6 +46,8 @@ class HeadVerified:
     record: KeyRecord
     claims: SignedClaims
     client_ip: str | None
+    # Set when the key's stored hash was made with an older HMAC secret version: the current-version hash to store.
+    rehash_to: str | None = None
 
 
 class Authenticator:
@@ -51,21 +55,33 @@ class Authenticator:
         self,
         *,
         engine: Engine,
-        hmac_secret: bytes,
+        hmac_secrets: Sequence[bytes],
         clock: Clock,
         replay_store: ReplayStore,
         leeway_seconds: int,
         key_cache_seconds: float,
         last_used_interval_seconds: int,
     ) -> None:
-        self._secret = hmac_secret
+        if not hmac_secrets:
+            raise ValueError("at least one HMAC secret is required")
+        # Newest version first: it made every key issued since the last rotation, so it is the common case.
+        self._secrets = tuple(hmac_secrets)
         self._clock = clock
         self._replay = replay_store
         self._leeway = leeway_seconds
         self.keys = KeyCache(engine, key_cache_seconds)
         self._last_used = LastUsedRecorder(engine, last_used_interval_seconds)
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def replay_store(self) -> ReplayStore:
+        return self._replay
+
     def check_head(self, head: RequestHead) -> HeadVerified | Rejected:
+        """Raises DependencyUnavailable when the database cannot be asked about the key."""
         if not head.api_keys:
             return Rejected("missing_api_key", "Send the API key in the x-api-key header.")
         if len(head.api_keys) > 1:
@@ -76,10 +92,14 @@ class Authenticator:
                 "invalid_api_key",
                 "The x-api-key value is not a Nuvera API key (nvk_…) or has a typo: its checksum does not match.",
             )
-        key_hash = api_keys.keyed_hash(self._secret, raw_key)
-        record = self.keys.get(key_hash)
+        key_hashes = [api_keys.keyed_hash(secret, raw_key) for secret in self._secrets]
+        try:
+            record = self.keys.get(key_hashes)
+        except DATABASE_DOWN as exc:
+            raise DependencyUnavailable("database") from exc
         # The lookup is by hash; the comparison that decides is constant-time all the same.
-        if record is None or not hmac.compare_digest(record.key_hash, key_hash):
+        matched = [hmac.compare_digest(record.key_hash, h) for h in key_hashes] if record is not None else []
+        if record is None or not any(matched):
             return Rejected("invalid_api_key", "This API key is not known. Check that you copied it completely.")
         now = self._clock()
         rejected = self._check_key_state(record, now)
@@ -105,7 +125,8 @@ class Authenticator:
         )
         if isinstance(result, Rejected):
             return result
-        return HeadVerified(record=record, claims=result, client_ip=head.client_ip)
+        rehash_to = None if matched[0] else key_hashes[0]
+        return HeadVerified(record=record, claims=result, client_ip=head.client_ip, rehash_to=rehash_to)
 
     def _check_key_state(self, record: KeyRecord, now: datetime) -> Rejected | None:
         if record.status is ApiKeyStatus.REVOKED:
@@ -125,16 +146,22 @@ class Authenticator:
         return None
 
     def check_body(self, verified: HeadVerified, body: bytes) -> Principal | Rejected:
+        """Raises DependencyUnavailable when the replay store cannot answer: never accepts without the check."""
         rejected = signing.check_body_hash(verified.claims, body)
         if rejected is not None:
             return rejected
         now = self._clock()
         # Remember the jti until the token could no longer pass the expiry check, plus a second of margin.
         keep_until = datetime.fromtimestamp(verified.claims.exp + self._leeway + 1, tz=now.tzinfo)
-        if not self._replay.remember(verified.record.application_id, verified.claims.jti, keep_until, now):
+        fresh = self._replay.remember(
+            verified.record.application_id, verified.claims.jti, keep_until, now, issued_at=verified.claims.iat
+        )
+        if not fresh:
             return Rejected("replay_detected", "This jti was already used. Sign every request with a fresh jti.")
         record = verified.record
         self._last_used.touch(record.api_key_id, verified.client_ip, now)
+        if verified.rehash_to is not None:
+            self._last_used.rehash(record.api_key_id, record.key_hash, verified.rehash_to)
         return Principal(
             organization_id=record.organization_id,
             application_id=record.application_id,
@@ -150,7 +177,7 @@ class Authenticator:
 
 
 class LastUsedRecorder:
-    """Writes last-used time and IP at most once a minute per key, on a background thread.
+    """Writes last-used time and IP at most once a minute per key (and key rehashes), on a background thread.
 
     The in-process throttle spares the database; the WHERE clause makes the once-a-minute rule hold across
     processes too. A lost update costs only freshness of a display value, never correctness.
@@ -160,6 +187,7 @@ class LastUsedRecorder:
         self._engine = engine
         self._interval = timedelta(seconds=interval_seconds)
         self._last_written: dict[str, datetime] = {}
+        self._rehashed: dict[str, str] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nuvera-last-used")
 
@@ -182,6 +210,33 @@ class LastUsedRecorder:
                 )
         except Exception:
             log.exception("could not record last use of API key %s", api_key_id)
+
+    def rehash(self, api_key_id: str, old_hash: str, new_hash: str) -> None:
+        """Move a key to the current HMAC secret version after a fully verified request made with it.
+
+        Only the raw key can produce the new hash, and it exists only during a request; so keys migrate as they
+        are used, and an older secret version can be dropped once no key still depends on it (see
+        docs/deployment.md). The WHERE on the old hash makes a concurrent rehash by another process a no-op.
+        """
+        with self._lock:
+            if self._rehashed.get(api_key_id) == new_hash:
+                return
+            self._rehashed[api_key_id] = new_hash
+        self._executor.submit(self._write_hash, api_key_id, old_hash, new_hash)
+
+    def _write_hash(self, api_key_id: str, old_hash: str, new_hash: str) -> None:
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(ApiKey)
+                    .where(ApiKey.id == api_key_id)
+                    .where(ApiKey.key_hash == old_hash)
+                    .values(key_hash=new_hash)
+                )
+        except Exception:
+            with self._lock:
+                self._rehashed.pop(api_key_id, None)
+            log.exception("could not move API key %s to the current HMAC secret version", api_key_id)
 
     def flush(self) -> None:
         """Wait for pending writes (tests and shutdown)."""

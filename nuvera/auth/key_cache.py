@@ -4,18 +4,27 @@ Looking the key up, joining its application, organization and signing key, and p
 would cost more than the RSA verification itself. Entries live at most `key_cache_seconds` (≤ 1 s), so a change
 made by another process is enforced within a second; a change committed by this process clears the cache at once
 (see the session listener below), so revocation is immediate where it happened.
+
+With Redis configured, a commit that touched credentials is also published on a channel; every server process
+runs a `CredentialChangeSubscriber` thread that clears its cache on each message, so the other processes and nodes
+follow within milliseconds. The 1 s TTL stays as the safety net for a lost message or a Redis outage.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -27,14 +36,23 @@ from nuvera.organizations.models import Organization, OrganizationKind
 _CREDENTIAL_MODELS = (ApiKey, ApiApplication, SigningKey, Organization)
 
 
+log = logging.getLogger(__name__)
+
+
 class _Generation:
-    """Bumped whenever this process commits a change to credentials; every cache entry older is stale."""
+    """Bumped whenever credentials change (here, or elsewhere as announced); every cache entry older is stale."""
 
     value = 0
+    _lock = threading.Lock()
 
     @classmethod
     def bump(cls) -> None:
-        cls.value += 1
+        with cls._lock:
+            cls.value += 1
+
+
+# Called after a commit that changed credentials (set by the Redis invalidation channel when configured).
+_publishers: list[Callable[[], None]] = []
 
 
 @event.listens_for(Session, "before_flush")
@@ -48,6 +66,8 @@ def _note_credential_changes(session: Session, _context: Any, _instances: Any) -
 def _invalidate_after_commit(session: Session) -> None:
     if session.info.pop("credentials_changed", False):
         _Generation.bump()
+        for publish in tuple(_publishers):
+            publish()
 
 
 def invalidate_all() -> None:
@@ -77,24 +97,29 @@ class KeyCache:
         self._public_keys: dict[str, RSAPublicKey] = {}
         self._lock = threading.Lock()
 
-    def get(self, key_hash: str) -> KeyRecord | None:
-        entry = self._entries.get(key_hash)
+    def get(self, key_hashes: Sequence[str]) -> KeyRecord | None:
+        """The key whose stored hash is one of `key_hashes` (one per HMAC secret version, newest first).
+
+        Cached under the newest-version hash, which every request with the same raw key computes first.
+        """
+        cache_key = key_hashes[0]
+        entry = self._entries.get(cache_key)
         if entry is not None:
             cached, loaded_at, generation = entry
             if generation == _Generation.value and time.monotonic() - loaded_at < self._ttl:
                 return cached
         generation = _Generation.value
-        record = self._load(key_hash)
+        record = self._load(key_hashes)
         with self._lock:
             if record is None:
-                self._entries.pop(key_hash, None)
+                self._entries.pop(cache_key, None)
             else:
                 if len(self._entries) > 10_000:
                     self._entries.clear()
-                self._entries[key_hash] = (record, time.monotonic(), generation)
+                self._entries[cache_key] = (record, time.monotonic(), generation)
         return record
 
-    def _load(self, key_hash: str) -> KeyRecord | None:
+    def _load(self, key_hashes: Sequence[str]) -> KeyRecord | None:
         query = (
             select(
                 ApiKey.id,
@@ -115,10 +140,11 @@ class KeyCache:
                 SigningKey,
                 (SigningKey.application_id == ApiApplication.id) & SigningKey.retired_at.is_(None),
             )
-            .where(ApiKey.key_hash == key_hash)
+            # One indexed lookup whatever the number of secret versions: an IN list on the unique hash column.
+            .where(ApiKey.key_hash.in_(key_hashes) if len(key_hashes) > 1 else ApiKey.key_hash == key_hashes[0])
         )
         with self._engine.connect() as connection:
-            row = connection.execute(query).one_or_none()
+            row = connection.execute(query).first()
         if row is None:
             return None
         (key_id, stored_hash, status, expires_at, app_id, enabled, permissions, org_id, kind, sgk_id, pem) = row
@@ -144,3 +170,59 @@ class KeyCache:
                 raise TypeError("stored signing key is not RSA")
             key = self._public_keys[signing_key_id] = loaded
         return key
+
+
+class CredentialChangeSubscriber:
+    """Clears this process' key cache whenever any process announces a credential change on the Redis channel.
+
+    Also installs the publisher, so commits made in this process are announced to the others. While the
+    subscription is down (Redis outage) the cache is cleared on every reconnect, and the TTL bounds staleness.
+    """
+
+    RECONNECT_SECONDS = 0.5
+
+    def __init__(self, redis: Redis, channel: str) -> None:
+        self._redis = redis
+        self._channel = channel
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.subscribed = threading.Event()
+
+    def publish(self) -> None:
+        try:
+            self._redis.publish(self._channel, b"1")
+        except RedisError:
+            # The change is committed either way; other processes still pick it up within the cache TTL.
+            log.warning("could not announce a credential change on Redis; other processes follow within 1 s")
+
+    def start(self) -> None:
+        _publishers.append(self.publish)
+        self._thread = threading.Thread(target=self._run, name="nuvera-credential-changes", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        if self.publish in _publishers:
+            _publishers.remove(self.publish)
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+            try:
+                pubsub.subscribe(self._channel)
+                # Messages may have been missed while (re)connecting: start from an empty cache.
+                _Generation.bump()
+                self.subscribed.set()
+                while not self._stop.is_set():
+                    if pubsub.get_message(timeout=0.2) is not None:
+                        _Generation.bump()
+            except RedisError:
+                if self.subscribed.is_set():
+                    log.warning("credential-change subscription lost; relying on the 1 s cache TTL until Redis is back")
+                self.subscribed.clear()
+                self._stop.wait(self.RECONNECT_SECONDS)
+            finally:
+                with contextlib.suppress(RedisError):  # closing a dead connection
+                    pubsub.close()

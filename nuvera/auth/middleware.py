@@ -1,18 +1,29 @@
-"""ASGI middleware guarding /api/v1: buffer the body once, authenticate, hand the same bytes to the route."""
+"""ASGI middleware guarding /api/v1: buffer the body once, authenticate, rate-limit, hand the same bytes on.
+
+Outcomes it leaves in `scope["state"]` for the access log and metrics: `principal` on success, `error_code` and (once
+the key is known) `application_id` on a rejection.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
+import anyio
 from anyio import to_thread
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nuvera.auth.authenticator import Authenticator, RequestHead
+from nuvera.auth.authenticator import Authenticator, HeadVerified, RequestHead
+from nuvera.auth.principal import Principal
 from nuvera.auth.signing import Rejected
+from nuvera.backends import DependencyUnavailable
 from nuvera.config import Settings
 from nuvera.errors import PROBLEM_JSON, problem
+from nuvera.observability import metrics
+from nuvera.ratelimit.limiter import Decision, RateLimiter
 
 log = logging.getLogger("nuvera.auth")
 API_PREFIX = "/api/v1"
@@ -20,6 +31,44 @@ API_PREFIX = "/api/v1"
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BodyTimeout(StarletteHTTPException):
+    """408 `request_timeout`, raised by a `body_deadline` receive.
+
+    A Starlette HTTPException on purpose: FastAPI re-raises those from its body parsing (anything else becomes a
+    400 there), and app.py renders status 408 as `request_timeout`. `Connection: close` makes uvicorn drop the
+    connection once the answer is sent, instead of draining a trickle for ever.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"The request body did not arrive within {seconds:g} s.", headers={"Connection": "close"})
+
+
+def body_deadline(receive: Receive, seconds: float) -> Receive:
+    """`receive` with a total deadline: the whole request body must arrive within `seconds` of the first read.
+
+    uvicorn has no such limit, so a client trickling one byte at a time, or announcing a Content-Length it never
+    sends, would hold a connection, a task and a growing buffer for ever. Reads after the body is complete (a
+    streaming response watching for the disconnect) are not limited.
+    """
+    deadline: float | None = None
+    finished = False
+
+    async def bounded() -> Message:
+        nonlocal deadline, finished
+        if finished:
+            return await receive()
+        now = anyio.current_time()
+        if deadline is None:
+            deadline = now + seconds
+        with anyio.move_on_after(deadline - now):
+            message = await receive()
+            finished = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+        raise BodyTimeout(seconds)
+
+    return bounded
 
 
 async def send_problem(send: Send, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
@@ -47,21 +96,55 @@ def request_uri(scope: Scope) -> str:
 
 
 class SignedRequestMiddleware:
-    def __init__(self, app: ASGIApp, *, authenticator: Authenticator, settings: Settings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticator: Authenticator,
+        settings: Settings,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.settings = settings
+        self.rate_limiter = rate_limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id: str = scope["state"]["request_id"]
+        # Every HTTP body gets the deadline, not only /api/v1: sign-in is open to anyone.
+        receive = body_deadline(receive, self.settings.body_read_timeout_seconds)
+        if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope["state"]
+        # A rejection sent before the body was read closes the connection: the client may still be sending it,
+        # and uvicorn would keep the connection open for as long as bytes keep coming.
+        body_pending = _has_body(scope["headers"])
+        request_id: str = state["request_id"]
 
-        async def reject(code: str, detail: str, **extra: Any) -> None:
-            log.info("rejected %s %s: %s", scope["method"], path, code, extra={"code": code, **extra})
-            await send_problem(send, problem(code, detail, request_id), [])
+        async def reject(
+            code: str, detail: str, application_id: str | None = None, headers: list[tuple[bytes, bytes]] | None = None
+        ) -> None:
+            state["error_code"] = code
+            if application_id is not None:
+                state["application_id"] = application_id
+            if code == "rate_limited":
+                metrics.RATE_LIMITED.inc()
+            else:
+                metrics.AUTH_FAILURES.labels(code=code).inc()
+            # Never the headers or the body: only what identifies the request and why it failed.
+            log.info(
+                "rejected %s %s: %s",
+                scope["method"],
+                path,
+                code,
+                extra={"requestId": request_id, "code": code, "applicationId": application_id},
+            )
+            closing = [(b"connection", b"close")] if body_pending else []
+            await send_problem(send, problem(code, detail, request_id), [*(headers or []), *closing])
 
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         content_type = _header(headers, b"content-type") or ""
@@ -82,7 +165,13 @@ class SignedRequestMiddleware:
             authorizations=_all_headers(headers, b"authorization"),
             client_ip=(scope.get("client") or (None,))[0],
         )
-        verified = await to_thread.run_sync(self.authenticator.check_head, head)
+        started = time.perf_counter()
+        try:
+            verified = await to_thread.run_sync(self.authenticator.check_head, head)
+        except DependencyUnavailable as exc:
+            await reject("dependency_unavailable", exc.detail)
+            return
+        verifying = time.perf_counter() - started
         if isinstance(verified, Rejected):
             await reject(verified.code, verified.detail)
             return
@@ -90,13 +179,34 @@ class SignedRequestMiddleware:
         try:
             body = await _read_body(receive, limit)
         except BodyTooLarge:
-            await reject("payload_too_large", f"The body may be at most {limit} bytes for this content type.")
+            await reject("payload_too_large", f"The body may be at most {limit} bytes for this content type.", app_id)
             return
-        principal = await to_thread.run_sync(self.authenticator.check_body, verified, body)
+        except BodyTimeout as exc:
+            await reject("request_timeout", exc.detail, app_id)
+            return
+        body_pending = False
+        started = time.perf_counter()
+        try:
+            principal, decision = await to_thread.run_sync(self._check_body_and_count, verified, body)
+        except DependencyUnavailable as exc:
+            # Fail closed: without the replay store's answer the request is not accepted, whatever else passed.
+            await reject("dependency_unavailable", exc.detail, app_id)
+            return
+        metrics.VERIFICATION_SECONDS.observe(verifying + time.perf_counter() - started)
         if isinstance(principal, Rejected):
-            await reject(principal.code, principal.detail, application_id=app_id)
+            await reject(principal.code, principal.detail, app_id)
             return
-        scope["state"]["principal"] = principal
+        if decision is not None and not decision.allowed:
+            await reject(
+                "rate_limited",
+                f"This application may make {decision.limit} requests per minute; retry in {decision.reset_seconds} s.",
+                app_id,
+                decision.headers(),
+            )
+            return
+        state["principal"] = principal
+        state["application_id"] = app_id
+        rate_headers = decision.headers() if decision is not None else []
 
         # The route reads exactly the bytes that were verified; later receive() calls (disconnects) pass through.
         delivered = False
@@ -108,7 +218,21 @@ class SignedRequestMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay_receive, send)
+        async def send_with_rate_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and rate_headers:
+                message["headers"] = [*message.get("headers", []), *rate_headers]
+            await send(message)
+
+        await self.app(scope, replay_receive, send_with_rate_headers)
+
+    def _check_body_and_count(
+        self, verified: HeadVerified, body: bytes
+    ) -> tuple[Principal | Rejected, Decision | None]:
+        # One worker-thread hop for both: each hop costs about as much as an in-memory check.
+        principal = self.authenticator.check_body(verified, body)
+        if isinstance(principal, Rejected) or self.rate_limiter is None:
+            return principal, None
+        return principal, self.rate_limiter.hit(principal.application_id, self.authenticator.clock())
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -126,6 +250,11 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    length = _header(headers, b"content-length")
+    return _header(headers, b"transfer-encoding") is not None or (length is not None and length != "0")
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -1,23 +1,34 @@
-"""The `jti` replay store, shared by every server process through the database.
+"""The `jti` replay store, shared by every server process: the database by default, Redis when configured.
 
-A unique constraint on (application, jti) makes "first one wins" an atomic database fact, so two processes (or
-nodes) receiving the same signed request concurrently cannot both accept it. Rows are kept until the token could
-no longer be accepted (exp + leeway), then purged.
+Database: a unique constraint on (application, jti) makes "first one wins" an atomic database fact, so two
+processes (or nodes) receiving the same signed request concurrently cannot both accept it. Rows are kept until the
+token could no longer be accepted (exp + leeway), then purged.
+
+Redis: `SET key NX EX ttl` is the same atomic fact, and Redis expires the key when the token could no longer be
+accepted, so the store is bounded by the live window without any purge.
+
+Either way a store that cannot answer raises `DependencyUnavailable` (503): the replay check is never skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, cast
 
-from sqlalchemy import String, Table, delete, insert
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import String, Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from nuvera.backends import DependencyUnavailable
 from nuvera.db import Base
+
+# Failures that mean "the database is unreachable" (as opposed to a bug, which stays a 500).
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 class SeenToken(Base):
@@ -29,8 +40,14 @@ class SeenToken(Base):
 
 
 class ReplayStore(Protocol):
-    def remember(self, application_id: str, jti: str, keep_until: datetime, now: datetime) -> bool:
-        """Record a jti; False when it was already recorded (a replay)."""
+    def remember(
+        self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
+    ) -> bool:
+        """Record a jti; False when it was already recorded (a replay). Raises DependencyUnavailable."""
+        ...
+
+    def size(self) -> int:
+        """How many jti are remembered right now (the replay-store size gauge)."""
         ...
 
 
@@ -42,28 +59,115 @@ class SqlReplayStore:
         # A Core insert on the table, not an ORM insert: this runs on every request, and the ORM's bulk
         # machinery costs more than the database round trip itself.
         self._insert = insert(cast(Table, SeenToken.__table__))
-        self._next_purge = 0.0
+        self._next_purge: datetime | None = None
         self._purge_lock = threading.Lock()
 
-    def remember(self, application_id: str, jti: str, keep_until: datetime, now: datetime) -> bool:
-        self._maybe_purge(now)
+    def remember(
+        self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
+    ) -> bool:
         try:
+            self._maybe_purge(now)
             with self._engine.begin() as connection:
                 connection.execute(
                     self._insert, {"application_id": application_id, "jti": jti, "expires_at": keep_until}
                 )
         except IntegrityError:
             return False
+        except DATABASE_DOWN as exc:
+            raise DependencyUnavailable("replay store (database)") from exc
         return True
+
+    def size(self) -> int:
+        with self._engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(SeenToken)).scalar_one())
 
     def _maybe_purge(self, now: datetime) -> None:
         # Purging inline (at most every 30 s per process) keeps the table bounded by the live window without a
-        # separate job; the non-blocking lock keeps concurrent requests from purging twice.
-        if time.monotonic() < self._next_purge or not self._purge_lock.acquire(blocking=False):
+        # separate job; the non-blocking lock keeps concurrent requests from purging twice. The cadence follows the
+        # request clock (like expiry itself), so a simulated clock exercises it too (bench/bench_replay_size.py).
+        due = self._next_purge
+        # A clock set back (tests that move it, an NTP step) must not postpone purging until it catches up.
+        waiting = due is not None and now < due <= now + timedelta(seconds=self.PURGE_EVERY_SECONDS)
+        if waiting or not self._purge_lock.acquire(blocking=False):
             return
         try:
             with self._engine.begin() as connection:
                 connection.execute(delete(SeenToken).where(SeenToken.expires_at < now))
-            self._next_purge = time.monotonic() + self.PURGE_EVERY_SECONDS
+            self._next_purge = now + timedelta(seconds=self.PURGE_EVERY_SECONDS)
         finally:
             self._purge_lock.release()
+
+
+# One round trip, atomic: first the reset guard, then SET NX EX.
+#
+# Why the guard: Redis holds the only memory of recent jti. If it restarts empty (no persistence, a flush, a
+# failover to a fresh instance), every token accepted in the last ~90 s would be accepted again. The epoch marker
+# records (in Redis' own clock) when this memory began; a token issued before it may already have been used, so
+# it is refused with a retryable 503 and the client signs a fresh one. The marker has no expiry, so a store that
+# never lost its memory never refuses anything.
+_REMEMBER = """
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = redis.call('TIME')[1]
+  redis.call('SET', KEYS[1], epoch)
+end
+if ARGV[2] ~= '' and tonumber(ARGV[2]) < tonumber(epoch) then
+  return -1
+end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+  return 1
+end
+return 0
+"""
+
+_START_EPOCH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], tonumber(redis.call('TIME')[1]) - 1)
+end
+return 1
+"""
+
+
+class RedisReplayStore:
+    """Replay memory in Redis, shared by every process and node; keys expire with the tokens they remember."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._epoch_key = f"{prefix}replay-epoch"
+        self._script = redis.register_script(_REMEMBER)
+        self._start_epoch = redis.register_script(_START_EPOCH)
+
+    def key(self, application_id: str, jti: str) -> str:
+        return f"{self._prefix}jti:{application_id}:{jti}"
+
+    def start_epoch(self) -> None:
+        """Mark the start of this store's memory at server start, so the guard never refuses first requests."""
+        with contextlib.suppress(RedisError):  # if Redis is down now, the first remember() sets it (or reports it)
+            self._start_epoch(keys=[self._epoch_key])
+
+    def remember(
+        self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
+    ) -> bool:
+        # A relative TTL, from the server clock that judged exp: Redis' own clock only has to count seconds.
+        ttl = max(1, int((keep_until - now).total_seconds()) + 1)
+        try:
+            outcome = self._script(
+                keys=[self._epoch_key, self.key(application_id, jti)],
+                args=[ttl, "" if issued_at is None else issued_at],
+            )
+        except RedisError as exc:
+            raise DependencyUnavailable("replay store (Redis)") from exc
+        if outcome == -1:
+            raise DependencyUnavailable(
+                "replay store (Redis)",
+                "The replay store was reset moments ago and cannot vouch for requests signed before that; "
+                "sign this request again.",
+            )
+        return bool(outcome == 1)
+
+    def size(self) -> int:
+        try:
+            return sum(1 for _ in self._redis.scan_iter(match=f"{self._prefix}jti:*", count=1000))
+        except RedisError as exc:
+            raise DependencyUnavailable("replay store (Redis)") from exc

@@ -75,7 +75,16 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    """Strict base64url: raises ValueError unless `segment` is the one canonical spelling of its bytes.
+
+    The library decoder raises binascii.Error on an impossible length (4n+1 characters: a 500 before this check
+    existed) and ignores the unused low bits of the last character, so one RS256 signature had 16 accepted
+    spellings. A token that verifies must be exactly the token that was signed.
+    """
+    data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    if base64.urlsafe_b64encode(data).rstrip(b"=") != segment.encode("ascii"):
+        raise ValueError("not the canonical base64url spelling")
+    return data
 
 
 def _b64json(segment: str) -> Any:
@@ -84,6 +93,19 @@ def _b64json(segment: str) -> Any:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_text(value: Any) -> bool:
+    """A str every later step can compare and store. JSON's \\u escapes can carry a lone surrogate (not encodable
+    as UTF-8) or NUL (refused by PostgreSQL text columns): both surfaced as 500s in the comparison of `sub` and in
+    the replay store before this check."""
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def verify_token(
@@ -118,7 +140,11 @@ def verify_token(
     # The signature is checked before the payload is even parsed: nothing an unauthenticated sender wrote in the
     # claims is interpreted. PyJWT's RS256 implementation verifies, with the stored key object only.
     signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
-    if not _RS256.verify(signing_input, public_key, _b64decode(signature_segment)):
+    try:
+        signature = _b64decode(signature_segment)
+    except ValueError:  # binascii.Error included
+        return Rejected("invalid_signature", "The JWT signature is not canonical base64url (truncated or altered).")
+    if not _RS256.verify(signing_input, public_key, signature):
         return Rejected(
             "invalid_signature",
             "The signature does not verify with this application's registered public key. Sign with the "
@@ -126,8 +152,8 @@ def verify_token(
         )
     try:
         payload_bytes = _b64decode(payload_segment)
-    except (ValueError, binascii.Error):  # pragma: no cover - the segment matched the base64url alphabet
-        return Rejected("invalid_signature", "The JWT payload is not base64url.")
+    except ValueError:  # binascii.Error included: a validly signed but non-canonical or impossible-length segment
+        return Rejected("invalid_signature", "The JWT payload is not canonical base64url.")
     try:
         claims = json.loads(payload_bytes, object_pairs_hook=_unique_object)
     except _DuplicateClaim as dup:
@@ -146,8 +172,10 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
             "wrong_issuer_or_audience", f"Use iss {ISSUER!r} and aud {AUDIENCE!r} (aud as a single string)."
         )
     for name in ("sub", "method", "uri", "bodyHash", "jti"):
-        if not isinstance(claims.get(name), str):
-            return Rejected("invalid_signature", f"The claim {name!r} is missing or not a string.")
+        if not _is_text(claims.get(name)):
+            return Rejected(
+                "invalid_signature", f"The claim {name!r} is missing or not a string of Unicode text without NUL."
+            )
     for name in ("iat", "exp"):
         if not _is_int(claims.get(name)):
             return Rejected("invalid_signature", f"The claim {name!r} is missing or not an integer (Unix seconds).")
@@ -190,7 +218,9 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
 
 def check_body_hash(claims: SignedClaims, body: bytes) -> Rejected | None:
     actual = hashlib.sha256(body).hexdigest()
-    if hmac.compare_digest(actual, claims.body_hash):
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters (a signed bodyHash of "٣٣…"
+    # was a 500). `_is_text` guaranteed the claim encodes.
+    if hmac.compare_digest(actual.encode(), claims.body_hash.encode()):
         return None
     return Rejected(
         "body_hash_mismatch",

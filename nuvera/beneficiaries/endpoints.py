@@ -14,7 +14,7 @@ from nuvera.auth.principal import Principal
 from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
-from nuvera.dependencies import NowDep, SessionDep
+from nuvera.dependencies import NowDep, ScreeningEngineDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from nuvera.schemas import Problem
 
@@ -65,7 +65,9 @@ def list_beneficiaries(
         session, principal.organization_id, customerId, status=status, cursor=cursor, limit=limit, secret=secret
     )
     return BeneficiaryList(
-        items=[BeneficiaryOut.of(b) for b in page.items], next_cursor=page.next_cursor, has_more=page.has_more
+        items=[BeneficiaryOut.read(session, b) for b in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
     )
 
 
@@ -77,7 +79,12 @@ def list_beneficiaries(
     responses={**NOT_FOUND, **WRONG_STATE, **INVALID},
 )
 def create_beneficiary(
-    customerId: str, body: BeneficiaryCreate, principal: BeneficiaryWriter, session: SessionDep, now: NowDep
+    customerId: str,
+    body: BeneficiaryCreate,
+    principal: BeneficiaryWriter,
+    session: SessionDep,
+    engine: ScreeningEngineDep,
+    now: NowDep,
 ) -> BeneficiaryOut:
     """Register a payout bank account for one of your customers; it goes to Nuvera review (`PENDING_REVIEW`).
 
@@ -87,15 +94,21 @@ def create_beneficiary(
     `screening.paymentHold` until it has been screened.
     """
     beneficiary = service.create_beneficiary(
-        session, principal.organization_id, customerId, body, actor=ActivityActor.application(principal), now=now
+        session,
+        principal.organization_id,
+        customerId,
+        body,
+        actor=ActivityActor.application(principal),
+        screening_engine=engine,
+        now=now,
     )
-    return BeneficiaryOut.of(beneficiary)
+    return BeneficiaryOut.read(session, beneficiary)
 
 
 @router.get("/{id}", operation_id="BeneficiaryController_get", response_model=BeneficiaryOut, responses=NOT_FOUND)
 def get_beneficiary(customerId: str, id: str, principal: BeneficiaryReader, session: SessionDep) -> BeneficiaryOut:
     """One beneficiary of the customer, with its review status and screening summary."""
-    return BeneficiaryOut.of(service.get_beneficiary(session, principal.organization_id, customerId, id))
+    return BeneficiaryOut.read(session, service.get_beneficiary(session, principal.organization_id, customerId, id))
 
 
 @router.patch(
@@ -105,7 +118,13 @@ def get_beneficiary(customerId: str, id: str, principal: BeneficiaryReader, sess
     responses={**NOT_FOUND, **WRONG_STATE, **INVALID},
 )
 def update_beneficiary(
-    customerId: str, id: str, body: BeneficiaryPatch, principal: BeneficiaryWriter, session: SessionDep, now: NowDep
+    customerId: str,
+    id: str,
+    body: BeneficiaryPatch,
+    principal: BeneficiaryWriter,
+    session: SessionDep,
+    engine: ScreeningEngineDep,
+    now: NowDep,
 ) -> BeneficiaryOut:
     """Change a beneficiary while it is `PENDING_REVIEW` or `CORRECTION_REQUESTED` (else 409 `invalid_state`).
 
@@ -113,9 +132,16 @@ def update_beneficiary(
     beneficiary sends it back to review (`PENDING_REVIEW`).
     """
     beneficiary = service.update_beneficiary(
-        session, principal.organization_id, customerId, id, body, actor=ActivityActor.application(principal), now=now
+        session,
+        principal.organization_id,
+        customerId,
+        id,
+        body,
+        actor=ActivityActor.application(principal),
+        screening_engine=engine,
+        now=now,
     )
-    return BeneficiaryOut.of(beneficiary)
+    return BeneficiaryOut.read(session, beneficiary)
 
 
 @router.get(

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nuvera.db import Base, new_id
@@ -62,10 +62,5 @@ class Beneficiary(Base):
     ach_routing_number: Mapped[str | None] = mapped_column(String(9))
     # {bankName, bankBic, bankCountryCode, bankAddress}: the correspondent bank for wires that need one.
     intermediary_bank: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-    # Screening summary, maintained by the screening area. Until a beneficiary has been screened
-    # (last_screened_at NULL) it is on payment hold: "not yet screened" must never read as "clear".
-    screening_subject_id: Mapped[str | None] = mapped_column(String(40))
-    payment_hold: Mapped[bool] = mapped_column(Boolean, default=True)
-    open_match_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_screened_at: Mapped[datetime | None]
+    # The screening summary is not stored here: it is read from the screening area each time
+    # (nuvera.screening.service.screening_summary), so a disposition can never leave a stale copy behind.

@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from sqlalchemy.orm import Session
 
 from nuvera.beneficiaries import validation
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.schemas import CamelModel
+from nuvera.screening import service as screening_service
 
 _Strip = StringConstraints(strip_whitespace=True)
 Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
@@ -121,18 +123,23 @@ class BeneficiaryOut(CamelModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, beneficiary: Beneficiary) -> BeneficiaryOut:
+    def of(cls, beneficiary: Beneficiary, summary: screening_service.ScreeningSummary) -> BeneficiaryOut:
         return cls.model_validate(
             {
                 **{name: getattr(beneficiary, name) for name in cls.model_fields if name != "screening"},
                 "screening": ScreeningSummary(
-                    screening_subject_id=beneficiary.screening_subject_id,
-                    payment_hold=beneficiary.payment_hold,
-                    open_match_count=beneficiary.open_match_count,
-                    last_screened_at=beneficiary.last_screened_at,
+                    screening_subject_id=summary.screening_subject_id,
+                    payment_hold=summary.payment_hold,
+                    open_match_count=summary.open_match_count,
+                    last_screened_at=summary.last_screened_at,
                 ),
             }
         )
+
+    @classmethod
+    def read(cls, session: Session, beneficiary: Beneficiary) -> BeneficiaryOut:
+        summary = screening_service.screening_summary(session, beneficiary.organization_id, beneficiary.id)
+        return cls.of(beneficiary, summary)
 
 
 class BeneficiaryList(CamelModel):

@@ -29,6 +29,9 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.customers.service import get_customer
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
+from nuvera.screening import service as screening
+from nuvera.screening.engine import ScreeningEngine
+from nuvera.screening.models import SubjectType
 
 S = BeneficiaryStatus
 
@@ -47,12 +50,28 @@ MAX_NOTE_LENGTH = 5000
 _REQUIRED = {"company_name": "companyName", "country": "country", "currency_code": "currencyCode"}
 
 
-def _on_beneficiary_changed(session: Session, beneficiary: Beneficiary) -> None:
-    """Called after every partner create and patch, in the same transaction.
+def _screen(session: Session, engine: ScreeningEngine, beneficiary: Beneficiary, now: datetime) -> None:
+    """Screen the account holder after every partner create and patch, in the same transaction.
 
-    Deliberately empty: sanctions screening plugs in here (screen the account holder whenever its data
-    changes, and set the screening summary / payment hold).
+    `LegalEntity` lets the holder match listed persons and companies alike: a payout account's holder can be
+    either, and the name alone does not say which.
     """
+    screening.screen_beneficiary(
+        session,
+        engine,
+        organization_id=beneficiary.organization_id,
+        customer_id=beneficiary.customer_id,
+        beneficiary_id=beneficiary.id,
+        subject=screening.SubjectInput.company(
+            SubjectType.BENEFICIARY,
+            beneficiary.id,
+            name=beneficiary.company_name,
+            country=beneficiary.country,
+            address=beneficiary.address,
+            schema="LegalEntity",
+        ),
+        now=now,
+    )
 
 
 # --- reads -------------------------------------------------------------------------------------------------
@@ -129,6 +148,7 @@ def create_beneficiary(
     data: BeneficiaryCreate,
     *,
     actor: ActivityActor,
+    screening_engine: ScreeningEngine,
     now: datetime,
 ) -> Beneficiary:
     """A new payout account for one of the caller's customers, submitted for review (PENDING_REVIEW)."""
@@ -141,16 +161,13 @@ def create_beneficiary(
         status=S.PENDING_REVIEW,
         created_at=now,
         updated_at=now,
-        # Not yet screened: on hold until screening says otherwise (see ScreeningSummary.payment_hold).
-        payment_hold=True,
-        open_match_count=0,
     )
     _apply(beneficiary, data.model_dump(exclude_unset=True))
     _check(beneficiary)
     session.add(beneficiary)
     session.flush()
     _record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
-    _on_beneficiary_changed(session, beneficiary)
+    _screen(session, screening_engine, beneficiary, now)
     return beneficiary
 
 
@@ -162,6 +179,7 @@ def update_beneficiary(
     data: BeneficiaryPatch,
     *,
     actor: ActivityActor,
+    screening_engine: ScreeningEngine,
     now: datetime,
 ) -> Beneficiary:
     """Change the fields present in `data`; only while PENDING_REVIEW or CORRECTION_REQUESTED.
@@ -196,7 +214,7 @@ def update_beneficiary(
         _record(session, beneficiary, before, S.PENDING_REVIEW, f"Corrected: {changed}", actor, now)
     else:
         _record(session, beneficiary, None, None, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
-    _on_beneficiary_changed(session, beneficiary)
+    _screen(session, screening_engine, beneficiary, now)
     return beneficiary
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from nuvera_client import NuveraAuth, load_private_key
+from nuvera_client import NuveraAuth, load_private_key, mask_api_key
 
 from nuvera.cli.common import fail
+from nuvera.reference.error_guide import fix_for
 
 
 def keygen(
@@ -67,8 +71,16 @@ def request(
     private_key: Path = typer.Option(
         ..., "--private-key", envvar="NUVERA_PRIVATE_KEY_FILE", help="PEM file of the signing private key."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Print the request line, headers and signed claims to stderr (no secrets)."
+    ),
 ) -> None:
-    """Sign and send one request, then print the response body (exit 1 on an HTTP error status)."""
+    """Sign and send one request, then print the response body (exit 1 on an HTTP error status).
+
+    With --verbose, stderr shows exactly what was signed: the canonical claims (the API key shortened to its
+    prefix and last four characters; the JWT itself is never printed). On an error the server's `code` is
+    printed with its fix.
+    """
     try:
         key = load_private_key(private_key)
     except OSError as exc:
@@ -88,7 +100,15 @@ def request(
         except OSError as exc:
             fail(f"cannot read {file_path}: {exc.strerror}")
     headers = {"content-type": "application/json"} if body is not None else {}
-    with httpx.Client(base_url=base_url, auth=NuveraAuth(api_key, key), timeout=60) as client:
+    signed: list[dict[str, Any]] = []
+    hooks: dict[str, list[Callable[..., None]]] = {}
+    if verbose:
+        hooks = {
+            "request": [lambda sent: _show_request(sent, signed[-1] if signed else None)],
+            "response": [_show_response],
+        }
+    auth = NuveraAuth(api_key, key, on_sign=signed.append)
+    with httpx.Client(base_url=base_url, auth=auth, timeout=60, event_hooks=hooks) as client:
         try:
             response = client.request(
                 method.upper(), path, content=body, data=fields or None, files=files or None, headers=headers
@@ -97,7 +117,56 @@ def request(
             fail(f"request failed: {exc}")
     sys.stdout.write(response.text + ("\n" if not response.text.endswith("\n") else ""))
     if response.is_error:
+        _explain_error(response, base_url)
         raise typer.Exit(1)
+
+
+def _err(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def _show_request(sent: httpx.Request, claims: dict[str, Any] | None) -> None:
+    """What went on the wire, minus the secrets: the key is masked, the JWT is described, never printed."""
+    _err(f"> {sent.method} {sent.url.raw_path.decode('ascii')}")
+    _err(f"> host: {sent.url.netloc.decode('ascii')}")
+    for name, value in sent.headers.items():
+        if name.lower() == "x-api-key":
+            value = mask_api_key(value)
+        elif name.lower() == "authorization":
+            value = f"Bearer <RS256 JWT, {len(value) - 7} characters, not shown>"
+        _err(f"> {name}: {value}")
+    _err(f"> body: {len(sent.content)} bytes")
+    if claims is None:
+        return
+    _err("> signed claims:")
+    for name, value in claims.items():
+        shown = mask_api_key(str(value)) if name == "sub" else value
+        note = ""
+        if name in ("iat", "exp") and isinstance(value, int):
+            note = f"  ({datetime.fromtimestamp(value, UTC).isoformat().replace('+00:00', 'Z')})"
+        _err(f">   {name}: {shown}{note}")
+
+
+def _show_response(response: httpx.Response) -> None:
+    _err(f"< {response.status_code} {response.reason_phrase}")
+    request_id = response.headers.get("x-request-id")
+    if request_id:
+        _err(f"< x-request-id: {request_id}")
+
+
+def _explain_error(response: httpx.Response, base_url: str) -> None:
+    try:
+        problem = response.json()
+    except ValueError:
+        return
+    code = problem.get("code") if isinstance(problem, dict) else None
+    if not isinstance(code, str):
+        return
+    _err(f"error: {response.status_code} {code}: {problem.get('detail', '')}")
+    fix = fix_for(code)
+    if fix:
+        _err(f"fix: {fix}")
+    _err(f"see: {base_url.rstrip('/')}/api-reference/errors#{code}")
 
 
 def _pair(item: str, flag: str) -> tuple[str, str]:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import logging
+import os
+import shutil
+import tempfile
 
 import typer
 import uvicorn
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, pool
 
 from nuvera import migrate
 from nuvera.cli.common import fail, load_settings, run
+from nuvera.config import Settings
 from nuvera.demo import DEMO_PASSWORD, ensure_demo_data
+from nuvera.observability.logging import configure_logging
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -22,17 +29,50 @@ def db_upgrade() -> None:
     typer.echo("schema is up to date", err=True)
 
 
+def missing_migrations(url: str) -> list[str]:
+    """The migrations this release needs that the database lacks ([] when it is current or newer).
+
+    A database *newer* than the code (a later release already ran `nuvera db upgrade`) is fine: migrations are
+    additive (expand, then contract in a later release), so an older worker restarting during a rollout still works.
+    """
+    script = ScriptDirectory.from_config(migrate.alembic_config(url))
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            applied = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    known = {revision.revision for revision in script.walk_revisions()}
+    present: set[str] = set()
+    for head in applied & known:
+        present.update(revision.revision for revision in script.iterate_revisions(head, "base"))
+    if applied - known:
+        return []
+    return sorted(head for head in script.get_heads() if head not in present)
+
+
 def serve(
     host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port to listen on (default 45000)."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (each builds its own app and pools)."),
     demo: bool = typer.Option(False, "--demo", help="Create demo organizations and users if absent."),
 ) -> None:
-    """Upgrade the schema, then serve the API, web app and reference."""
+    """Serve the API, web app and reference. Outside production, upgrade the schema first.
+
+    In production (NUVERA_ENV=production) migrations are a separate step, `nuvera db upgrade`, run once per release
+    before the new workers start; serve refuses to start on a database that lacks this release's migrations.
+    """
     settings = load_settings()
     if demo and settings.env == "production":
         fail("--demo is refused when NUVERA_ENV=production")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    migrate.upgrade(settings.resolved_database_url)
+    configure_logging(settings.log_format)
+    url = settings.resolved_database_url
+    if settings.env == "production":
+        missing = missing_migrations(url)
+        if missing:
+            fail(f"the database lacks migrations {', '.join(missing)}: run `nuvera db upgrade` first")
+    else:
+        migrate.upgrade(url)
     if demo:
         created = run(lambda session, _settings: ensure_demo_data(session))
         typer.echo(
@@ -40,11 +80,35 @@ def serve(
             f"admin@nuvera.example with password {DEMO_PASSWORD}",
             err=True,
         )
-    uvicorn.run(
-        "nuvera.app:app_from_environment",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        proxy_headers=False,
-    )
+    metrics_dir = _metrics_directory(settings, workers)
+    try:
+        uvicorn.run(
+            "nuvera.app:app_from_environment",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            # Logging is ours (JSON lines, configured in every worker); our access line replaces uvicorn's.
+            log_config=None,
+            access_log=False,
+            # Client addresses from X-Forwarded-For only when the direct peer is a trusted proxy.
+            proxy_headers=settings.forwarded_allow_ips is not None,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            # uvicorn kills and restarts a worker that misses its supervisor's ping for this long. Start-up work
+            # that holds the GIL for seconds (the screening index warm-up does, ~10 s on a busy 2-core machine)
+            # would otherwise get every worker killed over and over; a hung worker is still replaced, just later.
+            timeout_worker_healthcheck=60,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_directory(settings: Settings, workers: int) -> str | None:
+    """Several workers share their Prometheus samples through files, so any worker can answer /metrics for all."""
+    if workers == 1 or settings.prometheus_multiproc_dir is not None:
+        return None
+    directory = tempfile.mkdtemp(prefix="nuvera-metrics-")
+    # Read by prometheus_client in each worker when it is imported (and by Settings there): set before spawning.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory

@@ -14,7 +14,7 @@ from nuvera.auth.principal import Principal
 from nuvera.customers import service
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
-from nuvera.dependencies import NowDep, SessionDep
+from nuvera.dependencies import NowDep, ScreeningEngineDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from nuvera.schemas import Problem
 
@@ -83,6 +83,7 @@ def create_customer(
     body: CustomerCreate,
     principal: CustomerWriter,
     session: SessionDep,
+    engine: ScreeningEngineDep,
     now: NowDep,
     draft: Annotated[bool, Query(description="Keep the customer in DRAFT instead of submitting it.")] = False,
 ) -> CustomerOut:
@@ -98,6 +99,7 @@ def create_customer(
         body,
         draft=draft,
         actor=ActivityActor.application(principal),
+        screening_engine=engine,
         now=now,
     )
     return CustomerOut.model_validate(customer)
@@ -116,7 +118,12 @@ def get_customer(id: str, principal: CustomerReader, session: SessionDep) -> Cus
     responses={**NOT_FOUND, **WRONG_STATE, **INVALID},
 )
 def update_customer(
-    id: str, body: CustomerPatch, principal: CustomerWriter, session: SessionDep, now: NowDep
+    id: str,
+    body: CustomerPatch,
+    principal: CustomerWriter,
+    session: SessionDep,
+    engine: ScreeningEngineDep,
+    now: NowDep,
 ) -> CustomerOut:
     """Change a customer while it is `DRAFT` or `CORRECTION_REQUESTED` (else 409 `invalid_state`).
 
@@ -124,7 +131,13 @@ def update_customer(
     status does not change: call submit when the corrections are done.
     """
     customer = service.update_customer(
-        session, principal.organization_id, id, body, actor=ActivityActor.application(principal), now=now
+        session,
+        principal.organization_id,
+        id,
+        body,
+        actor=ActivityActor.application(principal),
+        screening_engine=engine,
+        now=now,
     )
     return CustomerOut.model_validate(customer)
 

@@ -30,6 +30,10 @@ from nuvera.documents.service import require_documents
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User
 from nuvera.pagination import Page, paginate
+from nuvera.screening import service as screening
+from nuvera.screening.engine import ScreeningEngine
+from nuvera.screening.models import SubjectType
+from nuvera.screening.service import SubjectInput
 
 S = CustomerStatus
 
@@ -77,12 +81,52 @@ _LEGAL_ENTITY_ONLY = {
 }
 
 
-def _on_customer_changed(session: Session, customer: Customer) -> None:
-    """Called after every partner create, patch and submit, in the same transaction.
-
-    Deliberately empty: sanctions screening plugs in here (screen the company, its persons and corporate
-    shareholders whenever their data changes).
+def _screen(session: Session, engine: ScreeningEngine, customer: Customer, now: datetime) -> None:
+    """Screen the company, each person and each corporate shareholder after every partner create and patch, in
+    the same transaction. Persons are screened with their nationality, not their address country: a listed
+    person's record carries nationality, and a mismatching country would lower an honest match's score.
     """
+    subjects = [
+        SubjectInput.company(
+            SubjectType.CUSTOMER,
+            customer.id,
+            name=customer.company_name,
+            aliases=customer.trading_names,
+            country=customer.country_of_incorporation_id,
+            registration_number=customer.registration_number,
+        )
+    ]
+    for person in customer.persons:
+        if person.person_type == PersonType.INDIVIDUAL:
+            subjects.append(
+                SubjectInput.person(
+                    SubjectType.CUSTOMER_PERSON,
+                    person.id,
+                    first_name=person.first_name,
+                    last_name=person.last_name,
+                    birth_date=person.date_of_birth,
+                    nationality=person.nationality,
+                )
+            )
+        else:
+            subjects.append(
+                SubjectInput.company(
+                    SubjectType.CUSTOMER_LEGAL_ENTITY_SHAREHOLDER,
+                    person.id,
+                    name=person.company_name or person.id,
+                    country=person.country_of_incorporation_id,
+                    registration_number=person.registration_number,
+                )
+            )
+    screening.screen_customer(
+        session,
+        engine,
+        organization_id=customer.organization_id,
+        customer_id=customer.id,
+        customer_name=customer.company_name,
+        subjects=subjects,
+        now=now,
+    )
 
 
 # --- reads -------------------------------------------------------------------------------------------------
@@ -144,6 +188,7 @@ def create_customer(
     *,
     draft: bool,
     actor: ActivityActor,
+    screening_engine: ScreeningEngine,
     now: datetime,
 ) -> Customer:
     """Create a customer; unless `draft`, it must be complete and goes straight to PENDING_REVIEW."""
@@ -168,7 +213,7 @@ def create_customer(
     session.add(customer)
     session.flush()
     _record(session, customer, None, status, None, actor, now)
-    _on_customer_changed(session, customer)
+    _screen(session, screening_engine, customer, now)
     return customer
 
 
@@ -179,6 +224,7 @@ def update_customer(
     data: CustomerPatch,
     *,
     actor: ActivityActor,
+    screening_engine: ScreeningEngine,
     now: datetime,
 ) -> Customer:
     """Change the fields present in `data`; only while DRAFT or CORRECTION_REQUESTED."""
@@ -199,7 +245,7 @@ def update_customer(
     session.flush()
     changed = ", ".join(sorted(CustomerPatch.model_fields[name].alias or name for name in values))
     _record(session, customer, None, None, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
-    _on_customer_changed(session, customer)
+    _screen(session, screening_engine, customer, now)
     return customer
 
 
@@ -219,7 +265,6 @@ def submit_customer(
     customer.updated_at = now
     session.flush()
     _record(session, customer, before, S.PENDING_REVIEW, None, actor, now)
-    _on_customer_changed(session, customer)
     return customer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -15,8 +16,13 @@ from nuvera.organizations.models import Organization, OrganizationKind, User, Us
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
-# Verifying against this when the email is unknown keeps sign-in timing the same for known and unknown emails.
-_DUMMY_HASH = _hasher.hash("nuvera-timing-equaliser")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so sign-in takes as long for unknown emails as for known ones.
+    Computed on first use: an Argon2 hash costs tens of milliseconds, which every CLI start would pay."""
+    return _hasher.hash("nuvera-timing-equaliser")
 
 
 def create_organization(session: Session, *, name: str, kind: OrganizationKind, now: datetime) -> Organization:
@@ -77,7 +83,7 @@ def create_user(
 def authenticate_user(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None:

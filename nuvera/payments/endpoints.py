@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -162,6 +163,7 @@ def execute_payment(
         now=now,
         request_id=str(getattr(request.state, "request_id", "req_unknown")),
         success_status=201,
+        lease=timedelta(seconds=request.app.state.settings.idempotency_lease_seconds),
         work=lambda session: PaymentOut.of(
             service.execute_quote(
                 session,

@@ -60,7 +60,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_TTL = timedelta(hours=24)
 # Longer than any request should take (the database busy timeout is 30 s); short enough that a client retrying
 # after a crashed server is unblocked within a minute.
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=20)  # default of Settings.idempotency_lease_seconds
 MAX_KEY_LENGTH = 255
 
 
@@ -126,7 +126,15 @@ def _in_flight() -> NuveraError:
 
 
 def claim(
-    engine: Engine, *, organization_id: str, key: str, fingerprint: str, method: str, path: str, now: datetime
+    engine: Engine,
+    *,
+    organization_id: str,
+    key: str,
+    fingerprint: str,
+    method: str,
+    path: str,
+    now: datetime,
+    lease: timedelta = LEASE,
 ) -> Claim | StoredResponse:
     """Claim `key` for this request, or return the stored response to replay; raises conflict / in-flight."""
     for _attempt in range(3):
@@ -144,7 +152,7 @@ def claim(
                         path=path,
                         state=IdempotencyState.IN_FLIGHT,
                         lock_token=token,
-                        locked_until=now + LEASE,
+                        locked_until=now + lease,
                         created_at=now,
                         expires_at=now + KEY_TTL,
                     )
@@ -198,7 +206,7 @@ def claim(
                     IdempotencyKey.state == IdempotencyState.IN_FLIGHT,
                     IdempotencyKey.lock_token == values["lock_token"],
                 )
-                .values(lock_token=token, locked_until=now + LEASE)
+                .values(lock_token=token, locked_until=now + lease)
             )
             if taken.rowcount == 1:
                 log.warning("idempotency key %s: took over an expired in-flight lease", values["id"])
@@ -264,6 +272,7 @@ def run(
     request_id: str,
     success_status: int,
     work: Callable[[Session], BaseModel],
+    lease: timedelta = LEASE,
 ) -> Response:
     """Run `work` at most once per (organization, key) and answer every retry with the first result."""
     outcome = claim(
@@ -274,6 +283,7 @@ def run(
         method=method,
         path=path,
         now=now,
+        lease=lease,
     )
     if isinstance(outcome, StoredResponse):
         return _response(outcome, replayed=True)

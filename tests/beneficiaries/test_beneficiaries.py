@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from nuvera.audit.actor import Actor
 from nuvera.auth.permissions import Permission
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
+from nuvera.screening import service as screening
+from nuvera.screening.models import Disposition
 from tests.beneficiaries.support import (
     DE_BIC,
     US_ROUTING,
@@ -54,11 +58,18 @@ def test_create_iban_beneficiary_with_every_documented_field(factory: Factory, d
         "wireRoutingNumber": None,
         "achRoutingNumber": None,
         "intermediaryBank": None,
-        # Not yet screened: on payment hold, and honest about it.
-        "screening": {"screeningSubjectId": None, "paymentHold": True, "openMatchCount": 0, "lastScreenedAt": None},
+        # Screened at creation with the real engine: an ordinary name is clear.
+        "screening": {
+            "screeningSubjectId": created["screening"]["screeningSubjectId"],
+            "paymentHold": False,
+            "openMatchCount": 0,
+            "lastScreenedAt": created["screening"]["lastScreenedAt"],
+        },
         "createdAt": created["createdAt"],
         "updatedAt": created["createdAt"],
     }
+    assert created["screening"]["screeningSubjectId"].startswith("scs_")
+    assert created["screening"]["lastScreenedAt"] is not None
     assert fetched.status_code == 200
     assert fetched.json() == created
 
@@ -230,3 +241,28 @@ def test_bic_country_case_and_spacing_are_normalised(factory: Factory, database:
         created = create(client, customer_id, iban_body(bankBic=f" {DE_BIC.lower()} ", bankCountryCode=" de "))
     assert created["bankBic"] == DE_BIC
     assert created["bankCountryCode"] == "DE"
+
+
+def test_a_sanctioned_holder_is_held_until_an_admin_clears_the_match(factory: Factory, database: Database) -> None:
+    partner = factory.partner([*PERMISSIONS, Permission.SCREENING_READ])
+    customer_id = customer_of(database, partner.organization_id)
+    with partner.client() as client:
+        held = create(client, customer_id, iban_body(companyName="PUBLIC JOINT STOCK COMPANY SBERBANK OF RUSSIA"))
+        assert held["screening"]["paymentHold"] is True
+        assert held["screening"]["openMatchCount"] >= 1
+        detail = client.get(f"/api/v1/customers/{customer_id}/beneficiaries/{held['id']}/screening").json()
+        match_ids = [m["matchId"] for m in detail["openMatches"]]
+    with database.session() as session:
+        for match_id in match_ids:
+            screening.set_disposition(
+                session,
+                match_id=match_id,
+                disposition=Disposition.CLEARED,
+                reason="Different legal entity: registry checked.",
+                actor=Actor.operator("compliance review"),
+                now=datetime.now(UTC),
+            )
+    with partner.client() as client:
+        cleared = client.get(f"/api/v1/customers/{customer_id}/beneficiaries/{held['id']}").json()
+    assert cleared["screening"]["paymentHold"] is False
+    assert cleared["screening"]["openMatchCount"] == 0

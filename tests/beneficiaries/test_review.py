@@ -78,7 +78,7 @@ def test_beneficiary_review_story(factory: Factory, database: Database, cli_env:
         timeline = client.get(path(customer_id, beneficiary_id, "/activity")).json()
     assert final["status"] == "APPROVED"
     assert final["bankName"] == "Commerzbank AG"
-    assert final["screening"]["paymentHold"] is True  # approval is not screening: still not screened
+    assert final["screening"]["paymentHold"] is False  # screened clear when created and when corrected
     assert list(timeline) == ["items"]
     items = timeline["items"]
     steps = [(e["eventType"], e["fromStatus"], e["toStatus"], e["createdByRole"], e["note"]) for e in items]

@@ -9,7 +9,6 @@ import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -290,22 +289,28 @@ def _principal(organization_id: str) -> Principal:
     )
 
 
-def test_screening_hook_sees_every_partner_change(factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The live server runs in this process, so the hook can be observed where screening will plug in.
-    seen: list[tuple[str, str, str]] = []
-
-    def hook(_session: object, customer: Any) -> None:
-        seen.append((customer.id, customer.status.value, customer.city))
-
-    monkeypatch.setattr(service, "_on_customer_changed", hook)
-    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+def test_every_partner_change_is_screened_with_the_real_engine(factory: Factory) -> None:
+    """Create and patch screen the company and its persons; a refused change screens nothing."""
+    permissions = [Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE, Permission.SCREENING_READ]
+    partner = factory.partner(permissions)
     with partner.client() as client:
         customer_id = create(client, draft=True)["id"]
-        client.patch(f"/api/v1/customers/{customer_id}", json={"city": "Hamburg"})
-        client.post(f"/api/v1/customers/{customer_id}/submit")
-        client.patch(f"/api/v1/customers/{customer_id}", json={"city": "Bremen"})  # refused: 409, no hook
-    assert seen == [
-        (customer_id, "DRAFT", "Berlin"),
-        (customer_id, "DRAFT", "Hamburg"),
-        (customer_id, "PENDING_REVIEW", "Hamburg"),
-    ]
+        clear = client.get(f"/api/v1/customers/{customer_id}/screening").json()
+        assert clear["openMatches"] == []
+        assert clear["subject"]["paymentHold"] is False
+
+        sanctioned = person(firstName="Oleg", lastName="Deripaska", nationality="RU", dateOfBirth="1968-01-02")
+        patched = client.patch(f"/api/v1/customers/{customer_id}", json={"persons": [sanctioned]})
+        assert patched.status_code == 200, patched.text
+        held = client.get(f"/api/v1/customers/{customer_id}/screening").json()
+        assert [m["caption"] for m in held["openMatches"]] == ["Oleg Vladimirovich DERIPASKA"]
+        assert held["subject"]["paymentHold"] is True
+        assert held["subject"]["onboardingBlocked"] is True
+        assert held["historyCount"] == clear["historyCount"] + 1
+
+        assert client.post(f"/api/v1/customers/{customer_id}/submit").status_code == 200
+        refused = client.patch(f"/api/v1/customers/{customer_id}", json={"persons": [person()]})
+        assert refused.status_code == 409
+        after = client.get(f"/api/v1/customers/{customer_id}/screening").json()
+        assert after["historyCount"] == held["historyCount"]
+        assert after["subject"]["paymentHold"] is True

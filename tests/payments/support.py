@@ -74,6 +74,7 @@ def customer(
             CustomerCreate.model_validate(customer_body(companyName=name)),
             draft=False,
             actor=OPERATOR,
+            screening_engine=get_engine(factory.settings),
             now=datetime.now(UTC),
         )
         # SUSPENDED is reached from APPROVED, like in real life.
@@ -116,6 +117,7 @@ def beneficiary(
             customer_id,
             BeneficiaryCreate.model_validate(iban_body(currencyCode=currency, companyName=name)),
             actor=OPERATOR,
+            screening_engine=get_engine(factory.settings),
             now=datetime.now(UTC),
         )
         path = {BeneficiaryStatus.PENDING_REVIEW: [], BeneficiaryStatus.SUSPENDED: [BeneficiaryStatus.APPROVED, status]}

@@ -1,7 +1,7 @@
 """customers and activity
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-28 01:13:21.481265
 
 Customers in KYB review with their persons (UBOs, shareholders, directors; corporate shareholders as
@@ -18,7 +18,7 @@ import nuvera.customers.models
 import nuvera.db
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

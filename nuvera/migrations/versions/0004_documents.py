@@ -1,7 +1,7 @@
 """documents
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-28 10:00:00
 
 Uploaded KYB documents (metadata only; the bytes live in the blob store). `customer_id` has no foreign key on
@@ -16,7 +16,7 @@ from alembic import op
 import nuvera.db
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """beneficiaries
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-28 10:30:00
 
 Payout bank accounts of customers, with their review status and the screening summary (payment hold until
@@ -16,7 +16,7 @@ from alembic import op
 import nuvera.db
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -46,10 +46,6 @@ def upgrade() -> None:
         sa.Column("wire_routing_number", sa.String(length=9), nullable=True),
         sa.Column("ach_routing_number", sa.String(length=9), nullable=True),
         sa.Column("intermediary_bank", sa.JSON(), nullable=True),
-        sa.Column("screening_subject_id", sa.String(length=40), nullable=True),
-        sa.Column("payment_hold", sa.Boolean(), nullable=False),
-        sa.Column("open_match_count", sa.Integer(), nullable=False),
-        sa.Column("last_screened_at", nuvera.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name=op.f("fk_beneficiaries_customer_id_customers")),
         sa.ForeignKeyConstraint(
             ["organization_id"], ["organizations.id"], name=op.f("fk_beneficiaries_organization_id_organizations")

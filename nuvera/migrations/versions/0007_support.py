@@ -1,7 +1,7 @@
 """support tickets
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0006
 Create Date: 2026-11-28 11:00:00
 
 Support tickets of partner organizations and their message threads. customer_id / payment_id are plain indexed
@@ -16,7 +16,7 @@ from alembic import op
 import nuvera.db
 
 revision = "0007"
-down_revision = "0001"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """payments
 
 Revision ID: 0008
-Revises: 0001
+Revises: 0007
 Create Date: 2026-11-28 11:00:00
 
 Quotes, payments with their status history, and idempotency keys (UNIQUE per organization and key: the guarantee
@@ -19,7 +19,7 @@ from alembic import op
 import nuvera.db
 
 revision = "0008"
-down_revision = "0001"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

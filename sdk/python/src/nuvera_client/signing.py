@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -40,6 +41,38 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def build_claims(
+    api_key: str,
+    method: str,
+    uri: str,
+    body: bytes = b"",
+    *,
+    now: int | None = None,
+    lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
+    jti: str | None = None,
+) -> dict[str, Any]:
+    """The claims of one request's JWT (partner-api.md §5). `uri` is the path plus query exactly as sent."""
+    if not 1 <= lifetime_seconds <= MAX_LIFETIME_SECONDS:
+        raise ValueError(f"lifetime_seconds must be 1..{MAX_LIFETIME_SECONDS}")
+    issued_at = int(time.time()) if now is None else now
+    return {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": api_key,
+        "method": method.upper(),
+        "uri": uri,
+        "bodyHash": body_hash(body),
+        "iat": issued_at,
+        "exp": issued_at + lifetime_seconds,
+        # A fresh random nonce per signature: the server refuses a jti it has seen (replay protection).
+        "jti": jti or secrets.token_urlsafe(18),
+    }
+
+
+def sign_claims(claims: dict[str, Any], private_key: str | bytes | Path | RSAPrivateKey) -> str:
+    return jwt.encode(claims, load_private_key(private_key), algorithm="RS256", headers={"typ": "JWT"})
+
+
 def sign_request(
     api_key: str,
     private_key: str | bytes | Path | RSAPrivateKey,
@@ -52,38 +85,44 @@ def sign_request(
     jti: str | None = None,
 ) -> str:
     """Return the JWT for one request. `uri` is the path plus query string exactly as it will be sent."""
-    if not 1 <= lifetime_seconds <= MAX_LIFETIME_SECONDS:
-        raise ValueError(f"lifetime_seconds must be 1..{MAX_LIFETIME_SECONDS}")
-    issued_at = int(time.time()) if now is None else now
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": api_key,
-        "method": method.upper(),
-        "uri": uri,
-        "bodyHash": body_hash(body),
-        "iat": issued_at,
-        "exp": issued_at + lifetime_seconds,
-        "jti": jti or secrets.token_urlsafe(18),
-    }
-    return jwt.encode(claims, load_private_key(private_key), algorithm="RS256", headers={"typ": "JWT"})
+    claims = build_claims(api_key, method, uri, body, now=now, lifetime_seconds=lifetime_seconds, jti=jti)
+    return sign_claims(claims, private_key)
+
+
+def mask_api_key(api_key: str) -> str:
+    """`nvk_ab…wxyz`: enough to recognise a key in logs, never enough to use it."""
+    if len(api_key) <= 12:
+        return "…"
+    return f"{api_key[:6]}…{api_key[-4:]}"
 
 
 class NuveraAuth(httpx.Auth):
     """httpx authentication that signs the bytes httpx actually sends (JSON, form or multipart).
 
     Each send (including each retry) gets a fresh JWT and jti, so a retry is never rejected as a replay.
+    `on_sign` (optional) receives a copy of each request's claims, e.g. for a debug view; it never sees the key
+    or the token.
     """
 
     requires_request_body = True
 
-    def __init__(self, api_key: str, private_key: str | bytes | Path | RSAPrivateKey) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        private_key: str | bytes | Path | RSAPrivateKey,
+        *,
+        on_sign: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.api_key = api_key
         self._private_key = load_private_key(private_key)
+        self._on_sign = on_sign
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        # raw_path is the path and query exactly as they go on the wire: what the server compares `uri` with.
         uri = request.url.raw_path.decode("ascii")
-        token = sign_request(self.api_key, self._private_key, request.method, uri, request.content)
+        claims = build_claims(self.api_key, request.method, uri, request.content)
+        if self._on_sign is not None:
+            self._on_sign(dict(claims))
         request.headers["x-api-key"] = self.api_key
-        request.headers["Authorization"] = f"Bearer {token}"
+        request.headers["Authorization"] = f"Bearer {sign_claims(claims, self._private_key)}"
         yield request

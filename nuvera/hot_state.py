@@ -1,0 +1,55 @@
+"""The shared hot state of the signed API — replay memory, rate-limit counters, key-cache invalidation — built
+from the settings: in Redis when `NUVERA_REDIS_URL` is set, in the database otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis import Redis
+from sqlalchemy.engine import Engine
+
+from nuvera.auth.key_cache import CredentialChangeSubscriber
+from nuvera.auth.replay import RedisReplayStore, ReplayStore, SqlReplayStore
+from nuvera.backends import connect_redis
+from nuvera.config import Settings
+from nuvera.ratelimit.limiter import RateLimiter, RedisRateLimiter, SqlRateLimiter
+
+
+@dataclass
+class HotState:
+    redis: Redis | None
+    replay_store: ReplayStore
+    rate_limiter: RateLimiter | None
+    subscriber: CredentialChangeSubscriber | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine) -> HotState:
+        limit = settings.rate_limit_per_minute
+        if settings.redis_url is None:
+            return cls(
+                redis=None,
+                replay_store=SqlReplayStore(engine),
+                rate_limiter=SqlRateLimiter(engine, limit) if limit else None,
+                subscriber=None,
+            )
+        redis = connect_redis(settings.redis_url)
+        prefix = settings.redis_key_prefix
+        return cls(
+            redis=redis,
+            replay_store=RedisReplayStore(redis, prefix),
+            rate_limiter=RedisRateLimiter(redis, prefix, limit) if limit else None,
+            subscriber=CredentialChangeSubscriber(redis, f"{prefix}credentials-changed"),
+        )
+
+    def start(self) -> None:
+        """At server start-up (lifespan), not at app construction: building an app must not start threads."""
+        if isinstance(self.replay_store, RedisReplayStore):
+            self.replay_store.start_epoch()
+        if self.subscriber is not None:
+            self.subscriber.start()
+
+    def close(self) -> None:
+        if self.subscriber is not None:
+            self.subscriber.close()
+        if self.redis is not None:
+            self.redis.close()

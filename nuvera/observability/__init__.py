@@ -1,0 +1,1 @@
+"""Structured logs, Prometheus metrics and health probes of a server process."""

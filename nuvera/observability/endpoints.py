@@ -1,0 +1,73 @@
+"""Operational endpoints, outside /api/v1 and the API reference: liveness, readiness and Prometheus metrics.
+
+Expose them to the load balancer and the monitoring network only (docs/deployment.md); they carry no secrets but
+say how busy the platform is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from nuvera.errors import PROBLEM_JSON, problem
+from nuvera.observability import metrics
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers. Deliberately checks nothing else, so a database outage does not make the
+    orchestrator restart every healthy process at once."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> Response:
+    """Readiness: the database answers, and Redis too when configured. 503 takes the process out of rotation."""
+    checks: dict[str, str] = {"database": _check_database(request)}
+    redis: Redis | None = request.app.state.redis
+    if redis is not None:
+        checks["redis"] = _check_redis(redis)
+    if all(outcome == "ok" for outcome in checks.values()):
+        return JSONResponse({"status": "ready", "checks": checks})
+    down = ", ".join(name for name, outcome in checks.items() if outcome != "ok")
+    request_id = str(getattr(request.state, "request_id", "req_unknown"))
+    request.state.error_code = "dependency_unavailable"
+    body: dict[str, Any] = problem(
+        "dependency_unavailable", f"Not ready: {down} unavailable.", request_id, checks=checks
+    )
+    return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
+
+
+def _check_database(request: Request) -> str:
+    try:
+        with request.app.state.database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return "unavailable"
+    return "ok"
+
+
+def _check_redis(redis: Redis) -> str:
+    try:
+        redis.ping()
+    except RedisError:
+        return "unavailable"
+    return "ok"
+
+
+@router.get("/metrics")
+def prometheus_metrics(request: Request) -> Response:
+    """Prometheus text exposition of every series in nuvera.observability.metrics."""
+    settings = request.app.state.settings
+    store = request.app.state.authenticator.replay_store
+    payload = metrics.render(store.size, settings.prometheus_multiproc_dir)
+    return Response(payload, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,87 @@
+"""JSON log lines (structlog) for every logger of the process: ours, uvicorn's and the libraries'.
+
+One line per event, with the request's `requestId` bound for everything logged while it is served. A last
+processor masks anything shaped like an API key or a JWT, whatever the message: a secret must not reach the logs
+even through a careless log call or an exception text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Literal
+
+import structlog
+from structlog.typing import EventDict, Processor
+
+# An `nvk_` API key (body + checksum) and a compact JWS (three base64url parts, the header starting `eyJ`).
+_SECRET_SHAPES = re.compile(r"nvk_[0-9A-Za-z]{20,}|eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
+REDACTED = "[redacted]"
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SECRET_SHAPES.sub(REDACTED, value)
+    return value
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    for key, value in list(event_dict.items()):
+        event_dict[key] = _mask(value)
+    return event_dict
+
+
+_FIRST = ("timestamp", "level", "logger", "message")
+
+
+def _shape_for_json(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> EventDict:
+    """`message` rather than structlog's `event`, the usual keys first, and no terminal colour copies."""
+    event_dict["message"] = event_dict.pop("event", "")
+    event_dict.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
+    shaped = {key: event_dict.pop(key) for key in _FIRST if key in event_dict}
+    shaped.update(event_dict)
+    return shaped
+
+
+def configure_logging(log_format: Literal["json", "console"] = "json", level: int = logging.INFO) -> None:
+    """Idempotent: each server worker calls it once when it builds its app."""
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    renderer: Processor = (
+        structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    final: list[Processor] = [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.format_exc_info,
+        redact_secrets,
+    ]
+    if log_format == "json":
+        final.append(_shape_for_json)
+    formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[*final, renderer])
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    # uvicorn installs its own handlers unless told otherwise; route everything through the one above.
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+    # Our access line (nuvera.access: request id, route, status, duration, application, code) replaces uvicorn's.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False

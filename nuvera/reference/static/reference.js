@@ -1,0 +1,18 @@
+// Renders the OpenAPI document with the ReDoc bundle served by this application (no CDN).
+(function () {
+  "use strict";
+  var element = document.getElementById("redoc");
+  var options = {
+    showExtensions: ["x-permission", "x-error-codes"],
+    requiredPropsFirst: true,
+    sortPropsAlphabetically: false,
+    expandResponses: "200,201",
+    jsonSampleExpandLevel: 3,
+    hideDownloadButton: false,
+    theme: { colors: { primary: { main: "#1f4fd6" } }, typography: { fontFamily: "system-ui, sans-serif",
+      headings: { fontFamily: "system-ui, sans-serif" }, code: { fontFamily: "ui-monospace, monospace" } } }
+  };
+  window.Redoc.init(element.getAttribute("data-spec-url"), options, element, function (error) {
+    document.body.setAttribute("data-rendered", error ? "error" : "ok");
+  });
+})();

@@ -1,0 +1,1 @@
+"""Sanctions screening: FollowTheMoney data, nomenklatura logic-v2 matching, matches and dispositions."""

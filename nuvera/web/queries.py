@@ -1,0 +1,284 @@
+"""Read models of the admin hub: lists across every organization, for Nuvera staff only.
+
+Unlike every partner-facing query, these are deliberately not scoped to one organization: Nuvera reviews all
+partners' customers, screening matches and tickets. The hub routes reach them only through the `Staff`
+dependency (a member of the Nuvera admin organization); nothing partner-facing may import this module.
+Decisions are never made here: they go through the owning area's service (review, disposition, support).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from nuvera.applications.models import ApiApplication
+from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
+from nuvera.customers.models import Customer, CustomerStatus
+from nuvera.errors import NotFound
+from nuvera.organizations.models import Organization, OrganizationKind, User
+from nuvera.pagination import Page, paginate
+from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningSubject
+from nuvera.support.models import SupportTicket, TicketStatus
+
+MAX_QUERY_LENGTH = 200
+# Tickets that wait for an answer from Nuvera: the support inbox's default view.
+AWAITING_NUVERA = (TicketStatus.OPEN, TicketStatus.PENDING_NUVERA)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern that matches `text` literally (its % and _ are not wildcards)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matches(text: str, name: InstrumentedAttribute[str], row_id: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    return or_(name.ilike(_like(text), escape="\\"), row_id == text)
+
+
+@dataclass(frozen=True)
+class HubCounts:
+    partners: int
+    customer_platforms: int
+    customers_waiting: int
+    beneficiaries_waiting: int
+    open_matches: int
+    tickets_waiting: int
+
+
+def hub_counts(session: Session) -> HubCounts:
+    def count(query: Select[int]) -> int:
+        return int(session.scalar(query) or 0)
+
+    organizations = select(func.count(Organization.id))
+    return HubCounts(
+        partners=count(organizations.where(Organization.kind == OrganizationKind.PARTNER)),
+        customer_platforms=count(organizations.where(Organization.kind == OrganizationKind.CUSTOMER_PLATFORM)),
+        customers_waiting=count(
+            select(func.count(Customer.id)).where(Customer.status == CustomerStatus.PENDING_REVIEW)
+        ),
+        beneficiaries_waiting=count(
+            select(func.count(Beneficiary.id)).where(Beneficiary.status == BeneficiaryStatus.PENDING_REVIEW)
+        ),
+        open_matches=count(select(func.count(ScreeningMatch.id)).where(*_open_match_filter())),
+        tickets_waiting=count(select(func.count(SupportTicket.id)).where(SupportTicket.status.in_(AWAITING_NUVERA))),
+    )
+
+
+# --- organizations -------------------------------------------------------------------------------------------
+
+
+def search_organizations(
+    session: Session, *, text: str, kind: OrganizationKind | None, cursor: str | None, secret: bytes, limit: int = 25
+) -> Page[Organization]:
+    query = select(Organization)
+    text = text.strip()[:MAX_QUERY_LENGTH]
+    if text:
+        query = query.where(_matches(text, Organization.name, Organization.id))
+    if kind is not None:
+        query = query.where(Organization.kind == kind)
+    return paginate(
+        session,
+        query,
+        created_at=Organization.created_at,
+        row_id=Organization.id,
+        scope=f"hub-organizations:{kind or '*'}:{text}",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def organization(session: Session, organization_id: str) -> Organization:
+    found = session.get(Organization, organization_id)
+    if found is None:
+        raise NotFound(f"Organization {organization_id}")
+    return found
+
+
+def organization_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(wanted)))
+    return dict(rows.all())
+
+
+def application_counts(session: Session, organization_ids: Iterable[str]) -> dict[str, int]:
+    wanted = set(organization_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(ApiApplication.organization_id, func.count(ApiApplication.id))
+        .where(ApiApplication.organization_id.in_(wanted))
+        .group_by(ApiApplication.organization_id)
+    )
+    return {org_id: int(count) for org_id, count in rows}
+
+
+def organization_users(session: Session, organization_id: str) -> list[User]:
+    return list(session.scalars(select(User).where(User.organization_id == organization_id).order_by(User.email)))
+
+
+# --- review queue --------------------------------------------------------------------------------------------
+
+
+def review_customers(
+    session: Session,
+    *,
+    status: CustomerStatus | None,
+    text: str,
+    organization_id: str | None,
+    cursor: str | None,
+    secret: bytes,
+    limit: int = 25,
+) -> Page[Customer]:
+    query = select(Customer)
+    text = text.strip()[:MAX_QUERY_LENGTH]
+    if status is not None:
+        query = query.where(Customer.status == status)
+    if text:
+        query = query.where(_matches(text, Customer.company_name, Customer.id))
+    if organization_id:
+        query = query.where(Customer.organization_id == organization_id)
+    return paginate(
+        session,
+        query,
+        created_at=Customer.created_at,
+        row_id=Customer.id,
+        scope=f"hub-customers:{status or '*'}:{organization_id or '*'}:{text}",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def review_beneficiaries(
+    session: Session,
+    *,
+    status: BeneficiaryStatus | None,
+    text: str,
+    organization_id: str | None,
+    cursor: str | None,
+    secret: bytes,
+    limit: int = 25,
+) -> Page[Beneficiary]:
+    query = select(Beneficiary)
+    text = text.strip()[:MAX_QUERY_LENGTH]
+    if status is not None:
+        query = query.where(Beneficiary.status == status)
+    if text:
+        query = query.where(_matches(text, Beneficiary.company_name, Beneficiary.id))
+    if organization_id:
+        query = query.where(Beneficiary.organization_id == organization_id)
+    return paginate(
+        session,
+        query,
+        created_at=Beneficiary.created_at,
+        row_id=Beneficiary.id,
+        scope=f"hub-beneficiaries:{status or '*'}:{organization_id or '*'}:{text}",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def customer(session: Session, customer_id: str) -> Customer:
+    found = session.get(Customer, customer_id)
+    if found is None:
+        raise NotFound("Customer")
+    return found
+
+
+def beneficiary(session: Session, beneficiary_id: str) -> Beneficiary:
+    found = session.get(Beneficiary, beneficiary_id)
+    if found is None:
+        raise NotFound("Beneficiary")
+    return found
+
+
+def customer_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Customer.id, Customer.company_name).where(Customer.id.in_(wanted)))
+    return dict(rows.all())
+
+
+# --- screening -----------------------------------------------------------------------------------------------
+
+
+def _open_match_filter() -> tuple[ColumnElement[bool], ...]:
+    active_subjects = select(ScreeningSubject.id).where(ScreeningSubject.active.is_(True))
+    return (
+        ScreeningMatch.disposition == Disposition.OPEN,
+        ScreeningMatch.superseded_at.is_(None),
+        ScreeningMatch.subject_id.in_(active_subjects),
+    )
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    match: ScreeningMatch
+    subject: ScreeningSubject
+
+
+def screening_matches(session: Session, *, decided: bool, text: str = "", limit: int = 50) -> list[MatchRow]:
+    """Open matches (oldest first: a queue), or the latest decisions (newest first)."""
+    query = select(ScreeningMatch, ScreeningSubject).join(
+        ScreeningSubject, ScreeningSubject.id == ScreeningMatch.subject_id
+    )
+    if decided:
+        query = query.where(ScreeningMatch.disposition != Disposition.OPEN).order_by(
+            ScreeningMatch.disposed_at.desc(), ScreeningMatch.id.desc()
+        )
+    else:
+        query = query.where(*_open_match_filter()).order_by(ScreeningMatch.created_at, ScreeningMatch.id)
+    text = text.strip()[:MAX_QUERY_LENGTH]
+    if text:
+        pattern = _like(text)
+        query = query.where(
+            or_(
+                ScreeningSubject.display_name.ilike(pattern, escape="\\"),
+                ScreeningSubject.customer_name.ilike(pattern, escape="\\"),
+                ScreeningMatch.caption.ilike(pattern, escape="\\"),
+                ScreeningSubject.customer_id == text,
+                ScreeningSubject.beneficiary_id == text,
+            )
+        )
+    return [MatchRow(match, subject) for match, subject in session.execute(query.limit(limit))]
+
+
+# --- support -------------------------------------------------------------------------------------------------
+
+
+def support_inbox(
+    session: Session,
+    *,
+    statuses: tuple[TicketStatus, ...] | None,
+    cursor: str | None,
+    secret: bytes,
+    limit: int = 25,
+) -> Page[SupportTicket]:
+    query = select(SupportTicket)
+    if statuses:
+        query = query.where(SupportTicket.status.in_(statuses))
+    return paginate(
+        session,
+        query,
+        created_at=SupportTicket.created_at,
+        row_id=SupportTicket.id,
+        scope=f"hub-support:{','.join(sorted(statuses or ()))}",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def ticket(session: Session, ticket_id: str) -> SupportTicket:
+    found = session.get(SupportTicket, ticket_id)
+    if found is None:
+        raise NotFound("Ticket")
+    return found

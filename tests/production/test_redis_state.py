@@ -1,0 +1,112 @@
+"""The Redis-backed hot state against a real Redis: replay memory, its reset guard, and cache invalidation."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from redis import Redis
+
+from nuvera.applications import service as applications
+from nuvera.audit.actor import Actor
+from nuvera.auth import key_cache
+from nuvera.auth.key_cache import CredentialChangeSubscriber
+from nuvera.auth.permissions import Permission
+from nuvera.auth.replay import RedisReplayStore
+from nuvera.backends import DependencyUnavailable, connect_redis
+from nuvera.db import Database
+from tests.production.conftest import PrivateRedis
+from tests.support import Factory
+
+
+def _wait_for(condition: object, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_jti_is_accepted_once_and_expires_with_its_token(
+    redis_client: Redis, redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisReplayStore(connect_redis(redis_url), redis_prefix)
+    store.start_epoch()
+    now = datetime.now(UTC)
+    keep_until = now + timedelta(seconds=91)
+    iat = int(now.timestamp())
+    assert store.remember("app_1", "jti-a", keep_until, now, issued_at=iat)
+    assert not store.remember("app_1", "jti-a", keep_until, now, issued_at=iat)
+    assert store.remember("app_2", "jti-a", keep_until, now, issued_at=iat)  # per application
+    assert store.size() == 2
+    ttl = redis_client.ttl(store.key("app_1", "jti-a"))
+    assert 88 <= ttl <= 92  # kept exactly as long as the token could be accepted, then gone without a purge
+
+
+def test_a_reset_store_refuses_tokens_signed_before_the_reset(
+    redis_client: Redis, redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisReplayStore(connect_redis(redis_url), redis_prefix)
+    now = datetime.now(UTC)
+    keep_until = now + timedelta(seconds=91)
+    issued = int(now.timestamp())
+    assert store.remember("app_1", "before-reset", keep_until, now, issued_at=issued)
+    # Redis loses its memory (restart without persistence, flush, failover to an empty replica).
+    redis_client.delete(*redis_client.scan_iter(match=f"{redis_prefix}*"))
+    # That token may well have been used already: it is refused (retryably), never accepted a second time.
+    with pytest.raises(DependencyUnavailable, match="replay store"):
+        store.remember("app_1", "before-reset", keep_until, now, issued_at=issued - 1)
+    later = int(time.time()) + 1
+    assert store.remember("app_1", "after-reset", keep_until, now, issued_at=later)
+
+
+def test_a_dead_redis_raises_instead_of_answering(private_redis: PrivateRedis) -> None:
+    store = RedisReplayStore(connect_redis(private_redis.url), "nuvera:")
+    now = datetime.now(UTC)
+    assert store.remember("app_1", "j1", now + timedelta(seconds=60), now, issued_at=int(now.timestamp()))
+    private_redis.kill()
+    started = time.monotonic()
+    with pytest.raises(DependencyUnavailable):
+        store.remember("app_1", "j2", now + timedelta(seconds=60), now, issued_at=int(now.timestamp()))
+    assert time.monotonic() - started < 5  # fails fast: no request waits long behind a dead socket
+
+
+def test_credential_changes_are_announced_and_clear_other_processes_caches(
+    redis_client: Redis, redis_url: str, redis_prefix: str, factory: Factory, database: Database
+) -> None:
+    channel = f"{redis_prefix}credentials-changed"
+    listener = redis_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    listener.subscribe(channel)
+    subscriber = CredentialChangeSubscriber(connect_redis(redis_url), channel)
+    subscriber.start()
+    try:
+        assert subscriber.subscribed.wait(5)
+        # Another process announces a change: this process' cache generation moves.
+        before = key_cache._Generation.value
+        CredentialChangeSubscriber(connect_redis(redis_url), channel).publish()
+        assert _wait_for(lambda: key_cache._Generation.value != before)
+
+        # A commit in this process that touches credentials is announced to the others.
+        partner = factory.partner([Permission.CRYPTO_READ])
+        while listener.get_message(timeout=0.1) is not None:
+            pass  # drop announcements of the set-up itself
+        with database.session() as session:
+            applications.revoke_api_key(
+                session,
+                actor=Actor.operator(f"test {uuid.uuid4().hex[:6]}"),
+                key_id=partner.api_key_id,
+                now=datetime.now(UTC),
+                application_id=partner.application_id,
+            )
+        message = None
+        deadline = time.monotonic() + 5
+        while message is None and time.monotonic() < deadline:
+            message = listener.get_message(timeout=0.2)
+        assert message is not None
+        assert message["channel"] == channel.encode()
+    finally:
+        subscriber.close()
+        listener.close()

@@ -1,0 +1,3 @@
+from tests.web.browser import chromium, site
+
+__all__ = ["chromium", "site"]
