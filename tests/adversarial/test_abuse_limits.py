@@ -1,0 +1,447 @@
+"""Abuse limits: body size (declared, lying, chunked), slow bodies, oversize heads, list and nesting limits, NUL
+characters, and 404s that tell nothing about other organizations' ids.
+
+Each hostile input must end in a clear 4xx — from our code with a stable `code`, or from uvicorn's HTTP parser
+(a plain-text 400) for heads that are not HTTP at all — and never in a 500 or a connection that hangs.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from nuvera.app import create_app
+from nuvera.auth.permissions import Permission
+from nuvera.config import Settings
+from nuvera.db import Database
+from tests.adversarial.support import (
+    PDF,
+    RawRequest,
+    RawResponse,
+    connect,
+    multipart,
+    read_response,
+    record_counts,
+    send_raw,
+)
+from tests.beneficiaries.support import iban_body
+from tests.support import Factory, LiveServer, MutableClock, Partner, live_server
+
+CUSTOMERS = "/api/v1/customers?draft=true"
+DEADLINE = 1.0  # the short body deadline of this module's own server, so slow-body tests take about a second
+
+_checks: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _record_abuse_counts() -> Iterator[None]:
+    _checks.clear()
+    yield
+    record_counts("abuseLimits", {"checks": sum(_checks.values()), "byArea": dict(sorted(_checks.items()))})
+
+
+def checked(area: str, count: int = 1) -> None:
+    _checks[area] = _checks.get(area, 0) + count
+
+
+@pytest.fixture(scope="module")
+def strict_server(settings: Settings, database: Database, session_clock: MutableClock) -> Iterator[LiveServer]:
+    app = create_app(
+        settings.model_copy(update={"body_read_timeout_seconds": DEADLINE}), database=database, clock=session_clock
+    )
+    with live_server(app) as running:
+        yield running
+
+
+@pytest.fixture
+def partner(factory: Factory) -> Partner:
+    return factory.partner(list(Permission))
+
+
+def signed(partner: Partner, method: str, uri: str, body: bytes, **headers: str) -> RawRequest:
+    sent = [("x-api-key", partner.api_key), ("authorization", f"Bearer {partner.token(method, uri, body)}")]
+    return RawRequest(method, uri, [*sent, *headers.items()], body)
+
+
+def assert_problem(response: RawResponse, status: int, code: str) -> dict[str, Any]:
+    assert (response.status, response.problem_code) == (status, code), response.body[:300]
+    problem: dict[str, Any] = response.json()
+    assert problem["requestId"] == response.header("x-request-id")
+    return problem
+
+
+def assert_parser_refusal(response: RawResponse) -> None:
+    """uvicorn/h11 refused the bytes as HTTP: a 400 and the connection closed — or, when the server closes with
+    our unread bytes still queued, a reset that can swallow the 400 (status 0). Never an answer from the app."""
+    assert response.status in (400, 0), response.body[:300]
+    assert response.closed
+
+
+# --- body size -------------------------------------------------------------------------------------------------------
+
+
+def test_a_declared_body_over_the_cap_is_refused_before_authentication_or_reading(server: LiveServer) -> None:
+    huge = 1024 * 1024 + 1
+    for path, content_type in (("/api/v1/customers", "application/json"), ("/api/v1/documents", "multipart/x")):
+        limit = huge if content_type == "application/json" else 20 * huge
+        request = RawRequest(
+            "POST", path, [("content-type", content_type), ("content-length", str(limit))], content_length=False
+        )
+        # Nothing of the body is sent: the answer must come from the header alone, and the connection is closed
+        # (the server will not read a body it has refused).
+        response = send_raw(server.base_url, request)
+        assert_problem(response, 413, "payload_too_large")
+        assert response.closed
+        checked("body size")
+
+
+def test_a_content_length_that_is_not_a_number_is_refused(server: LiveServer) -> None:
+    for value in ("12abc", "-1", "1e3", "0x10", "99999999999999999999999"):
+        request = RawRequest("POST", "/api/v1/customers", [("content-length", value)], content_length=False)
+        response = send_raw(server.base_url, request)
+        # h11 refuses what is not a Content-Length at all; a huge one it parses reaches our 413.
+        assert response.status in (400, 413), (value, response.body)
+        assert response.closed
+        checked("body size")
+
+
+def test_a_chunked_body_without_a_length_is_capped_while_it_streams(partner: Partner, settings: Settings) -> None:
+    body = b" " * (settings.max_json_body_bytes + 1)
+    request = signed(partner, "POST", CUSTOMERS, body, **{"content-type": "application/json"})
+    request.headers.append(("transfer-encoding", "chunked"))
+    request.content_length = False
+    request.body = b"".join(
+        f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        for chunk in (body[i : i + 65536] for i in range(0, len(body), 65536))
+    )
+    request.body += b"0\r\n\r\n"
+    response = send_raw(partner.base_url, request)
+    assert_problem(response, 413, "payload_too_large")
+    assert response.closed
+    checked("body size")
+
+
+def test_a_chunked_body_within_the_cap_is_accepted(partner: Partner) -> None:
+    body = json.dumps({"companyName": "Chunked GmbH"}).encode()
+    request = signed(partner, "POST", CUSTOMERS, body, **{"content-type": "application/json"})
+    request.headers.append(("transfer-encoding", "chunked"))
+    request.content_length = False
+    request.body = b"".join(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in (body[:5], body[5:])) + b"0\r\n\r\n"
+    response = send_raw(partner.base_url, request)
+    assert response.status == 201, response.body
+    checked("body size")
+
+
+def test_a_content_length_smaller_than_the_body_hashes_only_the_declared_bytes(partner: Partner) -> None:
+    body = json.dumps({"companyName": "Short GmbH"}).encode()
+    request = signed(partner, "POST", CUSTOMERS, body, **{"content-type": "application/json"})
+    request.headers.append(("content-length", str(len(body) - 5)))
+    request.content_length = False
+    # The server reads the declared bytes; the signature covers all of them, so the hash cannot match. (The five
+    # extra bytes are a malformed second request on this connection; the server closes it.)
+    assert_problem(send_raw(partner.base_url, request), 401, "body_hash_mismatch")
+    checked("body size")
+
+
+# --- slow bodies -----------------------------------------------------------------------------------------------------
+
+
+def trickle(base_url: str, head: RawRequest, body: bytes, interval: float) -> tuple[RawResponse, int]:
+    """Send the head at once, then the body a byte at a time until the server answers; (response, bytes sent)."""
+    encoded = head.encode(base_url.removeprefix("http://"))
+    with connect(base_url, timeout=30) as sock:
+        sock.sendall(encoded)
+        sent = 0
+        give_up = time.monotonic() + 30  # a guard against a hang, not a timing assertion
+        while sent < len(body) and time.monotonic() < give_up:
+            readable, _, _ = select.select([sock], [], [], interval)
+            if readable:
+                break
+            try:
+                sock.sendall(body[sent : sent + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += 1
+        return read_response(sock), sent
+
+
+def _head(request: RawRequest, length: int) -> RawRequest:
+    return RawRequest(
+        request.method, request.target, [*request.headers, ("content-length", str(length))], content_length=False
+    )
+
+
+def test_a_trickled_signed_body_is_cut_off(partner: Partner, strict_server: LiveServer) -> None:
+    body = json.dumps({"companyName": "Slow GmbH", "mainCustomers": "x" * 5000}).encode()
+    head = _head(signed(partner, "POST", CUSTOMERS, body, **{"content-type": "application/json"}), len(body))
+    response, sent = trickle(strict_server.base_url, head, body, interval=0.05)
+    # At a byte per 50 ms the body would take minutes: the server must give up long before.
+    assert_problem(response, 408, "request_timeout")
+    assert response.closed
+    assert sent < len(body), "the server must give up before the body is complete"
+    checked("slow body")
+
+
+def test_a_content_length_larger_than_the_body_is_cut_off(partner: Partner, strict_server: LiveServer) -> None:
+    body = json.dumps({"companyName": "Liar GmbH"}).encode()
+    request = signed(partner, "POST", CUSTOMERS, body, **{"content-type": "application/json"})
+    request.headers.append(("content-length", str(len(body) + 100)))  # 100 bytes that never come
+    request.content_length = False
+    response = send_raw(strict_server.base_url, request)
+    assert_problem(response, 408, "request_timeout")
+    assert response.closed
+    checked("slow body")
+
+
+def test_a_trickled_sign_in_is_cut_off(strict_server: LiveServer) -> None:
+    # Sign-in is open to anyone: the deadline covers every body, not only the signed API.
+    body = json.dumps({"email": "slow@example.com", "password": "x" * 5000}).encode()
+    head = RawRequest("POST", "/app/api/session", [("content-type", "application/json")], content_length=False)
+    response, sent = trickle(strict_server.base_url, _head(head, len(body)), body, interval=0.05)
+    assert_problem(response, 408, "request_timeout")
+    assert response.closed
+    assert sent < len(body)
+    checked("slow body")
+
+
+def test_a_slow_but_timely_body_is_accepted(partner: Partner, strict_server: LiveServer) -> None:
+    body = json.dumps({"companyName": "Patient GmbH"}).encode()
+    head = _head(signed(partner, "POST", CUSTOMERS, body, **{"content-type": "application/json"}), len(body))
+    with connect(strict_server.base_url) as sock:
+        sock.sendall(head.encode(strict_server.base_url.removeprefix("http://")))
+        for part in (body[:10], body[10:20], body[20:]):
+            time.sleep(0.05)  # pacing the client, well inside the deadline; nothing is asserted about time
+            sock.sendall(part)
+        response = read_response(sock)
+    assert response.status == 201, response.body
+    checked("slow body")
+
+
+def test_an_unauthenticated_body_is_never_read_and_the_connection_is_closed(strict_server: LiveServer) -> None:
+    # The head is refused at once (no key); the announced body is never awaited, so no deadline is even needed.
+    request = RawRequest("POST", "/api/v1/customers", [("content-length", "5000")], content_length=False)
+    response = send_raw(strict_server.base_url, request)
+    assert_problem(response, 401, "missing_api_key")
+    assert response.header("connection") == "close"
+    assert response.closed
+    checked("slow body")
+
+
+# --- heads that are not acceptable HTTP ---------------------------------------------------------------------------
+
+
+def test_a_one_mebibyte_header_is_refused_by_the_parser(server: LiveServer) -> None:
+    request = RawRequest("GET", "/api/v1/crypto/assets", [("x-pad", "a" * 1024 * 1024)])
+    assert_parser_refusal(send_raw(server.base_url, request))
+    checked("oversize head")
+
+
+def test_an_unfinished_head_over_16_kib_is_refused_by_the_parser(server: LiveServer) -> None:
+    # 17 KiB of a head that never ends: however the bytes are split into reads, h11 holds an incomplete head
+    # over its 16 KiB limit, and must refuse it rather than wait for more.
+    data = b"GET /api/v1/crypto/assets HTTP/1.1\r\nhost: x\r\nx-pad: " + b"a" * 17 * 1024
+    with connect(server.base_url) as sock:
+        sock.sendall(data)
+        response = read_response(sock)
+    assert_parser_refusal(response)
+    assert response.status == 400  # the server read everything we sent: the answer cannot have been reset away
+    checked("oversize head")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /api/v1/\xc3\xa9 HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /api/v1/crypto/assets HTTP/1.1\r\nhost: x\r\nx-api-key: a\x00b\r\n\r\n",
+        b"GET /api/v1/crypto/assets HTTP/1.1\r\nhost: x\r\nx-api-key: a\x0bb\r\n\r\n",
+        b"GET /api/v1/crypto/assets HTTP/1.1\r\nhost: x\r\nx-api-key : a\r\n\r\n",
+        b"GET /api/v1/crypto/assets HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nab",
+        b"GET /api/v1/crypto/assets\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS ClientHello on the plain port
+    ],
+    ids=[
+        "non-ascii-target",
+        "nul-in-header",
+        "vertical-tab-in-header",
+        "space-before-colon",
+        "two-lengths",
+        "http-0.9",
+        "tls",
+    ],
+)
+def test_bytes_that_are_not_http_are_refused_by_the_parser(server: LiveServer, raw: bytes) -> None:
+    assert_parser_refusal(send_raw(server.base_url, raw))
+    checked("oversize head")
+
+
+# --- lists, nesting, NUL ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "code"),
+    [
+        ("10,000 persons", {"companyName": "X", "persons": [{"roles": ["UBO"]}] * 10_000}, 422, "validation_error"),
+        ("100,000 trading names", {"companyName": "X", "tradingNames": ["a"] * 100_000}, 422, "validation_error"),
+        (
+            "1,000 document ids",
+            {"companyName": "X", "documentIds": [f"doc_{i}" for i in range(1000)]},
+            422,
+            "validation_error",
+        ),
+        (
+            "1,000 countries",
+            {"companyName": "X", "countriesWhereOperatesOrCustomers": ["DE"] * 1000},
+            422,
+            "validation_error",
+        ),
+        (
+            "roles of a person ×1,000",
+            {"companyName": "X", "persons": [{"roles": ["UBO"] * 1000}]},
+            422,
+            "validation_error",
+        ),
+        ("array nested 100,000 deep", "[" * 100_000 + "]" * 100_000, 400, "bad_request"),
+        ("object nested 50,000 deep", '{"a":' * 50_000 + "1" + "}" * 50_000, 400, "bad_request"),
+        ("nested value in a text field", {"companyName": [[[[["X"]]]]]}, 422, "validation_error"),
+        ("2 MiB of JSON", {"companyName": "X", "mainCustomers": "x" * 2 * 1024 * 1024}, 413, "payload_too_large"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
+)
+def test_list_and_nesting_limits(partner: Partner, name: str, body: Any, status: int, code: str) -> None:
+    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    response = send_raw(
+        partner.base_url, signed(partner, "POST", CUSTOMERS, data, **{"content-type": "application/json"})
+    )
+    problem = assert_problem(response, status, code)
+    # The answer stays small whatever the input's size: one error per field, not one per item.
+    assert len(response.body) < 5000, name
+    assert len(problem.get("errors", [])) <= 5, name
+    checked("lists and nesting")
+
+
+def test_list_limits_on_beneficiaries_and_sign_in(partner: Partner) -> None:
+    with partner.client() as client:
+        customer = client.post(CUSTOMERS, json={"companyName": "Payee Parent GmbH"}).json()["id"]
+        deep: Any = iban_body()
+        for _ in range(500):
+            deep = {"intermediaryBank": deep}
+        response = client.post(f"/api/v1/customers/{customer}/beneficiaries", json=iban_body(intermediaryBank=deep))
+        assert (response.status_code, response.json()["code"]) == (422, "validation_error")
+    nested = '{"email": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    sign_in = httpx.post(
+        partner.base_url + "/app/api/session", content=nested, headers={"content-type": "application/json"}
+    )
+    assert (sign_in.status_code, sign_in.json()["code"]) == (413, "payload_too_large")  # its 64 KiB cap comes first
+    checked("lists and nesting", 2)
+
+
+def test_nul_characters_are_refused_or_stored_never_a_500(partner: Partner, settings: Settings) -> None:
+    """PostgreSQL text cannot hold U+0000 (a 422 `validation_error`); SQLite stores it. Never a 500."""
+    postgres = settings.resolved_database_url.startswith("postgresql")
+    with partner.client() as client:
+        created = client.post(CUSTOMERS, json={"companyName": "Nul\u0000GmbH"})
+        assert (created.status_code, created.json().get("code")) == (
+            (422, "validation_error") if postgres else (201, None)
+        )
+        for path in ("/api/v1/customers/cus_%00", "/api/v1/documents/%00", "/api/v1/support/tickets/%00"):
+            response = client.get(path)
+            assert (response.status_code, response.json()["code"]) == (
+                (422, "validation_error") if postgres else (404, "not_found")
+            ), path
+        listed = client.get("/api/v1/documents?customerId=%00")
+        assert listed.status_code == (422 if postgres else 200)
+    sign_in = httpx.post(partner.base_url + "/app/api/session", json={"email": "a\u0000@example.com", "password": "x"})
+    assert sign_in.status_code in (401, 422)
+    checked("nul characters", 6)
+
+
+# --- enumeration ----------------------------------------------------------------------------------------------------
+
+
+def _objects_of(owner: Partner) -> list[str]:
+    """One object of each kind in `owner`'s organization: the paths that read them."""
+    with owner.client() as client:
+        customer = client.post(CUSTOMERS, json={"companyName": "Hidden Customer GmbH"}).json()["id"]
+        beneficiary = client.post(f"/api/v1/customers/{customer}/beneficiaries", json=iban_body()).json()["id"]
+        form = multipart("enum-boundary", [("documentType", "PASSPORT")], ("file", "id.pdf", PDF))
+        uploaded = client.post(
+            "/api/v1/documents", content=form, headers={"content-type": "multipart/form-data; boundary=enum-boundary"}
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        ticket = client.post(
+            "/api/v1/support/tickets", json={"subject": "Hidden", "body": "Secret question", "category": "OTHER"}
+        ).json()["id"]
+    document = uploaded.json()["id"]
+    return [
+        f"/api/v1/customers/{customer}",
+        f"/api/v1/customers/{customer}/activity",
+        f"/api/v1/customers/{customer}/beneficiaries/{beneficiary}",
+        f"/api/v1/documents/{document}",
+        f"/api/v1/documents/{document}/content",
+        f"/api/v1/support/tickets/{ticket}",
+    ]
+
+
+AUTH_TABLES = ("api_keys", "api_applications", "signing_keys", "seen_tokens", "rate_limit_counters")
+
+
+def _random_twin(path: str) -> str:
+    """The same path with every id replaced by a random id of the same prefix (an id that exists nowhere)."""
+    return "/".join(f"{p.split('_', 1)[0]}_{uuid.uuid4().hex}" if "_" in p else p for p in path.split("/"))
+
+
+def test_another_organizations_ids_are_indistinguishable_from_random_ids(
+    factory: Factory, partner: Partner, database: Database
+) -> None:
+    owner = factory.partner(list(Permission))
+    objects = _objects_of(owner)
+    pairs = [(path, _random_twin(path)) for path in objects]
+    # The inner lookup too: the caller's own customer, with the other organization's beneficiary id or a random one.
+    with partner.client() as client:
+        own = client.post(CUSTOMERS, json={"companyName": "Own Customer GmbH"}).json()["id"]
+    theirs = next(p for p in objects if "/beneficiaries/" in p).rsplit("/", 1)[1]
+    pairs.append(
+        (
+            f"/api/v1/customers/{own}/beneficiaries/{theirs}",
+            f"/api/v1/customers/{own}/beneficiaries/ben_{uuid.uuid4().hex}",
+        )
+    )
+    statements: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with partner.client() as client:
+        for path, random_path in pairs:
+            assert client.get(path).status_code in (200, 404)  # warm the key cache: both requests start equal
+            runs: list[tuple[int, dict[str, Any], list[str]]] = []
+            for target in (path, random_path):
+                statements.clear()
+                event.listen(database.engine, "before_cursor_execute", capture)
+                try:
+                    response = client.get(target)
+                finally:
+                    event.remove(database.engine, "before_cursor_execute", capture)
+                body = response.json()
+                body.pop("requestId")
+                # The SQL this request ran on tenant data; authentication's own statements (key lookup, replay
+                # store, last-used) do not depend on the id asked for.
+                tenant_sql = [s for s in statements if not any(t in s for t in AUTH_TABLES)]
+                runs.append((response.status_code, body, tenant_sql))
+            (status, body, sql), (random_status, random_body, random_sql) = runs
+            assert status == random_status == 404, path
+            assert body == random_body, path  # same code, title, detail and type: nothing says "exists elsewhere"
+            assert sql == random_sql, path  # the same statements: one scoped lookup, whichever id it was
+            assert sql, "the capture must see the lookup, or the comparison proves nothing"
+            checked("enumeration")
+    with owner.client() as client:  # positive control: the ids are real
+        for path in objects:
+            assert client.get(path).status_code == 200, path
