@@ -27,10 +27,17 @@ def get_now(request: Request) -> datetime:
     return now
 
 
+def get_server_secret(request: Request) -> bytes:
+    """The key material derived secrets (pagination cursors, CSRF tokens) are built from."""
+    secret: bytes = request.app.state.settings.hmac_secret
+    return secret
+
+
 def get_screening_engine(request: Request) -> ScreeningEngine:
     return get_engine(request.app.state.settings)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ScreeningEngineDep = Annotated[ScreeningEngine, Depends(get_screening_engine)]
+ServerSecretDep = Annotated[bytes, Depends(get_server_secret)]
 NowDep = Annotated[datetime, Depends(get_now)]

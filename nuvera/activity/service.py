@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
+from nuvera.audit import service as audit
+from nuvera.audit.actor import Actor
 from nuvera.auth.principal import Principal
 from nuvera.organizations.models import User
 
@@ -107,4 +109,36 @@ def list_activity(
             )
             .order_by(ActivityEvent.sequence)
         )
+    )
+
+
+def audit_review(
+    session: Session,
+    *,
+    reviewer: ActivityActor,
+    organization_id: str,
+    subject_type: str,
+    subject_id: str,
+    before: str,
+    after: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """A review decision also goes to the audit history, as an admin's (or operator's) action with the note as
+    its reason — the timeline is what the partner sees, the audit is what compliance keeps."""
+    audit.record(
+        session,
+        actor=Actor(
+            type="admin" if reviewer.role == ActorRole.NUVERA_ADMIN else "operator",
+            label=" ".join(p for p in (reviewer.first_name, reviewer.last_name) if p) or "operator",
+            id=reviewer.id,
+            reason=note,
+        ),
+        organization_id=organization_id,
+        action=f"{subject_type}.review",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        now=now,
+        before={"status": before},
+        after={"status": after},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from nuvera.activity.schemas import ActivityItemOut, ActivityList
 from nuvera.activity.service import ActivityActor
@@ -14,7 +14,7 @@ from nuvera.auth.principal import Principal
 from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
-from nuvera.dependencies import NowDep, ScreeningEngineDep, SessionDep
+from nuvera.dependencies import NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from nuvera.schemas import Problem
 
@@ -37,14 +37,6 @@ INVALID: Responses = {422: _problem("Invalid fields (`validation_error`); `error
 WRONG_STATE: Responses = {409: _problem("The beneficiary's status does not allow this (`invalid_state`).")}
 
 
-def _cursor_secret(request: Request) -> bytes:
-    secret: bytes = request.app.state.settings.hmac_secret
-    return secret
-
-
-CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
-
-
 @router.get(
     "",
     operation_id="BeneficiaryController_list",
@@ -55,7 +47,7 @@ def list_beneficiaries(
     customerId: str,
     principal: BeneficiaryReader,
     session: SessionDep,
-    secret: CursorSecret,
+    secret: ServerSecretDep,
     status: Annotated[BeneficiaryStatus | None, Query(description="Only beneficiaries in this status.")] = None,
     cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,

@@ -20,9 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
-from nuvera.activity.service import ActivityActor, list_activity, record_activity
-from nuvera.audit.actor import Actor
-from nuvera.audit.service import record
+from nuvera.activity.service import ActivityActor, audit_review, list_activity, record_activity
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
 from nuvera.customers.models import CustomerStatus
@@ -257,21 +255,16 @@ def review_beneficiary(
     beneficiary.updated_at = now
     session.flush()
     _record(session, beneficiary, before, status, note, reviewer, now)
-    record(
+    audit_review(
         session,
-        actor=Actor(
-            type="admin" if reviewer.role == ActorRole.NUVERA_ADMIN else "operator",
-            label=" ".join(p for p in (reviewer.first_name, reviewer.last_name) if p) or "operator",
-            id=reviewer.id,
-            reason=note,
-        ),
+        reviewer=reviewer,
         organization_id=beneficiary.organization_id,
-        action="beneficiary.review",
         subject_type="beneficiary",
         subject_id=beneficiary.id,
+        before=before.value,
+        after=status.value,
+        note=note,
         now=now,
-        before={"status": before.value},
-        after={"status": status.value},
     )
     return beneficiary
 

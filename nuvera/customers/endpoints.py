@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from nuvera.activity.schemas import ActivityItemOut, ActivityList
 from nuvera.activity.service import ActivityActor
@@ -14,7 +14,7 @@ from nuvera.auth.principal import Principal
 from nuvera.customers import service
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
-from nuvera.dependencies import NowDep, ScreeningEngineDep, SessionDep
+from nuvera.dependencies import NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from nuvera.schemas import Problem
 
@@ -35,14 +35,6 @@ INVALID: Responses = {
 WRONG_STATE: Responses = {409: _problem("The customer's status does not allow this (`invalid_state`).")}
 
 
-def _cursor_secret(request: Request) -> bytes:
-    secret: bytes = request.app.state.settings.hmac_secret
-    return secret
-
-
-CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
-
-
 @router.get(
     "",
     operation_id="CustomerController_list",
@@ -52,7 +44,7 @@ CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
 def list_customers(
     principal: CustomerReader,
     session: SessionDep,
-    secret: CursorSecret,
+    secret: ServerSecretDep,
     status: Annotated[CustomerStatus | None, Query(description="Only customers in this status.")] = None,
     cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,

@@ -21,9 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
-from nuvera.activity.service import ActivityActor, list_activity, record_activity
-from nuvera.audit.actor import Actor
-from nuvera.audit.service import record
+from nuvera.activity.service import ActivityActor, audit_review, list_activity, record_activity
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
 from nuvera.documents.service import require_documents
@@ -318,21 +316,16 @@ def review_customer(
     customer.updated_at = now
     session.flush()
     _record(session, customer, before, status, note, reviewer, now)
-    record(
+    audit_review(
         session,
-        actor=Actor(
-            type="admin" if reviewer.role == ActorRole.NUVERA_ADMIN else "operator",
-            label=" ".join(p for p in (reviewer.first_name, reviewer.last_name) if p) or "operator",
-            id=reviewer.id,
-            reason=note,
-        ),
+        reviewer=reviewer,
         organization_id=customer.organization_id,
-        action="customer.review",
         subject_type="customer",
         subject_id=customer.id,
+        before=before.value,
+        after=status.value,
+        note=note,
         now=now,
-        before={"status": before.value},
-        after={"status": status.value},
     )
     return customer
 

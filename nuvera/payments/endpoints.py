@@ -12,7 +12,7 @@ from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.db import Database
-from nuvera.dependencies import NowDep, SessionDep
+from nuvera.dependencies import NowDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from nuvera.payments import idempotency, service
 from nuvera.payments.models import PaymentStatus
@@ -41,18 +41,12 @@ PARTIES: Responses = {
 }
 
 
-def _cursor_secret(request: Request) -> bytes:
-    secret: bytes = request.app.state.settings.hmac_secret
-    return secret
-
-
 async def _raw_body(request: Request) -> bytes:
     # The exact bytes the signature covered (the auth middleware hands them on unchanged); the idempotency hash
     # is taken over them. Starlette caches the body, so this is the same buffer FastAPI parsed.
     return await request.body()
 
 
-CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
 RawBody = Annotated[bytes, Depends(_raw_body)]
 
 
@@ -185,7 +179,7 @@ def execute_payment(
 def list_payments(
     principal: PaymentReader,
     session: SessionDep,
-    secret: CursorSecret,
+    secret: ServerSecretDep,
     status: Annotated[PaymentStatus | None, Query(description="Only payments in this status.")] = None,
     customer_id: Annotated[
         str | None, Query(alias="customerId", max_length=40, description="Only this customer's payments.")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
-from nuvera.dependencies import NowDep, SessionDep
+from nuvera.dependencies import NowDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from nuvera.schemas import Problem
 from nuvera.support import service
@@ -31,14 +31,6 @@ INVALID: Responses = {422: _problem("Invalid fields (`validation_error`); `error
 CLOSED: Responses = {409: _problem("The ticket is CLOSED (`invalid_state`); open a new one.")}
 
 
-def _cursor_secret(request: Request) -> bytes:
-    secret: bytes = request.app.state.settings.hmac_secret
-    return secret
-
-
-CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
-
-
 @router.get(
     "/tickets",
     operation_id="SupportController_list",
@@ -48,7 +40,7 @@ CursorSecret = Annotated[bytes, Depends(_cursor_secret)]
 def list_tickets(
     principal: SupportReader,
     session: SessionDep,
-    secret: CursorSecret,
+    secret: ServerSecretDep,
     status: Annotated[TicketStatus | None, Query(description="Only tickets in this status.")] = None,
     cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,

@@ -151,7 +151,7 @@ def record_counts(section: str, values: dict[str, Any]) -> None:
     """Merge one section into artifacts/security-counts.json, under the current backend.
 
     xdist workers write concurrently, hence the file lock. tests/adversarial/report.py renders the file into
-    docs/security-report.md, so the report quotes the run that produced the numbers.
+    docs/security.md, so the report quotes the run that produced the numbers.
     """
     COUNTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     with (COUNTS_FILE.parent / ".security-counts.lock").open("w") as lock:

@@ -3,7 +3,7 @@
 Every row builds one request against the live server (frozen clock, so boundary rows cannot race a second ticking
 over) and names the status and stable `code` it must get — or the success status, for the rows that prove a rule
 is not stricter than the spec. The run's count of rows, and of rows per code, goes to artifacts/security-counts.json
-for docs/security-report.md.
+for docs/security.md.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.payments.models import Payment
+from tests.adversarial.support import record_counts
 from tests.payments.support import Parties, new_key, new_quote, payable
 from tests.support import Factory, Partner, ServerProcess, server_env, start_server_process
 
@@ -128,7 +129,6 @@ def test_sigkill_mid_load_then_retries_leave_each_payment_exactly_once(
         thread.join(timeout=60)
     assert seen_success, "no request was answered before the kill"
     assert cut_off, "the kill came after the load finished: nothing was interrupted"
-    print(f"killed mid-load: {len(seen_success)} answered before the kill, {len(cut_off)} cut off")
 
     restarted = start_server_process(process_env, tmp_path / "restarted.log")
     try:
@@ -160,3 +160,7 @@ def test_sigkill_mid_load_then_retries_leave_each_payment_exactly_once(
         customer_ids = [p.customer_id for p, _, _ in intended]
         total = session.scalar(select(func.count()).select_from(Payment).where(Payment.customer_id.in_(customer_ids)))
     assert total == len(intended)
+    record_counts(
+        "crashConsistency",
+        {"cycles": 1, "payments": len(intended), "answeredBeforeKill": len(seen_success), "cutOff": len(cut_off)},
+    )
