@@ -43,6 +43,8 @@ test-postgres: install tools services
 	eval "$$(scripts/services.sh env)"; $(BIN)/pytest $(PYTEST_FLAGS)
 
 test: test-sqlite test-postgres ## The whole suite, on SQLite and on PostgreSQL
+	@# docs/security.md quotes the counts of the run that produced them (artifacts/security-counts.json).
+	$(BIN)/python -m tests.adversarial.report
 
 check: lint types test ## Lint, types and the whole test suite: what CI runs
 
