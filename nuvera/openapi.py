@@ -45,6 +45,7 @@ _DEFAULT_CODES: dict[int, tuple[str, ...]] = {
     401: AUTH_CODES_401,
     403: AUTH_CODES_403,
     404: ("not_found",),
+    408: ("request_timeout",),
     409: ("invalid_state",),
     413: ("payload_too_large",),
     415: ("unsupported_media_type",),
@@ -178,6 +179,7 @@ def _annotate_api_operation(path: str, method: str, operation: dict[str, Any]) -
     inferred: dict[int, tuple[str, ...]] = {401: AUTH_CODES_401, 403: AUTH_CODES_403, 429: ("rate_limited",)}
     if has_body:
         inferred[413] = ("payload_too_large",)
+        inferred[408] = ("request_timeout",)  # the body must arrive within body_read_timeout_seconds
     if has_body or operation.get("parameters"):
         inferred[422] = ("validation_error",)
     if has_path_parameter:
