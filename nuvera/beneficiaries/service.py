@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
-from nuvera.activity.service import ActivityActor, audit_review, list_activity, record_activity
+from nuvera.activity.models import ActivityEvent, EntityType, EventType
+from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
 from nuvera.customers.models import CustomerStatus
@@ -43,8 +43,6 @@ REVIEW_TRANSITIONS: dict[BeneficiaryStatus, frozenset[BeneficiaryStatus]] = {
     S.APPROVED: frozenset({S.SUSPENDED}),
     S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
 }
-REVIEW_STATUSES = frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED, S.SUSPENDED})
-MAX_NOTE_LENGTH = 5000
 _REQUIRED = {"company_name": "companyName", "country": "country", "currency_code": "currencyCode"}
 
 
@@ -229,28 +227,13 @@ def review_beneficiary(
     now: datetime,
 ) -> Beneficiary:
     """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's beneficiaries."""
-    if reviewer.role not in (ActorRole.NUVERA_ADMIN, ActorRole.NUVERA_OPERATOR):
-        raise NuveraError("forbidden", "Only Nuvera admins and operators review beneficiaries.")
-    note = note.strip()
-    errors = []
-    if status not in REVIEW_STATUSES:
-        errors.append(FieldError("status", f"a review sets one of {', '.join(sorted(REVIEW_STATUSES))}"))
-    if not 1 <= len(note) <= MAX_NOTE_LENGTH:
-        errors.append(FieldError("note", f"a review needs a note of 1 to {MAX_NOTE_LENGTH} characters"))
-    if errors:
-        raise validation_error(errors)
+    check_review("beneficiary", REVIEW_TRANSITIONS, reviewer=reviewer, before=None, status=status, note=note)
     # Locked so that two reviewers deciding at once are serialised and the second sees the first's status.
     beneficiary = session.scalar(select(Beneficiary).where(Beneficiary.id == beneficiary_id).with_for_update())
     if beneficiary is None:
         raise NotFound("Beneficiary")
     before = beneficiary.status
-    allowed = REVIEW_TRANSITIONS.get(before, frozenset())
-    if status not in allowed:
-        raise NuveraError(
-            "invalid_state",
-            f"A beneficiary in {before} cannot move to {status}; allowed from {before}: "
-            f"{', '.join(sorted(allowed)) or 'none (final)'}.",
-        )
+    note = check_review("beneficiary", REVIEW_TRANSITIONS, reviewer=reviewer, before=before, status=status, note=note)
     beneficiary.status = status
     beneficiary.updated_at = now
     session.flush()

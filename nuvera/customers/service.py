@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
-from nuvera.activity.service import ActivityActor, audit_review, list_activity, record_activity
+from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
 from nuvera.documents.service import require_documents
@@ -46,8 +46,6 @@ REVIEW_TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
     S.APPROVED: frozenset({S.SUSPENDED}),
     S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
 }
-REVIEW_STATUSES = frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED, S.SUSPENDED})
-MAX_NOTE_LENGTH = 5000
 
 # What a customer needs before Nuvera can review it (JSON name → attribute). Drafts may lack any of these.
 REQUIRED_FOR_REVIEW = {
@@ -291,27 +289,12 @@ def review_customer(
     now: datetime,
 ) -> Customer:
     """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's customers."""
-    if reviewer.role not in (ActorRole.NUVERA_ADMIN, ActorRole.NUVERA_OPERATOR):
-        raise NuveraError("forbidden", "Only Nuvera admins and operators review customers.")
-    note = note.strip()
-    errors = []
-    if status not in REVIEW_STATUSES:
-        allowed = ", ".join(sorted(REVIEW_STATUSES))
-        errors.append(FieldError("status", f"a review sets one of {allowed}"))
-    if not 1 <= len(note) <= MAX_NOTE_LENGTH:
-        errors.append(FieldError("note", f"a review needs a note of 1 to {MAX_NOTE_LENGTH} characters"))
-    if errors:
-        raise validation_error(errors)
+    check_review("customer", REVIEW_TRANSITIONS, reviewer=reviewer, before=None, status=status, note=note)
     customer = session.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
     if customer is None:
         raise NotFound("Customer")
     before = customer.status
-    if status not in REVIEW_TRANSITIONS.get(before, frozenset()):
-        allowed = ", ".join(sorted(REVIEW_TRANSITIONS.get(before, frozenset()))) or "none (final)"
-        raise NuveraError(
-            "invalid_state",
-            f"A customer in {before} cannot move to {status}; allowed from {before}: {allowed}.",
-        )
+    note = check_review("customer", REVIEW_TRANSITIONS, reviewer=reviewer, before=before, status=status, note=note)
     customer.status = status
     customer.updated_at = now
     session.flush()
