@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -15,49 +14,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
-    TypeDecorator,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeEngine
 
-from nuvera.db import Base, new_id
-
-
-class ExactDecimal(TypeDecorator[Decimal]):
-    """Decimal stored exactly: NUMERIC(p, s) on PostgreSQL, the decimal's text on SQLite.
-
-    SQLite's NUMERIC goes through a float and silently rounds (12345678901234567.89 comes back as
-    …568.00), which is unacceptable for money and ownership percentages.
-    """
-
-    impl = Numeric
-    cache_ok = True
-
-    def __init__(self, precision: int, scale: int) -> None:
-        super().__init__(precision=precision, scale=scale, asdecimal=True)
-        self.precision = precision
-        self.scale = scale
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(self.precision + 2))
-        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if dialect.name == "sqlite":
-            return str(value)
-        return value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return Decimal(str(value)) if not isinstance(value, Decimal) else value
+from nuvera.db import Base, ExactDecimal, new_id
 
 
 class CustomerStatus(enum.StrEnum):

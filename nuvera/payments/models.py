@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -17,45 +16,18 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeEngine
 
-from nuvera.db import Base, new_id
+from nuvera.db import Base, ExactDecimal, new_id
 
 
-class Amount(TypeDecorator[Decimal]):
-    """A money amount stored exactly: NUMERIC(21, 3) on PostgreSQL, the decimal's text on SQLite.
-
-    SQLite has no decimal type; its NUMERIC/REAL affinity goes through a binary float. Text keeps every digit.
-    Three decimal places cover every ISO 4217 payment currency (BHD, KWD, OMR, JOD, TND have three).
-    """
-
-    impl = Numeric
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(24))
-        return dialect.type_descriptor(Numeric(21, 3, asdecimal=True))
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, Decimal):
-            raise TypeError(f"amounts must be Decimal, not {type(value).__name__}")
-        return f"{value:f}" if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+def Amount() -> ExactDecimal:
+    """A money amount: three decimal places cover every ISO 4217 payment currency (BHD, KWD, OMR, JOD, TND)."""
+    return ExactDecimal(21, 3)
 
 
 def _enum(cls: type[enum.Enum], length: int) -> Enum:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import nuvera.customers.models
 import nuvera.db
 
 revision = "0003"
@@ -129,9 +128,7 @@ def upgrade() -> None:
         sa.Column("postal_code", sa.String(length=20), nullable=True),
         sa.Column("address_country_id", sa.String(length=2), nullable=True),
         sa.Column("estimated_annual_revenue_usd", sa.String(length=40), nullable=True),
-        sa.Column(
-            "expected_monthly_payments_usd", nuvera.customers.models.ExactDecimal(precision=20, scale=2), nullable=True
-        ),
+        sa.Column("expected_monthly_payments_usd", nuvera.db.ExactDecimal(precision=20, scale=2), nullable=True),
         sa.Column("primary_business_purpose", sa.String(length=60), nullable=True),
         sa.Column("source_of_funds", sa.String(length=60), nullable=True),
         sa.Column("tax_id_type", sa.String(length=10), nullable=True),
@@ -149,9 +146,7 @@ def upgrade() -> None:
         sa.Column("primary_operating_currency", sa.String(length=3), nullable=True),
         sa.Column("fx_conversion", sa.Boolean(), nullable=True),
         sa.Column("countries_where_operates_or_customers", sa.JSON(), nullable=False),
-        sa.Column(
-            "average_transaction_amount_usd", nuvera.customers.models.ExactDecimal(precision=20, scale=2), nullable=True
-        ),
+        sa.Column("average_transaction_amount_usd", nuvera.db.ExactDecimal(precision=20, scale=2), nullable=True),
         sa.ForeignKeyConstraint(
             ["organization_id"], ["organizations.id"], name=op.f("fk_customers_organization_id_organizations")
         ),
@@ -183,7 +178,7 @@ def upgrade() -> None:
         sa.Column("nationality", sa.String(length=2), nullable=True),
         sa.Column("date_of_birth", sa.Date(), nullable=True),
         sa.Column("document_ids", sa.JSON(), nullable=False),
-        sa.Column("ownership_percent", nuvera.customers.models.ExactDecimal(precision=7, scale=4), nullable=True),
+        sa.Column("ownership_percent", nuvera.db.ExactDecimal(precision=7, scale=4), nullable=True),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("phone", sa.String(length=40), nullable=True),
         sa.Column("address_line1", sa.String(length=200), nullable=True),
