@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -125,6 +126,42 @@ def organization_users(session: Session, organization_id: str) -> list[User]:
 # --- review queue --------------------------------------------------------------------------------------------
 
 
+_Reviewed = TypeVar("_Reviewed", Customer, Beneficiary)
+
+
+def _review_queue(
+    session: Session,
+    model: type[_Reviewed],
+    area: str,
+    *,
+    status: str | None,
+    text: str,
+    organization_id: str | None,
+    cursor: str | None,
+    secret: bytes,
+    limit: int,
+) -> Page[_Reviewed]:
+    """Every partner's customers or beneficiaries (staff only), filtered, newest first."""
+    query = select(model)
+    text = text.strip()[:MAX_QUERY_LENGTH]
+    if status is not None:
+        query = query.where(model.status == status)
+    if text:
+        query = query.where(_matches(text, model.company_name, model.id))
+    if organization_id:
+        query = query.where(model.organization_id == organization_id)
+    return paginate(
+        session,
+        query,
+        created_at=model.created_at,
+        row_id=model.id,
+        scope=f"hub-{area}:{status or '*'}:{organization_id or '*'}:{text}",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
 def review_customers(
     session: Session,
     *,
@@ -135,24 +172,10 @@ def review_customers(
     secret: bytes,
     limit: int = 25,
 ) -> Page[Customer]:
-    query = select(Customer)
-    text = text.strip()[:MAX_QUERY_LENGTH]
-    if status is not None:
-        query = query.where(Customer.status == status)
-    if text:
-        query = query.where(_matches(text, Customer.company_name, Customer.id))
-    if organization_id:
-        query = query.where(Customer.organization_id == organization_id)
-    return paginate(
-        session,
-        query,
-        created_at=Customer.created_at,
-        row_id=Customer.id,
-        scope=f"hub-customers:{status or '*'}:{organization_id or '*'}:{text}",
-        secret=secret,
-        cursor=cursor,
-        limit=limit,
-    )
+    return _review_queue(
+        session, Customer, "customers", status=status, text=text, organization_id=organization_id,
+        cursor=cursor, secret=secret, limit=limit,
+    )  # fmt: skip
 
 
 def review_beneficiaries(
@@ -165,24 +188,10 @@ def review_beneficiaries(
     secret: bytes,
     limit: int = 25,
 ) -> Page[Beneficiary]:
-    query = select(Beneficiary)
-    text = text.strip()[:MAX_QUERY_LENGTH]
-    if status is not None:
-        query = query.where(Beneficiary.status == status)
-    if text:
-        query = query.where(_matches(text, Beneficiary.company_name, Beneficiary.id))
-    if organization_id:
-        query = query.where(Beneficiary.organization_id == organization_id)
-    return paginate(
-        session,
-        query,
-        created_at=Beneficiary.created_at,
-        row_id=Beneficiary.id,
-        scope=f"hub-beneficiaries:{status or '*'}:{organization_id or '*'}:{text}",
-        secret=secret,
-        cursor=cursor,
-        limit=limit,
-    )
+    return _review_queue(
+        session, Beneficiary, "beneficiaries", status=status, text=text, organization_id=organization_id,
+        cursor=cursor, secret=secret, limit=limit,
+    )  # fmt: skip
 
 
 def customer(session: Session, customer_id: str) -> Customer:
