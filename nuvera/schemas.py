@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -27,3 +29,8 @@ class Problem(BaseModel):
     code: str
     requestId: str
     errors: list[ProblemField] | None = None
+
+
+def problem_doc(description: str) -> dict[str, Any]:
+    """One documented error response for FastAPI's `responses=`: the Problem schema and what the code means."""
+    return {"model": Problem, "description": description}

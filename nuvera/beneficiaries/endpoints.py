@@ -16,7 +16,7 @@ from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
 from nuvera.dependencies import NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from nuvera.schemas import Problem
+from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"])
 BeneficiaryReader = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_READ))]
@@ -26,22 +26,22 @@ BeneficiaryWriter = Annotated[Principal, Depends(require(Permission.BENEFICIARIE
 Responses = dict[int | str, dict[str, Any]]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description}
-
-
 NOT_FOUND: Responses = {
-    404: _problem("No such customer, or no such beneficiary of it, in your organization (`not_found`).")
+    404: problem_doc("No such customer, or no such beneficiary of it, in your organization (`not_found`).")
 }
-INVALID: Responses = {422: _problem("Invalid fields (`validation_error`); `errors` names each one, e.g. `iban`.")}
-WRONG_STATE: Responses = {409: _problem("The beneficiary's status does not allow this (`invalid_state`).")}
+INVALID: Responses = {422: problem_doc("Invalid fields (`validation_error`); `errors` names each one, e.g. `iban`.")}
+WRONG_STATE: Responses = {409: problem_doc("The beneficiary's status does not allow this (`invalid_state`).")}
 
 
 @router.get(
     "",
     operation_id="BeneficiaryController_list",
     response_model=BeneficiaryList,
-    responses={400: _problem("The cursor is forged or from another list (`invalid_cursor`)."), **NOT_FOUND, **INVALID},
+    responses={
+        400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."),
+        **NOT_FOUND,
+        **INVALID,
+    },
 )
 def list_beneficiaries(
     customerId: str,

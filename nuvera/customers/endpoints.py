@@ -16,30 +16,26 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
 from nuvera.dependencies import NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from nuvera.schemas import Problem
+from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"])
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
 CustomerWriter = Annotated[Principal, Depends(require(Permission.CUSTOMERS_WRITE))]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description}
-
-
 Responses = dict[int | str, dict[str, Any]]
-NOT_FOUND: Responses = {404: _problem("No customer with this id in your organization (`not_found`).")}
+NOT_FOUND: Responses = {404: problem_doc("No customer with this id in your organization (`not_found`).")}
 INVALID: Responses = {
-    422: _problem("Invalid fields (`validation_error`); `errors` names each one, e.g. `persons.0.email`.")
+    422: problem_doc("Invalid fields (`validation_error`); `errors` names each one, e.g. `persons.0.email`.")
 }
-WRONG_STATE: Responses = {409: _problem("The customer's status does not allow this (`invalid_state`).")}
+WRONG_STATE: Responses = {409: problem_doc("The customer's status does not allow this (`invalid_state`).")}
 
 
 @router.get(
     "",
     operation_id="CustomerController_list",
     response_model=CustomerList,
-    responses={400: _problem("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+    responses={400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
 )
 def list_customers(
     principal: CustomerReader,

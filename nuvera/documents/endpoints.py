@@ -20,7 +20,7 @@ from nuvera.documents.models import DocumentType
 from nuvera.documents.schemas import DocumentOut, DocumentPage
 from nuvera.errors import FieldError, NuveraError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from nuvera.schemas import Problem
+from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/documents", tags=["Documents"])
 DocumentReader = Annotated[Principal, Depends(require(Permission.DOCUMENTS_READ))]
@@ -46,19 +46,15 @@ async def _one_multipart_form(request: Request) -> None:
         raise validation_error([FieldError(name, "send this part only once") for name in repeated])
 
 
-def _problem(description: str) -> dict[str, object]:
-    return {"model": Problem, "description": description}
-
-
 @router.post(
     "",
     operation_id="DocumentController_create",
     response_model=DocumentOut,
     status_code=201,
     responses={
-        413: _problem("payload_too_large: the body exceeds 20 MiB"),
-        415: _problem("unsupported_media_type: not a PDF, PNG or JPEG (detected from the bytes)"),
-        422: _problem("validation_error: missing/empty file, unknown documentType or customerId"),
+        413: problem_doc("payload_too_large: the body exceeds 20 MiB"),
+        415: problem_doc("unsupported_media_type: not a PDF, PNG or JPEG (detected from the bytes)"),
+        422: problem_doc("validation_error: missing/empty file, unknown documentType or customerId"),
     },
 )
 def upload(
@@ -131,7 +127,7 @@ def list_documents(
     "/{id}",
     operation_id="DocumentController_get",
     response_model=DocumentOut,
-    responses={404: _problem("not_found")},
+    responses={404: problem_doc("not_found")},
 )
 def get_document(id: str, principal: DocumentReader, session: SessionDep) -> DocumentOut:
     """A document's metadata: file name, detected content type, size, SHA-256, type, customer."""
@@ -147,7 +143,7 @@ def get_document(id: str, principal: DocumentReader, session: SessionDep) -> Doc
             "description": "The stored bytes, with the stored content type",
             "content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}},
         },
-        404: _problem("not_found"),
+        404: problem_doc("not_found"),
     },
 )
 def get_content(id: str, principal: DocumentReader, session: SessionDep, store: BlobStoreDep) -> Response:

@@ -18,7 +18,7 @@ from nuvera.payments import idempotency, service
 from nuvera.payments.models import PaymentStatus
 from nuvera.payments.rates import RatesProvider, get_rates
 from nuvera.payments.schemas import PaymentExecute, PaymentList, PaymentOut, QuoteCreate, QuoteOut
-from nuvera.schemas import Problem
+from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/payment", tags=["Payments"])
 PaymentReader = Annotated[Principal, Depends(require(Permission.PAYMENTS_READ))]
@@ -27,13 +27,9 @@ Rates = Annotated[RatesProvider, Depends(get_rates)]
 Responses = dict[int | str, dict[str, Any]]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description}
-
-
-INVALID: Responses = {422: _problem("Invalid fields (`validation_error`); `errors` names each one.")}
+INVALID: Responses = {422: problem_doc("Invalid fields (`validation_error`); `errors` names each one.")}
 PARTIES: Responses = {
-    409: _problem(
+    409: problem_doc(
         "The payment is not allowed now: `customer_not_approved`, `beneficiary_not_approved`, "
         "`customer_on_hold` or `beneficiary_on_hold` (sanctions screening), and on execution `quote_expired` or "
         "`quote_already_used`."
@@ -85,7 +81,7 @@ def create_quote(
     "/quote/{quote_id}",
     operation_id="PaymentController_getQuote",
     response_model=QuoteOut,
-    responses={404: _problem("No quote with this id in your organization (`not_found`).")},
+    responses={404: problem_doc("No quote with this id in your organization (`not_found`).")},
 )
 def get_quote(quote_id: str, principal: PaymentReader, session: SessionDep) -> QuoteOut:
     """One quote; `usedAt` and `paymentId` are set once it has been executed."""
@@ -107,14 +103,14 @@ def get_quote(quote_id: str, principal: PaymentReader, session: SessionDep) -> Q
                 }
             },
         },
-        400: _problem("The `Idempotency-Key` header is missing (`idempotency_key_required`)."),
-        404: _problem("No quote with this id in your organization (`not_found`)."),
-        409: _problem(
+        400: problem_doc("The `Idempotency-Key` header is missing (`idempotency_key_required`)."),
+        404: problem_doc("No quote with this id in your organization (`not_found`)."),
+        409: problem_doc(
             "A request with this key is still running (`idempotency_in_flight`, retry after `Retry-After`), or the "
             "payment is not allowed: `quote_expired`, `quote_already_used`, `customer_not_approved`, "
             "`beneficiary_not_approved`, `customer_on_hold`, `beneficiary_on_hold`."
         ),
-        422: _problem(
+        422: problem_doc(
             "Invalid fields (`validation_error`), or this key was used with a different request "
             "(`idempotency_conflict`)."
         ),
@@ -174,7 +170,7 @@ def execute_payment(
     "",
     operation_id="PaymentController_list",
     response_model=PaymentList,
-    responses={400: _problem("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+    responses={400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
 )
 def list_payments(
     principal: PaymentReader,
@@ -206,7 +202,7 @@ def list_payments(
     "/{payment_id}",
     operation_id="PaymentController_get",
     response_model=PaymentOut,
-    responses={404: _problem("No payment with this id in your organization (`not_found`).")},
+    responses={404: problem_doc("No payment with this id in your organization (`not_found`).")},
 )
 def get_payment(payment_id: str, principal: PaymentReader, session: SessionDep) -> PaymentOut:
     """One payment with its `statusHistory` (every status reached, with its time)."""
@@ -218,8 +214,8 @@ def get_payment(payment_id: str, principal: PaymentReader, session: SessionDep) 
     operation_id="PaymentController_cancel",
     response_model=PaymentOut,
     responses={
-        404: _problem("No payment with this id in your organization (`not_found`)."),
-        409: _problem("Only `PENDING` payments can be cancelled (`invalid_state`)."),
+        404: problem_doc("No payment with this id in your organization (`not_found`)."),
+        409: problem_doc("Only `PENDING` payments can be cancelled (`invalid_state`)."),
     },
 )
 def cancel_payment(payment_id: str, principal: PaymentWriter, session: SessionDep, now: NowDep) -> PaymentOut:

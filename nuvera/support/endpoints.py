@@ -11,7 +11,7 @@ from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.dependencies import NowDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from nuvera.schemas import Problem
+from nuvera.schemas import problem_doc
 from nuvera.support import service
 from nuvera.support.models import TicketStatus
 from nuvera.support.schemas import MessageCreate, TicketCreate, TicketDetail, TicketList, TicketOut
@@ -22,20 +22,16 @@ SupportWriter = Annotated[Principal, Depends(require(Permission.SUPPORT_WRITE))]
 Responses = dict[int | str, dict[str, Any]]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description}
-
-
-NOT_FOUND: Responses = {404: _problem("No ticket with this id in your organization (`not_found`).")}
-INVALID: Responses = {422: _problem("Invalid fields (`validation_error`); `errors` names each one.")}
-CLOSED: Responses = {409: _problem("The ticket is CLOSED (`invalid_state`); open a new one.")}
+NOT_FOUND: Responses = {404: problem_doc("No ticket with this id in your organization (`not_found`).")}
+INVALID: Responses = {422: problem_doc("Invalid fields (`validation_error`); `errors` names each one.")}
+CLOSED: Responses = {409: problem_doc("The ticket is CLOSED (`invalid_state`); open a new one.")}
 
 
 @router.get(
     "/tickets",
     operation_id="SupportController_list",
     response_model=TicketList,
-    responses={400: _problem("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+    responses={400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
 )
 def list_tickets(
     principal: SupportReader,
