@@ -22,6 +22,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Browsers refuse Secure cookies over plain http except on these hosts, where local development runs.
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
+
+def cookies_secure(request: Request) -> bool:
+    """Cookies carry `Secure` everywhere but on a local development host served over plain http."""
+    return request.url.hostname not in _LOCAL_HOSTS
+
+
 session_cookie = APIKeyCookie(
     name=SESSION_COOKIE,
     scheme_name="sessionCookie",
@@ -102,14 +108,12 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
         path="/",
         httponly=True,  # unreadable by script: an XSS bug cannot carry the session away
         samesite="lax",  # not sent on cross-site subrequests and form POSTs; CSRF tokens cover the rest
-        secure=request.url.hostname not in _LOCAL_HOSTS,
+        secure=cookies_secure(request),
     )
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.hostname not in _LOCAL_HOSTS
-    )
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookies_secure(request))
 
 
 def require_json(request: Request) -> None:

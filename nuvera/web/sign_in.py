@@ -19,7 +19,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from nuvera.accounts import service as accounts
-from nuvera.accounts.dependencies import _LOCAL_HOSTS, clear_session_cookie, server_secret, set_session_cookie
+from nuvera.accounts.dependencies import clear_session_cookie, cookies_secure, server_secret, set_session_cookie
 from nuvera.dependencies import NowDep, SessionDep
 from nuvera.errors import NuveraError
 from nuvera.web.rendering import page
@@ -60,7 +60,7 @@ def _sign_in_page(
         path=SIGN_IN_PATH,
         httponly=True,
         samesite="strict",
-        secure=request.url.hostname not in _LOCAL_HOSTS,
+        secure=cookies_secure(request),
     )
     return response
 
