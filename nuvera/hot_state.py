@@ -49,6 +49,8 @@ class HotState:
             self.subscriber.start()
 
     def close(self) -> None:
+        if isinstance(self.replay_store, SqlReplayStore):
+            self.replay_store.close()
         if self.subscriber is not None:
             self.subscriber.close()
         if self.redis is not None:

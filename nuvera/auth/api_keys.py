@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import string
 import zlib
@@ -20,6 +21,8 @@ RANDOM_LENGTH = 43
 CHECKSUM_LENGTH = 6
 KEY_LENGTH = len(KEY_PREFIX) + RANDOM_LENGTH + CHECKSUM_LENGTH
 DISPLAY_PREFIX_LENGTH = len(KEY_PREFIX) + 8
+# ASCII digits and letters only: `str.isalnum` would also pass other scripts' letters and digits.
+_SHAPE = re.compile(rf"{KEY_PREFIX}[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,7 @@ def generate_api_key() -> NewApiKey:
 
 def is_well_formed(candidate: str) -> bool:
     """Shape and checksum only; says nothing about whether the key exists."""
-    if len(candidate) != KEY_LENGTH or not candidate.startswith(KEY_PREFIX):
-        return False
-    if any(ch not in ALPHABET for ch in candidate[len(KEY_PREFIX) :]):
+    if len(candidate) != KEY_LENGTH or _SHAPE.fullmatch(candidate) is None:
         return False
     body, checksum = candidate[:-CHECKSUM_LENGTH], candidate[-CHECKSUM_LENGTH:]
     return hmac.compare_digest(_checksum(body), checksum)

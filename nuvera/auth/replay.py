@@ -13,15 +13,18 @@ Either way a store that cannot answer raises `DependencyUnavailable` (503): the 
 from __future__ import annotations
 
 import contextlib
+import operator
+import queue
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import String, Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nuvera.backends import DependencyUnavailable
@@ -33,10 +36,14 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 
 class SeenToken(Base):
     __tablename__ = "seen_tokens"
+    # On SQLite the rows live in the primary-key b-tree itself (no rowid table beside it). With no secondary index
+    # either, recording a jti updates a single b-tree: this insert runs on every request, and each b-tree it
+    # touches is another page written to the WAL. The purge scans instead, which the live window keeps small.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     application_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     jti: Mapped[str] = mapped_column(String(200), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
+    expires_at: Mapped[datetime]
 
 
 class ReplayStore(Protocol):
@@ -52,34 +59,113 @@ class ReplayStore(Protocol):
 
 
 class SqlReplayStore:
+    """Replay memory in the shared database.
+
+    The insert runs on every signed request, so it goes straight to the driver on connections of its own, kept
+    in autocommit: one statement is one transaction, with no pool checkout, no reset-on-return rollback and no
+    statement compilation per request (together they cost three times the insert itself). The SQL, its parameter
+    order and the datetime conversion are the ones SQLAlchemy would use, worked out once here.
+
+    At most MAX_CONNECTIONS are open per process (an insert holds one for microseconds). One broken while idle,
+    by a database restart, fails its next request with a retryable 503 and is replaced: retrying the insert
+    instead could answer `replay_detected` to a first attempt whose commit did reach the database.
+    """
+
     PURGE_EVERY_SECONDS = 30.0
+    MAX_CONNECTIONS = 8
+    CHECKOUT_TIMEOUT_SECONDS = 5.0
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        # A Core insert on the table, not an ORM insert: this runs on every request, and the ORM's bulk
-        # machinery costs more than the database round trip itself.
-        self._insert = insert(cast(Table, SeenToken.__table__))
+        table = cast(Table, SeenToken.__table__)
+        compiled = insert(table).compile(dialect=engine.dialect)
+        self._insert_sql = str(compiled)
+        # The driver's parameter style: a tuple in statement order (SQLite's qmark), or the dict itself (psycopg).
+        order = compiled.positiontup or []
+        self._parameters: Callable[[dict[str, Any]], Any] = (
+            operator.itemgetter(*order) if compiled.positional else lambda values: values
+        )
+        column_type = table.c.expires_at.type.dialect_impl(engine.dialect)
+        self._bind_expires_at = column_type.bind_processor(engine.dialect)  # SQLite: the ORM's exact text form
+        driver = engine.dialect.loaded_dbapi
+        self._duplicate: type[Exception] = driver.IntegrityError
+        # The driver's "cannot reach or use the database" errors (SQLite's "database is locked" included).
+        self._unavailable: tuple[type[Exception], ...] = (driver.OperationalError, driver.InterfaceError)
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
         self._next_purge: datetime | None = None
         self._purge_lock = threading.Lock()
 
     def remember(
         self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
     ) -> bool:
+        expires_at = self._bind_expires_at(keep_until) if self._bind_expires_at else keep_until
+        parameters = self._parameters({"application_id": application_id, "jti": jti, "expires_at": expires_at})
         try:
             self._maybe_purge(now)
-            with self._engine.begin() as connection:
-                connection.execute(
-                    self._insert, {"application_id": application_id, "jti": jti, "expires_at": keep_until}
-                )
-        except IntegrityError:
-            return False
         except DATABASE_DOWN as exc:
             raise DependencyUnavailable("replay store (database)") from exc
-        return True
+        if not self._slots.acquire(timeout=self.CHECKOUT_TIMEOUT_SECONDS):
+            raise DependencyUnavailable("replay store (database)")
+        try:
+            return self._insert(parameters)
+        finally:
+            self._slots.release()
 
     def size(self) -> int:
         with self._engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(SeenToken)).scalar_one())
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._discard(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+    def _insert(self, parameters: Any) -> bool:
+        try:
+            connection = self._checkout()
+        except DATABASE_DOWN as exc:
+            raise DependencyUnavailable("replay store (database)") from exc
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._insert_sql, parameters)
+            finally:
+                cursor.close()
+        except self._duplicate:
+            self._idle.put(connection)
+            return False
+        except self._unavailable as exc:
+            self._discard(connection)
+            raise DependencyUnavailable("replay store (database)") from exc
+        except BaseException:
+            self._discard(connection)
+            raise
+        self._idle.put(connection)
+        return True
+
+    def _checkout(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        # Opened through the engine, so the connect-time settings apply (SQLite: WAL, busy timeout), then taken
+        # out of its pool for good.
+        pooled = self._engine.raw_connection()
+        pooled.detach()
+        connection = pooled.dbapi_connection
+        if connection is None:  # pragma: no cover - a checked-out connection always has its DBAPI connection
+            raise InterfaceError("raw_connection", None, RuntimeError("the pool returned no connection"))
+        connection.rollback()  # a pre-ping may have opened a transaction, and autocommit cannot be set inside one
+        self._engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+        return connection
+
+    @staticmethod
+    def _discard(connection: Any) -> None:
+        with contextlib.suppress(Exception):  # closing a connection that is already broken
+            connection.close()
 
     def _maybe_purge(self, now: datetime) -> None:
         # Purging inline (at most every 30 s per process) keeps the table bounded by the live window without a

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from nuvera_client import NuveraAuth
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, Route, sync_playwright
 
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.support import Factory, LiveServer
@@ -72,6 +72,12 @@ class Tab:
 
     def goto(self, path: str) -> None:
         self.page.goto(self.base_url + path, wait_until="load")
+
+    def follow(self, link: Locator) -> None:
+        """Click a link and wait for the new page's load event. Deferred scripts have run by then; a click made
+        earlier can reach a button whose handler is not attached yet and do nothing, as a slow machine showed."""
+        with self.page.expect_navigation(wait_until="load"):
+            link.click()
 
     def status_of(self, path: str) -> int:
         """Navigate to `path`; the HTTP status of the page."""

@@ -54,8 +54,8 @@ def test_an_admin_disables_an_application_with_a_reason_the_partner_sees(
     admin.page.fill("#hub-search", partner.organization_id)
     with admin.page.expect_navigation():
         admin.page.get_by_role("button", name="Search").click()
-    admin.page.locator("[data-organizations]").get_by_role("link").first.click()
-    admin.page.locator(f"[data-application-id={partner.application_id}]").get_by_role("link").first.click()
+    admin.follow(admin.page.locator("[data-organizations]").get_by_role("link").first)
+    admin.follow(admin.page.locator(f"[data-application-id={partner.application_id}]").get_by_role("link").first)
     admin.page.wait_for_url(f"**/applications/{partner.application_id}")
     assert "acting as Nuvera staff" in admin.page.inner_text("main")
 
@@ -108,7 +108,7 @@ def test_an_admin_reviews_a_customer_and_a_beneficiary_and_the_partner_sees_the_
     row = admin.page.locator(f"[data-review-id={customer_id}]")
     assert "Pending review" in row.inner_text()
     admin.screenshot("admin-review-queue")
-    row.get_by_role("link", name="Review").click()
+    admin.follow(row.get_by_role("link", name="Review"))
     admin.page.wait_for_url(f"**/review/customers/{customer_id}")
     decide(admin, "Approve", "KYB complete: registry extract and UBO checked.")
     assert "Approved" in admin.page.inner_text("[data-review-status]")
@@ -126,7 +126,7 @@ def test_an_admin_reviews_a_customer_and_a_beneficiary_and_the_partner_sees_the_
         beneficiary_id = beneficiary.json()["id"]
 
     admin.goto(f"/app/admin/review?kind=beneficiaries&q={beneficiary_id}")
-    admin.page.locator(f"[data-review-id={beneficiary_id}]").get_by_role("link", name="Review").click()
+    admin.follow(admin.page.locator(f"[data-review-id={beneficiary_id}]").get_by_role("link", name="Review"))
     decide(admin, "Request correction", "The IBAN holder name differs from the company name.")
     with partner.client() as client:
         corrected = client.get(f"/api/v1/customers/{customer_id}/beneficiaries/{beneficiary_id}")
@@ -197,7 +197,7 @@ def test_an_admin_answers_and_resolves_a_support_ticket(site: Site, factory: Fac
     admin = site.open()
     admin.sign_in(staff_member(factory))
     admin.goto("/app/admin/support")
-    admin.page.locator(f"[data-ticket-id={ticket_id}]").get_by_role("link").click()
+    admin.follow(admin.page.locator(f"[data-ticket-id={ticket_id}]").get_by_role("link"))
     assert "arrive twice" in admin.page.inner_text("[data-thread]")
     answer = "Deliveries are at-least-once: deduplicate on the event id."
     admin.page.fill("#reply-body", answer)

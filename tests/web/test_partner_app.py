@@ -50,7 +50,7 @@ def openssl_key_pair(directory: Path) -> tuple[Path, str]:
 
 def start_wizard(tab: Tab, name: str) -> None:
     tab.goto(APPLICATIONS)
-    tab.page.get_by_role("link", name="New application").click()
+    tab.follow(tab.page.get_by_role("link", name="New application"))
     tab.page.fill("#app-name", name)
     tab.page.click("[data-step='1'] [data-step-next]")
 
