@@ -57,7 +57,7 @@ def list_beneficiaries(
         session, principal.organization_id, customerId, status=status, cursor=cursor, limit=limit, secret=secret
     )
     return BeneficiaryList(
-        items=[BeneficiaryOut.read(session, b) for b in page.items],
+        items=BeneficiaryOut.read_all(session, principal.organization_id, page.items),
         next_cursor=page.next_cursor,
         has_more=page.has_more,
     )

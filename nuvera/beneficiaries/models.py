@@ -63,4 +63,4 @@ class Beneficiary(Base):
     # {bankName, bankBic, bankCountryCode, bankAddress}: the correspondent bank for wires that need one.
     intermediary_bank: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The screening summary is not stored here: it is read from the screening area each time
-    # (nuvera.screening.service.screening_summary), so a disposition can never leave a stale copy behind.
+    # (nuvera.screening.service.screening_summaries), so a disposition can never leave a stale copy behind.

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from nuvera.audit.actor import Actor
 from nuvera.auth.permissions import Permission
@@ -232,6 +233,36 @@ def test_list_filters_by_status_and_pages_with_scoped_cursors(factory: Factory, 
         assert refused.status_code == 400
         assert refused.json()["code"] == "invalid_cursor"
     assert field_names(bad_status) == {"status"}
+
+
+def test_a_list_page_reads_screening_in_the_same_few_queries_at_any_size(factory: Factory, database: Database) -> None:
+    partner = factory.partner(PERMISSIONS)
+    customer_id = customer_of(database, partner.organization_id)
+    screening_statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "screening_" in statement:
+            screening_statements.append(statement)
+
+    with partner.client() as client:
+        held = create(client, customer_id, iban_body(companyName="PUBLIC JOINT STOCK COMPANY SBERBANK OF RUSSIA"))
+        clean = [create(client, customer_id) for _ in range(3)]
+        event.listen(database.engine, "before_cursor_execute", note)
+        try:
+            statements_per_page = {}
+            for limit in (1, 4):
+                screening_statements.clear()
+                page = client.get(path(customer_id), params={"limit": limit})
+                assert page.status_code == 200
+                statements_per_page[limit] = len(screening_statements)
+        finally:
+            event.remove(database.engine, "before_cursor_execute", note)
+        singles = {b["id"]: client.get(f"{path(customer_id)}/{b['id']}").json() for b in [held, *clean]}
+    assert statements_per_page[4] == statements_per_page[1] <= 2  # not one round of queries per item
+    listed = {item["id"]: item["screening"] for item in page.json()["items"]}
+    assert listed == {beneficiary_id: single["screening"] for beneficiary_id, single in singles.items()}
+    assert listed[held["id"]]["paymentHold"] is True
+    assert not any(listed[b["id"]]["paymentHold"] for b in clean)
 
 
 def test_bic_country_case_and_spacing_are_normalised(factory: Factory, database: Database) -> None:

@@ -269,10 +269,12 @@ def test_beneficiaries_are_screened_and_summarised(
         (clean, False, False),
     ]
     with database.session() as session:
-        held = service.screening_summary(session, org, listed)
-        ok = service.screening_summary(session, org, clean)
-        unscreened = service.screening_summary(session, org, never)
-        other_org = service.screening_summary(session, factory.organization(), listed)
+        summaries = service.screening_summaries(session, org, [listed, clean, never])
+        held, ok, unscreened = summaries[listed], summaries[clean], summaries[never]
+        other_org = service.screening_summaries(session, factory.organization(), [listed])[listed]
+        # Read one at a time, each says what the batch said.
+        for beneficiary_id, summary in summaries.items():
+            assert service.screening_summaries(session, org, [beneficiary_id]) == {beneficiary_id: summary}
     assert (held.payment_hold, held.open_match_count) == (True, 1)
     assert held.screening_subject_id is not None
     assert held.screening_subject_id.startswith("scs_")
