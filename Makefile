@@ -23,8 +23,8 @@ run: install ## Serve on http://127.0.0.1:45000 with the embedded SQLite databas
 	$(BIN)/nuvera serve --demo
 
 lint: install
-	$(BIN)/ruff format --check nuvera tests bench sdk
-	$(BIN)/ruff check nuvera tests bench sdk
+	$(BIN)/ruff format --check nuvera tests bench sdk docs/examples
+	$(BIN)/ruff check nuvera tests bench sdk docs/examples
 
 types: install
 	$(BIN)/mypy
