@@ -15,6 +15,11 @@ from nuvera.config import Settings
 from nuvera.ratelimit.limiter import RateLimiter, RedisRateLimiter, SqlRateLimiter
 
 
+def credentials_channel(settings: Settings) -> str:
+    """The Redis channel on which credential changes are announced to every server process."""
+    return f"{settings.redis_key_prefix}credentials-changed"
+
+
 @dataclass
 class HotState:
     redis: Redis | None
@@ -38,7 +43,7 @@ class HotState:
             redis=redis,
             replay_store=RedisReplayStore(redis, prefix),
             rate_limiter=RedisRateLimiter(redis, prefix, limit) if limit else None,
-            subscriber=CredentialChangeSubscriber(redis, f"{prefix}credentials-changed"),
+            subscriber=CredentialChangeSubscriber(redis, credentials_channel(settings)),
         )
 
     def start(self) -> None:

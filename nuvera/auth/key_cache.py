@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -170,6 +170,19 @@ class KeyCache:
                 raise TypeError("stored signing key is not RSA")
             key = self._public_keys[signing_key_id] = loaded
         return key
+
+
+@contextlib.contextmanager
+def announcing_changes(redis: Redis, channel: str) -> Iterator[None]:
+    """For a process that changes credentials but serves no request (a CLI command): while inside, each commit
+    that touched credentials is announced to the servers, so an emergency revocation from the command line is
+    enforced everywhere in milliseconds rather than within the 1 s cache lifetime."""
+    publisher = CredentialChangeSubscriber(redis, channel)
+    _publishers.append(publisher.publish)
+    try:
+        yield
+    finally:
+        _publishers.remove(publisher.publish)
 
 
 class CredentialChangeSubscriber:

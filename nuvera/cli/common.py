@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from nuvera.auth.key_cache import announcing_changes
+from nuvera.backends import connect_redis
 from nuvera.config import ConfigurationError, Settings
 from nuvera.db import Database
 from nuvera.errors import NuveraError
+from nuvera.hot_state import credentials_channel
 
 T = TypeVar("T")
 
@@ -39,16 +42,23 @@ def load_settings() -> Settings:
 
 @contextmanager
 def transaction() -> Iterator[tuple[Session, Settings]]:
-    """One transaction per command; any NuveraError becomes one clear line and a non-zero exit."""
+    """One transaction per command; any NuveraError becomes one clear line and a non-zero exit.
+
+    With Redis configured, a commit that changed credentials is announced to the running servers."""
     settings = load_settings()
     database = Database(settings.resolved_database_url)
-    try:
-        with database.session() as session:
-            yield session, settings
-    except NuveraError as exc:
-        fail(describe(exc))
-    finally:
-        database.dispose()
+    with ExitStack() as stack:
+        if settings.redis_url is not None:
+            redis = connect_redis(settings.redis_url)
+            stack.callback(redis.close)
+            stack.enter_context(announcing_changes(redis, credentials_channel(settings)))
+        try:
+            with database.session() as session:
+                yield session, settings
+        except NuveraError as exc:
+            fail(describe(exc))
+        finally:
+            database.dispose()
 
 
 def run(action: Callable[[Session, Settings], T]) -> T:

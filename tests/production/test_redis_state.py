@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -16,9 +20,10 @@ from nuvera.auth.key_cache import CredentialChangeSubscriber
 from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import RedisReplayStore
 from nuvera.backends import REDIS_TIMEOUT_SECONDS, DependencyUnavailable, connect_redis
+from nuvera.config import Settings
 from nuvera.db import Database
 from tests.production.conftest import PrivateRedis
-from tests.support import Factory
+from tests.support import TEST_HMAC_SECRET, Factory
 
 
 def _wait_for(condition: object, seconds: float = 5.0) -> bool:
@@ -116,3 +121,36 @@ def test_credential_changes_are_announced_and_clear_other_processes_caches(
     finally:
         subscriber.close()
         listener.close()
+
+
+def test_a_revocation_from_the_cli_is_announced_to_the_servers(
+    redis_client: Redis, redis_url: str, redis_prefix: str, factory: Factory, settings: Settings, tmp_path: Path
+) -> None:
+    partner = factory.partner([Permission.CRYPTO_READ])
+    listener = redis_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    listener.subscribe(f"{redis_prefix}credentials-changed")
+    env = {
+        **os.environ,
+        "NUVERA_DATABASE_URL": settings.resolved_database_url,
+        "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
+        "NUVERA_VAR_DIR": str(tmp_path / "var"),
+        "NUVERA_ENV": "test",
+        "NUVERA_REDIS_URL": redis_url,
+        "NUVERA_REDIS_KEY_PREFIX": redis_prefix,
+    }
+    try:
+        revoked = subprocess.run(
+            [sys.executable, "-m", "nuvera", "apps", "keys", "revoke", partner.api_key_id, "--reason", "leaked"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert revoked.returncode == 0, revoked.stderr
+        message = None
+        deadline = time.monotonic() + 5
+        while message is None and time.monotonic() < deadline:
+            message = listener.get_message(timeout=0.2)
+    finally:
+        listener.close()
+    assert message is not None, "the CLI's commit was not announced on the credentials channel"
