@@ -45,8 +45,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str | None = Field(default=None, description="Comma-separated trusted proxy addresses")
     # Set by `nuvera serve --workers N` for its workers (prometheus_client reads the same variable itself).
     prometheus_multiproc_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
-    # Clock-skew tolerance on iat (future) and exp (past); the 60 s lifetime cap is fixed by the spec.
-    jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
+    # Clock-skew tolerance on iat (future) and exp (past). The spec allows up to 30 s, and the 60 s lifetime cap
+    # is fixed by it too: a larger leeway would stretch how long a captured token stays usable.
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=30)
     max_json_body_bytes: int = Field(default=1 * MIB, gt=0)
     max_multipart_body_bytes: int = Field(default=20 * MIB, gt=0)
     # Total time a request body may take to arrive, from the first read: a client trickling bytes (or declaring a

@@ -190,11 +190,8 @@ def verify_token(
 
 
 def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leeway: int) -> SignedClaims | Rejected:
-    # Equality with a str also refuses absent, list-valued or numeric iss/aud.
-    if claims.get("iss") != ISSUER or claims.get("aud") != AUDIENCE:
-        return Rejected(
-            "wrong_issuer_or_audience", f"Use iss {ISSUER!r} and aud {AUDIENCE!r} (aud as a single string)."
-        )
+    """The claims in the order of the failure table (partner-api.md §5): first whether each claim is there with
+    its type, then time, then issuer and audience, then the binding to this key and this request."""
     for name in ("sub", "method", "uri", "bodyHash", "jti"):
         if not _is_text(claims.get(name)):
             return Rejected(
@@ -205,8 +202,16 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
             return Rejected("invalid_signature", f"The claim {name!r} is missing or not an integer (Unix seconds).")
     iat: int = claims["iat"]
     exp: int = claims["exp"]
+    jti: str = claims["jti"]
+    if not jti or len(jti) > MAX_JTI_LENGTH:
+        return Rejected("invalid_signature", f"The claim 'jti' must be 1 to {MAX_JTI_LENGTH} characters.")
     if exp <= iat:
         return Rejected("invalid_signature", "The claim 'exp' must be after 'iat'.")
+    if exp + leeway < now:
+        return Rejected(
+            "expired_jwt",
+            f"The JWT expired at {exp}; server time is {now}. Sign each request just before sending.",
+        )
     if exp - iat > MAX_LIFETIME_SECONDS:
         return Rejected(
             "jwt_lifetime_too_long",
@@ -217,10 +222,10 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
             "jwt_issued_in_future",
             f"iat is {iat - now} s ahead of server time {now}; check the signing host's clock (leeway {leeway} s).",
         )
-    if exp + leeway < now:
+    # Equality with a str also refuses absent, list-valued or numeric iss/aud.
+    if claims.get("iss") != ISSUER or claims.get("aud") != AUDIENCE:
         return Rejected(
-            "expired_jwt",
-            f"The JWT expired at {exp}; server time is {now}. Sign each request just before sending.",
+            "wrong_issuer_or_audience", f"Use iss {ISSUER!r} and aud {AUDIENCE!r} (aud as a single string)."
         )
     if not hmac.compare_digest(claims["sub"].encode(), facts.api_key.encode()):
         return Rejected("subject_mismatch", "The claim 'sub' must be exactly the API key sent in x-api-key.")
@@ -234,9 +239,6 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
             "uri_mismatch",
             f"The server received the URI {facts.uri!r} (path and query, byte for byte); sign exactly that.",
         )
-    jti: str = claims["jti"]
-    if not jti or len(jti) > MAX_JTI_LENGTH:
-        return Rejected("invalid_signature", f"The claim 'jti' must be 1 to {MAX_JTI_LENGTH} characters.")
     return SignedClaims(jti=jti, iat=iat, exp=exp, body_hash=claims["bodyHash"])
 
 

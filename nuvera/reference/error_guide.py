@@ -18,7 +18,8 @@ class ErrorHelp:
     example_detail: str
 
 
-# The signed-request checks, in the order the server runs them (README, "Errors").
+# The signed-request checks, in the order the server runs them (README, "Errors"); organization_not_allowed (403)
+# runs right after disabled_application, and permission_denied last, once the request is routed.
 AUTH_CODES_401 = (
     "missing_api_key",
     "invalid_api_key",

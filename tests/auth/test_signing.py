@@ -71,6 +71,34 @@ def test_claim_rules(key: rsa.RSAPrivateKey, overrides: dict[str, Any], expected
         assert result.code == expected
 
 
+# A token that breaks two rules gets the code of the one listed first in the failure table (partner-api.md §5),
+# so the documented order is what a partner sees.
+TWO_FAULTS: list[tuple[str, dict[str, Any], str]] = [
+    ("expired, and lived too long", {"iat": NOW - 200, "exp": NOW - 100}, "expired_jwt"),
+    ("expired, for another issuer", {"iat": NOW - 61, "exp": NOW - 31, "iss": "nuvera"}, "expired_jwt"),
+    ("lived too long, for another audience", {"exp": NOW + 61, "aud": "other"}, "jwt_lifetime_too_long"),
+    (
+        "issued in the future, for another key",
+        {"iat": NOW + 31, "exp": NOW + 61, "sub": "nvk_x"},
+        "jwt_issued_in_future",
+    ),
+    ("another issuer, another key", {"iss": "nuvera", "sub": "nvk_x"}, "wrong_issuer_or_audience"),
+    ("another key, another method", {"sub": "nvk_x", "method": "POST"}, "subject_mismatch"),
+    ("another method, another uri", {"method": "POST", "uri": "/api/v1/other"}, "method_mismatch"),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"), [(o, e) for _, o, e in TWO_FAULTS], ids=[n for n, _, _ in TWO_FAULTS]
+)
+def test_the_first_failure_in_table_order_is_reported(
+    key: rsa.RSAPrivateKey, overrides: dict[str, Any], expected: str
+) -> None:
+    result = verify(key, signed(key, **overrides))
+    assert isinstance(result, Rejected)
+    assert result.code == expected
+
+
 @pytest.mark.parametrize(
     "header",
     [

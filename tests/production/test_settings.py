@@ -90,3 +90,12 @@ def test_serve_in_production_refuses_demo_data_and_a_sqlite_database(tmp_path: P
     )
     assert demo.returncode != 0
     assert "--demo is refused" in demo.stderr
+
+
+@pytest.mark.parametrize(("leeway", "accepted"), [(0, True), (30, True), (31, False), (-1, False)])
+def test_clock_skew_leeway_stays_within_the_specs_30_seconds(leeway: int, accepted: bool) -> None:
+    if accepted:
+        assert production(jwt_leeway_seconds=leeway).jwt_leeway_seconds == leeway
+    else:
+        with pytest.raises(ValueError, match="jwt_leeway_seconds"):
+            production(jwt_leeway_seconds=leeway)
