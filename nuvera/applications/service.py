@@ -388,16 +388,21 @@ class Rotation:
 def rotate_api_key(
     session: Session, *, actor: Actor, application_id: str, grace: Grace, hmac_secret: bytes, now: datetime
 ) -> Rotation:
-    """Create a replacement key. Every `active` key becomes `expiring` (grace window) or is revoked at once (`none`).
+    """Create a replacement key. With a grace window every `active` key becomes `expiring`; with `none` every key
+    that still authenticates (`active` or `expiring`) is revoked at once, as after a suspected exposure.
 
-    Keys that are already `expiring` keep their window: a partner who rolled back to an old expiring key after a bad
-    rotation (§7) must not lose it because they try another replacement. Shorten or revoke those explicitly.
+    With a grace window, keys that are already `expiring` keep their window: a partner who rolled back to an old
+    expiring key after a bad rotation (§7) must not lose it because they try another replacement, and a window is
+    never lengthened. Shorten or revoke those explicitly.
     """
     application, actor = _application_for(session, actor, application_id, Operation.ROTATE_KEY)
-    active = list(
+    to_replace = ApiKey.status == ApiKeyStatus.ACTIVE
+    if grace.window is None:
+        to_replace |= (ApiKey.status == ApiKeyStatus.EXPIRING) & (ApiKey.expires_at > now)
+    replaced = list(
         session.scalars(
             select(ApiKey)
-            .where(ApiKey.application_id == application.id, ApiKey.status == ApiKeyStatus.ACTIVE)
+            .where(ApiKey.application_id == application.id, to_replace)
             .order_by(ApiKey.created_at, ApiKey.id)
         )
     )
@@ -407,10 +412,10 @@ def rotate_api_key(
         application=application,
         hmac_secret=hmac_secret,
         now=now,
-        extra={"grace": grace.value, "replacesKeyIds": [k.id for k in active]},
+        extra={"grace": grace.value, "replacesKeyIds": [k.id for k in replaced]},
     )
     window = grace.window
-    for old in active:
+    for old in replaced:
         before = {"status": old.status.value, "expiresAt": _iso(old.expires_at)}
         if window is None:
             _revoke(old, actor, now, reason=actor.reason or "replaced without a grace window")
@@ -428,7 +433,7 @@ def rotate_api_key(
             _record(session, actor, application, "api_key.grace_set", "api_key", old.id, now, before, after)
     _touch(application, actor, now)
     session.flush()
-    return Rotation(issued=issued, replaced=active, application=application)
+    return Rotation(issued=issued, replaced=replaced, application=application)
 
 
 def _revoke(api_key: ApiKey, actor: Actor, now: datetime, *, reason: str | None) -> None:

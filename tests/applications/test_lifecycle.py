@@ -63,6 +63,25 @@ def test_rotation_without_grace_revokes_the_old_key_at_once(partner: Partner, ow
     assert outcome(call(partner.base_url, new_key, partner.private_key)) == "ok"
 
 
+def test_rotation_without_grace_also_revokes_keys_still_in_a_grace_window(partner: Partner, owner: Browser) -> None:
+    """Suspected exposure: no key issued before this rotation may keep working, whatever its state."""
+    app = f"/app/api/applications/{partner.application_id}"
+    graced = owner.post(f"{app}/keys", {"grace": "7d"}).json()  # the original key is now expiring
+    assert _key(graced["application"], partner.api_key_id)["status"] == "expiring"
+    cut = owner.post(f"{app}/keys", {"grace": "none"})
+    assert cut.status_code == 201, cut.text
+    assert sorted(cut.json()["replacedKeyIds"]) == sorted([partner.api_key_id, graced["key"]["id"]])
+    statuses = {k["id"]: k["status"] for k in cut.json()["application"]["keys"]}
+    assert statuses == {
+        partner.api_key_id: "revoked",
+        graced["key"]["id"]: "revoked",
+        cut.json()["key"]["id"]: "active",
+    }
+    assert outcome(call(partner.base_url, partner.api_key, partner.private_key)) == "revoked_key"
+    assert outcome(call(partner.base_url, graced["apiKey"], partner.private_key)) == "revoked_key"
+    assert outcome(call(partner.base_url, cut.json()["apiKey"], partner.private_key)) == "ok"
+
+
 def test_rollback_new_key_bad_switch_back_to_the_old_expiring_key(partner: Partner, owner: Browser) -> None:
     """§7: new key bad and old key still active/expiring → the partner switches back to the old key; it works."""
     app = f"/app/api/applications/{partner.application_id}"
