@@ -36,6 +36,9 @@ SIGNED_REQUEST_SCHEME = "signed-request"
 SIGNING_GUIDE_URL = "/api-reference/signing-guide"
 ERRORS_URL = "/api-reference/errors"
 ERROR_CODES_EXTENSION = "x-error-codes"
+# Headers a handler requires itself, so that a missing one gets its own code (400 `idempotency_key_required`)
+# rather than FastAPI's generic 422: declared optional to FastAPI, published as required, which is the contract.
+HANDLER_REQUIRED_HEADERS = frozenset({"Idempotency-Key"})
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -173,6 +176,10 @@ def _security_schemes() -> dict[str, Any]:
 def _annotate_api_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     # Both credentials are required together: one security requirement object holding both schemes.
     operation["security"] = [{API_KEY_SCHEME: [], SIGNED_REQUEST_SCHEME: []}]
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "header" and parameter.get("name") in HANDLER_REQUIRED_HEADERS:
+            parameter["required"] = True
+            parameter["schema"] = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
     responses: dict[str, Any] = operation["responses"]
     has_body = "requestBody" in operation
     has_path_parameter = any(p.get("in") == "path" for p in operation.get("parameters", []))

@@ -96,6 +96,14 @@ def test_every_api_operation_documents_its_errors_as_problems(document: dict[str
                 assert media["application/problem+json"]["examples"][code] == {"$ref": f"#/components/examples/{code}"}
 
 
+def test_payment_execution_publishes_its_idempotency_key_as_required(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/api/v1/payment"]["post"]
+    [header] = [p for p in operation["parameters"] if p["in"] == "header" and p["name"] == "Idempotency-Key"]
+    assert header["required"] is True
+    assert header["schema"]["type"] == "string"  # not nullable: a generated client must send it
+    assert "idempotency_key_required" in operation["responses"]["400"]["x-error-codes"]
+
+
 def test_examples_are_real_problem_bodies(document: dict[str, Any]) -> None:
     examples = document["components"]["examples"]
     assert set(AUTH_CODES_401) <= set(examples)
