@@ -1,4 +1,4 @@
-"""Conventions every REST schema shares: camelCase JSON, ISO 8601 UTC timestamps."""
+"""Conventions every REST schema shares: camelCase JSON, ISO 8601 UTC timestamps, decimals as strings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+
+def refuse_json_numbers(value: Any) -> Any:
+    """For decimal fields (money, percentages): a JSON number has already been turned into a binary float by the
+    JSON parser (0.1 is not 0.1 any more), so only strings are accepted, and a number is refused saying so."""
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string such as "10.50", not a JSON number')
+    return value
 
 
 class CamelModel(BaseModel):

@@ -16,7 +16,17 @@ from typing import Annotated, Any
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, HttpUrl, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from nuvera.customers.models import (
@@ -29,7 +39,7 @@ from nuvera.customers.models import (
     SourceOfFunds,
     TaxIdType,
 )
-from nuvera.schemas import CamelModel
+from nuvera.schemas import CamelModel, refuse_json_numbers
 
 
 def _invalid(message: str) -> PydanticCustomError:
@@ -109,8 +119,31 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320),
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_phone)]
 PastDate = Annotated[date, AfterValidator(_past_date)]
 BirthDate = Annotated[date, AfterValidator(_birth_date)]
-UsdAmount = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
+
+
+def _decimal_text(description: str, example: str) -> WithJsonSchema:
+    # Documented as what is accepted: a string (the Decimal type alone would also advertise JSON numbers).
+    schema = {
+        "type": "string",
+        "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*$",
+        "description": description,
+        "examples": [example],
+    }
+    return WithJsonSchema(schema, mode="validation")
+
+
+UsdAmount = Annotated[
+    Decimal,
+    BeforeValidator(refuse_json_numbers),
+    Field(ge=0, max_digits=20, decimal_places=2),
+    _decimal_text("US dollars as a decimal string, at most 2 decimals; JSON numbers are refused.", "1250.00"),
+]
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(refuse_json_numbers),
+    Field(ge=0, le=100, max_digits=7, decimal_places=4),
+    _decimal_text("0 to 100 as a decimal string, at most 4 decimals; JSON numbers are refused.", "25.5"),
+]
 # Ownership is stored with 4 decimals; shown without trailing zeros ("25", "33.3333"), as a string like money.
 PercentOut = Annotated[
     Decimal, PlainSerializer(lambda d: format(d.normalize(), "f"), return_type=str, when_used="json")

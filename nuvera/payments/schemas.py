@@ -1,26 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
 from nuvera.payments import money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus
-from nuvera.schemas import CamelModel
-
-
-def _decimal_string(value: Any) -> Any:
-    # A JSON number has already been turned into a binary float by the JSON parser (0.1 is not 0.1 any more),
-    # so amounts are accepted only as strings and a number is refused with a message that says so.
-    if not isinstance(value, str):
-        raise ValueError('must be a decimal string such as "10.50", not a JSON number')
-    return value
-
+from nuvera.schemas import CamelModel, refuse_json_numbers
 
 DecimalString = Annotated[
     str,
-    BeforeValidator(_decimal_string),
+    BeforeValidator(refuse_json_numbers),
     Field(
         description='A decimal amount as a string, e.g. "1250.00"; at most the currency\'s minor units '
         "(JPY 0, USD 2, BHD 3). JSON numbers are refused.",

@@ -46,6 +46,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("formation date", {"formationDate": "2020-02-30"}, "formationDate"),
     ("money decimals", {"expectedMonthlyPaymentsUsd": "10.001"}, "expectedMonthlyPaymentsUsd"),
     ("money negative", {"averageTransactionAmountUsd": "-5"}, "averageTransactionAmountUsd"),
+    ("money as a JSON number", {"averageTransactionAmountUsd": 0.1}, "averageTransactionAmountUsd"),
+    ("ownership as a JSON number", {"persons": [person(ownershipPercent=25.5)]}, "persons.0.ownershipPercent"),
     ("currency", {"primaryOperatingCurrency": "EURO"}, "primaryOperatingCurrency"),
     ("website", {"website": "not a url"}, "website"),
     ("blank name", {"companyName": "   "}, "companyName"),
@@ -111,9 +113,9 @@ def test_values_are_normalised_and_exact(partner: Partner) -> None:
             businessEmail="Finance@ACME.example",
             phone="+1 415 555 0132",
             expectedMonthlyPaymentsUsd="12345678901234567.89",
-            averageTransactionAmountUsd=1500,
+            averageTransactionAmountUsd="1500",
             primaryOperatingCurrency="eur",
-            persons=[person(ownershipPercent="33.3333"), person(firstName="Bob", ownershipPercent=25.5)],
+            persons=[person(ownershipPercent="33.3333"), person(firstName="Bob", ownershipPercent="25.5")],
         )
         fetched = client.get(f"/api/v1/customers/{created['id']}").json()
     assert fetched == created

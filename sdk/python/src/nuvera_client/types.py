@@ -377,7 +377,7 @@ class CustomerCreate(TypedDict):
     postalCode: NotRequired[str | None]
     addressCountryId: NotRequired[str | None]
     estimatedAnnualRevenueUsd: NotRequired[AnnualRevenueUsd | None]
-    expectedMonthlyPaymentsUsd: NotRequired[float | str | None]
+    expectedMonthlyPaymentsUsd: NotRequired[str | None]
     primaryBusinessPurpose: NotRequired[BusinessPurpose | None]
     sourceOfFunds: NotRequired[SourceOfFunds | None]
     taxIdType: NotRequired[TaxIdType | None]
@@ -395,7 +395,7 @@ class CustomerCreate(TypedDict):
     primaryOperatingCurrency: NotRequired[str | None]
     fxConversion: NotRequired[bool | None]
     countriesWhereOperatesOrCustomers: NotRequired[list[str] | None]
-    averageTransactionAmountUsd: NotRequired[float | str | None]
+    averageTransactionAmountUsd: NotRequired[str | None]
     companyName: str
 
 
@@ -493,7 +493,7 @@ class CustomerPatch(TypedDict):
     postalCode: NotRequired[str | None]
     addressCountryId: NotRequired[str | None]
     estimatedAnnualRevenueUsd: NotRequired[AnnualRevenueUsd | None]
-    expectedMonthlyPaymentsUsd: NotRequired[float | str | None]
+    expectedMonthlyPaymentsUsd: NotRequired[str | None]
     primaryBusinessPurpose: NotRequired[BusinessPurpose | None]
     sourceOfFunds: NotRequired[SourceOfFunds | None]
     taxIdType: NotRequired[TaxIdType | None]
@@ -511,7 +511,7 @@ class CustomerPatch(TypedDict):
     primaryOperatingCurrency: NotRequired[str | None]
     fxConversion: NotRequired[bool | None]
     countriesWhereOperatesOrCustomers: NotRequired[list[str] | None]
-    averageTransactionAmountUsd: NotRequired[float | str | None]
+    averageTransactionAmountUsd: NotRequired[str | None]
     companyName: NotRequired[str | None]
 
 
@@ -696,7 +696,7 @@ class PersonIn(TypedDict):
     #: date
     dateOfBirth: NotRequired[str | None]
     documentIds: NotRequired[list[str]]
-    ownershipPercent: NotRequired[float | str | None]
+    ownershipPercent: NotRequired[str | None]
     email: NotRequired[str | None]
     phone: NotRequired[str | None]
     addressLine1: NotRequired[str | None]
