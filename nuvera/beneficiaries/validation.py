@@ -1,7 +1,8 @@
 """Bank-detail rules, each a pure function: normalise a valid value, raise ValueError with a fix-it message.
 
 IBAN and BIC go through schwifty (ISO 13616 checksum and the national BBAN structure, ISO 9362 structure and
-country); ABA routing numbers by the ABA 3-7-1 check digit; countries and currencies through pycountry.
+country); ABA routing numbers through python-stdnum (the 3-7-1 check digit); countries and currencies through
+pycountry.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 import pycountry
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
+from stdnum.exceptions import InvalidChecksum, ValidationError
+from stdnum.us import rtn
 
 # Kosovo has no ISO 3166-1 code yet, but banks, SWIFT and the IBAN registry use the user-assigned "XK".
 _EXTRA_COUNTRIES = frozenset({"XK"})
@@ -26,7 +29,6 @@ _NOT_ACCOUNT_CURRENCIES = frozenset(
     }
 )  # fmt: skip
 
-_ABA_WEIGHTS = (3, 7, 1, 3, 7, 1, 3, 7, 1)
 _SEPARATORS = re.compile(r"[\s-]")
 _ACCOUNT_NUMBER = re.compile(r"[A-Z0-9]{1,34}")
 
@@ -66,10 +68,14 @@ def bic(value: str) -> str:
 def aba_routing_number(value: str) -> str:
     """A US ABA routing transit number: nine digits whose 3-7-1 weighted sum is a multiple of ten."""
     digits = _SEPARATORS.sub("", value)
-    if not (len(digits) == 9 and digits.isascii() and digits.isdigit()):
+    if not digits.isascii():  # stdnum would accept other scripts' digits ("٠٢١…")
         raise ValueError("must be a 9-digit ABA routing number")
-    if sum(int(d) * w for d, w in zip(digits, _ABA_WEIGHTS, strict=True)) % 10 != 0:
-        raise ValueError("is not a valid ABA routing number (check digit mismatch)")
+    try:
+        rtn.validate(digits)
+    except InvalidChecksum:
+        raise ValueError("is not a valid ABA routing number (check digit mismatch)") from None
+    except ValidationError:
+        raise ValueError("must be a 9-digit ABA routing number") from None
     # 000000000 passes the checksum but is no bank's number.
     if digits == "000000000":
         raise ValueError("is not a valid ABA routing number")
