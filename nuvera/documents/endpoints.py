@@ -52,7 +52,7 @@ async def _one_multipart_form(request: Request) -> None:
     response_model=DocumentOut,
     status_code=201,
     responses={
-        413: problem_doc("payload_too_large: the body exceeds 20 MiB"),
+        413: problem_doc("payload_too_large: the whole multipart body (file, other parts, boundaries) exceeds 20 MiB"),
         415: problem_doc("unsupported_media_type: not a PDF, PNG or JPEG (detected from the bytes)"),
         422: problem_doc("validation_error: missing/empty file, unknown documentType or customerId"),
     },
@@ -63,7 +63,10 @@ def upload(
     session: SessionDep,
     store: BlobStoreDep,
     now: NowDep,
-    file: Annotated[UploadFile, File(description="The document: PDF, PNG or JPEG, at most 20 MiB")],
+    file: Annotated[
+        UploadFile,
+        File(description="The document: PDF, PNG or JPEG; the whole multipart body may be at most 20 MiB"),
+    ],
     document_type: Annotated[DocumentType, Form(alias="documentType")],
     customer_id: Annotated[
         str | None,
