@@ -78,14 +78,14 @@ def create_quote(
 
 
 @router.get(
-    "/quote/{quote_id}",
+    "/quote/{id}",
     operation_id="PaymentController_getQuote",
     response_model=QuoteOut,
     responses={404: problem_doc("No quote with this id in your organization (`not_found`).")},
 )
-def get_quote(quote_id: str, principal: PaymentReader, session: SessionDep) -> QuoteOut:
+def get_quote(id: str, principal: PaymentReader, session: SessionDep) -> QuoteOut:
     """One quote; `usedAt` and `paymentId` are set once it has been executed."""
-    return QuoteOut.of(service.get_quote(session, principal.organization_id, quote_id))
+    return QuoteOut.of(service.get_quote(session, principal.organization_id, id))
 
 
 @router.post(
@@ -199,18 +199,18 @@ def list_payments(
 
 
 @router.get(
-    "/{payment_id}",
+    "/{id}",
     operation_id="PaymentController_get",
     response_model=PaymentOut,
     responses={404: problem_doc("No payment with this id in your organization (`not_found`).")},
 )
-def get_payment(payment_id: str, principal: PaymentReader, session: SessionDep) -> PaymentOut:
+def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> PaymentOut:
     """One payment with its `statusHistory` (every status reached, with its time)."""
-    return PaymentOut.of(service.get_payment(session, principal.organization_id, payment_id))
+    return PaymentOut.of(service.get_payment(session, principal.organization_id, id))
 
 
 @router.post(
-    "/{payment_id}/cancel",
+    "/{id}/cancel",
     operation_id="PaymentController_cancel",
     response_model=PaymentOut,
     responses={
@@ -218,6 +218,6 @@ def get_payment(payment_id: str, principal: PaymentReader, session: SessionDep) 
         409: problem_doc("Only `PENDING` payments can be cancelled (`invalid_state`)."),
     },
 )
-def cancel_payment(payment_id: str, principal: PaymentWriter, session: SessionDep, now: NowDep) -> PaymentOut:
+def cancel_payment(id: str, principal: PaymentWriter, session: SessionDep, now: NowDep) -> PaymentOut:
     """Cancel a payment that has not started processing (`PENDING` → `CANCELLED`)."""
-    return PaymentOut.of(service.cancel_payment(session, principal.organization_id, payment_id, now))
+    return PaymentOut.of(service.cancel_payment(session, principal.organization_id, id, now))

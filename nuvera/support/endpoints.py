@@ -74,34 +74,34 @@ def create_ticket(payload: TicketCreate, principal: SupportWriter, session: Sess
 
 
 @router.get(
-    "/tickets/{ticket_id}", operation_id="SupportController_get", response_model=TicketDetail, responses=NOT_FOUND
+    "/tickets/{id}", operation_id="SupportController_get", response_model=TicketDetail, responses=NOT_FOUND
 )
-def get_ticket(ticket_id: str, principal: SupportReader, session: SessionDep) -> TicketDetail:
+def get_ticket(id: str, principal: SupportReader, session: SessionDep) -> TicketDetail:
     """One ticket with its whole message thread, oldest message first."""
-    return TicketDetail.model_validate(service.get_ticket(session, principal.organization_id, ticket_id))
+    return TicketDetail.model_validate(service.get_ticket(session, principal.organization_id, id))
 
 
 @router.post(
-    "/tickets/{ticket_id}/messages",
+    "/tickets/{id}/messages",
     operation_id="SupportController_reply",
     response_model=TicketDetail,
     status_code=201,
     responses={**NOT_FOUND, **CLOSED, **INVALID},
 )
 def reply(
-    ticket_id: str, payload: MessageCreate, principal: SupportWriter, session: SessionDep, now: NowDep
+    id: str, payload: MessageCreate, principal: SupportWriter, session: SessionDep, now: NowDep
 ) -> TicketDetail:
     """Add your reply; the ticket moves to `PENDING_NUVERA` (a `RESOLVED` ticket is reopened)."""
-    ticket = service.partner_reply(session, principal, ticket_id, body=payload.body, now=now)
+    ticket = service.partner_reply(session, principal, id, body=payload.body, now=now)
     return TicketDetail.model_validate(ticket)
 
 
 @router.post(
-    "/tickets/{ticket_id}/close",
+    "/tickets/{id}/close",
     operation_id="SupportController_close",
     response_model=TicketDetail,
     responses={**NOT_FOUND, **CLOSED},
 )
-def close(ticket_id: str, principal: SupportWriter, session: SessionDep, now: NowDep) -> TicketDetail:
+def close(id: str, principal: SupportWriter, session: SessionDep, now: NowDep) -> TicketDetail:
     """Close the ticket (`CLOSED` is final: no more replies)."""
-    return TicketDetail.model_validate(service.close_ticket(session, principal, ticket_id, now=now))
+    return TicketDetail.model_validate(service.close_ticket(session, principal, id, now=now))
