@@ -3,6 +3,7 @@ from __future__ import annotations
 import typer
 
 from nuvera.cli import apps, audit, client, directory, review, server
+from nuvera.cli.crypto import crypto_app
 from nuvera.cli.payments import payments_app
 from nuvera.cli.screening import screening_app
 from nuvera.cli.support import support_app
@@ -20,6 +21,7 @@ app.add_typer(review.review_app, name="review")
 app.add_typer(payments_app, name="payments")
 app.add_typer(screening_app, name="screening")
 app.add_typer(support_app, name="support")
+app.add_typer(crypto_app, name="crypto")
 
 
 def main() -> None:

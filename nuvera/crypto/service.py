@@ -6,11 +6,13 @@ import json
 from importlib import resources
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.crypto.models import CryptoAsset, CryptoNetwork
-from nuvera.errors import NotFound
+from nuvera.crypto.schemas import ReferenceData
+from nuvera.errors import FieldError, NotFound, validation_error
 
 
 def list_assets(session: Session) -> list[CryptoAsset]:
@@ -35,20 +37,47 @@ def bundled_reference_data() -> dict[str, Any]:
 
 
 def load_reference_data(session: Session, data: dict[str, Any]) -> tuple[int, int]:
-    """Upsert networks and assets (used by the seed migration and by admins updating the data)."""
-    for item in data["networks"]:
+    """Upsert networks and assets (the seed migration, and operators updating the data with `nuvera crypto load`).
+
+    The whole file is checked before anything is written: field types and ranges, no code twice, and every asset's
+    networks either in the file or already known. A refused file changes nothing.
+    """
+    try:
+        reference = ReferenceData.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error([FieldError(_location(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+    errors = [
+        FieldError(kind, f"code {code} appears more than once")
+        for kind, codes in (
+            ("networks", [n.code for n in reference.networks]),
+            ("assets", [a.code for a in reference.assets]),
+        )
+        for code in sorted({c for c in codes if codes.count(c) > 1})
+    ]
+    known = {n.code for n in reference.networks} | set(session.scalars(select(CryptoNetwork.code)))
+    errors += [
+        FieldError(f"assets.{index}.networks", f"unknown network {network}")
+        for index, asset in enumerate(reference.assets)
+        for network in asset.networks
+        if network not in known
+    ]
+    if errors:
+        raise validation_error(errors)
+    for network in reference.networks:
         session.merge(
             CryptoNetwork(
-                code=item["code"],
-                name=item["name"],
-                native_asset=item["nativeAsset"],
-                confirmations=item["confirmations"],
-                address_format=item["addressFormat"],
+                code=network.code,
+                name=network.name,
+                native_asset=network.native_asset,
+                confirmations=network.confirmations,
+                address_format=network.address_format,
             )
         )
-    for item in data["assets"]:
-        session.merge(
-            CryptoAsset(code=item["code"], name=item["name"], decimals=item["decimals"], networks=item["networks"])
-        )
+    for asset in reference.assets:
+        session.merge(CryptoAsset(code=asset.code, name=asset.name, decimals=asset.decimals, networks=asset.networks))
     session.flush()
-    return len(data["networks"]), len(data["assets"])
+    return len(reference.networks), len(reference.assets)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)

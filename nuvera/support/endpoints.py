@@ -73,9 +73,7 @@ def create_ticket(payload: TicketCreate, principal: SupportWriter, session: Sess
     return TicketDetail.model_validate(ticket)
 
 
-@router.get(
-    "/tickets/{id}", operation_id="SupportController_get", response_model=TicketDetail, responses=NOT_FOUND
-)
+@router.get("/tickets/{id}", operation_id="SupportController_get", response_model=TicketDetail, responses=NOT_FOUND)
 def get_ticket(id: str, principal: SupportReader, session: SessionDep) -> TicketDetail:
     """One ticket with its whole message thread, oldest message first."""
     return TicketDetail.model_validate(service.get_ticket(session, principal.organization_id, id))
@@ -88,9 +86,7 @@ def get_ticket(id: str, principal: SupportReader, session: SessionDep) -> Ticket
     status_code=201,
     responses={**NOT_FOUND, **CLOSED, **INVALID},
 )
-def reply(
-    id: str, payload: MessageCreate, principal: SupportWriter, session: SessionDep, now: NowDep
-) -> TicketDetail:
+def reply(id: str, payload: MessageCreate, principal: SupportWriter, session: SessionDep, now: NowDep) -> TicketDetail:
     """Add your reply; the ticket moves to `PENDING_NUVERA` (a `RESOLVED` ticket is reopened)."""
     ticket = service.partner_reply(session, principal, id, body=payload.body, now=now)
     return TicketDetail.model_validate(ticket)
