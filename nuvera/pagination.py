@@ -39,14 +39,18 @@ def _signing_key(secret: bytes) -> bytes:
     return hmac.new(secret, b"nuvera-pagination-cursor-v1", hashlib.sha256).digest()
 
 
-def encode_cursor(secret: bytes, scope: str, created_at: datetime, row_id: str) -> str:
-    payload = json.dumps({"t": created_at.isoformat(), "i": row_id}, separators=(",", ":")).encode()
+_INVALID_CURSOR = "The cursor is not valid for this list; start again without a cursor."
+
+
+def _seal(secret: bytes, scope: str, position: dict[str, str]) -> str:
+    payload = json.dumps(position, separators=(",", ":")).encode()
     mac = hmac.new(_signing_key(secret), scope.encode() + b"\x00" + payload, hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
 
 
-def decode_cursor(secret: bytes, scope: str, cursor: str) -> tuple[datetime, str]:
-    invalid = NuveraError("invalid_cursor", "The cursor is not valid for this list; start again without a cursor.")
+def _unseal(secret: bytes, scope: str, cursor: str) -> dict[str, Any]:
+    """The position a cursor of this list carries; 400 `invalid_cursor` for a forged or foreign one."""
+    invalid = NuveraError("invalid_cursor", _INVALID_CURSOR)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):
@@ -56,10 +60,24 @@ def decode_cursor(secret: bytes, scope: str, cursor: str) -> tuple[datetime, str
     if len(raw) <= 16 or not hmac.compare_digest(mac, expected):
         raise invalid
     try:
-        data = json.loads(payload)
-        return datetime.fromisoformat(data["t"]), str(data["i"])
-    except (ValueError, KeyError, TypeError):  # pragma: no cover - only reachable with a valid MAC
+        position = json.loads(payload)
+    except ValueError:  # pragma: no cover - only reachable with a valid MAC
         raise invalid from None
+    if not isinstance(position, dict):  # pragma: no cover - only reachable with a valid MAC
+        raise invalid
+    return position
+
+
+def encode_cursor(secret: bytes, scope: str, created_at: datetime, row_id: str) -> str:
+    return _seal(secret, scope, {"t": created_at.isoformat(), "i": row_id})
+
+
+def decode_cursor(secret: bytes, scope: str, cursor: str) -> tuple[datetime, str]:
+    position = _unseal(secret, scope, cursor)
+    try:
+        return datetime.fromisoformat(position["t"]), str(position["i"])
+    except (ValueError, KeyError, TypeError):  # pragma: no cover - only reachable with a valid MAC
+        raise NuveraError("invalid_cursor", _INVALID_CURSOR) from None
 
 
 def check_limit(limit: int) -> int:
@@ -100,4 +118,28 @@ def paginate(
     if has_more:
         last = rows[-1]
         next_cursor = encode_cursor(secret, scope, getattr(last, created_at.key), getattr(last, row_id.key))
+    return Page(items=rows, next_cursor=next_cursor, has_more=has_more)
+
+
+def paginate_by_key(
+    session: Session,
+    query: Select[T],
+    *,
+    key: InstrumentedAttribute[str],
+    scope: str,
+    secret: bytes,
+    cursor: str | None,
+    limit: int,
+) -> Page[T]:
+    """Like `paginate`, for lists ordered by a unique key in ascending order (reference data, by code)."""
+    check_limit(limit)
+    if cursor:
+        after = _unseal(secret, scope, cursor).get("k")
+        if not isinstance(after, str):  # pragma: no cover - only reachable with a valid MAC
+            raise NuveraError("invalid_cursor", _INVALID_CURSOR)
+        query = query.where(key > after)
+    rows: list[Any] = list(session.scalars(query.order_by(key).limit(limit + 1)))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _seal(secret, scope, {"k": getattr(rows[-1], key.key)}) if has_more else None
     return Page(items=rows, next_cursor=next_cursor, has_more=has_more)

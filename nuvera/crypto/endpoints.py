@@ -1,24 +1,43 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.crypto import service
 from nuvera.crypto.schemas import CryptoAssetList, CryptoAssetOut, CryptoNetworkList, CryptoNetworkOut
-from nuvera.dependencies import SessionDep
+from nuvera.dependencies import ServerSecretDep, SessionDep
+from nuvera.openapi import Responses
+from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"])
 CryptoReader = Annotated[Principal, Depends(require(Permission.CRYPTO_READ))]
+Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
+INVALID_CURSOR: Responses = {400: problem_doc("The cursor is forged or from another list (`invalid_cursor`).")}
 
 
-@router.get("/assets", operation_id="CryptoController_listAssets", response_model=CryptoAssetList)
-def list_assets(_principal: CryptoReader, session: SessionDep) -> CryptoAssetList:
-    """Supported crypto assets with their decimals and the networks they move on."""
-    return CryptoAssetList(items=[CryptoAssetOut.model_validate(a) for a in service.list_assets(session)])
+@router.get(
+    "/assets", operation_id="CryptoController_listAssets", response_model=CryptoAssetList, responses=INVALID_CURSOR
+)
+def list_assets(
+    _principal: CryptoReader,
+    session: SessionDep,
+    secret: ServerSecretDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> CryptoAssetList:
+    """Supported crypto assets with their decimals and the networks they move on, by code."""
+    page: Page[Any] = service.list_assets(session, cursor=cursor, limit=limit, secret=secret)
+    return CryptoAssetList(
+        items=[CryptoAssetOut.model_validate(a) for a in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+    )
 
 
 @router.get("/assets/{code}", operation_id="CryptoController_getAsset", response_model=CryptoAssetOut)
@@ -27,7 +46,23 @@ def get_asset(code: str, _principal: CryptoReader, session: SessionDep) -> Crypt
     return CryptoAssetOut.model_validate(service.get_asset(session, code))
 
 
-@router.get("/networks", operation_id="CryptoController_listNetworks", response_model=CryptoNetworkList)
-def list_networks(_principal: CryptoReader, session: SessionDep) -> CryptoNetworkList:
-    """Supported networks: native asset, confirmations required, address format."""
-    return CryptoNetworkList(items=[CryptoNetworkOut.model_validate(n) for n in service.list_networks(session)])
+@router.get(
+    "/networks",
+    operation_id="CryptoController_listNetworks",
+    response_model=CryptoNetworkList,
+    responses=INVALID_CURSOR,
+)
+def list_networks(
+    _principal: CryptoReader,
+    session: SessionDep,
+    secret: ServerSecretDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> CryptoNetworkList:
+    """Supported networks: native asset, confirmations required, address format; by code."""
+    page: Page[Any] = service.list_networks(session, cursor=cursor, limit=limit, secret=secret)
+    return CryptoNetworkList(
+        items=[CryptoNetworkOut.model_validate(n) for n in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+    )

@@ -27,10 +27,14 @@ class CryptoNetworkOut(CamelModel):
 
 class CryptoAssetList(CamelModel):
     items: list[CryptoAssetOut]
+    next_cursor: str | None
+    has_more: bool
 
 
 class CryptoNetworkList(CamelModel):
     items: list[CryptoNetworkOut]
+    next_cursor: str | None
+    has_more: bool
 
 
 class _ReferenceItem(CamelModel):

@@ -13,10 +13,19 @@ from sqlalchemy.orm import Session
 from nuvera.crypto.models import CryptoAsset, CryptoNetwork
 from nuvera.crypto.schemas import ReferenceData
 from nuvera.errors import FieldError, NotFound, validation_error
+from nuvera.pagination import Page, paginate_by_key
 
 
-def list_assets(session: Session) -> list[CryptoAsset]:
-    return list(session.scalars(select(CryptoAsset).order_by(CryptoAsset.code)))
+def list_assets(session: Session, *, cursor: str | None, limit: int, secret: bytes) -> Page[CryptoAsset]:
+    return paginate_by_key(
+        session,
+        select(CryptoAsset),
+        key=CryptoAsset.code,
+        scope="crypto-assets",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 def get_asset(session: Session, code: str) -> CryptoAsset:
@@ -26,8 +35,16 @@ def get_asset(session: Session, code: str) -> CryptoAsset:
     return asset
 
 
-def list_networks(session: Session) -> list[CryptoNetwork]:
-    return list(session.scalars(select(CryptoNetwork).order_by(CryptoNetwork.code)))
+def list_networks(session: Session, *, cursor: str | None, limit: int, secret: bytes) -> Page[CryptoNetwork]:
+    return paginate_by_key(
+        session,
+        select(CryptoNetwork),
+        key=CryptoNetwork.code,
+        scope="crypto-networks",
+        secret=secret,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 def bundled_reference_data() -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -54,8 +55,11 @@ def problem(status: int, code: str, **headers: str) -> httpx.Response:
     return httpx.Response(status, json={**body, "code": code, "requestId": "req_1"}, headers={**PROBLEM, **headers})
 
 
+EMPTY_PAGE: dict[str, Any] = {"items": [], "nextCursor": None, "hasMore": False}
+
+
 def ok(json: object = None) -> httpx.Response:
-    return httpx.Response(200, json=json if json is not None else {"items": []})
+    return httpx.Response(200, json=json if json is not None else EMPTY_PAGE)
 
 
 def client(server: FakeServer, key: rsa.RSAPrivateKey, waits: list[float], **policy: float) -> NuveraClient:
@@ -73,7 +77,7 @@ def test_a_get_is_retried_on_503_and_502_with_backoff_and_a_fresh_jti(key: rsa.R
     server = FakeServer(problem(503, "dependency_unavailable"), problem(502, "internal_error"), ok())
     waits: list[float] = []
     with client(server, key, waits, backoff_seconds=1.0) as nuvera:
-        assert nuvera.crypto.list_assets() == {"items": []}
+        assert nuvera.crypto.list_assets() == EMPTY_PAGE
     assert len(server.received) == 3
     assert len(set(server.jtis)) == 3
     # Exponential backoff with jitter: attempt n waits within [½, 1] × backoff × 2ⁿ.

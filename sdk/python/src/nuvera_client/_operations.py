@@ -27,16 +27,16 @@ def _send(operation_id: str, method: str, path: str, body: Any = None, *, has_bo
 
 
 # Crypto reference data
-def crypto_list_assets() -> Call:
-    return _get("CryptoController_listAssets", f"{CRYPTO}/assets")
+def crypto_list_assets(cursor: str | None, limit: int | None) -> Call:
+    return _get("CryptoController_listAssets", f"{CRYPTO}/assets", query(cursor=cursor, limit=limit))
 
 
 def crypto_get_asset(code: str) -> Call:
     return _get("CryptoController_getAsset", f"{CRYPTO}/assets/{segment(code)}")
 
 
-def crypto_list_networks() -> Call:
-    return _get("CryptoController_listNetworks", f"{CRYPTO}/networks")
+def crypto_list_networks(cursor: str | None, limit: int | None) -> Call:
+    return _get("CryptoController_listNetworks", f"{CRYPTO}/networks", query(cursor=cursor, limit=limit))
 
 
 # Customers

@@ -23,6 +23,7 @@ from nuvera_client.types import (
     CryptoAssetList,
     CryptoAssetOut,
     CryptoNetworkList,
+    CryptoNetworkOut,
     CustomerCreate,
     CustomerList,
     CustomerOut,
@@ -145,14 +146,20 @@ class _Resource:
 
 
 class AsyncCrypto(_Resource):
-    async def list_assets(self) -> CryptoAssetList:
-        return cast(CryptoAssetList, await self._send(ops.crypto_list_assets()))
+    async def list_assets(self, *, cursor: str | None = None, limit: int | None = None) -> CryptoAssetList:
+        return cast(CryptoAssetList, await self._send(ops.crypto_list_assets(cursor, limit)))
+
+    def iter_assets(self, *, page_size: int | None = None) -> AsyncIterator[CryptoAssetOut]:
+        return _pages(lambda cursor: self.list_assets(cursor=cursor, limit=page_size))
 
     async def get_asset(self, code: str) -> CryptoAssetOut:
         return cast(CryptoAssetOut, await self._send(ops.crypto_get_asset(code)))
 
-    async def list_networks(self) -> CryptoNetworkList:
-        return cast(CryptoNetworkList, await self._send(ops.crypto_list_networks()))
+    async def list_networks(self, *, cursor: str | None = None, limit: int | None = None) -> CryptoNetworkList:
+        return cast(CryptoNetworkList, await self._send(ops.crypto_list_networks(cursor, limit)))
+
+    def iter_networks(self, *, page_size: int | None = None) -> AsyncIterator[CryptoNetworkOut]:
+        return _pages(lambda cursor: self.list_networks(cursor=cursor, limit=page_size))
 
 
 class AsyncCustomers(_Resource):

@@ -24,6 +24,7 @@ from nuvera_client.types import (
     CryptoAssetList,
     CryptoAssetOut,
     CryptoNetworkList,
+    CryptoNetworkOut,
     CustomerCreate,
     CustomerList,
     CustomerOut,
@@ -152,14 +153,20 @@ class _Resource:
 
 
 class Crypto(_Resource):
-    def list_assets(self) -> CryptoAssetList:
-        return cast(CryptoAssetList, self._send(ops.crypto_list_assets()))
+    def list_assets(self, *, cursor: str | None = None, limit: int | None = None) -> CryptoAssetList:
+        return cast(CryptoAssetList, self._send(ops.crypto_list_assets(cursor, limit)))
+
+    def iter_assets(self, *, page_size: int | None = None) -> Iterator[CryptoAssetOut]:
+        return _pages(lambda cursor: self.list_assets(cursor=cursor, limit=page_size))
 
     def get_asset(self, code: str) -> CryptoAssetOut:
         return cast(CryptoAssetOut, self._send(ops.crypto_get_asset(code)))
 
-    def list_networks(self) -> CryptoNetworkList:
-        return cast(CryptoNetworkList, self._send(ops.crypto_list_networks()))
+    def list_networks(self, *, cursor: str | None = None, limit: int | None = None) -> CryptoNetworkList:
+        return cast(CryptoNetworkList, self._send(ops.crypto_list_networks(cursor, limit)))
+
+    def iter_networks(self, *, page_size: int | None = None) -> Iterator[CryptoNetworkOut]:
+        return _pages(lambda cursor: self.list_networks(cursor=cursor, limit=page_size))
 
 
 class Customers(_Resource):

@@ -319,6 +319,8 @@ class CryptoAssetList(TypedDict):
     """CryptoAssetList."""
 
     items: list[CryptoAssetOut]
+    nextCursor: str | None
+    hasMore: bool
 
 
 class CryptoAssetOut(TypedDict):
@@ -334,6 +336,8 @@ class CryptoNetworkList(TypedDict):
     """CryptoNetworkList."""
 
     items: list[CryptoNetworkOut]
+    nextCursor: str | None
+    hasMore: bool
 
 
 class CryptoNetworkOut(TypedDict):
