@@ -257,6 +257,23 @@ def start_server_process(env: dict[str, str], log_path: Path, *args: str) -> Ser
     return ServerProcess(base_url=base_url, process=process, log_path=log_path)
 
 
+def operator_cli(
+    database_url: str, var_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`nuvera ARGS…` as an operator runs it: its own process, against the test database."""
+    environment = {
+        **os.environ,
+        "NUVERA_DATABASE_URL": database_url,
+        "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
+        "NUVERA_VAR_DIR": str(var_dir),
+        "NUVERA_ENV": "test",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "nuvera", *args], env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
 def server_env(settings: Settings, var_dir: Path) -> dict[str, str]:
     return {
         "NUVERA_DATABASE_URL": settings.resolved_database_url,

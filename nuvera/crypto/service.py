@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -15,17 +15,11 @@ from nuvera.crypto.schemas import ReferenceData
 from nuvera.errors import FieldError, NotFound, validation_error
 from nuvera.pagination import Page, paginate_by_key
 
+Reference = TypeVar("Reference", CryptoAsset, CryptoNetwork)
+
 
 def list_assets(session: Session, *, cursor: str | None, limit: int, secret: bytes) -> Page[CryptoAsset]:
-    return paginate_by_key(
-        session,
-        select(CryptoAsset),
-        key=CryptoAsset.code,
-        scope="crypto-assets",
-        secret=secret,
-        cursor=cursor,
-        limit=limit,
-    )
+    return _by_code(session, CryptoAsset, "crypto-assets", cursor=cursor, limit=limit, secret=secret)
 
 
 def get_asset(session: Session, code: str) -> CryptoAsset:
@@ -36,14 +30,14 @@ def get_asset(session: Session, code: str) -> CryptoAsset:
 
 
 def list_networks(session: Session, *, cursor: str | None, limit: int, secret: bytes) -> Page[CryptoNetwork]:
+    return _by_code(session, CryptoNetwork, "crypto-networks", cursor=cursor, limit=limit, secret=secret)
+
+
+def _by_code(
+    session: Session, model: type[Reference], scope: str, *, cursor: str | None, limit: int, secret: bytes
+) -> Page[Reference]:
     return paginate_by_key(
-        session,
-        select(CryptoNetwork),
-        key=CryptoNetwork.code,
-        scope="crypto-networks",
-        secret=secret,
-        cursor=cursor,
-        limit=limit,
+        session, select(model), key=model.code, scope=scope, secret=secret, cursor=cursor, limit=limit
     )
 
 

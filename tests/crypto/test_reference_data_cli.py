@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
-from tests.support import TEST_HMAC_SECRET, Factory
+from tests.support import Factory, operator_cli
 
 
 def nuvera_crypto_load(settings: Settings, tmp_path: Path, data: Any) -> subprocess.CompletedProcess[str]:
     path = tmp_path / f"reference-{uuid.uuid4().hex[:6]}.json"
     path.write_text(json.dumps(data))
-    env = {
-        **os.environ,
-        "NUVERA_DATABASE_URL": settings.resolved_database_url,
-        "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
-        "NUVERA_VAR_DIR": str(tmp_path / "var"),
-        "NUVERA_ENV": "test",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "nuvera", "crypto", "load", str(path), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return operator_cli(settings.resolved_database_url, tmp_path / "var", "crypto", "load", str(path), "--json")
 
 
 def network(code: str) -> dict[str, Any]:

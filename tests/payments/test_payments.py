@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from tests.payments.support import (
     quote_body,
     screen_beneficiary,
 )
-from tests.support import TEST_HMAC_SECRET, Factory, MutableClock
+from tests.support import Factory, MutableClock, operator_cli
 
 PAYMENTS = [Permission.PAYMENTS_READ, Permission.PAYMENTS_WRITE]
 
@@ -42,16 +40,7 @@ def when(text: str) -> datetime:
 
 
 def nuvera_cli(database: Database, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "NUVERA_DATABASE_URL": database.url,
-        "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
-        "NUVERA_VAR_DIR": str(tmp_path / "var"),
-        "NUVERA_ENV": "test",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "nuvera", *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return operator_cli(database.url, tmp_path / "var", *args)
 
 
 def test_payment_story_quote_execute_replay_process(factory: Factory, database: Database, tmp_path: Path) -> None:

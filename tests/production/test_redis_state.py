@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,7 +20,7 @@ from nuvera.backends import REDIS_TIMEOUT_SECONDS, DependencyUnavailable, connec
 from nuvera.config import Settings
 from nuvera.db import Database
 from tests.production.conftest import PrivateRedis
-from tests.support import TEST_HMAC_SECRET, Factory
+from tests.support import Factory, operator_cli
 
 
 def _wait_for(condition: object, seconds: float = 5.0) -> bool:
@@ -129,22 +126,12 @@ def test_a_revocation_from_the_cli_is_announced_to_the_servers(
     partner = factory.partner([Permission.CRYPTO_READ])
     listener = redis_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
     listener.subscribe(f"{redis_prefix}credentials-changed")
-    env = {
-        **os.environ,
-        "NUVERA_DATABASE_URL": settings.resolved_database_url,
-        "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
-        "NUVERA_VAR_DIR": str(tmp_path / "var"),
-        "NUVERA_ENV": "test",
-        "NUVERA_REDIS_URL": redis_url,
-        "NUVERA_REDIS_KEY_PREFIX": redis_prefix,
-    }
     try:
-        revoked = subprocess.run(
-            [sys.executable, "-m", "nuvera", "apps", "keys", "revoke", partner.api_key_id, "--reason", "leaked"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        revoked = operator_cli(
+            settings.resolved_database_url,
+            tmp_path / "var",
+            *("apps", "keys", "revoke", partner.api_key_id, "--reason", "leaked"),
+            env={"NUVERA_REDIS_URL": redis_url, "NUVERA_REDIS_KEY_PREFIX": redis_prefix},
         )
         assert revoked.returncode == 0, revoked.stderr
         message = None

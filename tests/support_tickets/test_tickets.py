@@ -6,9 +6,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from nuvera.errors import NuveraError
 from nuvera.organizations.models import Organization, OrganizationKind, User
 from nuvera.support import service
 from tests.payments.support import customer, pay, payable
-from tests.support import TEST_HMAC_SECRET, Factory
+from tests.support import Factory, operator_cli
 
 READ, WRITE = Permission.SUPPORT_READ, Permission.SUPPORT_WRITE
 TICKETS = "/api/v1/support/tickets"
@@ -52,16 +50,7 @@ def admin_actor(factory: Factory, database: Database) -> Actor:
 
 
 def nuvera_cli(database: Database, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "NUVERA_DATABASE_URL": database.url,
-        "NUVERA_API_KEY_HMAC_SECRET": TEST_HMAC_SECRET,
-        "NUVERA_VAR_DIR": str(tmp_path / "var"),
-        "NUVERA_ENV": "test",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "nuvera", *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return operator_cli(database.url, tmp_path / "var", *args)
 
 
 def test_ticket_conversation(factory: Factory, database: Database, tmp_path: Path) -> None:
