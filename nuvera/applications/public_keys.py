@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -22,6 +24,7 @@ MIN_BITS = 2048
 MAX_BITS = 8192
 MAX_PEM_LENGTH = 16_384
 _BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,36 @@ def fingerprint(key: RSAPublicKey) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode().rstrip("=")
 
 
-def parse_public_key(text: str, *, field: str = "publicKey") -> ParsedPublicKey:
+def _is_private_key(text: str) -> bool:
+    """A private key in any form a partner might paste: PEM (PKCS#8, PKCS#1, OpenSSH, encrypted), a JWK with its
+    private exponent `d`, or bare base64 of a DER private key (what some tools print without PEM armour)."""
     if "PRIVATE KEY" in text:
+        return True
+    stripped = text.strip()
+    if len(stripped) > MAX_PEM_LENGTH:
+        return False
+    if stripped.startswith("{"):
+        try:
+            jwk = json.loads(stripped)
+        except ValueError:
+            return False
+        keys = jwk.get("keys") if isinstance(jwk, dict) else None
+        candidates = keys if isinstance(keys, list) else [jwk]
+        return any(isinstance(key, dict) and "d" in key for key in candidates)
+    compact = "".join(stripped.split())
+    if not compact or not _BASE64.fullmatch(compact):
+        return False
+    try:
+        serialization.load_der_private_key(base64.b64decode(compact + "=" * (-len(compact) % 4)), password=None)
+    except TypeError:  # an encrypted private key: still a private key
+        return True
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def parse_public_key(text: str, *, field: str = "publicKey") -> ParsedPublicKey:
+    if _is_private_key(text):
         raise PrivateKeyRefused(
             "validation_error",
             "This is a private key. Never paste or upload a private key: keep it on your side and submit only "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import subprocess
 
 import pytest
@@ -58,6 +59,46 @@ def test_private_keys_are_refused_with_a_warning(rsa_key: rsa.RSAPrivateKey, fmt
     assert "private key" in caught.value.detail.lower()
     assert text not in caught.value.detail
     assert text.splitlines()[1] not in caught.value.detail + repr(caught.value.errors)
+
+
+def _jwk_private(key: rsa.RSAPrivateKey) -> str:
+    numbers = key.private_numbers()
+
+    def b64(value: int) -> str:
+        return base64.urlsafe_b64encode(value.to_bytes((value.bit_length() + 7) // 8, "big")).decode().rstrip("=")
+
+    pub = numbers.public_numbers
+    return json.dumps({"kty": "RSA", "n": b64(pub.n), "e": b64(pub.e), "d": b64(numbers.d), "p": b64(numbers.p)})
+
+
+@pytest.mark.parametrize("form", ["jwk", "jwk set", "bare base64 DER", "bare base64 DER, encrypted"])
+def test_private_keys_without_pem_armour_get_the_same_warning(rsa_key: rsa.RSAPrivateKey, form: str) -> None:
+    def der(encryption: serialization.KeySerializationEncryption) -> str:
+        raw = rsa_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, encryption)
+        encoded = base64.b64encode(raw).decode()
+        return "\n".join(encoded[i : i + 64] for i in range(0, len(encoded), 64))
+
+    text = {
+        "jwk": _jwk_private(rsa_key),
+        "jwk set": json.dumps({"keys": [json.loads(_jwk_private(rsa_key))]}),
+        "bare base64 DER": der(serialization.NoEncryption()),
+        "bare base64 DER, encrypted": der(serialization.BestAvailableEncryption(b"a passphrase")),
+    }[form]
+    with pytest.raises(PrivateKeyRefused) as caught:
+        parse_public_key(text)
+    assert "never paste" in caught.value.detail.lower()
+    assert text[:40] not in caught.value.detail + repr(caught.value.errors)
+
+
+def test_a_public_jwk_or_bare_public_der_is_not_mistaken_for_a_private_key(rsa_key: rsa.RSAPrivateKey) -> None:
+    public_der = rsa_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    for text in (json.dumps({"kty": "RSA", "n": "AQAB", "e": "AQAB"}), base64.b64encode(public_der).decode()):
+        with pytest.raises(NuveraError) as caught:
+            parse_public_key(text)
+        assert not isinstance(caught.value, PrivateKeyRefused)
+        assert "not a PEM key" in caught.value.errors[0].message
 
 
 def test_a_private_key_pasted_together_with_the_public_key_is_refused(rsa_key: rsa.RSAPrivateKey) -> None:
