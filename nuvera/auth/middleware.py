@@ -6,6 +6,7 @@ the key is known) `application_id` on a rejection.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -27,10 +28,14 @@ from nuvera.ratelimit.limiter import Decision, RateLimiter
 
 log = logging.getLogger("nuvera.auth")
 API_PREFIX = "/api/v1"
+# How long an oversized body may pause while it is being drained before the 413 is sent anyway.
+DRAIN_IDLE_SECONDS = 1.0
 
 
 class BodyTooLarge(Exception):
-    pass
+    def __init__(self, *, complete: bool) -> None:
+        super().__init__("body over the cap")
+        self.complete = complete  # the last part has arrived: nothing is left to drain
 
 
 class BodyTimeout(StarletteHTTPException):
@@ -155,6 +160,8 @@ class SignedRequestMiddleware:
         )
         declared = _header(headers, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            if declared.isdigit() and int(declared) <= 2 * limit:
+                await _discard_body(receive, int(declared))
             await reject("payload_too_large", f"The body may be at most {limit} bytes for this content type.")
             return
 
@@ -178,7 +185,9 @@ class SignedRequestMiddleware:
         app_id = verified.record.application_id
         try:
             body = await _read_body(receive, limit)
-        except BodyTooLarge:
+        except BodyTooLarge as too_large:
+            if not too_large.complete:
+                await _discard_body(receive, limit)
             await reject("payload_too_large", f"The body may be at most {limit} bytes for this content type.", app_id)
             return
         except BodyTimeout as exc:
@@ -245,11 +254,32 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge
+            raise BodyTooLarge(complete=not message.get("more_body", False))
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def _discard_body(receive: Receive, budget: int) -> None:
+    """Read and drop the rest of an oversized body before answering 413, while its bytes keep coming.
+
+    The client may still be sending: closing the connection with its bytes unread makes the kernel reset it, and
+    the reset destroys the 413 the client has not read yet. So the bytes are read and dropped (nothing is kept),
+    up to `budget` more bytes and within the body deadline. A client that sends nothing (it waits for an answer
+    to its headers) gets the 413 after DRAIN_IDLE_SECONDS of silence; one that declares more than twice the cap
+    is not drained at all and may see a reset instead.
+    """
+    received = 0
+    with contextlib.suppress(BodyTimeout):
+        while received <= budget:
+            with anyio.move_on_after(DRAIN_IDLE_SECONDS) as idle:
+                message = await receive()
+            if idle.cancelled_caught or message["type"] != "http.request":
+                return
+            received += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
 
 def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -95,8 +95,8 @@ def test_a_declared_body_over_the_cap_is_refused_before_authentication_or_readin
         request = RawRequest(
             "POST", path, [("content-type", content_type), ("content-length", str(limit))], content_length=False
         )
-        # Nothing of the body is sent: the answer must come from the header alone, and the connection is closed
-        # (the server will not read a body it has refused).
+        # Nothing of the body is sent: the answer comes from the header alone (once the server has waited a
+        # moment for bytes to drain), and the connection is closed (the server will not read a body it refused).
         response = send_raw(server.base_url, request)
         assert_problem(response, 413, "payload_too_large")
         assert response.closed
