@@ -7,7 +7,6 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,7 +29,7 @@ from nuvera.crypto.endpoints import router as crypto_router
 from nuvera.customers.endpoints import router as customers_router
 from nuvera.db import Database
 from nuvera.documents.endpoints import router as documents_router
-from nuvera.errors import PROBLEM_JSON, FieldError, NuveraError, problem
+from nuvera.errors import PROBLEM_JSON, NuveraError, field_errors, problem
 from nuvera.hot_state import HotState
 from nuvera.observability.endpoints import router as observability_router
 from nuvera.observability.logging import configure_logging
@@ -185,8 +184,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # Never echo the submitted value back (it may be a pasted private key or a secret): field + message only.
-        errors = [FieldError(_field_path(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in exc.errors()]
+        errors = field_errors(exc.errors())
         fields = ", ".join(dict.fromkeys(e.field for e in errors))
         return problem_response(
             request,
@@ -233,11 +231,6 @@ def _install_error_handlers(app: FastAPI) -> None:
                 "A value in the request cannot be stored (for example text containing a NUL character).",
             ),
         )
-
-
-def _field_path(location: Any) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
 
 
 def app_from_environment() -> FastAPI:

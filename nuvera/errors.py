@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,21 @@ class NuveraError(Exception):
 class NotFound(NuveraError):
     def __init__(self, what: str) -> None:
         super().__init__("not_found", f"{what} not found")
+
+
+_REQUEST_PARTS = frozenset({"body", "query", "path", "header"})
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]], *, default: str = "body") -> list[FieldError]:
+    """Pydantic's errors as field errors: the dotted location, without the request part it came from, and the
+    message. Never the submitted value: it may be a pasted private key or a secret."""
+    return [
+        FieldError(
+            ".".join(str(p) for p in e.get("loc", ()) if p not in _REQUEST_PARTS) or default,
+            str(e.get("msg", "invalid")),
+        )
+        for e in errors
+    ]
 
 
 def validation_error(errors: list[FieldError]) -> NuveraError:

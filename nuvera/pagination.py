@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -112,13 +113,9 @@ def paginate(
             or_(created_at < after_time, and_(created_at == after_time, row_id < after_id)),
         )
     rows: list[Any] = list(session.scalars(query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)))
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if has_more:
-        last = rows[-1]
-        next_cursor = encode_cursor(secret, scope, getattr(last, created_at.key), getattr(last, row_id.key))
-    return Page(items=rows, next_cursor=next_cursor, has_more=has_more)
+    return _page(
+        rows, limit, lambda last: encode_cursor(secret, scope, getattr(last, created_at.key), getattr(last, row_id.key))
+    )
 
 
 def paginate_by_key(
@@ -139,7 +136,11 @@ def paginate_by_key(
             raise NuveraError("invalid_cursor", _INVALID_CURSOR)
         query = query.where(key > after)
     rows: list[Any] = list(session.scalars(query.order_by(key).limit(limit + 1)))
+    return _page(rows, limit, lambda last: _seal(secret, scope, {"k": getattr(last, key.key)}))
+
+
+def _page(rows: list[Any], limit: int, cursor_after: Callable[[Any], str]) -> Page[Any]:
+    """`rows` fetched with one extra row, which only tells whether there is a next page."""
     has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _seal(secret, scope, {"k": getattr(rows[-1], key.key)}) if has_more else None
-    return Page(items=rows, next_cursor=next_cursor, has_more=has_more)
+    items = rows[:limit]
+    return Page(items=items, next_cursor=cursor_after(items[-1]) if has_more else None, has_more=has_more)

@@ -172,34 +172,12 @@ class KeyCache:
         return key
 
 
-@contextlib.contextmanager
-def announcing_changes(redis: Redis, channel: str) -> Iterator[None]:
-    """For a process that changes credentials but serves no request (a CLI command): while inside, each commit
-    that touched credentials is announced to the servers, so an emergency revocation from the command line is
-    enforced everywhere in milliseconds rather than within the 1 s cache lifetime."""
-    publisher = CredentialChangeSubscriber(redis, channel)
-    _publishers.append(publisher.publish)
-    try:
-        yield
-    finally:
-        _publishers.remove(publisher.publish)
-
-
-class CredentialChangeSubscriber:
-    """Clears this process' key cache whenever any process announces a credential change on the Redis channel.
-
-    Also installs the publisher, so commits made in this process are announced to the others. While the
-    subscription is down (Redis outage) the cache is cleared on every reconnect, and the TTL bounds staleness.
-    """
-
-    RECONNECT_SECONDS = 0.5
+class CredentialChangePublisher:
+    """Announces this process' commits that touched credentials on the Redis channel, while registered."""
 
     def __init__(self, redis: Redis, channel: str) -> None:
         self._redis = redis
         self._channel = channel
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.subscribed = threading.Event()
 
     def publish(self) -> None:
         try:
@@ -208,14 +186,49 @@ class CredentialChangeSubscriber:
             # The change is committed either way; other processes still pick it up within the cache TTL.
             log.warning("could not announce a credential change on Redis; other processes follow within 1 s")
 
-    def start(self) -> None:
+    def register(self) -> None:
         _publishers.append(self.publish)
+
+    def unregister(self) -> None:
+        if self.publish in _publishers:
+            _publishers.remove(self.publish)
+
+
+@contextlib.contextmanager
+def announcing_changes(redis: Redis, channel: str) -> Iterator[None]:
+    """For a process that changes credentials but serves no request (a CLI command): while inside, each commit
+    that touched credentials is announced to the servers, so an emergency revocation from the command line is
+    enforced everywhere in milliseconds rather than within the 1 s cache lifetime."""
+    publisher = CredentialChangePublisher(redis, channel)
+    publisher.register()
+    try:
+        yield
+    finally:
+        publisher.unregister()
+
+
+class CredentialChangeSubscriber(CredentialChangePublisher):
+    """Clears this process' key cache whenever any process announces a credential change on the Redis channel.
+
+    Also publishes, so commits made in this process are announced to the others. While the subscription is down
+    (Redis outage) the cache is cleared on every reconnect, and the TTL bounds staleness.
+    """
+
+    RECONNECT_SECONDS = 0.5
+
+    def __init__(self, redis: Redis, channel: str) -> None:
+        super().__init__(redis, channel)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.subscribed = threading.Event()
+
+    def start(self) -> None:
+        self.register()
         self._thread = threading.Thread(target=self._run, name="nuvera-credential-changes", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
-        if self.publish in _publishers:
-            _publishers.remove(self.publish)
+        self.unregister()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

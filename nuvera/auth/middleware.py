@@ -159,9 +159,10 @@ class SignedRequestMiddleware:
             else self.settings.max_json_body_bytes
         )
         declared = _header(headers, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            if declared.isdigit() and int(declared) <= 2 * limit:
-                await _discard_body(receive, int(declared))
+        declared_length = int(declared) if declared is not None and declared.isdigit() else None
+        if declared is not None and (declared_length is None or declared_length > limit):
+            if declared_length is not None and declared_length <= 2 * limit:
+                await _discard_body(receive, declared_length)
             await reject("payload_too_large", f"The body may be at most {limit} bytes for this content type.")
             return
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -11,7 +11,7 @@ from nuvera.crypto import service
 from nuvera.crypto.schemas import CryptoAssetList, CryptoAssetOut, CryptoNetworkList, CryptoNetworkOut
 from nuvera.dependencies import ServerSecretDep, SessionDep
 from nuvera.openapi import Responses
-from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"])
@@ -32,7 +32,7 @@ def list_assets(
     limit: Limit = DEFAULT_LIMIT,
 ) -> CryptoAssetList:
     """Supported crypto assets with their decimals and the networks they move on, by code."""
-    page: Page[Any] = service.list_assets(session, cursor=cursor, limit=limit, secret=secret)
+    page = service.list_assets(session, cursor=cursor, limit=limit, secret=secret)
     return CryptoAssetList(
         items=[CryptoAssetOut.model_validate(a) for a in page.items],
         next_cursor=page.next_cursor,
@@ -60,7 +60,7 @@ def list_networks(
     limit: Limit = DEFAULT_LIMIT,
 ) -> CryptoNetworkList:
     """Supported networks: native asset, confirmations required, address format; by code."""
-    page: Page[Any] = service.list_networks(session, cursor=cursor, limit=limit, secret=secret)
+    page = service.list_networks(session, cursor=cursor, limit=limit, secret=secret)
     return CryptoNetworkList(
         items=[CryptoNetworkOut.model_validate(n) for n in page.items],
         next_cursor=page.next_cursor,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.crypto.models import CryptoAsset, CryptoNetwork
 from nuvera.crypto.schemas import ReferenceData
-from nuvera.errors import FieldError, NotFound, validation_error
+from nuvera.errors import FieldError, NotFound, field_errors, validation_error
 from nuvera.pagination import Page, paginate_by_key
 
 Reference = TypeVar("Reference", CryptoAsset, CryptoNetwork)
@@ -56,7 +56,7 @@ def load_reference_data(session: Session, data: dict[str, Any]) -> tuple[int, in
     try:
         reference = ReferenceData.model_validate(data)
     except ValidationError as exc:
-        raise validation_error([FieldError(_location(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+        raise validation_error(field_errors(exc.errors())) from None
     errors = [
         FieldError(kind, f"code {code} appears more than once")
         for kind, codes in (
@@ -88,7 +88,3 @@ def load_reference_data(session: Session, data: dict[str, Any]) -> tuple[int, in
         session.merge(CryptoAsset(code=asset.code, name=asset.name, decimals=asset.decimals, networks=asset.networks))
     session.flush()
     return len(reference.networks), len(reference.assets)
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)

@@ -462,20 +462,20 @@ def query_block(result: ScreeningResult) -> dict[str, Any]:
 # --- holds --------------------------------------------------------------------------------------------------
 
 
+# The matches that hold payments: open ones of the latest screening, and confirmed ones.
+_OPEN_MATCH = (ScreeningMatch.disposition == Disposition.OPEN) & ScreeningMatch.superseded_at.is_(None)
+_CONFIRMED_MATCH = ScreeningMatch.disposition == Disposition.CONFIRMED
+
+
 def _counts(session: Session, subject_filter: ColumnElement[bool]) -> tuple[int, int]:
     """(open matches of active subjects, confirmed matches of any subject) under `subject_filter`."""
     joined = select(func.count(ScreeningMatch.id)).join(
         ScreeningSubject, ScreeningSubject.id == ScreeningMatch.subject_id
     )
-    open_query = joined.where(
-        subject_filter,
-        ScreeningMatch.disposition == Disposition.OPEN,
-        ScreeningMatch.superseded_at.is_(None),
-        ScreeningSubject.active.is_(True),
-    )
+    open_query = joined.where(subject_filter, _OPEN_MATCH, ScreeningSubject.active.is_(True))
     # A confirmed match holds even if the person was since removed from the customer: removing a sanctioned
     # owner from the form must not be a way to lift a confirmed hit.
-    confirmed_query = joined.where(subject_filter, ScreeningMatch.disposition == Disposition.CONFIRMED)
+    confirmed_query = joined.where(subject_filter, _CONFIRMED_MATCH)
     return session.scalar(open_query) or 0, session.scalar(confirmed_query) or 0
 
 
@@ -523,8 +523,7 @@ def beneficiary_statuses(
             select(ScreeningMatch.subject_id, ScreeningMatch.disposition, func.count(ScreeningMatch.id))
             .where(
                 ScreeningMatch.subject_id.in_([subject.id for subject in subjects.values()]),
-                ((ScreeningMatch.disposition == Disposition.OPEN) & ScreeningMatch.superseded_at.is_(None))
-                | (ScreeningMatch.disposition == Disposition.CONFIRMED),
+                _OPEN_MATCH | _CONFIRMED_MATCH,
             )
             .group_by(ScreeningMatch.subject_id, ScreeningMatch.disposition)
         )

@@ -9,7 +9,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from nuvera.accounts.routing import BoundedBodyRoute
-from nuvera.errors import FieldError, NuveraError
+from nuvera.errors import NuveraError, field_errors
 from nuvera.web.rendering import error_page
 from nuvera.web.viewer import SignInRequired, sign_in_redirect
 
@@ -35,10 +35,7 @@ class WebRoute(BoundedBodyRoute):
                 return error_page(request, exc)
             except RequestValidationError as exc:
                 # Field names and messages only: the submitted values are never echoed back.
-                errors = [
-                    FieldError(".".join(str(p) for p in e.get("loc", ())[1:]) or "form", str(e.get("msg", "invalid")))
-                    for e in exc.errors()
-                ]
+                errors = field_errors(exc.errors(), default="form")
                 return error_page(
                     request, NuveraError("validation_error", "The form has invalid fields.", errors=errors)
                 )
