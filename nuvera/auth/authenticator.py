@@ -13,8 +13,8 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
@@ -31,9 +31,15 @@ from nuvera.organizations.models import OrganizationKind
 
 log = logging.getLogger(__name__)
 
+_MALFORMED_KEY = Rejected(
+    "invalid_api_key",
+    "The x-api-key value is not a Nuvera API key (nvk_…) or has a typo: its checksum does not match.",
+)
 
-@dataclass(frozen=True)
-class RequestHead:
+
+# The per-request value objects are NamedTuples: as immutable as frozen dataclasses, and built at a third of the
+# cost (a frozen dataclass sets each field through object.__setattr__), which counts on a path every request takes.
+class RequestHead(NamedTuple):
     method: str
     uri: str
     api_keys: list[str]
@@ -41,8 +47,7 @@ class RequestHead:
     client_ip: str | None
 
 
-@dataclass(frozen=True)
-class HeadVerified:
+class HeadVerified(NamedTuple):
     record: KeyRecord
     claims: SignedClaims
     client_ip: str | None
@@ -87,16 +92,20 @@ class Authenticator:
         if len(head.api_keys) > 1:
             return Rejected("invalid_api_key", "Send exactly one x-api-key header.")
         raw_key = head.api_keys[0]
-        if not api_keys.is_well_formed(raw_key):
-            return Rejected(
-                "invalid_api_key",
-                "The x-api-key value is not a Nuvera API key (nvk_…) or has a typo: its checksum does not match.",
-            )
+        # Only a value of the issued length and alphabet is hashed at all (ASCII also makes it encodable).
+        if len(raw_key) != api_keys.KEY_LENGTH or not raw_key.isascii():
+            return _MALFORMED_KEY
         key_hashes = [api_keys.keyed_hash(secret, raw_key) for secret in self._secrets]
-        try:
-            record = self.keys.get(key_hashes)
-        except DATABASE_DOWN as exc:
-            raise DependencyUnavailable("database") from exc
+        record = self.keys.fresh(key_hashes[0])
+        if record is None:
+            # The checksum turns typos and guesses away before they cost a database lookup. A key found in the
+            # cache needs no such check: its hash equals that of an issued key, so it is that (well-formed) key.
+            if not api_keys.is_well_formed(raw_key):
+                return _MALFORMED_KEY
+            try:
+                record = self.keys.load(key_hashes)
+            except DATABASE_DOWN as exc:
+                raise DependencyUnavailable("database") from exc
         # The lookup is by hash; the comparison that decides is constant-time all the same.
         matched = [hmac.compare_digest(record.key_hash, h) for h in key_hashes] if record is not None else []
         if record is None or not any(matched):
@@ -162,12 +171,7 @@ class Authenticator:
         self._last_used.touch(record.api_key_id, verified.client_ip, now)
         if verified.rehash_to is not None:
             self._last_used.rehash(record.api_key_id, record.key_hash, verified.rehash_to)
-        return Principal(
-            organization_id=record.organization_id,
-            application_id=record.application_id,
-            api_key_id=record.api_key_id,
-            permissions=record.permissions,
-        )
+        return record.principal
 
     def flush_last_used(self) -> None:
         self._last_used.flush()
@@ -192,6 +196,10 @@ class LastUsedRecorder:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nuvera-last-used")
 
     def touch(self, api_key_id: str, ip: str | None, now: datetime) -> None:
+        # The common answer, "written less than a minute ago", needs no lock: reading a dict entry is atomic.
+        previous = self._last_written.get(api_key_id)
+        if previous is not None and now - previous < self._interval:
+            return
         with self._lock:
             previous = self._last_written.get(api_key_id)
             if previous is not None and now - previous < self._interval:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, SigningKey
 from nuvera.auth.permissions import Permission
+from nuvera.auth.principal import Principal
 from nuvera.organizations.models import Organization, OrganizationKind
 
 _CREDENTIAL_MODELS = (ApiKey, ApiApplication, SigningKey, Organization)
@@ -87,6 +88,8 @@ class KeyRecord:
     organization_kind: OrganizationKind
     permissions: frozenset[Permission]
     public_key: RSAPublicKey | None
+    # What a request verified with this key acts as: built once per cache load rather than once per request.
+    principal: Principal
 
 
 class KeyCache:
@@ -97,17 +100,21 @@ class KeyCache:
         self._public_keys: dict[str, RSAPublicKey] = {}
         self._lock = threading.Lock()
 
-    def get(self, key_hashes: Sequence[str]) -> KeyRecord | None:
-        """The key whose stored hash is one of `key_hashes` (one per HMAC secret version, newest first).
-
-        Cached under the newest-version hash, which every request with the same raw key computes first.
-        """
-        cache_key = key_hashes[0]
-        entry = self._entries.get(cache_key)
+    def fresh(self, newest_hash: str) -> KeyRecord | None:
+        """The cached record under this newest-version hash, if it is younger than the TTL and no credential
+        change happened since it was loaded; None means: ask `load`."""
+        entry = self._entries.get(newest_hash)
         if entry is not None:
             cached, loaded_at, generation = entry
             if generation == _Generation.value and time.monotonic() - loaded_at < self._ttl:
                 return cached
+        return None
+
+    def load(self, key_hashes: Sequence[str]) -> KeyRecord | None:
+        """The key whose stored hash is one of `key_hashes` (one per HMAC secret version, newest first), read
+        from the database and cached under the newest-version hash, which every request with the same raw key
+        computes first."""
+        cache_key = key_hashes[0]
         generation = _Generation.value
         record = self._load(key_hashes)
         with self._lock:
@@ -148,6 +155,7 @@ class KeyCache:
         if row is None:
             return None
         (key_id, stored_hash, status, expires_at, app_id, enabled, permissions, org_id, kind, sgk_id, pem) = row
+        granted = frozenset(Permission(p) for p in permissions if p in Permission.__members__)
         return KeyRecord(
             api_key_id=key_id,
             key_hash=stored_hash,
@@ -157,8 +165,9 @@ class KeyCache:
             application_enabled=bool(enabled),
             organization_id=org_id,
             organization_kind=OrganizationKind(kind),
-            permissions=frozenset(Permission(p) for p in permissions if p in Permission.__members__),
+            permissions=granted,
             public_key=self._public_key(sgk_id, pem) if sgk_id else None,
+            principal=Principal(organization_id=org_id, application_id=app_id, api_key_id=key_id, permissions=granted),
         )
 
     def _public_key(self, signing_key_id: str, pem: str) -> RSAPublicKey:

@@ -16,6 +16,7 @@ import contextlib
 import operator
 import queue
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
@@ -91,26 +92,28 @@ class SqlReplayStore:
         self._duplicate: type[Exception] = driver.IntegrityError
         # The driver's "cannot reach or use the database" errors (SQLite's "database is locked" included).
         self._unavailable: tuple[type[Exception], ...] = (driver.OperationalError, driver.InterfaceError)
+        # Idle connections; one is taken out for each insert and put back after. `_opened` counts them all.
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
+        self._opened = 0
+        self._open_lock = threading.Lock()
+        # keep_until has whole-second resolution, so consecutive requests mostly share it: its bound form (a
+        # formatted string on SQLite) is kept for the last value seen. One tuple, replaced whole, so a reader on
+        # another thread never sees a value paired with another value's form.
+        self._last_bound: tuple[datetime, Any] | None = None
         self._next_purge: datetime | None = None
         self._purge_lock = threading.Lock()
 
     def remember(
         self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
     ) -> bool:
-        expires_at = self._bind_expires_at(keep_until) if self._bind_expires_at else keep_until
-        parameters = self._parameters({"application_id": application_id, "jti": jti, "expires_at": expires_at})
+        parameters = self._parameters(
+            {"application_id": application_id, "jti": jti, "expires_at": self._bound_expiry(keep_until)}
+        )
         try:
             self._maybe_purge(now)
         except DATABASE_DOWN as exc:
             raise DependencyUnavailable("replay store (database)") from exc
-        if not self._slots.acquire(timeout=self.CHECKOUT_TIMEOUT_SECONDS):
-            raise DependencyUnavailable("replay store (database)")
-        try:
-            return self._insert(parameters)
-        finally:
-            self._slots.release()
+        return self._insert(parameters)
 
     def size(self) -> int:
         with self._engine.connect() as connection:
@@ -146,11 +149,42 @@ class SqlReplayStore:
         self._idle.put(connection)
         return True
 
+    def _bound_expiry(self, keep_until: datetime) -> Any:
+        last = self._last_bound
+        if last is not None and last[0] == keep_until:
+            return last[1]
+        bound = self._bind_expires_at(keep_until) if self._bind_expires_at else keep_until
+        self._last_bound = (keep_until, bound)
+        return bound
+
     def _checkout(self) -> Any:
+        deadline: float | None = None
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._open_lock:
+                may_open = self._opened < self.MAX_CONNECTIONS
+                if may_open:
+                    self._opened += 1
+            if may_open:
+                break
+            # All connections are busy (each for microseconds): wait for one to come back rather than open a
+            # ninth, looking again now and then in case a broken one was discarded and a slot freed.
+            deadline = deadline or time.monotonic() + self.CHECKOUT_TIMEOUT_SECONDS
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DependencyUnavailable("replay store (database)")
+            with contextlib.suppress(queue.Empty):
+                return self._idle.get(timeout=min(remaining, 0.05))
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
+            return self._open()
+        except BaseException:
+            self._forget_one()
+            raise
+
+    def _open(self) -> Any:
         # Opened through the engine, so the connect-time settings apply (SQLite: WAL, busy timeout), then taken
         # out of its pool for good.
         pooled = self._engine.raw_connection()
@@ -162,10 +196,14 @@ class SqlReplayStore:
         self._engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
         return connection
 
-    @staticmethod
-    def _discard(connection: Any) -> None:
+    def _discard(self, connection: Any) -> None:
         with contextlib.suppress(Exception):  # closing a connection that is already broken
             connection.close()
+        self._forget_one()
+
+    def _forget_one(self) -> None:
+        with self._open_lock:
+            self._opened -= 1
 
     def _maybe_purge(self, now: datetime) -> None:
         # Purging inline (at most every 30 s per process) keeps the table bounded by the live window without a

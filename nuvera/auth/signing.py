@@ -19,7 +19,7 @@ import json
 import re
 import string
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
@@ -46,15 +46,13 @@ _B64URL_VALUE = {
 _SPARE_BITS = {0: 0, 2: 4, 3: 2}
 
 
-@dataclass(frozen=True)
-class RequestFacts:
+class RequestFacts(NamedTuple):
     api_key: str
     method: str
     uri: str
 
 
-@dataclass(frozen=True)
-class SignedClaims:
+class SignedClaims(NamedTuple):
     jti: str
     iat: int
     exp: int

@@ -113,7 +113,11 @@ def read_response(sock: socket.socket) -> RawResponse:
                 sock.settimeout(2)
                 try:
                     closed = sock.recv(1) == b""
-                except (TimeoutError, ConnectionResetError):
+                except ConnectionResetError:
+                    # Closed too: a server that closes with bytes of ours still unread (a trickled body) makes
+                    # its kernel answer with a reset instead of a FIN.
+                    closed = True
+                except TimeoutError:
                     closed = False
                 break
     if not data:

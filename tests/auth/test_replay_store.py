@@ -1,0 +1,106 @@
+"""The database replay store on its own: first one wins, its connection cap, and the expiry it writes."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from nuvera.auth.replay import SeenToken, SqlReplayStore
+from nuvera.backends import DependencyUnavailable
+from nuvera.db import Database
+
+
+@pytest.fixture
+def store(database: Database) -> Iterator[SqlReplayStore]:
+    replay_store = SqlReplayStore(database.engine)
+    yield replay_store
+    replay_store.close()
+
+
+def fresh_application() -> str:
+    return f"app_{uuid.uuid4().hex[:20]}"
+
+
+def now_and_later() -> tuple[datetime, datetime]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return now, now + timedelta(seconds=91)
+
+
+def test_a_jti_is_recorded_once_per_application(store: SqlReplayStore) -> None:
+    app, other_app = fresh_application(), fresh_application()
+    now, keep_until = now_and_later()
+    assert store.remember(app, "jti-1", keep_until, now)
+    assert not store.remember(app, "jti-1", keep_until, now)
+    assert store.remember(other_app, "jti-1", keep_until, now)
+    assert store.remember(app, "jti-2", keep_until, now)
+
+
+def test_concurrent_attempts_at_one_jti_let_exactly_one_through(store: SqlReplayStore) -> None:
+    app = fresh_application()
+    now, keep_until = now_and_later()
+    start = threading.Barrier(24)
+    outcomes: list[bool] = []
+
+    def attempt() -> None:
+        start.wait()
+        outcomes.append(store.remember(app, "contested", keep_until, now))
+
+    threads = [threading.Thread(target=attempt) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False] * 23 + [True]
+
+
+def test_when_every_connection_is_busy_an_insert_waits_for_one_and_never_opens_more(
+    store: SqlReplayStore,
+) -> None:
+    app = fresh_application()
+    now, keep_until = now_and_later()
+    busy = [store._checkout() for _ in range(SqlReplayStore.MAX_CONNECTIONS)]
+    outcome: list[bool] = []
+    waiting = threading.Thread(target=lambda: outcome.append(store.remember(app, "waits", keep_until, now)))
+    waiting.start()
+    waiting.join(timeout=0.3)
+    assert waiting.is_alive(), "a ninth connection was opened instead of waiting"
+    assert not outcome
+
+    store._idle.put(busy.pop())
+    waiting.join()
+    assert outcome == [True]
+    assert store._opened == SqlReplayStore.MAX_CONNECTIONS
+    for connection in busy:
+        store._idle.put(connection)
+
+
+def test_an_exhausted_pool_answers_unavailable_after_the_checkout_timeout(
+    store: SqlReplayStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SqlReplayStore, "CHECKOUT_TIMEOUT_SECONDS", 0.2)
+    now, keep_until = now_and_later()
+    busy = [store._checkout() for _ in range(SqlReplayStore.MAX_CONNECTIONS)]
+    with pytest.raises(DependencyUnavailable):
+        store.remember(fresh_application(), "times-out", keep_until, now)
+    # A connection discarded meanwhile (broken by a restart) frees its slot: the next insert opens a new one.
+    store._discard(busy.pop())
+    assert store.remember(fresh_application(), "after-discard", keep_until, now)
+    for connection in busy:
+        store._idle.put(connection)
+
+
+def test_each_row_keeps_the_expiry_it_was_given(store: SqlReplayStore, database: Database) -> None:
+    # The bound form of the last expiry is reused when the next one is equal: it must never leak to another.
+    app = fresh_application()
+    now, _ = now_and_later()
+    expiries = {f"jti-{n}": now + timedelta(seconds=seconds) for n, seconds in enumerate([91, 91, 92, 91, 150])}
+    for jti, keep_until in expiries.items():
+        assert store.remember(app, jti, keep_until, now)
+    with database.session() as session:
+        rows = session.execute(select(SeenToken.jti, SeenToken.expires_at).where(SeenToken.application_id == app))
+        assert dict(rows.all()) == expiries
