@@ -8,11 +8,20 @@ hash, jti replay record in the database), and their ratio. Tokens are signed bef
 client's cost. With --redis-url the same full verification also runs with the Redis replay store (production
 mode: SET NX EX instead of a committed INSERT). No pass/fail; the issue's target is a ratio ≤ 2.5 (≤ 2.0 in
 production mode).
+
+For scale it also measures a lower bound: `minimal_verifier`, the least Python that can accept these requests
+(one dict lookup for the key, split, RSA verify, json.loads, the claim comparisons, one committed INSERT). It is
+not safe to use: it skips every strictness check the product makes. Whatever the product does costs at least
+this much, on the same machine and in the same run; it is measured with and without the INSERT.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
+import json
 import statistics
 import tempfile
 import time
@@ -49,6 +58,40 @@ def per_call_us(run: Callable[[int], None], count: int, rounds: int = 5) -> floa
         run(round_number)
         samples.append((time.perf_counter() - started) / count * 1e6)
     return statistics.median(samples)
+
+
+def minimal_verifier(
+    api_key: str, public_key: rsa.RSAPublicKey, application_id: str, insert: Callable[[str, str, int], None] | None
+) -> Callable[[str, str, str, bytes], str]:
+    """A lower bound, not a verifier to use (see the module docstring)."""
+    known = {hmac.digest(SECRET, api_key.encode(), "sha256"): (application_id, public_key)}
+    pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+    empty_body_hash = hashlib.sha256(b"").hexdigest()
+
+    def b64(segment: str) -> bytes:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+    def verify(presented_key: str, authorization: str, method: str, body: bytes) -> str:
+        application, key = known[hmac.digest(SECRET, presented_key.encode(), "sha256")]
+        header, payload, signature = authorization[7:].split(".")
+        key.verify(b64(signature), f"{header}.{payload}".encode(), pkcs1, sha256)
+        claims = json.loads(b64(payload))
+        now = int(time.time())
+        body_hash = hashlib.sha256(body).hexdigest() if body else empty_body_hash
+        if not (
+            claims["exp"] + 30 >= now >= claims["iat"] - 30
+            and claims["exp"] - claims["iat"] <= 60
+            and claims["sub"] == presented_key
+            and claims["method"] == method
+            and claims["uri"] == URI
+            and claims["bodyHash"] == body_hash
+        ):
+            raise AssertionError(claims)
+        if insert is not None:
+            insert(application, claims["jti"], claims["exp"] + 31)
+        return application
+
+    return verify
 
 
 def main() -> None:
@@ -134,6 +177,34 @@ def main() -> None:
         for jti in replay_jtis[round_number]:
             assert store.remember(created.application.id, jti, now, now)
 
+    # The lower bound's INSERT: the driver's own call on an autocommit connection, the same statement shape.
+    bare = SqlReplayStore(database.engine)
+    connection = bare._checkout()
+    insert_sql = bare._insert_sql
+    bind = bare._bound_expiry
+
+    def bare_insert(application: str, jti: str, expires: int) -> None:
+        cursor = connection.cursor()
+        cursor.execute(insert_sql, bare._parameters(
+            {"application_id": application, "jti": jti, "expires_at": bind(datetime.fromtimestamp(expires, UTC))}
+        ))  # fmt: skip
+        cursor.close()
+
+    def minimal_with(verify: Callable[[str, str, str, bytes], str]) -> Callable[[int], None]:
+        batches = [[f"Bearer {sign_request(api_key, key, 'GET', URI)}" for _ in range(count)] for _ in range(rounds)]
+
+        def run(round_number: int) -> None:
+            for authorization in batches[round_number]:
+                verify(api_key, authorization, "GET", b"")
+
+        return run
+
+    application_id = created.application.id
+    minimal_us = per_call_us(minimal_with(minimal_verifier(api_key, public_key, application_id, bare_insert)), count)
+    minimal_no_insert_us = per_call_us(minimal_with(minimal_verifier(api_key, public_key, application_id, None)), count)
+    bare._idle.put(connection)
+    bare.close()
+
     raw_us = per_call_us(raw, count, rounds)
     head_us = per_call_us(head_only, count, rounds)
     replay_us = per_call_us(replay_only, count, rounds)
@@ -157,6 +228,9 @@ def main() -> None:
     print(f"  jti replay record     {replay_us:8.1f} µs  (one committed INSERT in the shared database)")
     print(f"full verification       {full_us:8.1f} µs  (key lookup, JWT, claims, body hash, replay record)")
     print(f"ratio full / raw        {full_us / raw_us:8.2f}   (target ≤ 2.5)")
+    print("lower bound (a minimal, unsafe verifier; see the docstring):")
+    print(f"  with the jti INSERT   {minimal_us:8.1f} µs  (ratio to raw {minimal_us / raw_us:.2f})")
+    print(f"  without any replay    {minimal_no_insert_us:8.1f} µs  (ratio to raw {minimal_no_insert_us / raw_us:.2f})")
     if redis_us is not None:
         print(f"full, Redis replay store {redis_us:7.1f} µs  (key lookup, JWT, claims, body hash, SET NX EX)")
         print(f"ratio full (Redis) / raw {redis_us / raw_us:7.2f}   (target ≤ 2.0 in production mode)")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from nuvera.activity.schemas import ActivityItemOut, ActivityList
+from nuvera.activity.schemas import ActivityList
 from nuvera.activity.service import ActivityActor
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
@@ -142,4 +142,4 @@ def update_beneficiary(
 def beneficiary_activity(customerId: str, id: str, principal: BeneficiaryReader, session: SessionDep) -> ActivityList:
     """The beneficiary's timeline, oldest first: creation, corrections and each review decision with its note."""
     events = service.beneficiary_activity(session, principal.organization_id, customerId, id)
-    return ActivityList(items=[ActivityItemOut.model_validate(e) for e in events])
+    return ActivityList.of(events)

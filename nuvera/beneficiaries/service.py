@@ -209,7 +209,8 @@ def update_beneficiary(
     if before == S.CORRECTION_REQUESTED:
         _record(session, beneficiary, before, S.PENDING_REVIEW, f"Corrected: {changed}", actor, now)
     else:
-        _record(session, beneficiary, None, None, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
+        comment = f"Updated: {changed}"
+        _record(session, beneficiary, None, beneficiary.status, comment, actor, now, event_type=EventType.COMMENT)
     _screen(session, screening_engine, beneficiary, now)
     return beneficiary
 

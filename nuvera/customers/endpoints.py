@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from nuvera.activity.schemas import ActivityItemOut, ActivityList
+from nuvera.activity.schemas import ActivityList
 from nuvera.activity.service import ActivityActor
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
@@ -158,4 +158,4 @@ def customer_activity(id: str, principal: CustomerReader, session: SessionDep) -
     """The customer's timeline, oldest first: creation, submissions, edits, and each review decision with the
     reviewer's note."""
     events = service.customer_activity(session, principal.organization_id, id)
-    return ActivityList(items=[ActivityItemOut.model_validate(e) for e in events])
+    return ActivityList.of(events)

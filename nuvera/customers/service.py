@@ -240,7 +240,7 @@ def update_customer(
     customer.updated_at = now
     session.flush()
     changed = ", ".join(sorted(CustomerPatch.model_fields[name].alias or name for name in values))
-    _record(session, customer, None, None, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
+    _record(session, customer, None, customer.status, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
     _screen(session, screening_engine, customer, now)
     return customer
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from nuvera.activity.models import ActivityEvent
 from nuvera.activity.service import ActivityActor
 from nuvera.audit.models import AuditEvent
 from nuvera.auth.permissions import Permission
@@ -120,7 +121,7 @@ def test_onboarding_story(factory: Factory, database: Database, cli_env: dict[st
     assert steps == [
         ("STATUS_CHANGE", None, "PENDING_REVIEW", "PARTNER_APPLICATION"),
         ("STATUS_CHANGE", "PENDING_REVIEW", "CORRECTION_REQUESTED", "NUVERA_ADMIN"),
-        ("COMMENT", None, None, "PARTNER_APPLICATION"),
+        ("COMMENT", None, "CORRECTION_REQUESTED", "PARTNER_APPLICATION"),
         ("STATUS_CHANGE", "CORRECTION_REQUESTED", "PENDING_REVIEW", "PARTNER_APPLICATION"),
         ("STATUS_CHANGE", "PENDING_REVIEW", "APPROVED", "NUVERA_OPERATOR"),
     ]
@@ -133,6 +134,13 @@ def test_onboarding_story(factory: Factory, database: Database, cli_env: dict[st
     assert all(e["entityType"] == "CUSTOMER" and e["entityId"] == customer_id for e in timeline)
     times = [e["createdAt"] for e in timeline]
     assert times == sorted(times)
+
+    # A comment stored without a status (by the previous release's workers during a rolling deploy) reads the same.
+    with database.session() as session:
+        session.execute(update(ActivityEvent).where(ActivityEvent.id == timeline[2]["id"]).values(to_status=None))
+    with partner.client() as client:
+        reread = client.get(f"/api/v1/customers/{customer_id}/activity").json()["items"]
+    assert reread == timeline
 
     # The reviewer decisions are in the audit history too, with the note as the reason.
     with database.session() as session:

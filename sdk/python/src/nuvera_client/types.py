@@ -207,8 +207,11 @@ class ActivityItemOut(TypedDict):
     entityType: EntityType
     entityId: str
     eventType: EventType
+    #: The status before a STATUS_CHANGE; null when the entry created the entity, and for every other event type.
     fromStatus: str | None
-    toStatus: str | None
+    #: The entity's status after this entry. An entry that changes no status (a comment) repeats the status the entity
+    #: had.
+    toStatus: str
     note: str | None
     targetUserId: str | None
     targetUserFirstName: str | None
