@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Content-Length it never sends) would otherwise hold a connection and a buffer for ever. 20 MiB in 30 s needs
     # about 6 Mbit/s, which any server-to-server link has.
     body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Time for each request head (request line and headers) to arrive, from when the server starts waiting for it
+    # (nuvera/http_protocol.py): bounds slowloris connections. A partner's head arrives in one packet.
+    request_head_timeout_seconds: float = Field(default=10.0, gt=0)
     # How long a process trusts its cached view of an API key before looking at the database again.
     # Changes made in this process invalidate the cache at once; other processes see them within this time.
     key_cache_seconds: float = Field(default=1.0, ge=0, le=1.0)

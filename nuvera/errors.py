@@ -47,7 +47,7 @@ ERROR_CODES: dict[str, ErrorKind] = {
     "conflict": ErrorKind(409, "Conflict"),
     "invalid_state": ErrorKind(409, "Invalid state"),
     "idempotency_in_flight": ErrorKind(409, "Request with this idempotency key in flight"),
-    "request_timeout": ErrorKind(408, "Request body too slow"),
+    "request_timeout": ErrorKind(408, "Request too slow"),
     "payload_too_large": ErrorKind(413, "Payload too large"),
     "unsupported_media_type": ErrorKind(415, "Unsupported media type"),
     "validation_error": ErrorKind(422, "Validation error"),

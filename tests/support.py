@@ -27,6 +27,7 @@ from nuvera.audit.actor import Actor
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
+from nuvera.http_protocol import HeadDeadlineH11Protocol
 from nuvera.organizations import service as organizations
 from nuvera.organizations.models import OrganizationKind, UserRole
 
@@ -92,7 +93,7 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, http=HeadDeadlineH11Protocol)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -88,6 +88,8 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             workers=workers,
+            # h11 with a deadline on every request head (uvicorn has none): see nuvera/http_protocol.py.
+            http="nuvera.http_protocol:HeadDeadlineH11Protocol",
             # Logging is ours (JSON lines, configured in every worker); our access line replaces uvicorn's.
             log_config=None,
             access_log=False,

@@ -195,9 +195,10 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "The body may be at most 1048576 bytes for this content type.",
     ),
     "request_timeout": ErrorHelp(
-        "The request body did not arrive in time (30 s by default, from its first byte), or less arrived than "
-        "`Content-Length` announced. The connection is closed.",
-        "Send the whole body promptly, with a `Content-Length` that matches it; retry on a fresh connection.",
+        "The request did not arrive in time: its request line and headers within 10 s by default, or its body "
+        "within 30 s from its first byte (or less arrived than `Content-Length` announced). The connection is "
+        "closed.",
+        "Send the whole request promptly, with a `Content-Length` that matches the body; retry on a fresh connection.",
         "The request body did not arrive within 30 s.",
     ),
     "unsupported_media_type": ErrorHelp(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import select
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from nuvera.app import create_app
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
+from nuvera.http_protocol import HeadDeadlineH11Protocol
 from tests.adversarial.support import (
     PDF,
     RawRequest,
@@ -233,6 +235,103 @@ def test_an_unauthenticated_body_is_never_read_and_the_connection_is_closed(stri
     assert response.header("connection") == "close"
     assert response.closed
     checked("slow body")
+
+
+# --- slow heads (slowloris) ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def short_head_deadline(monkeypatch: pytest.MonkeyPatch) -> float:
+    # The deadline is per process (uvicorn builds the protocol objects); connections opened in the test get it.
+    monkeypatch.setattr(HeadDeadlineH11Protocol, "head_timeout_seconds", DEADLINE)
+    return DEADLINE
+
+
+def trickle_head(sock: socket.socket, head: bytes, interval: float) -> int:
+    """Send a head a byte at a time until the server answers or closes; returns the bytes sent."""
+    sent = 0
+    give_up = time.monotonic() + 30  # a guard against a hang, not a timing assertion
+    while sent < len(head) and time.monotonic() < give_up:
+        readable, _, _ = select.select([sock], [], [], interval)
+        if readable:
+            break
+        try:
+            sock.sendall(head[sent : sent + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        sent += 1
+    return sent
+
+
+def read_kept_alive_response(sock: socket.socket) -> bytes:
+    """One response whose connection stays open (`read_response` waits to see whether the server closes)."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed a kept-alive connection"
+        data += chunk
+        head, sep, body = data.partition(b"\r\n\r\n")
+        if sep:
+            length = next(int(line[15:]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
+            if len(body) >= length:
+                return data
+
+
+def test_a_trickled_head_is_cut_off(server: LiveServer, short_head_deadline: float) -> None:
+    head = RawRequest("GET", "/api/v1/crypto/assets", [("x-filler", "x" * 400)]).encode("127.0.0.1")
+    with connect(server.base_url) as sock:
+        sent = trickle_head(sock, head, interval=0.05)
+        response = read_response(sock)
+    # At a byte per 50 ms the head would take 25 s: the server must give up long before.
+    problem = assert_problem(response, 408, "request_timeout")
+    assert "request line and headers" in problem["detail"]
+    assert response.header("connection") == "close"
+    assert response.closed
+    assert sent < len(head)
+    checked("slow head")
+
+
+def test_a_connection_that_never_sends_a_byte_is_closed_without_an_answer(
+    server: LiveServer, short_head_deadline: float
+) -> None:
+    with connect(server.base_url) as sock:
+        response = read_response(sock)
+    assert (response.status, response.closed) == (0, True)
+    checked("slow head")
+
+
+def test_the_next_head_on_a_kept_alive_connection_has_a_deadline_too(
+    server: LiveServer, short_head_deadline: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn's keep-alive timer would close an idle connection, but every byte received cancels it.
+    monkeypatch.setattr(server.server.config, "timeout_keep_alive", 60)
+    with connect(server.base_url) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+        assert read_kept_alive_response(sock).startswith(b"HTTP/1.1 200 ")
+        sent = trickle_head(sock, b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-filler: " + b"x" * 400, 0.05)
+        response = read_response(sock)
+    assert_problem(response, 408, "request_timeout")
+    assert response.closed
+    assert sent < 400
+    checked("slow head")
+
+
+def test_a_head_in_pieces_within_the_deadline_and_a_body_after_it_are_served(
+    partner: Partner, server: LiveServer, short_head_deadline: float
+) -> None:
+    # The head deadline covers the head only: this body arrives after it has passed (the body deadline is 30 s).
+    body = json.dumps({"companyName": "Patient GmbH"}).encode()
+    head = _head(signed(partner, "POST", CUSTOMERS, body, **{"content-type": "application/json"}), len(body))
+    head_bytes = head.encode(server.base_url.removeprefix("http://"))  # `_head` leaves the body out
+    with connect(server.base_url) as sock:
+        for start in range(0, len(head_bytes), 200):
+            sock.sendall(head_bytes[start : start + 200])
+            time.sleep(0.02)  # pacing the client, well inside the deadline; nothing is asserted about time
+        time.sleep(short_head_deadline * 1.5)
+        sock.sendall(body)
+        response = read_response(sock)
+    assert response.status == 201, response.body
+    checked("slow head")
 
 
 # --- heads that are not acceptable HTTP ---------------------------------------------------------------------------
