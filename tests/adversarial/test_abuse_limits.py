@@ -156,22 +156,27 @@ def test_a_content_length_smaller_than_the_body_hashes_only_the_declared_bytes(p
 # --- slow bodies -----------------------------------------------------------------------------------------------------
 
 
+def send_slowly(sock: socket.socket, data: bytes, interval: float) -> int:
+    """Send `data` a byte per `interval` until the server answers or closes; returns the bytes sent."""
+    sent = 0
+    give_up = time.monotonic() + 30  # a guard against a hang, not a timing assertion
+    while sent < len(data) and time.monotonic() < give_up:
+        readable, _, _ = select.select([sock], [], [], interval)
+        if readable:
+            break
+        try:
+            sock.sendall(data[sent : sent + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        sent += 1
+    return sent
+
+
 def trickle(base_url: str, head: RawRequest, body: bytes, interval: float) -> tuple[RawResponse, int]:
     """Send the head at once, then the body a byte at a time until the server answers; (response, bytes sent)."""
-    encoded = head.encode(base_url.removeprefix("http://"))
     with connect(base_url, timeout=30) as sock:
-        sock.sendall(encoded)
-        sent = 0
-        give_up = time.monotonic() + 30  # a guard against a hang, not a timing assertion
-        while sent < len(body) and time.monotonic() < give_up:
-            readable, _, _ = select.select([sock], [], [], interval)
-            if readable:
-                break
-            try:
-                sock.sendall(body[sent : sent + 1])
-            except (BrokenPipeError, ConnectionResetError):
-                break
-            sent += 1
+        sock.sendall(head.encode(base_url.removeprefix("http://")))
+        sent = send_slowly(sock, body, interval)
         return read_response(sock), sent
 
 
@@ -247,22 +252,6 @@ def short_head_deadline(monkeypatch: pytest.MonkeyPatch) -> float:
     return DEADLINE
 
 
-def trickle_head(sock: socket.socket, head: bytes, interval: float) -> int:
-    """Send a head a byte at a time until the server answers or closes; returns the bytes sent."""
-    sent = 0
-    give_up = time.monotonic() + 30  # a guard against a hang, not a timing assertion
-    while sent < len(head) and time.monotonic() < give_up:
-        readable, _, _ = select.select([sock], [], [], interval)
-        if readable:
-            break
-        try:
-            sock.sendall(head[sent : sent + 1])
-        except (BrokenPipeError, ConnectionResetError):
-            break
-        sent += 1
-    return sent
-
-
 def read_kept_alive_response(sock: socket.socket) -> bytes:
     """One response whose connection stays open (`read_response` waits to see whether the server closes)."""
     data = b""
@@ -280,7 +269,7 @@ def read_kept_alive_response(sock: socket.socket) -> bytes:
 def test_a_trickled_head_is_cut_off(server: LiveServer, short_head_deadline: float) -> None:
     head = RawRequest("GET", "/api/v1/crypto/assets", [("x-filler", "x" * 400)]).encode("127.0.0.1")
     with connect(server.base_url) as sock:
-        sent = trickle_head(sock, head, interval=0.05)
+        sent = send_slowly(sock, head, interval=0.05)
         response = read_response(sock)
     # At a byte per 50 ms the head would take 25 s: the server must give up long before.
     problem = assert_problem(response, 408, "request_timeout")
@@ -308,7 +297,7 @@ def test_the_next_head_on_a_kept_alive_connection_has_a_deadline_too(
     with connect(server.base_url) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
         assert read_kept_alive_response(sock).startswith(b"HTTP/1.1 200 ")
-        sent = trickle_head(sock, b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-filler: " + b"x" * 400, 0.05)
+        sent = send_slowly(sock, b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-filler: " + b"x" * 400, 0.05)
         response = read_response(sock)
     assert_problem(response, 408, "request_timeout")
     assert response.closed
