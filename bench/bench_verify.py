@@ -1,6 +1,6 @@
 """Cost of verifying one signed request, against the raw RSA-2048 verification it cannot avoid.
 
-    .venv/bin/python -m bench.bench_verify [--requests 3000] [--database-url URL] [--redis-url redis://…]
+    .venv/bin/python -m bench.bench_verify [--requests 3000] [--rounds 7] [--database-url URL] [--redis-url redis://…]
 
 Prints, from one run: the raw `cryptography` RSA-2048 PKCS#1 v1.5 SHA-256 verify cost, the full in-process
 verification of a signed request (API-key checksum + keyed hash + key lookup, JWT header/signature/claims, body
@@ -50,14 +50,25 @@ SECRET = b"bench-secret"
 URI = "/api/v1/customers?limit=20"
 
 
-def per_call_us(run: Callable[[int], None], count: int, rounds: int = 5) -> float:
-    """Median over rounds of the mean cost per call, in microseconds."""
-    samples = []
+def interleaved_us(runs: dict[str, Callable[[int], None]], count: int, rounds: int) -> dict[str, list[float]]:
+    """Mean cost per call of each run, in microseconds, one sample per round.
+
+    The runs take turns within every round, so a noisy neighbour or a change of CPU speed (this VM's raw RSA
+    verify moves between 18 and 25 µs from one minute to the next) weighs on all of them alike; ratios are
+    then taken round by round.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in runs}
     for round_number in range(rounds):
-        started = time.perf_counter()
-        run(round_number)
-        samples.append((time.perf_counter() - started) / count * 1e6)
-    return statistics.median(samples)
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run(round_number)
+            samples[name].append((time.perf_counter() - started) / count * 1e6)
+    return samples
+
+
+def ratio(samples: dict[str, list[float]], name: str) -> float:
+    """Median over rounds of the run's cost divided by the raw verify cost of the same round."""
+    return statistics.median(cost / raw for cost, raw in zip(samples[name], samples["raw"], strict=True))
 
 
 def minimal_verifier(
@@ -97,6 +108,7 @@ def minimal_verifier(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--redis-url", default=None, help="also measure with the Redis replay store")
     args = parser.parse_args()
@@ -143,7 +155,7 @@ def main() -> None:
         for _ in range(count):
             public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
 
-    rounds = 5
+    rounds = args.rounds
     tokens = [[sign_request(api_key, key, "GET", URI) for _ in range(count)] for _ in range(rounds)]
 
     def full_with(verifier: Authenticator, batches: list[list[str]]) -> Callable[[int], None]:
@@ -200,40 +212,47 @@ def main() -> None:
         return run
 
     application_id = created.application.id
-    minimal_us = per_call_us(minimal_with(minimal_verifier(api_key, public_key, application_id, bare_insert)), count)
-    minimal_no_insert_us = per_call_us(minimal_with(minimal_verifier(api_key, public_key, application_id, None)), count)
-    bare._idle.put(connection)
-    bare.close()
-
-    raw_us = per_call_us(raw, count, rounds)
-    head_us = per_call_us(head_only, count, rounds)
-    replay_us = per_call_us(replay_only, count, rounds)
-    full_us = per_call_us(full_with(authenticator, tokens), count, rounds)
-    authenticator.close()
-    redis_us: float | None = None
+    runs = {
+        "raw": raw,
+        "head": head_only,
+        "replay": replay_only,
+        "full": full_with(authenticator, tokens),
+        "minimal": minimal_with(minimal_verifier(api_key, public_key, application_id, bare_insert)),
+        "minimal, no replay": minimal_with(minimal_verifier(api_key, public_key, application_id, None)),
+    }
+    redis = None
     if args.redis_url:
         redis = connect_redis(args.redis_url)
         redis_store = RedisReplayStore(redis, f"nuvera-bench-{uuid.uuid4().hex[:8]}:")
         redis_store.start_epoch()
         with_redis = authenticator_with(redis_store)
         redis_tokens = [[sign_request(api_key, key, "GET", URI) for _ in range(count)] for _ in range(rounds)]
-        redis_us = per_call_us(full_with(with_redis, redis_tokens), count, rounds)
+        runs["redis"] = full_with(with_redis, redis_tokens)
+    samples = interleaved_us(runs, count, rounds)
+    us = {name: statistics.median(values) for name, values in samples.items()}
+    authenticator.close()
+    if redis is not None:
         with_redis.close()
         redis.close()
+    bare._idle.put(connection)
+    bare.close()
     database.dispose()
     backend = url.split(":", 1)[0]
-    print(f"requests per round      {count} x {rounds} rounds (median of rounds), database {backend}")
-    print(f"raw RSA-2048 verify     {raw_us:8.1f} µs")
-    print(f"  key + JWT + claims    {head_us:8.1f} µs  (ratio to raw {head_us / raw_us:.2f})")
-    print(f"  jti replay record     {replay_us:8.1f} µs  (one committed INSERT in the shared database)")
-    print(f"full verification       {full_us:8.1f} µs  (key lookup, JWT, claims, body hash, replay record)")
-    print(f"ratio full / raw        {full_us / raw_us:8.2f}   (target ≤ 2.5)")
+    print(f"requests per round      {count} x {rounds} rounds, runs interleaved (medians), database {backend}")
+    print(f"raw RSA-2048 verify     {us['raw']:8.1f} µs")
+    print(f"  key + JWT + claims    {us['head']:8.1f} µs  (ratio to raw {ratio(samples, 'head'):.2f})")
+    print(f"  jti replay record     {us['replay']:8.1f} µs  (one committed INSERT in the shared database)")
+    print(f"full verification       {us['full']:8.1f} µs  (key lookup, JWT, claims, body hash, replay record)")
+    print(f"ratio full / raw        {ratio(samples, 'full'):8.2f}   (target ≤ 2.5)")
     print("lower bound (a minimal, unsafe verifier; see the docstring):")
-    print(f"  with the jti INSERT   {minimal_us:8.1f} µs  (ratio to raw {minimal_us / raw_us:.2f})")
-    print(f"  without any replay    {minimal_no_insert_us:8.1f} µs  (ratio to raw {minimal_no_insert_us / raw_us:.2f})")
-    if redis_us is not None:
-        print(f"full, Redis replay store {redis_us:7.1f} µs  (key lookup, JWT, claims, body hash, SET NX EX)")
-        print(f"ratio full (Redis) / raw {redis_us / raw_us:7.2f}   (target ≤ 2.0 in production mode)")
+    print(f"  with the jti INSERT   {us['minimal']:8.1f} µs  (ratio to raw {ratio(samples, 'minimal'):.2f})")
+    print(
+        f"  without any replay    {us['minimal, no replay']:8.1f} µs  "
+        f"(ratio to raw {ratio(samples, 'minimal, no replay'):.2f})"
+    )
+    if "redis" in us:
+        print(f"full, Redis replay store {us['redis']:7.1f} µs  (key lookup, JWT, claims, body hash, SET NX EX)")
+        print(f"ratio full (Redis) / raw {ratio(samples, 'redis'):7.2f}   (target ≤ 2.0 in production mode)")
 
 
 if __name__ == "__main__":
