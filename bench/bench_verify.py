@@ -189,17 +189,17 @@ def main() -> None:
         for jti in replay_jtis[round_number]:
             assert store.remember(created.application.id, jti, now, now)
 
-    # The lower bound's INSERT: the driver's own call on an autocommit connection, the same statement shape.
+    # The lower bound's INSERT: the driver's own call on an autocommit connection, the same statement.
     bare = SqlReplayStore(database.engine)
-    connection = bare._checkout()
-    insert_sql = bare._insert_sql
-    bind = bare._bound_expiry
+    connection = bare.connections.checkout()
+    statement = bare._insert
 
     def bare_insert(application: str, jti: str, expires: int) -> None:
+        expires_at = bare._bound_expiry(datetime.fromtimestamp(expires, UTC))
         cursor = connection.cursor()
-        cursor.execute(insert_sql, bare._parameters(
-            {"application_id": application, "jti": jti, "expires_at": bind(datetime.fromtimestamp(expires, UTC))}
-        ))  # fmt: skip
+        cursor.execute(
+            statement.sql, statement.parameters({"application_id": application, "jti": jti, "expires_at": expires_at})
+        )
         cursor.close()
 
     def minimal_with(verify: Callable[[str, str, str, bytes], str]) -> Callable[[int], None]:
@@ -234,7 +234,7 @@ def main() -> None:
     if redis is not None:
         with_redis.close()
         redis.close()
-    bare._idle.put(connection)
+    bare.connections.checkin(connection)
     bare.close()
     database.dispose()
     backend = url.split(":", 1)[0]

@@ -56,6 +56,8 @@ class HotState:
     def close(self) -> None:
         if isinstance(self.replay_store, SqlReplayStore):
             self.replay_store.close()
+        if isinstance(self.rate_limiter, SqlRateLimiter):
+            self.rate_limiter.close()
         if self.subscriber is not None:
             self.subscriber.close()
         if self.redis is not None:

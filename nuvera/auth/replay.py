@@ -13,11 +13,7 @@ Either way a store that cannot answer raises `DependencyUnavailable` (503): the 
 from __future__ import annotations
 
 import contextlib
-import operator
-import queue
 import threading
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
@@ -30,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nuvera.backends import DependencyUnavailable
 from nuvera.db import Base
+from nuvera.direct_sql import DirectConnections, Statement
 
 # Failures that mean "the database is unreachable" (as opposed to a bug, which stays a 500).
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -62,40 +59,20 @@ class ReplayStore(Protocol):
 class SqlReplayStore:
     """Replay memory in the shared database.
 
-    The insert runs on every signed request, so it goes straight to the driver on connections of its own, kept
-    in autocommit: one statement is one transaction, with no pool checkout, no reset-on-return rollback and no
-    statement compilation per request (together they cost three times the insert itself). The SQL, its parameter
-    order and the datetime conversion are the ones SQLAlchemy would use, worked out once here.
-
-    At most MAX_CONNECTIONS are open per process (an insert holds one for microseconds). One broken while idle,
-    by a database restart, fails its next request with a retryable 503 and is replaced: retrying the insert
-    instead could answer `replay_detected` to a first attempt whose commit did reach the database.
+    The insert runs on every signed request, so it goes straight to the driver (nuvera/direct_sql.py): compiled
+    once, on autocommit connections of its own. The datetime conversion is the one SQLAlchemy would apply.
     """
 
     PURGE_EVERY_SECONDS = 30.0
-    MAX_CONNECTIONS = 8
-    CHECKOUT_TIMEOUT_SECONDS = 5.0
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         table = cast(Table, SeenToken.__table__)
-        compiled = insert(table).compile(dialect=engine.dialect)
-        self._insert_sql = str(compiled)
-        # The driver's parameter style: a tuple in statement order (SQLite's qmark), or the dict itself (psycopg).
-        order = compiled.positiontup or []
-        self._parameters: Callable[[dict[str, Any]], Any] = (
-            operator.itemgetter(*order) if compiled.positional else lambda values: values
-        )
+        self._insert = Statement(insert(table), engine)
         column_type = table.c.expires_at.type.dialect_impl(engine.dialect)
         self._bind_expires_at = column_type.bind_processor(engine.dialect)  # SQLite: the ORM's exact text form
-        driver = engine.dialect.loaded_dbapi
-        self._duplicate: type[Exception] = driver.IntegrityError
-        # The driver's "cannot reach or use the database" errors (SQLite's "database is locked" included).
-        self._unavailable: tuple[type[Exception], ...] = (driver.OperationalError, driver.InterfaceError)
-        # Idle connections; one is taken out for each insert and put back after. `_opened` counts them all.
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._opened = 0
-        self._open_lock = threading.Lock()
+        self._duplicate: type[Exception] = engine.dialect.loaded_dbapi.IntegrityError
+        self.connections = DirectConnections(engine, "replay store (database)")
         # keep_until has whole-second resolution, so consecutive requests mostly share it: its bound form (a
         # formatted string on SQLite) is kept for the last value seen. One tuple, replaced whole, so a reader on
         # another thread never sees a value paired with another value's form.
@@ -106,48 +83,32 @@ class SqlReplayStore:
     def remember(
         self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
     ) -> bool:
-        parameters = self._parameters(
+        parameters = self._insert.parameters(
             {"application_id": application_id, "jti": jti, "expires_at": self._bound_expiry(keep_until)}
         )
         try:
             self._maybe_purge(now)
         except DATABASE_DOWN as exc:
             raise DependencyUnavailable("replay store (database)") from exc
-        return self._insert(parameters)
+
+        def record(connection: Any) -> bool:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._insert.sql, parameters)
+            except self._duplicate:
+                return False  # the unique key says: this jti was already recorded
+            finally:
+                cursor.close()
+            return True
+
+        return self.connections.run(record)
 
     def size(self) -> int:
         with self._engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(SeenToken)).scalar_one())
 
     def close(self) -> None:
-        while True:
-            try:
-                self._discard(self._idle.get_nowait())
-            except queue.Empty:
-                return
-
-    def _insert(self, parameters: Any) -> bool:
-        try:
-            connection = self._checkout()
-        except DATABASE_DOWN as exc:
-            raise DependencyUnavailable("replay store (database)") from exc
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(self._insert_sql, parameters)
-            finally:
-                cursor.close()
-        except self._duplicate:
-            self._idle.put(connection)
-            return False
-        except self._unavailable as exc:
-            self._discard(connection)
-            raise DependencyUnavailable("replay store (database)") from exc
-        except BaseException:
-            self._discard(connection)
-            raise
-        self._idle.put(connection)
-        return True
+        self.connections.close()
 
     def _bound_expiry(self, keep_until: datetime) -> Any:
         last = self._last_bound
@@ -156,54 +117,6 @@ class SqlReplayStore:
         bound = self._bind_expires_at(keep_until) if self._bind_expires_at else keep_until
         self._last_bound = (keep_until, bound)
         return bound
-
-    def _checkout(self) -> Any:
-        deadline: float | None = None
-        while True:
-            try:
-                return self._idle.get_nowait()
-            except queue.Empty:
-                pass
-            with self._open_lock:
-                may_open = self._opened < self.MAX_CONNECTIONS
-                if may_open:
-                    self._opened += 1
-            if may_open:
-                break
-            # All connections are busy (each for microseconds): wait for one to come back rather than open a
-            # ninth, looking again now and then in case a broken one was discarded and a slot freed.
-            deadline = deadline or time.monotonic() + self.CHECKOUT_TIMEOUT_SECONDS
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise DependencyUnavailable("replay store (database)")
-            with contextlib.suppress(queue.Empty):
-                return self._idle.get(timeout=min(remaining, 0.05))
-        try:
-            return self._open()
-        except BaseException:
-            self._forget_one()
-            raise
-
-    def _open(self) -> Any:
-        # Opened through the engine, so the connect-time settings apply (SQLite: WAL, busy timeout), then taken
-        # out of its pool for good.
-        pooled = self._engine.raw_connection()
-        pooled.detach()
-        connection = pooled.dbapi_connection
-        if connection is None:  # pragma: no cover - a checked-out connection always has its DBAPI connection
-            raise InterfaceError("raw_connection", None, RuntimeError("the pool returned no connection"))
-        connection.rollback()  # a pre-ping may have opened a transaction, and autocommit cannot be set inside one
-        self._engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
-        return connection
-
-    def _discard(self, connection: Any) -> None:
-        with contextlib.suppress(Exception):  # closing a connection that is already broken
-            connection.close()
-        self._forget_one()
-
-    def _forget_one(self) -> None:
-        with self._open_lock:
-            self._opened -= 1
 
     def _maybe_purge(self, now: datetime) -> None:
         # Purging inline (at most every 30 s per process) keeps the table bounded by the live window without a

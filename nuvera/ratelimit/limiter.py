@@ -14,16 +14,17 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Table, delete, text
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from nuvera.auth.replay import DATABASE_DOWN
 from nuvera.backends import DependencyUnavailable
+from nuvera.direct_sql import DirectConnections, Statement
 from nuvera.ratelimit.models import RateLimitCounter
 
 WINDOW_SECONDS = 60
@@ -88,21 +89,33 @@ class RedisRateLimiter:
 
 
 class SqlRateLimiter:
-    """The same counter as an upsert on (application_id, window_start), when no Redis is configured."""
+    """The same counter as an upsert on (application_id, window_start), when no Redis is configured.
+
+    It runs on every signed request, so like the jti insert it goes straight to the driver
+    (nuvera/direct_sql.py): one autocommit statement that increments and returns the count.
+    """
 
     PURGE_EVERY_SECONDS = 60.0
 
     def __init__(self, engine: Engine, limit: int) -> None:
         self._engine = engine
         self.limit = limit
-        self._postgres = engine.dialect.name == "postgresql"
+        postgres = engine.dialect.name == "postgresql"
         table = cast(Table, RateLimitCounter.__table__)
-        dialect_insert = postgresql.insert if self._postgres else sqlite.insert
-        statement = dialect_insert(table)
-        self._upsert = statement.on_conflict_do_update(
-            index_elements=[table.c.application_id, table.c.window_start],
-            set_={"count": table.c.count + 1},
-        ).returning(table.c.count)
+        dialect_insert = postgresql.insert if postgres else sqlite.insert
+        upsert = (
+            dialect_insert(table)
+            .on_conflict_do_update(
+                index_elements=[table.c.application_id, table.c.window_start], set_={"count": table.c.count + 1}
+            )
+            .returning(table.c.count)
+        )
+        self._upsert = Statement(upsert, engine)
+        # A counter lost in a database crash costs nothing (the window restarts soon anyway), so these
+        # connections' commits need not wait for the WAL flush: the write stays cheap on the hot path.
+        self.connections = DirectConnections(
+            engine, "rate limit store (database)", on_open=_asynchronous_commit if postgres else None
+        )
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
 
@@ -110,17 +123,22 @@ class SqlRateLimiter:
         start, reset = window_of(now)
         try:
             self._maybe_purge(start)
-            with self._engine.begin() as connection:
-                if self._postgres:
-                    # A counter lost in a database crash costs nothing (the window restarts soon anyway), so this
-                    # transaction need not wait for the WAL flush: the commit stays cheap on the hot path.
-                    connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-                count = connection.execute(
-                    self._upsert, {"application_id": application_id, "window_start": start, "count": 1}
-                ).scalar_one()
         except DATABASE_DOWN as exc:
             raise DependencyUnavailable("rate limit store (database)") from exc
-        return decide(self.limit, int(count), reset)
+        parameters = self._upsert.parameters({"application_id": application_id, "window_start": start, "count": 1})
+
+        def count(connection: Any) -> int:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._upsert.sql, parameters)
+                return int(cursor.fetchone()[0])
+            finally:
+                cursor.close()
+
+        return decide(self.limit, self.connections.run(count), reset)
+
+    def close(self) -> None:
+        self.connections.close()
 
     def _maybe_purge(self, window_start: int) -> None:
         # Same approach as the SQL replay store: inline, at most once a minute per process, never blocking.
@@ -134,3 +152,11 @@ class SqlRateLimiter:
             self._next_purge = time.monotonic() + self.PURGE_EVERY_SECONDS
         finally:
             self._purge_lock.release()
+
+
+def _asynchronous_commit(connection: Any) -> None:
+    cursor = connection.cursor()
+    try:
+        cursor.execute("SET synchronous_commit TO OFF")
+    finally:
+        cursor.close()

@@ -1,4 +1,5 @@
-"""The database replay store on its own: first one wins, its connection cap, and the expiry it writes."""
+"""The database replay store on its own: first one wins, per application and under concurrency, and the expiry
+it writes. Its connections are nuvera/direct_sql.py's (tests/test_direct_sql.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from nuvera.auth.replay import SeenToken, SqlReplayStore
-from nuvera.backends import DependencyUnavailable
 from nuvera.db import Database
 
 
@@ -56,42 +56,6 @@ def test_concurrent_attempts_at_one_jti_let_exactly_one_through(store: SqlReplay
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == [False] * 23 + [True]
-
-
-def test_when_every_connection_is_busy_an_insert_waits_for_one_and_never_opens_more(
-    store: SqlReplayStore,
-) -> None:
-    app = fresh_application()
-    now, keep_until = now_and_later()
-    busy = [store._checkout() for _ in range(SqlReplayStore.MAX_CONNECTIONS)]
-    outcome: list[bool] = []
-    waiting = threading.Thread(target=lambda: outcome.append(store.remember(app, "waits", keep_until, now)))
-    waiting.start()
-    waiting.join(timeout=0.3)
-    assert waiting.is_alive(), "a ninth connection was opened instead of waiting"
-    assert not outcome
-
-    store._idle.put(busy.pop())
-    waiting.join()
-    assert outcome == [True]
-    assert store._opened == SqlReplayStore.MAX_CONNECTIONS
-    for connection in busy:
-        store._idle.put(connection)
-
-
-def test_an_exhausted_pool_answers_unavailable_after_the_checkout_timeout(
-    store: SqlReplayStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(SqlReplayStore, "CHECKOUT_TIMEOUT_SECONDS", 0.2)
-    now, keep_until = now_and_later()
-    busy = [store._checkout() for _ in range(SqlReplayStore.MAX_CONNECTIONS)]
-    with pytest.raises(DependencyUnavailable):
-        store.remember(fresh_application(), "times-out", keep_until, now)
-    # A connection discarded meanwhile (broken by a restart) frees its slot: the next insert opens a new one.
-    store._discard(busy.pop())
-    assert store.remember(fresh_application(), "after-discard", keep_until, now)
-    for connection in busy:
-        store._idle.put(connection)
 
 
 def test_each_row_keeps_the_expiry_it_was_given(store: SqlReplayStore, database: Database) -> None:

@@ -1,0 +1,122 @@
+"""Direct single-statement writes: the statement's parameters, and the connection pool's cap and recovery."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, insert, select
+
+from nuvera.auth.replay import SeenToken
+from nuvera.backends import DependencyUnavailable
+from nuvera.db import Database
+from nuvera.direct_sql import DirectConnections, Statement
+from nuvera.ratelimit.limiter import SqlRateLimiter
+
+
+@pytest.fixture
+def connections(database: Database) -> Iterator[DirectConnections]:
+    pool = DirectConnections(database.engine, "test store (database)")
+    yield pool
+    pool.close()
+
+
+def insert_one(database: Database, jti: str) -> Any:
+    statement = Statement(insert(cast(Table, SeenToken.__table__)), database.engine)
+    expires = datetime.now(UTC) + timedelta(seconds=90)
+    bind = SeenToken.__table__.c.expires_at.type.dialect_impl(database.engine.dialect)
+    processor = bind.bind_processor(database.engine.dialect)
+    parameters = statement.parameters(
+        {"application_id": "app_direct", "jti": jti, "expires_at": processor(expires) if processor else expires}
+    )
+
+    def work(connection: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute(statement.sql, parameters)
+        cursor.close()
+
+    return work
+
+
+def test_a_statement_runs_in_autocommit_and_is_visible_at_once(
+    connections: DirectConnections, database: Database
+) -> None:
+    jti = uuid.uuid4().hex
+    connections.run(insert_one(database, jti))
+    with database.session() as session:  # another connection: the row is committed
+        assert session.scalar(select(SeenToken.jti).where(SeenToken.jti == jti)) == jti
+
+
+def test_when_every_connection_is_busy_a_statement_waits_for_one_and_never_opens_more(
+    connections: DirectConnections, database: Database
+) -> None:
+    busy = [connections.checkout() for _ in range(DirectConnections.MAX_CONNECTIONS)]
+    done: list[bool] = []
+
+    def waiting_work() -> None:
+        connections.run(insert_one(database, uuid.uuid4().hex))
+        done.append(True)
+
+    waiting = threading.Thread(target=waiting_work)
+    waiting.start()
+    waiting.join(timeout=0.3)
+    assert waiting.is_alive(), "a ninth connection was opened instead of waiting"
+    assert not done
+
+    connections.checkin(busy.pop())
+    waiting.join()
+    assert done == [True]
+    assert connections.opened == DirectConnections.MAX_CONNECTIONS
+    for connection in busy:
+        connections.checkin(connection)
+
+
+def test_an_exhausted_pool_answers_unavailable_and_a_discarded_connection_frees_its_slot(
+    connections: DirectConnections, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DirectConnections, "CHECKOUT_TIMEOUT_SECONDS", 0.2)
+    busy = [connections.checkout() for _ in range(DirectConnections.MAX_CONNECTIONS)]
+    with pytest.raises(DependencyUnavailable, match="test store"):
+        connections.run(insert_one(database, uuid.uuid4().hex))
+    connections.discard(busy.pop())  # broken by a database restart, say
+    connections.run(insert_one(database, uuid.uuid4().hex))
+    assert connections.opened == DirectConnections.MAX_CONNECTIONS
+    for connection in busy:
+        connections.checkin(connection)
+
+
+def test_a_statement_that_fails_returns_no_broken_connection_to_the_pool(
+    connections: DirectConnections, database: Database
+) -> None:
+    def failing(connection: Any) -> None:
+        raise RuntimeError("a bug, not the database")
+
+    with pytest.raises(RuntimeError):
+        connections.run(failing)
+    assert connections.opened == 0
+    connections.run(insert_one(database, uuid.uuid4().hex))
+    assert connections.opened == 1
+
+
+def test_concurrent_rate_limit_hits_are_each_counted_once(database: Database) -> None:
+    limiter = SqlRateLimiter(database.engine, limit=1000)
+    application = f"app_{uuid.uuid4().hex[:12]}"
+    now = datetime.now(UTC)
+    start = threading.Barrier(16)
+    remaining: list[int] = []
+
+    def hit() -> None:
+        start.wait()
+        remaining.append(limiter.hit(application, now).remaining)
+
+    threads = [threading.Thread(target=hit) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    limiter.close()
+    assert sorted(remaining) == list(range(1000 - 16, 1000))
