@@ -188,8 +188,12 @@ def test_a_rejected_request_is_logged_with_request_id_code_and_application_and_n
     request_id = replayed.json()["requestId"]
     assert replayed.headers["x-request-id"] == request_id
 
+    # The rejection is logged before the answer is sent, the access line after it: wait for both to reach the file.
     deadline = time.monotonic() + 5
-    while not (lines := _log_lines(b.log_path, request_id)) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        lines = _log_lines(b.log_path, request_id)
+        if any(line["message"] == "request" for line in lines):
+            break
         time.sleep(0.05)
     rejected = [line for line in lines if line.get("code") == "replay_detected"]
     assert rejected, lines
