@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+if TYPE_CHECKING:
+    from nuvera.pagination import Page
 
 
 def refuse_json_numbers(value: Any) -> Any:
@@ -18,6 +22,15 @@ def refuse_json_numbers(value: Any) -> Any:
 
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+
+
+class PageOut(CamelModel):
+    """Base of every cursor-paginated list response; each subclass declares `items`, `next_cursor`, `has_more`."""
+
+    @classmethod
+    def of(cls, page: Page[Any], item: Callable[[Any], Any]) -> Self:
+        """The response for one page of rows, each turned into its schema by `item`."""
+        return cls(items=[item(row) for row in page.items], next_cursor=page.next_cursor, has_more=page.has_more)
 
 
 class ProblemField(BaseModel):

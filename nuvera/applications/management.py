@@ -84,9 +84,7 @@ def list_applications(
         cursor=cursor,
         limit=limit,
     )
-    return ApplicationPage(
-        items=[ApplicationSummaryOut.of(a) for a in page.items], next_cursor=page.next_cursor, has_more=page.has_more
-    )
+    return ApplicationPage.of(page, ApplicationSummaryOut.of)
 
 
 @router.post(
@@ -344,6 +342,4 @@ def audit_history(
         cursor=cursor,
         limit=limit,
     )
-    return AuditEventPage(
-        items=[AuditEventOut.of(e) for e in page.items], next_cursor=page.next_cursor, has_more=page.has_more
-    )
+    return AuditEventPage.of(page, AuditEventOut.of)

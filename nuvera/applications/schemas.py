@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from nuvera.applications.models import ApiApplication, ApiKey, SigningKey
 from nuvera.applications.service import ApplicationView, Grace
-from nuvera.schemas import CamelModel
+from nuvera.schemas import CamelModel, PageOut
 
 KeyStatus = Literal["active", "expiring", "expired", "revoked"]
 Reason = Annotated[
@@ -116,7 +116,7 @@ class ApplicationSummaryOut(CamelModel):
         )
 
 
-class ApplicationPage(CamelModel):
+class ApplicationPage(PageOut):
     items: list[ApplicationSummaryOut]
     next_cursor: str | None
     has_more: bool

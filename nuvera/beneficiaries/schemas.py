@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.beneficiaries import validation
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
-from nuvera.schemas import CamelModel
+from nuvera.schemas import CamelModel, PageOut
 from nuvera.screening import service as screening_service
 
 _Strip = StringConstraints(strip_whitespace=True)
@@ -147,7 +147,7 @@ class BeneficiaryOut(CamelModel):
         return [cls.of(beneficiary, summaries[beneficiary.id]) for beneficiary in beneficiaries]
 
 
-class BeneficiaryList(CamelModel):
+class BeneficiaryList(PageOut):
     items: list[BeneficiaryOut]
     next_cursor: str | None
     has_more: bool

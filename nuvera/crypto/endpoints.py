@@ -33,11 +33,7 @@ def list_assets(
 ) -> CryptoAssetList:
     """Supported crypto assets with their decimals and the networks they move on, by code."""
     page = service.list_assets(session, cursor=cursor, limit=limit, secret=secret)
-    return CryptoAssetList(
-        items=[CryptoAssetOut.model_validate(a) for a in page.items],
-        next_cursor=page.next_cursor,
-        has_more=page.has_more,
-    )
+    return CryptoAssetList.of(page, CryptoAssetOut.model_validate)
 
 
 @router.get("/assets/{code}", operation_id="CryptoController_getAsset", response_model=CryptoAssetOut)
@@ -61,8 +57,4 @@ def list_networks(
 ) -> CryptoNetworkList:
     """Supported networks: native asset, confirmations required, address format; by code."""
     page = service.list_networks(session, cursor=cursor, limit=limit, secret=secret)
-    return CryptoNetworkList(
-        items=[CryptoNetworkOut.model_validate(n) for n in page.items],
-        next_cursor=page.next_cursor,
-        has_more=page.has_more,
-    )
+    return CryptoNetworkList.of(page, CryptoNetworkOut.model_validate)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from nuvera.schemas import CamelModel
+from nuvera.schemas import CamelModel, PageOut
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{2,20}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -25,13 +25,13 @@ class CryptoNetworkOut(CamelModel):
     address_format: str
 
 
-class CryptoAssetList(CamelModel):
+class CryptoAssetList(PageOut):
     items: list[CryptoAssetOut]
     next_cursor: str | None
     has_more: bool
 
 
-class CryptoNetworkList(CamelModel):
+class CryptoNetworkList(PageOut):
     items: list[CryptoNetworkOut]
     next_cursor: str | None
     has_more: bool

@@ -53,11 +53,7 @@ def list_customers(
     page = service.list_customers(
         session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
     )
-    return CustomerList(
-        items=[CustomerOut.model_validate(c) for c in page.items],
-        next_cursor=page.next_cursor,
-        has_more=page.has_more,
-    )
+    return CustomerList.of(page, CustomerOut.model_validate)
 
 
 @router.post(

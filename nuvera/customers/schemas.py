@@ -39,7 +39,7 @@ from nuvera.customers.models import (
     SourceOfFunds,
     TaxIdType,
 )
-from nuvera.schemas import CamelModel, refuse_json_numbers
+from nuvera.schemas import CamelModel, PageOut, refuse_json_numbers
 
 
 def _invalid(message: str) -> PydanticCustomError:
@@ -333,7 +333,7 @@ class CustomerOut(CamelModel):
     updated_at: datetime
 
 
-class CustomerList(CamelModel):
+class CustomerList(PageOut):
     items: list[CustomerOut]
     next_cursor: str | None
     has_more: bool

@@ -121,9 +121,7 @@ def list_documents(
         limit=limit,
         secret=request.app.state.settings.hmac_secret,
     )
-    return DocumentPage(
-        items=[DocumentOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor, has_more=page.has_more
-    )
+    return DocumentPage.of(page, DocumentOut.model_validate)
 
 
 @router.get(

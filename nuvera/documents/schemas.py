@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import Field
 
 from nuvera.documents.models import DocumentType
-from nuvera.schemas import CamelModel
+from nuvera.schemas import CamelModel, PageOut
 
 
 class DocumentOut(CamelModel):
@@ -21,7 +21,7 @@ class DocumentOut(CamelModel):
     created_at: datetime
 
 
-class DocumentPage(CamelModel):
+class DocumentPage(PageOut):
     items: list[DocumentOut]
     next_cursor: str | None
     has_more: bool

@@ -193,9 +193,7 @@ def list_payments(
         limit=limit,
         secret=secret,
     )
-    return PaymentList(
-        items=[PaymentOut.of(p) for p in page.items], next_cursor=page.next_cursor, has_more=page.has_more
-    )
+    return PaymentList.of(page, PaymentOut.of)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from pydantic import BeforeValidator, Field, StringConstraints
 
 from nuvera.payments import money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus
-from nuvera.schemas import CamelModel, refuse_json_numbers
+from nuvera.schemas import CamelModel, PageOut, refuse_json_numbers
 
 DecimalString = Annotated[
     str,
@@ -171,7 +171,7 @@ class PaymentOut(CamelModel):
         )
 
 
-class PaymentList(CamelModel):
+class PaymentList(PageOut):
     items: list[PaymentOut]
     next_cursor: str | None
     has_more: bool

@@ -45,9 +45,7 @@ def list_tickets(
     page = service.list_tickets(
         session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
     )
-    return TicketList(
-        items=[TicketOut.model_validate(t) for t in page.items], next_cursor=page.next_cursor, has_more=page.has_more
-    )
+    return TicketList.of(page, TicketOut.model_validate)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from nuvera.schemas import CamelModel
+from nuvera.schemas import CamelModel, PageOut
 from nuvera.support.models import AuthorType, TicketCategory, TicketStatus
 
 
@@ -45,7 +45,7 @@ class TicketDetail(TicketOut):
     messages: list[MessageOut] = Field(description="The thread, oldest first")
 
 
-class TicketList(CamelModel):
+class TicketList(PageOut):
     items: list[TicketOut]
     next_cursor: str | None
     has_more: bool
