@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from nuvera.db import Database
+from nuvera.pagination import MAX_LIMIT
 from nuvera.screening.engine import ScreeningEngine, get_engine
 
 
@@ -41,3 +42,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ScreeningEngineDep = Annotated[ScreeningEngine, Depends(get_screening_engine)]
 ServerSecretDep = Annotated[bytes, Depends(get_server_secret)]
 NowDep = Annotated[datetime, Depends(get_now)]
+
+# The two query parameters of every cursor-paginated REST list.
+CursorParam = Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)]
+LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]

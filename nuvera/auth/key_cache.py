@@ -78,18 +78,23 @@ def invalidate_all() -> None:
 
 @dataclass(frozen=True)
 class KeyRecord:
-    api_key_id: str
+    # Who a request verified with this key acts as (key, application, organization, permissions): built once
+    # per cache load rather than once per request.
+    principal: Principal
     key_hash: str
     status: ApiKeyStatus
     expires_at: datetime | None
-    application_id: str
     application_enabled: bool
-    organization_id: str
     organization_kind: OrganizationKind
-    permissions: frozenset[Permission]
     public_key: RSAPublicKey | None
-    # What a request verified with this key acts as: built once per cache load rather than once per request.
-    principal: Principal
+
+    @property
+    def api_key_id(self) -> str:
+        return self.principal.api_key_id
+
+    @property
+    def application_id(self) -> str:
+        return self.principal.application_id
 
 
 class KeyCache:
@@ -157,17 +162,13 @@ class KeyCache:
         (key_id, stored_hash, status, expires_at, app_id, enabled, permissions, org_id, kind, sgk_id, pem) = row
         granted = frozenset(Permission(p) for p in permissions if p in Permission.__members__)
         return KeyRecord(
-            api_key_id=key_id,
+            principal=Principal(organization_id=org_id, application_id=app_id, api_key_id=key_id, permissions=granted),
             key_hash=stored_hash,
             status=ApiKeyStatus(status),
             expires_at=expires_at,
-            application_id=app_id,
             application_enabled=bool(enabled),
-            organization_id=org_id,
             organization_kind=OrganizationKind(kind),
-            permissions=granted,
             public_key=self._public_key(sgk_id, pem) if sgk_id else None,
-            principal=Principal(organization_id=org_id, application_id=app_id, api_key_id=key_id, permissions=granted),
         )
 
     def _public_key(self, signing_key_id: str, pem: str) -> RSAPublicKey:

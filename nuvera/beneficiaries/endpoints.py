@@ -14,8 +14,8 @@ from nuvera.auth.principal import Principal
 from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
-from nuvera.dependencies import NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
-from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.dependencies import CursorParam, LimitParam, NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
+from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"])
@@ -49,8 +49,8 @@ def list_beneficiaries(
     session: SessionDep,
     secret: ServerSecretDep,
     status: Annotated[BeneficiaryStatus | None, Query(description="Only beneficiaries in this status.")] = None,
-    cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> BeneficiaryList:
     """The customer's beneficiaries, newest first, with cursor pagination."""
     page = service.list_beneficiaries(

@@ -2,22 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.crypto import service
 from nuvera.crypto.schemas import CryptoAssetList, CryptoAssetOut, CryptoNetworkList, CryptoNetworkOut
-from nuvera.dependencies import ServerSecretDep, SessionDep
+from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, SessionDep
 from nuvera.openapi import Responses
-from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"])
 CryptoReader = Annotated[Principal, Depends(require(Permission.CRYPTO_READ))]
-Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
 INVALID_CURSOR: Responses = {400: problem_doc("The cursor is forged or from another list (`invalid_cursor`).")}
 
 
@@ -28,8 +26,8 @@ def list_assets(
     _principal: CryptoReader,
     session: SessionDep,
     secret: ServerSecretDep,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> CryptoAssetList:
     """Supported crypto assets with their decimals and the networks they move on, by code."""
     page = service.list_assets(session, cursor=cursor, limit=limit, secret=secret)
@@ -52,8 +50,8 @@ def list_networks(
     _principal: CryptoReader,
     session: SessionDep,
     secret: ServerSecretDep,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> CryptoNetworkList:
     """Supported networks: native asset, confirmations required, address format; by code."""
     page = service.list_networks(session, cursor=cursor, limit=limit, secret=secret)

@@ -14,8 +14,8 @@ from nuvera.auth.principal import Principal
 from nuvera.customers import service
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
-from nuvera.dependencies import NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
-from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.dependencies import CursorParam, LimitParam, NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
+from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"])
@@ -42,8 +42,8 @@ def list_customers(
     session: SessionDep,
     secret: ServerSecretDep,
     status: Annotated[CustomerStatus | None, Query(description="Only customers in this status.")] = None,
-    cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> CustomerList:
     """Your customers, newest first, with cursor pagination.
 

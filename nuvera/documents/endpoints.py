@@ -14,12 +14,12 @@ from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.blobs import BlobStore
-from nuvera.dependencies import NowDep, SessionDep
+from nuvera.dependencies import CursorParam, LimitParam, NowDep, SessionDep
 from nuvera.documents import service
 from nuvera.documents.models import DocumentType
 from nuvera.documents.schemas import DocumentOut, DocumentPage
 from nuvera.errors import FieldError, NuveraError, validation_error
-from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/documents", tags=["Documents"])
@@ -108,8 +108,8 @@ def list_documents(
     principal: DocumentReader,
     session: SessionDep,
     request: Request,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=40)] = None,
 ) -> DocumentPage:
     """Your documents, newest first (cursor pagination; optional `customerId` filter)."""

@@ -12,8 +12,8 @@ from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.db import Database
-from nuvera.dependencies import NowDep, ServerSecretDep, SessionDep
-from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
+from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.payments import idempotency, service
 from nuvera.payments.models import PaymentStatus
 from nuvera.payments.rates import RatesProvider, get_rates
@@ -180,8 +180,8 @@ def list_payments(
     customer_id: Annotated[
         str | None, Query(alias="customerId", max_length=40, description="Only this customer's payments.")
     ] = None,
-    cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> PaymentList:
     """Your payments, newest first, with cursor pagination; a cursor is valid only with the same filters."""
     page = service.list_payments(

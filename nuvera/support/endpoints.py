@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
-from nuvera.dependencies import NowDep, ServerSecretDep, SessionDep
-from nuvera.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
+from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.schemas import problem_doc
 from nuvera.support import service
 from nuvera.support.models import TicketStatus
@@ -38,8 +38,8 @@ def list_tickets(
     session: SessionDep,
     secret: ServerSecretDep,
     status: Annotated[TicketStatus | None, Query(description="Only tickets in this status.")] = None,
-    cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> TicketList:
     """Your support tickets, newest first, with cursor pagination (without their messages)."""
     page = service.list_tickets(
