@@ -1,0 +1,23 @@
+"""per-application rate limits
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-07 01:40:00
+
+Placeholder: reserved so parallel work can chain its migrations; filled in by the change it names.
+"""
+
+from __future__ import annotations
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
