@@ -59,7 +59,7 @@ def redis_run(redis_url: str, requests: int) -> None:
     redis = connect_redis(redis_url)
     prefix = f"nuvera-bench-{uuid.uuid4().hex[:8]}:"
     store = RedisReplayStore(redis, prefix)
-    store.start_epoch()
+    store.declare_new()  # a namespace of its own, never used before
     window = 2.0
     samples: list[int] = []
     started = time.perf_counter()

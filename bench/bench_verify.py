@@ -187,7 +187,7 @@ def main() -> None:
     def replay_only(round_number: int) -> None:
         now = datetime.now(UTC)
         for jti in replay_jtis[round_number]:
-            assert store.remember(created.application.id, jti, now, now)
+            assert store.remember(created.application.id, jti, now, now, issued_at=int(now.timestamp()))
 
     # The lower bound's INSERT: the driver's own call on an autocommit connection, the same statement.
     bare = SqlReplayStore(database.engine)
@@ -224,7 +224,7 @@ def main() -> None:
     if args.redis_url:
         redis = connect_redis(args.redis_url)
         redis_store = RedisReplayStore(redis, f"nuvera-bench-{uuid.uuid4().hex[:8]}:")
-        redis_store.start_epoch()
+        redis_store.declare_new()  # a namespace of its own, never used before
         with_redis = authenticator_with(redis_store)
         redis_tokens = [[sign_request(api_key, key, "GET", URI) for _ in range(count)] for _ in range(rounds)]
         runs["redis"] = full_with(with_redis, redis_tokens)

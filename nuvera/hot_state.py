@@ -33,7 +33,7 @@ class HotState:
         if settings.redis_url is None:
             return cls(
                 redis=None,
-                replay_store=SqlReplayStore(engine),
+                replay_store=SqlReplayStore(engine, leeway_seconds=settings.jwt_leeway_seconds),
                 rate_limiter=SqlRateLimiter(engine, limit) if limit else None,
                 subscriber=None,
             )
@@ -41,15 +41,13 @@ class HotState:
         prefix = settings.redis_key_prefix
         return cls(
             redis=redis,
-            replay_store=RedisReplayStore(redis, prefix),
+            replay_store=RedisReplayStore(redis, prefix, leeway_seconds=settings.jwt_leeway_seconds),
             rate_limiter=RedisRateLimiter(redis, prefix, limit) if limit else None,
             subscriber=CredentialChangeSubscriber(redis, credentials_channel(settings)),
         )
 
     def start(self) -> None:
         """At server start-up (lifespan), not at app construction: building an app must not start threads."""
-        if isinstance(self.replay_store, RedisReplayStore):
-            self.replay_store.start_epoch()
         if self.subscriber is not None:
             self.subscriber.start()
 

@@ -8,18 +8,41 @@ Redis: `SET key NX EX ttl` is the same atomic fact, and Redis expires the key wh
 accepted, so the store is bounded by the live window without any purge.
 
 Either way a store that cannot answer raises `DependencyUnavailable` (503): the replay check is never skipped.
+
+## A store that lost its memory (the reset guard)
+
+The store is the only memory of recent jti. If it loses that memory — Redis restarted without persistence, or
+from a snapshot older than its last writes, a flush, a failover to a replica that lagged, the table emptied — a
+token accepted just before could be accepted again. Which tokens could have been accepted before a reset at time R?
+One is accepted only while `iat - leeway <= now`, so any token used before R has `iat < R + leeway`. The guard
+therefore refuses every token with `iat <= R + leeway + 1` (one second of margin for whole-second clocks) with a
+retryable 503: the client signs again, and a fresh token is accepted once the guard has passed, at most
+`leeway + 1` seconds after the reset. A guard on `iat` alone is not enough with a smaller bound: a client may date
+`iat` up to `leeway` seconds ahead, which is how a token signed before a reset could pass a guard set at R.
+
+The guard value lives inside the store, next to the memory it vouches for, so whatever wipes the one wipes the
+other; a store that finds no guard sets one at "now". A store is born vouched: the migration that creates the table
+writes a guard of 0, and a new Redis namespace is vouched by `declare_new()` only when the operator (or a test) knows
+that it never served a token. Redis restarting *with* its data (AOF/RDB) keeps the guard but may have lost the last
+second or minutes of writes: each process notices a Redis it has not seen before (its `run_id` differs from the one
+recorded in the store) when it opens a connection, and moves the guard to "now".
+
+Clocks: Redis takes the guard from its own clock (TIME), the database store from the API node's; `iat` is the
+client's and the expiry checks use the API node's. Keep every node, Redis and the database on NTP (docs/deployment.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 from redis import Redis
+from redis.connection import AbstractConnection
 from redis.exceptions import RedisError
-from sqlalchemy import String, Table, delete, func, insert, select
+from sqlalchemy import String, Table, bindparam, delete, exists, func, insert, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,6 +53,20 @@ from nuvera.direct_sql import DirectConnections, Statement
 
 # Failures that mean "the database is unreachable" (as opposed to a bug, which stays a 500).
 DATABASE_DOWN = (OperationalError, InterfaceError)
+
+RESET_DETAIL = (
+    "The replay store lost its memory moments ago and cannot vouch that this token was not used before; sign this "
+    "request again with a fresh iat and jti in a few seconds."
+)
+
+# The guard row of the database store: no application id is empty, and it never expires (the purge keeps it).
+GUARD_APPLICATION_ID = ""
+GUARD_KEPT_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
+GUARD_DIGITS = 12  # the guard second as fixed-width digits in `jti`, so text order is numeric order
+
+
+def guard_row_jti(guard: int) -> str:
+    return f"{max(guard, 0):0{GUARD_DIGITS}d}"
 
 
 class SeenToken(Base):
@@ -45,10 +82,9 @@ class SeenToken(Base):
 
 
 class ReplayStore(Protocol):
-    def remember(
-        self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
-    ) -> bool:
-        """Record a jti; False when it was already recorded (a replay). Raises DependencyUnavailable."""
+    def remember(self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int) -> bool:
+        """Record a jti; False when it was already recorded (a replay). Raises DependencyUnavailable, also when
+        the store was reset too recently to vouch for a token issued at `issued_at`."""
         ...
 
     def size(self) -> int:
@@ -60,19 +96,44 @@ class SqlReplayStore:
     """Replay memory in the shared database.
 
     The insert runs on every signed request, so it goes straight to the driver (nuvera/direct_sql.py): compiled
-    once, on autocommit connections of its own. The datetime conversion is the one SQLAlchemy would apply.
+    once, on autocommit connections of its own. The datetime conversion is the one SQLAlchemy would apply. The
+    reset guard rides in the same statement: the row is inserted only when the guard row exists and lies before
+    the token's `iat`, so the check costs no round trip.
     """
 
     PURGE_EVERY_SECONDS = 30.0
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, leeway_seconds: int = 30) -> None:
         self._engine = engine
+        self._guard_margin = leeway_seconds + 1
         table = cast(Table, SeenToken.__table__)
-        self._insert = Statement(insert(table), engine)
-        column_type = table.c.expires_at.type.dialect_impl(engine.dialect)
+        expires_type = table.c.expires_at.type
+        guard = select(func.max(table.c.jti)).where(table.c.application_id == GUARD_APPLICATION_ID).scalar_subquery()
+        values = select(
+            bindparam("application_id", type_=String),
+            bindparam("jti", type_=String),
+            bindparam("expires_at", type_=expires_type),
+        ).where(guard < bindparam("issued", type_=String(GUARD_DIGITS)))
+        self._insert = Statement(insert(table).from_select(["application_id", "jti", "expires_at"], values), engine)
+        # Only where no guard row exists: a guard that refused a token stays as it is.
+        no_guard = ~exists().where(table.c.application_id == GUARD_APPLICATION_ID)
+        guard_row = select(
+            literal(GUARD_APPLICATION_ID, type_=String),
+            bindparam("guard", type_=String),
+            bindparam("kept_until", type_=expires_type),
+        ).where(no_guard)
+        self._set_guard = Statement(
+            insert(table).from_select(["application_id", "jti", "expires_at"], guard_row), engine
+        )
+        column_type = expires_type.dialect_impl(engine.dialect)
         self._bind_expires_at = column_type.bind_processor(engine.dialect)  # SQLite: the ORM's exact text form
         self._duplicate: type[Exception] = engine.dialect.loaded_dbapi.IntegrityError
         self.connections = DirectConnections(engine, "replay store (database)")
+        # SQLite commits in WAL mode with synchronous=NORMAL: durable when the process dies, but an operating
+        # system crash or power loss can roll back the last commits, and with them jti already accepted. Such a
+        # crash reboots the host, so the boot is a reset too. PostgreSQL's replay connections commit
+        # synchronously (only the rate limiter's are asynchronous), so a database crash loses no jti there.
+        self._host_floor = _host_boot_second() + self._guard_margin if engine.dialect.name == "sqlite" else 0
         # keep_until has whole-second resolution, so consecutive requests mostly share it: its bound form (a
         # formatted string on SQLite) is kept for the last value seen. One tuple, replaced whole, so a reader on
         # another thread never sees a value paired with another value's form.
@@ -80,32 +141,59 @@ class SqlReplayStore:
         self._next_purge: datetime | None = None
         self._purge_lock = threading.Lock()
 
-    def remember(
-        self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
-    ) -> bool:
+    def remember(self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int) -> bool:
+        if issued_at <= self._host_floor:
+            raise DependencyUnavailable("replay store (database)", RESET_DETAIL)
         parameters = self._insert.parameters(
-            {"application_id": application_id, "jti": jti, "expires_at": self._bound_expiry(keep_until)}
+            {
+                "application_id": application_id,
+                "jti": jti,
+                "expires_at": self._bound_expiry(keep_until),
+                "issued": guard_row_jti(issued_at),
+            }
         )
         try:
             self._maybe_purge(now)
         except DATABASE_DOWN as exc:
             raise DependencyUnavailable("replay store (database)") from exc
 
-        def record(connection: Any) -> bool:
+        def record(connection: Any) -> int:
             cursor = connection.cursor()
             try:
                 cursor.execute(self._insert.sql, parameters)
+                return int(cursor.rowcount)
             except self._duplicate:
-                return False  # the unique key says: this jti was already recorded
+                return -1  # the unique key says: this jti was already recorded
             finally:
                 cursor.close()
-            return True
 
-        return self.connections.run(record)
+        recorded = self.connections.run(record)
+        if recorded == 0:
+            # Nothing inserted and no duplicate: the guard refused the token, or there is no guard row at all
+            # (the table was emptied), in which case this is the moment the store's memory begins.
+            self.connections.run(lambda connection: self._guard_from(connection, now))
+            raise DependencyUnavailable("replay store (database)", RESET_DETAIL)
+        return recorded == 1
+
+    def _guard_from(self, connection: Any, now: datetime) -> None:
+        parameters = self._set_guard.parameters(
+            {
+                "guard": guard_row_jti(int(now.timestamp()) + self._guard_margin),
+                "kept_until": self._bound_expiry(GUARD_KEPT_UNTIL),
+            }
+        )
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self._set_guard.sql, parameters)
+        except self._duplicate:
+            pass  # another process set the same guard in the same second
+        finally:
+            cursor.close()
 
     def size(self) -> int:
         with self._engine.connect() as connection:
-            return int(connection.execute(select(func.count()).select_from(SeenToken)).scalar_one())
+            query = select(func.count()).select_from(SeenToken).where(SeenToken.application_id != GUARD_APPLICATION_ID)
+            return int(connection.execute(query).scalar_one())
 
     def close(self) -> None:
         self.connections.close()
@@ -122,6 +210,7 @@ class SqlReplayStore:
         # Purging inline (at most every 30 s per process) keeps the table bounded by the live window without a
         # separate job; the non-blocking lock keeps concurrent requests from purging twice. The cadence follows the
         # request clock (like expiry itself), so a simulated clock exercises it too (bench/bench_replay_size.py).
+        # The guard row never expires, so the purge leaves it.
         due = self._next_purge
         # A clock set back (tests that move it, an NTP step) must not postpone purging until it catches up.
         waiting = due is not None and now < due <= now + timedelta(seconds=self.PURGE_EVERY_SECONDS)
@@ -135,20 +224,29 @@ class SqlReplayStore:
             self._purge_lock.release()
 
 
-# One round trip, atomic: first the reset guard, then SET NX EX.
-#
-# Why the guard: Redis holds the only memory of recent jti. If it restarts empty (no persistence, a flush, a
-# failover to a fresh instance), every token accepted in the last ~90 s would be accepted again. The epoch marker
-# records (in Redis' own clock) when this memory began; a token issued before it may already have been used, so
-# it is refused with a retryable 503 and the client signs a fresh one. The marker has no expiry, so a store that
-# never lost its memory never refuses anything.
+def _host_boot_second() -> int:
+    """When this host last booted (Linux), or 0 where that cannot be read."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/stat").read_text().splitlines():
+            if line.startswith("btime "):
+                return int(line.split()[1])
+    return 0
+
+
+# One round trip per request, atomic: the reset guard, then SET NX EX. A missing guard means the memory begins
+# now; where a previous release's epoch marker survives (set when that memory began), the guard starts from it.
 _REMEMBER = """
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = redis.call('TIME')[1]
-  redis.call('SET', KEYS[1], epoch)
+local guard = redis.call('GET', KEYS[1])
+if not guard then
+  local epoch = redis.call('GET', KEYS[3])
+  if epoch then
+    guard = tonumber(epoch) + tonumber(ARGV[3])
+  else
+    guard = tonumber(redis.call('TIME')[1]) + tonumber(ARGV[3])
+  end
+  redis.call('SET', KEYS[1], guard)
 end
-if ARGV[2] ~= '' and tonumber(ARGV[2]) < tonumber(epoch) then
+if tonumber(ARGV[2]) <= tonumber(guard) then
   return -1
 end
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
@@ -157,9 +255,22 @@ end
 return 0
 """
 
-_START_EPOCH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('SET', KEYS[1], tonumber(redis.call('TIME')[1]) - 1)
+# On every new connection: is this the Redis instance the store last saw? A different run_id means a restart or a
+# failover; the memory came back from a snapshot or a replica and may miss the last writes, so the guard moves to
+# now. No recorded instance at all is a new or wiped namespace: the guard of _REMEMBER (or declare_new) covers it.
+_SEEN_INSTANCE = """
+local seen = redis.call('GET', KEYS[2])
+if seen == ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[1])
+if not seen then
+  return 0
+end
+local guard = tonumber(redis.call('TIME')[1]) + tonumber(ARGV[2])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if guard > current then
+  redis.call('SET', KEYS[1], guard)
 end
 return 1
 """
@@ -168,39 +279,45 @@ return 1
 class RedisReplayStore:
     """Replay memory in Redis, shared by every process and node; keys expire with the tokens they remember."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, *, leeway_seconds: int = 30) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._epoch_key = f"{prefix}replay-epoch"
+        self._guard_margin = leeway_seconds + 1
+        self._guard_key = f"{prefix}replay-guard"
+        self._instance_key = f"{prefix}replay-instance"
+        self._legacy_epoch_key = f"{prefix}replay-epoch"  # written by the previous release
         self._script = redis.register_script(_REMEMBER)
-        self._start_epoch = redis.register_script(_START_EPOCH)
+        # Every connection this client opens from now on first checks which Redis instance it reached.
+        redis.connection_pool.connection_kwargs["redis_connect_func"] = self._on_connect
 
     def key(self, application_id: str, jti: str) -> str:
         return f"{self._prefix}jti:{application_id}:{jti}"
 
-    def start_epoch(self) -> None:
-        """Mark the start of this store's memory at server start, so the guard never refuses first requests."""
-        with contextlib.suppress(RedisError):  # if Redis is down now, the first remember() sets it (or reports it)
-            self._start_epoch(keys=[self._epoch_key])
+    def declare_new(self) -> None:
+        """Vouch that this namespace never served a token (a new deployment, a test): no guard period. Only
+        where the guard is missing; never use it on a store that may have lost its memory."""
+        try:
+            self._redis.set(self._guard_key, 0, nx=True)
+        except RedisError as exc:
+            raise DependencyUnavailable("replay store (Redis)") from exc
 
-    def remember(
-        self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int | None = None
-    ) -> bool:
+    def guard(self) -> int | None:
+        """The second up to which tokens are refused (iat <= guard), or None before the store has one."""
+        value = self._redis.get(self._guard_key)
+        return None if value is None else int(value)
+
+    def remember(self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int) -> bool:
         # A relative TTL, from the server clock that judged exp: Redis' own clock only has to count seconds.
         ttl = max(1, int((keep_until - now).total_seconds()) + 1)
         try:
             outcome = self._script(
-                keys=[self._epoch_key, self.key(application_id, jti)],
-                args=[ttl, "" if issued_at is None else issued_at],
+                keys=[self._guard_key, self.key(application_id, jti), self._legacy_epoch_key],
+                args=[ttl, issued_at, self._guard_margin],
             )
         except RedisError as exc:
             raise DependencyUnavailable("replay store (Redis)") from exc
         if outcome == -1:
-            raise DependencyUnavailable(
-                "replay store (Redis)",
-                "The replay store was reset moments ago and cannot vouch for requests signed before that; "
-                "sign this request again.",
-            )
+            raise DependencyUnavailable("replay store (Redis)", RESET_DETAIL)
         return bool(outcome == 1)
 
     def size(self) -> int:
@@ -208,3 +325,15 @@ class RedisReplayStore:
             return sum(1 for _ in self._redis.scan_iter(match=f"{self._prefix}jti:*", count=1000))
         except RedisError as exc:
             raise DependencyUnavailable("replay store (Redis)") from exc
+
+    def _on_connect(self, connection: AbstractConnection) -> None:
+        # redis-py leaves these untyped. The handshake (AUTH, SELECT, protocol) comes first, as without this hook.
+        connection.on_connect()  # type: ignore[no-untyped-call]
+        connection.send_command("INFO", "server")  # type: ignore[no-untyped-call]
+        info = connection.read_response()
+        text = info.decode() if isinstance(info, bytes) else str(info)
+        run_id = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("run_id:")), "")
+        connection.send_command(  # type: ignore[no-untyped-call]
+            "EVAL", _SEEN_INSTANCE, 2, self._guard_key, self._instance_key, run_id, self._guard_margin
+        )
+        connection.read_response()

@@ -34,10 +34,10 @@ def now_and_later() -> tuple[datetime, datetime]:
 def test_a_jti_is_recorded_once_per_application(store: SqlReplayStore) -> None:
     app, other_app = fresh_application(), fresh_application()
     now, keep_until = now_and_later()
-    assert store.remember(app, "jti-1", keep_until, now)
-    assert not store.remember(app, "jti-1", keep_until, now)
-    assert store.remember(other_app, "jti-1", keep_until, now)
-    assert store.remember(app, "jti-2", keep_until, now)
+    assert store.remember(app, "jti-1", keep_until, now, issued_at=int(now.timestamp()))
+    assert not store.remember(app, "jti-1", keep_until, now, issued_at=int(now.timestamp()))
+    assert store.remember(other_app, "jti-1", keep_until, now, issued_at=int(now.timestamp()))
+    assert store.remember(app, "jti-2", keep_until, now, issued_at=int(now.timestamp()))
 
 
 def test_concurrent_attempts_at_one_jti_let_exactly_one_through(store: SqlReplayStore) -> None:
@@ -48,7 +48,7 @@ def test_concurrent_attempts_at_one_jti_let_exactly_one_through(store: SqlReplay
 
     def attempt() -> None:
         start.wait()
-        outcomes.append(store.remember(app, "contested", keep_until, now))
+        outcomes.append(store.remember(app, "contested", keep_until, now, issued_at=int(now.timestamp())))
 
     threads = [threading.Thread(target=attempt) for _ in range(24)]
     for thread in threads:
@@ -64,7 +64,7 @@ def test_each_row_keeps_the_expiry_it_was_given(store: SqlReplayStore, database:
     now, _ = now_and_later()
     expiries = {f"jti-{n}": now + timedelta(seconds=seconds) for n, seconds in enumerate([91, 91, 92, 91, 150])}
     for jti, keep_until in expiries.items():
-        assert store.remember(app, jti, keep_until, now)
+        assert store.remember(app, jti, keep_until, now, issued_at=int(now.timestamp()))
     with database.session() as session:
         rows = session.execute(select(SeenToken.jti, SeenToken.expires_at).where(SeenToken.application_id == app))
         assert dict(rows.all()) == expiries

@@ -16,6 +16,8 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
+from nuvera.auth.replay import RedisReplayStore
+from nuvera.backends import connect_redis
 from tests.support import free_port
 
 NO_REDIS = 'NUVERA_TEST_REDIS_URL is not set (`eval "$(scripts/services.sh env)"` or `make test-postgres`)'
@@ -29,10 +31,24 @@ def redis_url() -> str:
     return url
 
 
+def new_namespace(redis_url: str) -> str:
+    """A namespace of its own on a shared Redis, so tests (and parallel runs) never see each other's keys.
+
+    Its replay memory is declared new: nothing ever used it, so there is nothing a reset guard should protect
+    (nuvera/auth/replay.py). Without that, its first signed requests would wait out the guard like a Redis that
+    restarted empty."""
+    prefix = f"nuvera-test-{uuid.uuid4().hex[:10]}:"
+    client = connect_redis(redis_url)
+    try:
+        RedisReplayStore(client, prefix).declare_new()
+    finally:
+        client.close()
+    return prefix
+
+
 @pytest.fixture
-def redis_prefix() -> str:
-    """A namespace per test, so tests (and parallel runs) sharing one Redis never see each other's keys."""
-    return f"nuvera-test-{uuid.uuid4().hex[:10]}:"
+def redis_prefix(redis_url: str) -> str:
+    return new_namespace(redis_url)
 
 
 @pytest.fixture
@@ -47,14 +63,38 @@ def redis_client(redis_url: str, redis_prefix: str) -> Iterator[Redis]:
 
 @dataclass
 class PrivateRedis:
-    """A redis-server of this test alone (no persistence), which the test may kill."""
+    """A redis-server of this test alone (no persistence unless it saves on demand), which the test may kill and
+    start again on the same port and folder."""
 
     url: str
     process: subprocess.Popen[bytes]
+    command: list[str]
 
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        """A new redis-server in its place: empty, or loaded from the snapshot a SAVE left in its folder."""
+        self.process = start_redis(self.command, self.url)
+
+
+def start_redis(command: list[str], url: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = Redis.from_url(url, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                client.ping()
+                return process
+            except RedisError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    process.kill()
+                    pytest.fail("the private redis-server did not start")
+                time.sleep(0.05)
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -63,37 +103,11 @@ def private_redis(redis_url: str, tmp_path: Path) -> Iterator[PrivateRedis]:
     if binary is None:  # pragma: no cover - scripts/services.sh installs it wherever NUVERA_TEST_REDIS_URL is set
         pytest.fail("redis-server is not installed (scripts/services.sh up installs it)")
     port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # No automatic persistence: only an explicit SAVE writes a snapshot, which a restart then loads.
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    command += ["--dir", str(tmp_path)]
     url = f"redis://127.0.0.1:{port}/0"
-    client = Redis.from_url(url, socket_connect_timeout=0.5)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            client.ping()
-            break
-        except RedisError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("the private redis-server did not start")
-            time.sleep(0.05)
-    client.close()
-    running = PrivateRedis(url=url, process=process)
+    running = PrivateRedis(url=url, process=start_redis(command, url), command=command)
     yield running
-    if process.poll() is None:
+    if running.process.poll() is None:
         running.kill()

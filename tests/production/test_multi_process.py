@@ -8,7 +8,6 @@ import itertools
 import json
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from nuvera_client import sign_request
 
 from nuvera.auth.permissions import Permission
+from nuvera.auth.replay import RedisReplayStore
+from nuvera.backends import connect_redis
 from nuvera.config import Settings
-from tests.production.conftest import PrivateRedis
+from tests.production.conftest import PrivateRedis, new_namespace
 from tests.production.support import PROBE, outcome, send, signed_get
 from tests.support import Factory, Partner, ServerProcess, server_env, start_server_process
 
@@ -31,7 +33,7 @@ def production_env(settings: Settings, folder: Path, redis_url: str) -> dict[str
     return {
         **server_env(settings, folder),
         "NUVERA_REDIS_URL": redis_url,
-        "NUVERA_REDIS_KEY_PREFIX": f"nuvera-test-{uuid.uuid4().hex[:10]}:",
+        "NUVERA_REDIS_KEY_PREFIX": new_namespace(redis_url),
         "NUVERA_RATE_LIMIT_PER_MINUTE": str(LIMIT),
         "NUVERA_LOG_FORMAT": "json",
     }
@@ -232,5 +234,62 @@ def test_killing_redis_gives_503_and_never_an_accepted_replay(
         assert ready.status_code == 503
         assert ready.json()["checks"]["redis"] == "unavailable"
         assert httpx.get(server.base_url + "/healthz").status_code == 200  # alive, just not ready
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_no_token_is_accepted_twice_across_a_redis_restart(
+    settings: Settings, private_redis: PrivateRedis, factory: Factory, tmp_path: Path
+) -> None:
+    """Redis is killed and comes back empty (no persistence). Tokens dated ahead into the allowed skew were the
+    hole: their iat lies after the restart, so a guard on "issued before the reset" let them through again."""
+    env = production_env(settings, tmp_path, private_redis.url)
+    server = start_server_process(env, tmp_path / "server.log")
+    try:
+        partner = factory.partner([Permission.CRYPTO_READ, Permission.SUPPORT_READ, Permission.SUPPORT_WRITE])
+        ahead = int(time.time()) + 25
+        body = json.dumps({"subject": "Reset", "body": "Sent once", "category": "API"}).encode()
+        tickets = "/api/v1/support/tickets"
+
+        def get(token: str) -> httpx.Response:
+            return send(partner, server.base_url, token)
+
+        def post(token: str) -> httpx.Response:
+            headers = {"x-api-key": partner.api_key, "authorization": f"Bearer {token}"}
+            headers["content-type"] = "application/json"
+            return httpx.post(server.base_url + tickets, content=body, headers=headers, timeout=30)
+
+        get_token = sign_request(partner.api_key, partner.private_key, "GET", PROBE, now=ahead)
+        post_token = sign_request(partner.api_key, partner.private_key, "POST", tickets, body, now=ahead)
+        assert get(get_token).status_code == 200
+        assert post(post_token).status_code == 201
+
+        private_redis.kill()
+        private_redis.restart()
+
+        for _ in range(3):
+            for response in (get(get_token), post(post_token)):
+                assert response.status_code == 503
+                problem = response.json()
+                assert problem["code"] == "dependency_unavailable"
+                assert "sign this request again" in problem["detail"]
+
+        # The guard ends leeway + 1 s after the restart: a token signed after it is new for certain.
+        guard = RedisReplayStore(connect_redis(private_redis.url), env["NUVERA_REDIS_KEY_PREFIX"]).guard()
+        assert guard is not None
+        while int(time.time()) + 30 <= guard:  # a client may date iat up to 30 s ahead of the server's clock
+            time.sleep(0.2)
+        listed = httpx.get(
+            server.base_url + tickets,
+            headers={
+                "x-api-key": partner.api_key,
+                "authorization": "Bearer "
+                + sign_request(partner.api_key, partner.private_key, "GET", tickets, now=guard + 1),
+            },
+            timeout=30,
+        )
+        assert listed.status_code == 200, listed.text
+        assert [ticket["subject"] for ticket in listed.json()["items"]] == ["Reset"]  # created once, never twice
     finally:
         server.stop()

@@ -36,7 +36,6 @@ def test_a_jti_is_accepted_once_and_expires_with_its_token(
     redis_client: Redis, redis_url: str, redis_prefix: str
 ) -> None:
     store = RedisReplayStore(connect_redis(redis_url), redis_prefix)
-    store.start_epoch()
     now = datetime.now(UTC)
     keep_until = now + timedelta(seconds=91)
     iat = int(now.timestamp())
@@ -48,30 +47,71 @@ def test_a_jti_is_accepted_once_and_expires_with_its_token(
     assert 88 <= ttl <= 92  # kept exactly as long as the token could be accepted, then gone without a purge
 
 
-def test_a_reset_store_refuses_tokens_signed_before_the_reset(
+def _dated_ahead() -> tuple[datetime, datetime, int]:
+    """A token dated as far ahead as the leeway allows (25 of 30 s): the shape that slipped past the old guard."""
+    now = datetime.now(UTC)
+    return now, now + timedelta(seconds=150), int(now.timestamp()) + 25
+
+
+def test_a_flushed_store_never_accepts_a_token_twice_whatever_its_iat(
     redis_client: Redis, redis_url: str, redis_prefix: str
 ) -> None:
     store = RedisReplayStore(connect_redis(redis_url), redis_prefix)
-    # As the server does at start; without it the first call would set the marker to Redis' current second and
-    # refuse a token issued in the second before (a real refusal, which made this test flaky across a tick).
-    store.start_epoch()
-    now = datetime.now(UTC)
-    keep_until = now + timedelta(seconds=91)
-    issued = int(now.timestamp())
-    assert store.remember("app_1", "before-reset", keep_until, now, issued_at=issued)
-    # Redis loses its memory (restart without persistence, flush, failover to an empty replica).
+    now, keep_until, ahead = _dated_ahead()
+    assert store.remember("app_1", "dated-ahead", keep_until, now, issued_at=ahead)
+    # Redis loses its memory (a flush, a restart without persistence, a failover to an empty replica).
     redis_client.delete(*redis_client.scan_iter(match=f"{redis_prefix}*"))
-    # That token may well have been used already: it is refused (retryably), never accepted a second time.
-    with pytest.raises(DependencyUnavailable, match="replay store"):
-        store.remember("app_1", "before-reset", keep_until, now, issued_at=issued - 1)
-    later = int(time.time()) + 1
-    assert store.remember("app_1", "after-reset", keep_until, now, issued_at=later)
+    for _ in range(3):  # refused, retryably, as long as it could have been accepted before the reset
+        with pytest.raises(DependencyUnavailable, match="lost its memory"):
+            store.remember("app_1", "dated-ahead", keep_until, now, issued_at=ahead)
+    guard = store.guard()
+    assert guard is not None
+    # The guard covers every iat a client could have dated ahead before the reset: now + leeway + 1.
+    assert guard >= int(time.time()) + 30
+    with pytest.raises(DependencyUnavailable):
+        store.remember("app_1", "signed-now", keep_until, now, issued_at=guard)
+    # A token issued after the guard is new for certain: accepted, once.
+    assert store.remember("app_1", "signed-later", keep_until, now, issued_at=guard + 1)
+    assert not store.remember("app_1", "signed-later", keep_until, now, issued_at=guard + 1)
+
+
+def test_a_new_store_refuses_until_it_is_declared_new(redis_url: str, redis_client: Redis) -> None:
+    prefix = f"nuvera-test-{uuid.uuid4().hex[:10]}:"  # not declared: as after losing every key
+    store = RedisReplayStore(connect_redis(redis_url), prefix)
+    now, keep_until, _ = _dated_ahead()
+    try:
+        with pytest.raises(DependencyUnavailable):
+            store.remember("app_1", "first", keep_until, now, issued_at=int(now.timestamp()))
+        store.declare_new()  # a guard exists now: declaring never lowers it
+        with pytest.raises(DependencyUnavailable):
+            store.remember("app_1", "first", keep_until, now, issued_at=int(now.timestamp()))
+    finally:
+        redis_client.delete(*redis_client.scan_iter(match=f"{prefix}*"))
+
+
+def test_a_redis_restarted_from_an_older_snapshot_moves_the_guard(private_redis: PrivateRedis) -> None:
+    """Persistence brings the guard back but not the writes after the snapshot: a restart is a reset too."""
+    store = RedisReplayStore(connect_redis(private_redis.url), "nuvera:")
+    store.declare_new()
+    now, keep_until, ahead = _dated_ahead()
+    assert store.remember("app_1", "before-snapshot", keep_until, now, issued_at=int(now.timestamp()))
+    Redis.from_url(private_redis.url).save()
+    assert store.remember("app_1", "after-snapshot", keep_until, now, issued_at=ahead)
+
+    private_redis.kill()
+    private_redis.restart()  # loads the snapshot: guard 0, the instance it recorded, but no "after-snapshot"
+    for jti, iat in [("after-snapshot", ahead), ("before-snapshot", int(now.timestamp()))]:
+        with pytest.raises(DependencyUnavailable, match="lost its memory"):
+            store.remember("app_1", jti, keep_until, now, issued_at=iat)
+    guard = store.guard()
+    assert guard is not None
+    assert guard >= int(time.time()) + 30
 
 
 def test_a_dead_redis_raises_instead_of_answering(private_redis: PrivateRedis) -> None:
     redis = connect_redis(private_redis.url)
     store = RedisReplayStore(redis, "nuvera:")
-    store.start_epoch()  # as the server does at start (see the reset test above)
+    store.declare_new()
     now = datetime.now(UTC)
     assert store.remember("app_1", "j1", now + timedelta(seconds=60), now, issued_at=int(now.timestamp()))
     private_redis.kill()

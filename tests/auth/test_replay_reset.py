@@ -1,0 +1,118 @@
+"""The database replay store after it loses its memory: no token is accepted twice, whatever its iat.
+
+The store's own table holds its guard row, so emptying the table (a restore, a TRUNCATE, a recreated table) is
+noticed by the very next request. Each test runs on a database of its own: the guard it trips would otherwise
+refuse every other test's requests for half a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from nuvera_client import sign_request
+from sqlalchemy import delete, select
+
+from nuvera import migrate
+from nuvera.app import create_app
+from nuvera.auth.permissions import Permission
+from nuvera.auth.replay import GUARD_APPLICATION_ID, SeenToken, SqlReplayStore
+from nuvera.config import Settings
+from nuvera.db import Database
+from tests.conftest import _postgres_database
+from tests.support import Factory, LiveServer, live_server, new_rsa_key
+
+TICKETS = "/api/v1/support/tickets"
+PROBE = "/api/v1/crypto/assets"
+
+
+@pytest.fixture
+def own_database(tmp_path: Path) -> Iterator[str]:
+    postgres = os.environ.get("NUVERA_TEST_DATABASE_URL")
+    if postgres:
+        yield from _postgres_database(postgres)
+    else:
+        yield f"sqlite:///{tmp_path / 'own.db'}"
+
+
+@pytest.fixture
+def own_server(own_database: str, settings: Settings) -> Iterator[tuple[LiveServer, Factory, Database]]:
+    migrate.upgrade(own_database)
+    database = Database(own_database)
+    own_settings = settings.model_copy(update={"database_url": own_database})
+    with live_server(create_app(own_settings, database=database)) as running:
+        yield running, Factory(database, own_settings, running.base_url, new_rsa_key()), database
+    database.dispose()
+
+
+def _guard(database: Database) -> int | None:
+    with database.session() as session:
+        rows = session.scalars(select(SeenToken.jti).where(SeenToken.application_id == GUARD_APPLICATION_ID)).all()
+    return max((int(jti) for jti in rows), default=None)
+
+
+@pytest.mark.slow
+def test_an_emptied_replay_table_never_accepts_a_token_twice(own_server: tuple[LiveServer, Factory, Database]) -> None:
+    server, factory, database = own_server
+    assert _guard(database) == 0  # born vouched by the migration: nothing refused
+    partner = factory.partner([Permission.CRYPTO_READ, Permission.SUPPORT_READ, Permission.SUPPORT_WRITE])
+    body = json.dumps({"subject": "Reset", "body": "Sent once", "category": "API"}).encode()
+    ahead = int(time.time()) + 25  # dated ahead into the allowed skew
+
+    def call(method: str, uri: str, token: str, content: bytes = b"") -> httpx.Response:
+        headers = {"x-api-key": partner.api_key, "authorization": f"Bearer {token}"}
+        if content:
+            headers["content-type"] = "application/json"
+        return httpx.request(method, server.base_url + uri, content=content, headers=headers, timeout=30)
+
+    get_token = sign_request(partner.api_key, partner.private_key, "GET", PROBE, now=ahead)
+    post_token = sign_request(partner.api_key, partner.private_key, "POST", TICKETS, body, now=ahead)
+    assert call("GET", PROBE, get_token).status_code == 200
+    assert call("POST", TICKETS, post_token, body).status_code == 201
+    assert call("GET", PROBE, get_token).json()["code"] == "replay_detected"
+
+    with database.session() as session:  # the store loses its memory, guard row included
+        session.execute(delete(SeenToken))
+
+    for _ in range(3):
+        for response in (call("GET", PROBE, get_token), call("POST", TICKETS, post_token, body)):
+            assert response.status_code == 503
+            assert response.json()["code"] == "dependency_unavailable"
+            assert "sign this request again" in response.json()["detail"]
+    guard = _guard(database)
+    assert guard is not None
+    assert guard >= int(time.time()) + 30  # covers every iat a client could have dated ahead before the reset
+    fresh_now = sign_request(partner.api_key, partner.private_key, "GET", PROBE)
+    assert call("GET", PROBE, fresh_now).status_code == 503  # signed now, but within the guard: may not vouch
+
+    while int(time.time()) + 30 <= guard:  # a client may date iat up to 30 s ahead of the server's clock
+        time.sleep(0.2)
+    listed = call("GET", TICKETS, sign_request(partner.api_key, partner.private_key, "GET", TICKETS, now=guard + 1))
+    assert listed.status_code == 200, listed.text
+    assert [ticket["subject"] for ticket in listed.json()["items"]] == ["Reset"]  # created once, never twice
+
+
+def test_the_purge_keeps_the_guard_row_and_the_size_counts_tokens_only(own_database: str) -> None:
+    migrate.upgrade(own_database)
+    database = Database(own_database)
+    store = SqlReplayStore(database.engine)
+    try:
+        now = datetime.now(UTC)
+        assert store.remember("app_1", "jti-1", now + timedelta(seconds=91), now, issued_at=int(now.timestamp()))
+        assert store.size() == 1
+        years_later = now + timedelta(days=3650)
+        store._maybe_purge(years_later)  # every token row has expired by then
+        assert store.size() == 0
+        assert _guard(database) == 0  # the guard row never expires: the memory is still vouched for
+        assert store.remember(
+            "app_1", "jti-2", years_later + timedelta(seconds=91), years_later, issued_at=int(years_later.timestamp())
+        )
+    finally:
+        store.close()
+        database.dispose()
