@@ -38,7 +38,7 @@ from nuvera import migrate
 from nuvera.applications.service import create_application
 from nuvera.audit.actor import Actor
 from nuvera.auth.authenticator import Authenticator, HeadVerified, RequestHead
-from nuvera.auth.replay import RedisReplayStore, ReplayStore, SqlReplayStore
+from nuvera.auth.replay import RedisReplayStore, ReplayStore, SqlReplayStore, guard_row_jti
 from nuvera.backends import connect_redis
 from nuvera.clock import utcnow
 from nuvera.db import Database
@@ -197,9 +197,9 @@ def main() -> None:
     def bare_insert(application: str, jti: str, expires: int) -> None:
         expires_at = bare._bound_expiry(datetime.fromtimestamp(expires, UTC))
         cursor = connection.cursor()
-        cursor.execute(
-            statement.sql, statement.parameters({"application_id": application, "jti": jti, "expires_at": expires_at})
-        )
+        # The same statement as the store's, reset guard included (any iat after the guard row's 0 passes it).
+        values = {"application_id": application, "jti": jti, "expires_at": expires_at, "issued": guard_row_jti(expires)}
+        cursor.execute(statement.sql, statement.parameters(values))
         cursor.close()
 
     def minimal_with(verify: Callable[[str, str, str, bytes], str]) -> Callable[[int], None]:
