@@ -2,33 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from nuvera.db import Database
 from nuvera.pagination import MAX_LIMIT
+from nuvera.routing import FINISHED
 from nuvera.screening.engine import ScreeningEngine, get_engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    # One transaction per request. Services flush, never commit; this commits when the endpoint returned
-    # normally (scope="function" below: before the response is sent, so a failed commit is never reported as a
-    # success) and rolls back on any exception.
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request. Services flush, never commit.
+
+    Opening a session does no I/O, so it happens on the event loop. A REST endpoint (nuvera/routing.py) commits or
+    rolls back and closes it in its own worker-thread hop; for any other route this commits when the endpoint
+    returned normally (scope="function" below: before the response is sent, so a failed commit is never reported
+    as a success) and rolls back on any exception, in one hop."""
     database: Database = request.app.state.database
-    with database.session() as session:
+    session = database.sessions()
+    try:
         yield session
+    except BaseException:
+        if not session.info.get(FINISHED):
+            await run_in_threadpool(_end, session, commit=False)
+        raise
+    if not session.info.get(FINISHED):
+        await run_in_threadpool(_end, session, commit=True)
 
 
-def get_now(request: Request) -> datetime:
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+# The dependencies below do no I/O: as coroutines they run on the event loop instead of a worker thread.
+async def get_now(request: Request) -> datetime:
     now: datetime = request.app.state.clock()
     return now
 
 
-def get_server_secret(request: Request) -> bytes:
+async def get_server_secret(request: Request) -> bytes:
     """The key material derived secrets (pagination cursors, CSRF tokens) are built from."""
     secret: bytes = request.app.state.settings.hmac_secret
     return secret

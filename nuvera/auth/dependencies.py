@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from fastapi import Request
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -15,8 +16,9 @@ from nuvera.errors import NuveraError
 PERMISSION_ATTRIBUTE = "__nuvera_permission__"
 
 
-def require(permission: Permission) -> Callable[[Request], Principal]:
-    def dependency(request: Request) -> Principal:
+def require(permission: Permission) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
+    # A coroutine: it only reads what the middleware put on the request, so it needs no worker thread.
+    async def dependency(request: Request) -> Principal:
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is None:  # pragma: no cover - the middleware guards every /api/v1 path
             raise NuveraError("missing_api_key", "This endpoint requires a signed request.")

@@ -16,9 +16,12 @@ from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT
+from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
 
-router = APIRouter(prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"])
+router = APIRouter(
+    prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"], route_class=OneHopRoute
+)
 BeneficiaryReader = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_READ))]
 BeneficiaryWriter = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_WRITE))]
 

@@ -12,9 +12,10 @@ from nuvera.crypto.schemas import CryptoAssetList, CryptoAssetOut, CryptoNetwork
 from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, SessionDep
 from nuvera.openapi import Responses
 from nuvera.pagination import DEFAULT_LIMIT
+from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
 
-router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"])
+router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"], route_class=OneHopRoute)
 CryptoReader = Annotated[Principal, Depends(require(Permission.CRYPTO_READ))]
 INVALID_CURSOR: Responses = {400: problem_doc("The cursor is forged or from another list (`invalid_cursor`).")}
 

@@ -16,9 +16,10 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT
+from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
 
-router = APIRouter(prefix="/api/v1/customers", tags=["Customers"])
+router = APIRouter(prefix="/api/v1/customers", tags=["Customers"], route_class=OneHopRoute)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
 CustomerWriter = Annotated[Principal, Depends(require(Permission.CUSTOMERS_WRITE))]
 

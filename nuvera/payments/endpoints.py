@@ -18,9 +18,10 @@ from nuvera.payments import idempotency, service
 from nuvera.payments.models import PaymentStatus
 from nuvera.payments.rates import RatesProvider, get_rates
 from nuvera.payments.schemas import PaymentExecute, PaymentList, PaymentOut, QuoteCreate, QuoteOut
+from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
 
-router = APIRouter(prefix="/api/v1/payment", tags=["Payments"])
+router = APIRouter(prefix="/api/v1/payment", tags=["Payments"], route_class=OneHopRoute)
 PaymentReader = Annotated[Principal, Depends(require(Permission.PAYMENTS_READ))]
 PaymentWriter = Annotated[Principal, Depends(require(Permission.PAYMENTS_WRITE))]
 Rates = Annotated[RatesProvider, Depends(get_rates)]

@@ -11,10 +11,11 @@ from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.dependencies import SessionDep
 from nuvera.openapi import problem_responses
+from nuvera.routing import OneHopRoute
 from nuvera.screening import service
 from nuvera.screening.schemas import ScreeningDetailOut
 
-router = APIRouter(prefix="/api/v1/customers/{customerId}", tags=["Screening"])
+router = APIRouter(prefix="/api/v1/customers/{customerId}", tags=["Screening"], route_class=OneHopRoute)
 ScreeningReader = Annotated[Principal, Depends(require(Permission.SCREENING_READ))]
 CustomerId = Annotated[str, Path(alias="customerId", max_length=64, description="The customer (`cus_…`)")]
 BeneficiaryId = Annotated[str, Path(alias="id", max_length=64, description="The beneficiary (`ben_…`)")]

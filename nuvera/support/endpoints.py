@@ -11,12 +11,13 @@ from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT
+from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
 from nuvera.support import service
 from nuvera.support.models import TicketStatus
 from nuvera.support.schemas import MessageCreate, TicketCreate, TicketDetail, TicketList, TicketOut
 
-router = APIRouter(prefix="/api/v1/support", tags=["Support"])
+router = APIRouter(prefix="/api/v1/support", tags=["Support"], route_class=OneHopRoute)
 SupportReader = Annotated[Principal, Depends(require(Permission.SUPPORT_READ))]
 SupportWriter = Annotated[Principal, Depends(require(Permission.SUPPORT_WRITE))]
 Responses = dict[int | str, dict[str, Any]]

@@ -60,14 +60,15 @@ def test_a_flushed_store_never_accepts_a_token_twice_whatever_its_iat(
     now, keep_until, ahead = _dated_ahead()
     assert store.remember("app_1", "dated-ahead", keep_until, now, issued_at=ahead)
     # Redis loses its memory (a flush, a restart without persistence, a failover to an empty replica).
+    reset_at = int(time.time())
     redis_client.delete(*redis_client.scan_iter(match=f"{redis_prefix}*"))
     for _ in range(3):  # refused, retryably, as long as it could have been accepted before the reset
         with pytest.raises(DependencyUnavailable, match="lost its memory"):
             store.remember("app_1", "dated-ahead", keep_until, now, issued_at=ahead)
     guard = store.guard()
     assert guard is not None
-    # The guard covers every iat a client could have dated ahead before the reset: now + leeway + 1.
-    assert guard >= int(time.time()) + 30
+    # The guard covers every iat a client could have dated ahead before the reset: reset + leeway + 1.
+    assert guard >= reset_at + 31
     with pytest.raises(DependencyUnavailable):
         store.remember("app_1", "signed-now", keep_until, now, issued_at=guard)
     # A token issued after the guard is new for certain: accepted, once.
@@ -98,6 +99,7 @@ def test_a_redis_restarted_from_an_older_snapshot_moves_the_guard(private_redis:
     Redis.from_url(private_redis.url).save()
     assert store.remember("app_1", "after-snapshot", keep_until, now, issued_at=ahead)
 
+    reset_at = int(time.time())
     private_redis.kill()
     private_redis.restart()  # loads the snapshot: guard 0, the instance it recorded, but no "after-snapshot"
     for jti, iat in [("after-snapshot", ahead), ("before-snapshot", int(now.timestamp()))]:
@@ -105,7 +107,7 @@ def test_a_redis_restarted_from_an_older_snapshot_moves_the_guard(private_redis:
             store.remember("app_1", jti, keep_until, now, issued_at=iat)
     guard = store.guard()
     assert guard is not None
-    assert guard >= int(time.time()) + 30
+    assert guard >= reset_at + 31
 
 
 def test_a_dead_redis_raises_instead_of_answering(private_redis: PrivateRedis) -> None:
