@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -150,6 +151,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--json", action="store_true", help="Print one JSON object of medians in seconds.")
     args = parser.parse_args()
+    # Terminated from outside, still stop the server we started (the context manager's cleanup runs on SystemExit).
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     samples = measure(args.rounds)
     summary = medians(samples)
     if args.json:
