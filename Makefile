@@ -14,10 +14,13 @@ $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libicu-dev pkg-config g++; }
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ./sdk/python -e '.[dev]'
+	@# The platform's distribution ships the SDK (nuvera_client) too. A venv made by an older Makefile also holds the
+	@# separate nuvera-client distribution, which would own the same package: remove it first.
+	$(BIN)/python -m pip uninstall --quiet --yes nuvera-client 2>/dev/null
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the platform, the SDK and the dev tools (pinned)
+install: $(STAMP) ## Create .venv and install the platform (with its SDK) and the dev tools (pinned)
 
 run: install ## Serve on http://127.0.0.1:45000 with the embedded SQLite database and demo users
 	$(BIN)/nuvera serve --demo

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from nuvera.applications import service
 from nuvera.applications.schemas import ApiKeyOut, ApplicationOut, ApplicationSummaryOut, parse_end
 from nuvera.audit.actor import Actor
-from nuvera.cli.common import emit, fail, run
+from nuvera.cli.common import run
+from nuvera.cli.output import emit, fail
 from nuvera.clock import utcnow
 from nuvera.config import Settings
 

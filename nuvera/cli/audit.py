@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from nuvera.applications import service
 from nuvera.audit.actor import Actor
 from nuvera.audit.schemas import AuditEventOut
-from nuvera.cli.common import emit, run
+from nuvera.cli.common import run
+from nuvera.cli.output import emit
 from nuvera.config import Settings
 from nuvera.pagination import DEFAULT_LIMIT
 

@@ -1,4 +1,9 @@
-"""`nuvera keygen` and `nuvera request`: the partner side, for trying the API from a terminal."""
+"""`nuvera keygen` and `nuvera request`: the partner side, for trying the API from a terminal.
+
+Neither needs the server: they import only the SDK (`nuvera_client`), and each imports its libraries inside the
+command, so that `keygen` does not load an HTTP client nor `request` an RSA key generator.
+tests/cli/test_lazy_commands.py fails if a server module (the app, SQLAlchemy, screening…) creeps in.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,14 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import typer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from nuvera_client import NuveraAuth, load_private_key, mask_api_key
 
-from nuvera.cli.common import fail
-from nuvera.reference.error_guide import fix_for
+from nuvera.cli.output import fail
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def keygen(
@@ -25,6 +28,9 @@ def keygen(
     bits: int = typer.Option(2048, help="RSA modulus size: 2048, 3072 or 4096."),
 ) -> None:
     """Generate an RSA signing key pair: private.pem (PKCS#8) stays with you, public.pem goes to Nuvera."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if bits not in (2048, 3072, 4096):
         fail("--bits must be 2048, 3072 or 4096")
     private_path, public_path = out / "private.pem", out / "public.pem"
@@ -81,6 +87,9 @@ def request(
     prefix and last four characters; the JWT itself is never printed). On an error the server's `code` is
     printed with its fix.
     """
+    import httpx
+    from nuvera_client import NuveraAuth, load_private_key
+
     try:
         key = load_private_key(private_key)
     except OSError as exc:
@@ -127,6 +136,8 @@ def _err(line: str) -> None:
 
 def _show_request(sent: httpx.Request, claims: dict[str, Any] | None) -> None:
     """What went on the wire, minus the secrets: the key is masked, the JWT is described, never printed."""
+    from nuvera_client import mask_api_key
+
     _err(f"> {sent.method} {sent.url.raw_path.decode('ascii')}")
     _err(f"> host: {sent.url.netloc.decode('ascii')}")
     for name, value in sent.headers.items():
@@ -155,6 +166,8 @@ def _show_response(response: httpx.Response) -> None:
 
 
 def _explain_error(response: httpx.Response, base_url: str) -> None:
+    from nuvera.reference.error_guide import fix_for
+
     try:
         problem = response.json()
     except ValueError:

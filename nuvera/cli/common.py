@@ -1,30 +1,23 @@
-"""What every CLI command shares: settings, one transaction per command, errors as one line on stderr."""
+"""What every operator command shares: settings and one transaction per command, its errors as one line on stderr."""
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import TypeVar
 
-import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from nuvera.auth.key_cache import announcing_changes
 from nuvera.backends import connect_redis
+from nuvera.cli.output import fail
 from nuvera.config import ConfigurationError, Settings
 from nuvera.db import Database
 from nuvera.errors import NuveraError
 from nuvera.hot_state import credentials_channel
 
 T = TypeVar("T")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def describe(error: NuveraError) -> str:
@@ -64,10 +57,3 @@ def transaction() -> Iterator[tuple[Session, Settings]]:
 def run(action: Callable[[Session, Settings], T]) -> T:
     with transaction() as (session, settings):
         return action(session, settings)
-
-
-def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(payload, default=str) + "\n")
-    else:
-        typer.echo(human)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from nuvera.cli.common import emit, fail, run
+from nuvera.cli.common import run
+from nuvera.cli.output import emit, fail
 from nuvera.crypto import service
 
 crypto_app = typer.Typer(help="Crypto reference data (assets and networks).", no_args_is_help=True)

@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from nuvera.cli.common import emit, fail, run
+from nuvera.cli.common import run
+from nuvera.cli.output import emit, fail
 from nuvera.clock import utcnow
 from nuvera.organizations import service
 from nuvera.organizations.models import OrganizationKind, UserRole

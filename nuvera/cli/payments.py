@@ -6,7 +6,8 @@ import time
 
 import typer
 
-from nuvera.cli.common import emit, fail, load_settings
+from nuvera.cli.common import load_settings
+from nuvera.cli.output import emit, fail
 from nuvera.clock import utcnow
 from nuvera.db import Database
 from nuvera.payments.processor import PassResult, SimulatedRail, process_once

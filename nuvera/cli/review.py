@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from nuvera.beneficiaries import service as beneficiaries
 from nuvera.beneficiaries.models import BeneficiaryStatus
-from nuvera.cli.common import emit, run
+from nuvera.cli.common import run
+from nuvera.cli.output import emit
 from nuvera.clock import utcnow
 from nuvera.config import Settings
 from nuvera.customers import service as customers

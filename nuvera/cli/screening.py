@@ -10,7 +10,8 @@ from followthemoney import model
 from sqlalchemy.orm import Session
 
 from nuvera.audit.actor import Actor
-from nuvera.cli.common import emit, fail, load_settings, run
+from nuvera.cli.common import load_settings, run
+from nuvera.cli.output import emit, fail
 from nuvera.clock import utcnow
 from nuvera.config import Settings
 from nuvera.errors import NuveraError

@@ -13,7 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
 from nuvera import migrate
-from nuvera.cli.common import fail, load_settings, run
+from nuvera.cli.common import load_settings, run
+from nuvera.cli.output import fail
 from nuvera.config import Settings
 from nuvera.demo import DEMO_PASSWORD, ensure_demo_data
 from nuvera.observability.logging import configure_logging

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from nuvera.cli.common import emit, run
+from nuvera.cli.common import run
+from nuvera.cli.output import emit
 from nuvera.clock import utcnow
 from nuvera.support import service
 from nuvera.support.models import SupportTicket
