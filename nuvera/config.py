@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     # Time for each request head (request line and headers) to arrive, from when the server starts waiting for it
     # (nuvera/http_protocol.py): bounds slowloris connections. A partner's head arrives in one packet.
     request_head_timeout_seconds: float = Field(default=10.0, gt=0)
-    # How long a process trusts its cached view of an API key before looking at the database again.
-    # Changes made in this process invalidate the cache at once; other processes see them within this time.
+    # How long a process trusts its cached view of an API key before looking at the database again. Credential
+    # changes invalidate the cache at once in every process of the node (a shared version counter, see
+    # nuvera/auth/key_cache.py) and, with Redis, on every node; this lifetime is only the safety net.
     key_cache_seconds: float = Field(default=1.0, ge=0, le=1.0)
     last_used_write_interval_seconds: int = Field(default=60, ge=1)
     # How long an in-flight payment execution owns its Idempotency-Key. A process that dies mid-request loses the

@@ -22,6 +22,10 @@ from nuvera.audit import service as audit
 from nuvera.audit.actor import Actor
 from nuvera.audit.models import AuditEvent
 from nuvera.auth import api_keys
+
+# Imported for its session listener: every process that changes credentials through these use cases (a server,
+# a CLI command, a script) must tell the node's other processes after the commit, whatever else it imported.
+from nuvera.auth import key_cache as _key_cache  # noqa: F401
 from nuvera.auth.permissions import parse_permissions
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind
