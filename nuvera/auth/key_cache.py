@@ -44,6 +44,7 @@ from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, Sig
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.organizations.models import Organization, OrganizationKind
+from nuvera.ratelimit import overrides as rate_limit_overrides
 
 _CREDENTIAL_MODELS = (ApiKey, ApiApplication, SigningKey, Organization)
 
@@ -283,6 +284,7 @@ class KeyCache:
                 ApiApplication.id,
                 ApiApplication.enabled,
                 ApiApplication.permissions,
+                ApiApplication.rate_limit_requests,
                 Organization.id,
                 Organization.kind,
                 SigningKey.id,
@@ -301,7 +303,22 @@ class KeyCache:
             row = connection.execute(query).first()
         if row is None:
             return None
-        (key_id, stored_hash, status, expires_at, app_id, enabled, permissions, org_id, kind, sgk_id, pem) = row
+        (
+            key_id,
+            stored_hash,
+            status,
+            expires_at,
+            app_id,
+            enabled,
+            permissions,
+            rate_limit,
+            org_id,
+            kind,
+            sgk_id,
+            pem,
+        ) = row
+        # Read with the key, so the limit an admin set applies from the request that first sees the change.
+        rate_limit_overrides.remember(app_id, rate_limit)
         granted = frozenset(Permission(p) for p in permissions if p in Permission.__members__)
         return KeyRecord(
             principal=Principal(organization_id=org_id, application_id=app_id, api_key_id=key_id, permissions=granted),
