@@ -39,7 +39,14 @@ class Settings(BaseSettings):
     # Production mode (docs/deployment.md): Redis for the shared hot state, per-application rate limits, logs.
     redis_url: str | None = Field(default=None, description="redis://…; unset = replay and rate limits in the DB")
     redis_key_prefix: str = Field(default="nuvera:", description="Namespace of every Redis key and channel")
-    rate_limit_per_minute: int = Field(default=600, ge=0, description="Signed requests per application; 0 = off")
+    # Per API application, across every process: 100 requests per second (Stripe's live-mode default) unless a
+    # Nuvera admin granted the application its own number per window. A longer window allows bigger bursts.
+    rate_limit_requests: int = Field(
+        default=100, ge=0, description="Signed requests per application per window; 0 = no limit at all"
+    )
+    rate_limit_window_seconds: int = Field(default=1, ge=1, le=3600, description="Length of the fixed window")
+    # Replaced by the two above; refused when set, so a deployment does not silently run with another limit.
+    rate_limit_per_minute: int | None = None
     log_format: Literal["json", "console"] = "json"
     # Client addresses (last-used IP, logs) come from X-Forwarded-For only when the peer is one of these proxies.
     forwarded_allow_ips: str | None = Field(default=None, description="Comma-separated trusted proxy addresses")
@@ -57,8 +64,9 @@ class Settings(BaseSettings):
     # Time for each request head (request line and headers) to arrive, from when the server starts waiting for it
     # (nuvera/http_protocol.py): bounds slowloris connections. A partner's head arrives in one packet.
     request_head_timeout_seconds: float = Field(default=10.0, gt=0)
-    # How long a process trusts its cached view of an API key before looking at the database again.
-    # Changes made in this process invalidate the cache at once; other processes see them within this time.
+    # How long a process trusts its cached view of an API key before looking at the database again. Credential
+    # changes invalidate the cache at once in every process of the node (a shared version counter, see
+    # nuvera/auth/key_cache.py) and, with Redis, on every node; this lifetime is only the safety net.
     key_cache_seconds: float = Field(default=1.0, ge=0, le=1.0)
     last_used_write_interval_seconds: int = Field(default=60, ge=1)
     # How long an in-flight payment execution owns its Idempotency-Key. A process that dies mid-request loses the
@@ -113,6 +121,11 @@ class Settings(BaseSettings):
                 raise ConfigurationError("NUVERA_API_KEY_HMAC_SECRETS needs versions numbered from 1")
             if any(not secret.get_secret_value() for secret in self.api_key_hmac_secrets.values()):
                 raise ConfigurationError("NUVERA_API_KEY_HMAC_SECRETS may not hold an empty secret")
+        if self.rate_limit_per_minute is not None:
+            raise ConfigurationError(
+                "NUVERA_RATE_LIMIT_PER_MINUTE was replaced by NUVERA_RATE_LIMIT_REQUESTS (per window, default 100) and "
+                "NUVERA_RATE_LIMIT_WINDOW_SECONDS (default 1); e.g. 600 per minute is REQUESTS=600, WINDOW_SECONDS=60"
+            )
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigurationError("NUVERA_REDIS_URL must be a redis://, rediss:// or unix:// URL")
         return self

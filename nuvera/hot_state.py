@@ -29,12 +29,12 @@ class HotState:
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine) -> HotState:
-        limit = settings.rate_limit_per_minute
+        limit, window = settings.rate_limit_requests, settings.rate_limit_window_seconds
         if settings.redis_url is None:
             return cls(
                 redis=None,
                 replay_store=SqlReplayStore(engine, leeway_seconds=settings.jwt_leeway_seconds),
-                rate_limiter=SqlRateLimiter(engine, limit) if limit else None,
+                rate_limiter=SqlRateLimiter(engine, limit, window) if limit else None,
                 subscriber=None,
             )
         redis = connect_redis(settings.redis_url)
@@ -42,7 +42,7 @@ class HotState:
         return cls(
             redis=redis,
             replay_store=RedisReplayStore(redis, prefix, leeway_seconds=settings.jwt_leeway_seconds),
-            rate_limiter=RedisRateLimiter(redis, prefix, limit) if limit else None,
+            rate_limiter=RedisRateLimiter(redis, prefix, limit, window) if limit else None,
             subscriber=CredentialChangeSubscriber(redis, credentials_channel(settings)),
         )
 

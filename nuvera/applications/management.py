@@ -25,6 +25,7 @@ from nuvera.applications.schemas import (
     ExpireIn,
     KeyRotatedOut,
     PermissionsIn,
+    RateLimitIn,
     ReasonIn,
     RenameIn,
     RotateIn,
@@ -314,6 +315,28 @@ def set_permissions(
         actor=identity.actor(body.reason),
         application_id=application_id,
         permissions=body.permissions,
+        now=now,
+    )
+    return _detail(session, application_id, identity, now)
+
+
+@router.put(
+    "/{application_id}/rate-limit",
+    operation_id="ManagementApplicationController_setRateLimit",
+    response_model=ApplicationOut,
+    responses=_CHANGE_ERRORS,
+)
+def set_rate_limit(
+    application_id: str, body: RateLimitIn, identity: SignedInForChange, session: SessionDep, now: NowDep
+) -> ApplicationOut:
+    """Nuvera staff: grant the application its own number of signed requests per rate-limit window (`requests`),
+    or return it to the platform default (`null`). Audited with the reason; applies from the next request.
+    Partners see the limit in the application detail but cannot change it (`forbidden`)."""
+    service.set_rate_limit(
+        session,
+        actor=identity.actor(body.reason),
+        application_id=application_id,
+        requests=body.requests,
         now=now,
     )
     return _detail(session, application_id, identity, now)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nuvera.db import Base, new_id
@@ -21,6 +21,9 @@ class ApiKeyStatus(enum.StrEnum):
 
 class ApiApplication(Base):
     __tablename__ = "api_applications"
+    __table_args__ = (
+        CheckConstraint("rate_limit_requests IS NULL OR rate_limit_requests > 0", name="rate_limit_requests_positive"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("app"))
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -31,6 +34,8 @@ class ApiApplication(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(200))
+    # Requests per rate-limit window granted by a Nuvera admin; None = the platform default (nuvera/ratelimit/).
+    rate_limit_requests: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class SigningKey(Base):

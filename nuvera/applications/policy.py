@@ -5,6 +5,7 @@ partner-api.md §1 and issue 3:
 - users of another partner organization: the application (and its organization) does not exist for them (404);
 - `customer_platform` users: refused on every application operation (403);
 - Nuvera `admin` organization users: every operation on every partner's applications, each change with a reason;
+  the rate limit of an application is theirs alone to change (issue 14): partners see it, read only;
 - CLI operators: every operation (they hold the server's database credentials anyway); reason recorded if given.
 
 Default deny: an actor this table does not describe is refused.
@@ -32,6 +33,7 @@ class Operation(enum.StrEnum):
     ENABLE = "enable"
     SET_PERMISSIONS = "set_permissions"
     RENAME = "rename"
+    SET_RATE_LIMIT = "set_rate_limit"
 
     @property
     def mutates(self) -> bool:
@@ -39,6 +41,8 @@ class Operation(enum.StrEnum):
 
 
 _MANAGERS = frozenset({UserRole.OWNER.value, UserRole.ADMIN.value})
+# What a partner may see but not change, however senior: the limit protects the platform, not the partner.
+_STAFF_ONLY = frozenset({Operation.SET_RATE_LIMIT})
 
 
 def clean_reason(reason: str | None) -> str | None:
@@ -87,6 +91,11 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
     if actor.type == "user" and actor.organization_kind == OrganizationKind.PARTNER.value:
         if owner_organization_id is None or owner_organization_id != actor.organization_id:
             raise NotFound(what)
+        if operation in _STAFF_ONLY:
+            raise NuveraError(
+                "forbidden",
+                "Only Nuvera can change an application's rate limit; ask Nuvera support if your traffic needs more.",
+            )
         if operation.mutates and actor.role not in _MANAGERS:
             raise NuveraError(
                 "forbidden",

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from nuvera.applications.models import ApiApplication, ApiKey, SigningKey
-from nuvera.applications.service import ApplicationView, Grace
+from nuvera.applications.service import MAX_RATE_LIMIT, ApplicationView, Grace
 from nuvera.schemas import CamelModel, PageOut
 
 KeyStatus = Literal["active", "expiring", "expired", "revoked"]
@@ -67,6 +67,11 @@ class ApplicationOut(CamelModel):
     permissions: list[str]
     signing_key: SigningKeyOut
     keys: list[ApiKeyOut] = Field(description="Newest first")
+    rate_limit_requests: int | None = Field(
+        description="Signed requests per rate-limit window that Nuvera granted this application; null: the platform "
+        "default (100 per second unless the operator configured otherwise). Only Nuvera staff can change it; the "
+        "RateLimit-Policy header of every signed response states the limit in force."
+    )
     created_at: datetime
     created_by: str
     updated_at: datetime
@@ -83,6 +88,7 @@ class ApplicationOut(CamelModel):
             permissions=list(application.permissions),
             signing_key=_signing_key(signing_key),
             keys=[ApiKeyOut.of(k, now) for k in view.keys],
+            rate_limit_requests=application.rate_limit_requests,
             created_at=application.created_at,
             created_by=application.created_by,
             updated_at=application.updated_at,
@@ -193,6 +199,15 @@ class SigningKeyIn(_In):
 
 class PermissionsIn(_In):
     permissions: list[str] = Field(max_length=50)
+    reason: Reason = None
+
+
+class RateLimitIn(_In):
+    requests: int | None = Field(
+        ge=1,
+        le=MAX_RATE_LIMIT,
+        description="Signed requests per rate-limit window for this application; null returns it to the default",
+    )
     reason: Reason = None
 
 

@@ -22,6 +22,10 @@ from nuvera.audit import service as audit
 from nuvera.audit.actor import Actor
 from nuvera.audit.models import AuditEvent
 from nuvera.auth import api_keys
+
+# Imported for its session listener: every process that changes credentials through these use cases (a server,
+# a CLI command, a script) must tell the node's other processes after the commit, whatever else it imported.
+from nuvera.auth import key_cache as _key_cache  # noqa: F401
 from nuvera.auth.permissions import parse_permissions
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind
@@ -615,6 +619,40 @@ def rename_application(
         now,
         {"name": previous},
         {"name": clean},
+    )
+    _touch(application, actor, now)
+    session.flush()
+    return application
+
+
+MAX_RATE_LIMIT = 1_000_000
+
+
+def set_rate_limit(
+    session: Session, *, actor: Actor, application_id: str, requests: int | None, now: datetime
+) -> ApiApplication:
+    """Grant the application its own number of requests per rate-limit window, or (None) return it to the platform
+    default. Nuvera staff only, with a reason. Applies from the next request in every process: the change is a
+    credential change for the key cache, which carries the limit (nuvera/ratelimit/overrides.py)."""
+    application, actor = _application_for(session, actor, application_id, Operation.SET_RATE_LIMIT)
+    if requests is not None and not 1 <= requests <= MAX_RATE_LIMIT:
+        raise validation_error(
+            [FieldError("requests", f"must be 1 to {MAX_RATE_LIMIT}, or null for the platform default")]
+        )
+    previous = application.rate_limit_requests
+    if requests == previous:
+        return application  # nothing changed, nothing to audit
+    application.rate_limit_requests = requests
+    _record(
+        session,
+        actor,
+        application,
+        "application.rate_limit_changed",
+        "application",
+        application.id,
+        now,
+        {"rateLimitRequests": previous},
+        {"rateLimitRequests": requests},
     )
     _touch(application, actor, now)
     session.flush()

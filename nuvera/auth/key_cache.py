@@ -1,24 +1,35 @@
 """A process-local cache of what the authenticator needs to know about an API key.
 
 Looking the key up, joining its application, organization and signing key, and parsing the PEM on every request
-would cost more than the RSA verification itself. Entries live at most `key_cache_seconds` (≤ 1 s), so a change
-made by another process is enforced within a second; a change committed by this process clears the cache at once
-(see the session listener below), so revocation is immediate where it happened.
+would cost more than the RSA verification itself. The cache must never outlive a credential change (the spec:
+revocation is immediate), so every entry is tied to a *generation* that three signals move on:
 
-With Redis configured, a commit that touched credentials is also published on a channel; every server process
-runs a `CredentialChangeSubscriber` thread that clears its cache on each message, so the other processes and nodes
-follow within milliseconds. The 1 s TTL stays as the safety net for a lost message or a Redis outage.
+- this process: a commit that touched credentials clears the cache at once (the session listener below);
+- every process of this node: the same commit then increments a counter in a small shared file (`NodeVersion`)
+  that every process maps into memory and reads on each request — one memory read — so the very next request
+  in any worker of the node reloads the key from the database, with no Redis and no database round trip;
+- other nodes: with Redis configured the commit is also published on a channel; every server process runs a
+  `CredentialChangeSubscriber` thread that clears its cache on each message, within milliseconds.
+
+Entries also live at most `key_cache_seconds` (≤ 1 s): the safety net for what none of the signals can see (a
+lost Redis message, another node without Redis, a row edited by hand in the database).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import logging
+import mmap
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -26,13 +37,14 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, SigningKey
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.organizations.models import Organization, OrganizationKind
+from nuvera.ratelimit import overrides as rate_limit_overrides
 
 _CREDENTIAL_MODELS = (ApiKey, ApiApplication, SigningKey, Organization)
 
@@ -67,13 +79,132 @@ def _note_credential_changes(session: Session, _context: Any, _instances: Any) -
 def _invalidate_after_commit(session: Session) -> None:
     if session.info.pop("credentials_changed", False):
         _Generation.bump()
+        # after_commit runs once the database has made the change visible to every other connection: a process
+        # that sees the new node version and reloads is sure to read the change, never the row before it.
+        bind = session.bind
+        node = node_version(bind.engine if isinstance(bind, Connection) else bind) if bind is not None else None
+        if node is not None:
+            node.bump()
         for publish in tuple(_publishers):
             publish()
 
 
-def invalidate_all() -> None:
-    """For changes made outside the ORM (or by tests that edit rows directly)."""
+def invalidate_all(engine: Engine | None = None) -> None:
+    """For changes made outside the ORM (or by tests that edit rows directly); with the engine, after the commit,
+    the other processes of this node are told too."""
     _Generation.bump()
+    node = node_version(engine) if engine is not None else None
+    if node is not None:
+        node.bump()
+
+
+class NodeVersion:
+    """A credentials-version counter shared by every process of one node that uses the same database.
+
+    Eight bytes in a file that each process maps into memory (`MAP_SHARED`: one physical page for all of them).
+    A writer increments it after each commit that changed credentials, under an exclusive `flock` so two writers
+    never lose an increment; a reader only compares it with the last value it acted on, on every request: one
+    memory read through a typed memoryview (about 50 ns), no system call. The counter only grows, so a change can
+    never be mistaken for "none"; a torn read could at worst cost one extra reload.
+    """
+
+    SIZE = 8
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            with _locked(fd):
+                if os.fstat(fd).st_size < self.SIZE:
+                    os.ftruncate(fd, self.SIZE)  # zero-filled: version 0
+            self._map = mmap.mmap(fd, self.SIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        # Native byte order: only processes of this node (one architecture) ever map the file.
+        self.counter = memoryview(self._map).cast("Q")
+        # The last value this process acted on (see KeyCache.fresh).
+        self.seen: int = self.counter[0]
+
+    def bump(self) -> None:
+        with _locked(self._fd):
+            self.counter[0] = (self.counter[0] + 1) % 2**64
+
+    def close(self) -> None:
+        self.counter.release()
+        self._map.close()
+        os.close(self._fd)
+
+
+@contextlib.contextmanager
+def _locked(fd: int) -> Iterator[None]:
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_node_versions: dict[str, NodeVersion | None] = {}
+_node_versions_lock = threading.Lock()
+
+
+def node_version_path(engine: Engine) -> Path | None:
+    """Where the processes of this node using this database share their credentials version.
+
+    A SQLite database lives in one file on one node: the counter sits next to it, like SQLite's own `-wal` and
+    `-shm` files, so it is reachable by exactly those who can reach the database. Any other database is named by
+    its URL without the password, in a directory private to this operating-system user (processes of another
+    user on the same node do not share it and rely on Redis and the 1 s lifetime). An in-memory SQLite database
+    belongs to one process: nothing to share.
+    """
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(f"{Path(database).resolve()}-credentials")
+    # Whatever names the database except the password (which may be rotated while processes run).
+    named = repr((url.get_backend_name(), url.username, url.host, url.port, url.database, sorted(url.query.items())))
+    folder = Path(tempfile.gettempdir()) / f"nuvera-{os.getuid()}"
+    return folder / f"credentials-{hashlib.sha256(named.encode()).hexdigest()[:32]}"
+
+
+def node_version(engine: Engine) -> NodeVersion | None:
+    """This process' mapping of the node's credentials version for `engine`'s database, opened once."""
+    key = engine.url.render_as_string(hide_password=False)
+    try:
+        return _node_versions[key]
+    except KeyError:
+        pass
+    with _node_versions_lock:
+        if key not in _node_versions:
+            _node_versions[key] = _open_node_version(engine)
+        return _node_versions[key]
+
+
+def _open_node_version(engine: Engine) -> NodeVersion | None:
+    path = node_version_path(engine)
+    if path is None:
+        return None
+    try:
+        if path.parent.name.startswith("nuvera-"):
+            _private_folder(path.parent)
+        return NodeVersion(path)
+    except OSError as exc:
+        # Correctness does not depend on it (the 1 s lifetime still bounds staleness), but immediacy does: say so.
+        log.warning("no shared credentials version at %s (%s); other processes follow within 1 s", path, exc)
+        return None
+
+
+def _private_folder(folder: Path) -> None:
+    """The shared temporary directory is writable by everyone: only a folder we own, that nobody else may write
+    into, is trusted (anyone able to write the counter could only cause reloads, but still)."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    status = folder.lstat()
+    if status.st_uid != os.getuid() or status.st_mode & 0o022 or not folder.is_dir() or folder.is_symlink():
+        raise PermissionError(f"{folder} is not a private directory of this user")
 
 
 @dataclass(frozen=True)
@@ -104,10 +235,22 @@ class KeyCache:
         self._entries: dict[str, tuple[KeyRecord, float, int]] = {}
         self._public_keys: dict[str, RSAPublicKey] = {}
         self._lock = threading.Lock()
+        self._node = node_version(engine)
 
     def fresh(self, newest_hash: str) -> KeyRecord | None:
         """The cached record under this newest-version hash, if it is younger than the TTL and no credential
-        change happened since it was loaded; None means: ask `load`."""
+        change happened since it was loaded (here, in another process of this node, or as announced on Redis);
+        None means: ask `load`."""
+        # Checked before the entry is looked at, on every request: a change committed anywhere on this node
+        # before this request arrived has bumped the shared version, so the entry is dropped and `load` reads
+        # the committed row. The generation is bumped before the value is recorded as seen, so a concurrent
+        # request either finds the new generation or bumps it itself (a second bump costs one extra reload).
+        node = self._node
+        if node is not None:
+            current = node.counter[0]
+            if current != node.seen:
+                _Generation.bump()
+                node.seen = current
         entry = self._entries.get(newest_hash)
         if entry is not None:
             cached, loaded_at, generation = entry
@@ -141,6 +284,7 @@ class KeyCache:
                 ApiApplication.id,
                 ApiApplication.enabled,
                 ApiApplication.permissions,
+                ApiApplication.rate_limit_requests,
                 Organization.id,
                 Organization.kind,
                 SigningKey.id,
@@ -159,7 +303,22 @@ class KeyCache:
             row = connection.execute(query).first()
         if row is None:
             return None
-        (key_id, stored_hash, status, expires_at, app_id, enabled, permissions, org_id, kind, sgk_id, pem) = row
+        (
+            key_id,
+            stored_hash,
+            status,
+            expires_at,
+            app_id,
+            enabled,
+            permissions,
+            rate_limit,
+            org_id,
+            kind,
+            sgk_id,
+            pem,
+        ) = row
+        # Read with the key, so the limit an admin set applies from the request that first sees the change.
+        rate_limit_overrides.remember(app_id, rate_limit)
         granted = frozenset(Permission(p) for p in permissions if p in Permission.__members__)
         return KeyRecord(
             principal=Principal(organization_id=org_id, application_id=app_id, api_key_id=key_id, permissions=granted),

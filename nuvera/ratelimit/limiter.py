@@ -1,8 +1,12 @@
 """Fixed-window request counting per API application, shared by every server process.
 
-Why a fixed one-minute window: one atomic increment per request (Redis INCR, or one database upsert), exact across
-processes and nodes, and a reset time the client can be told. Its known weakness — up to twice the quota across a
-window boundary — is acceptable for a generous abuse limit; a sliding log would cost a write and a range scan.
+The default is 100 requests per one-second window (`NUVERA_RATE_LIMIT_REQUESTS`, `NUVERA_RATE_LIMIT_WINDOW_SECONDS`),
+the rate a partner's batch job needs; a Nuvera admin may grant an application its own number of requests per window
+(nuvera/ratelimit/overrides.py).
+
+Why a fixed window: one atomic increment per request (Redis INCR, or one database upsert), exact across processes
+and nodes, and a reset time the client can be told. Its known weakness — up to twice the quota across a window
+boundary — is acceptable for an abuse limit; a sliding log would cost a write and a range scan.
 
 Only fully authenticated requests count (the caller proved key, signature and a fresh jti), so nobody can spend
 another partner's quota by replaying or forging its requests.
@@ -25,9 +29,9 @@ from sqlalchemy.engine import Engine
 from nuvera.auth.replay import DATABASE_DOWN
 from nuvera.backends import DependencyUnavailable
 from nuvera.direct_sql import DirectConnections, Statement
+from nuvera.ratelimit import overrides
 from nuvera.ratelimit.models import RateLimitCounter
 
-WINDOW_SECONDS = 60
 POLICY = "per-application"
 
 
@@ -37,55 +41,71 @@ class Decision:
     limit: int
     remaining: int
     reset_seconds: int
+    window_seconds: int
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         """IETF draft-ietf-httpapi-ratelimit-headers: the policy, and the live quota left in this window."""
         headers = [
-            (b"ratelimit-policy", f'"{POLICY}";q={self.limit};w={WINDOW_SECONDS}'.encode()),
+            (b"ratelimit-policy", f'"{POLICY}";q={self.limit};w={self.window_seconds}'.encode()),
             (b"ratelimit", f'"{POLICY}";r={self.remaining};t={self.reset_seconds}'.encode()),
         ]
         if not self.allowed:
             headers.append((b"retry-after", str(self.reset_seconds).encode()))
         return headers
 
+    @property
+    def detail(self) -> str:
+        """The problem detail of a refusal, in the window's own unit."""
+        per = "second" if self.window_seconds == 1 else f"{self.window_seconds} seconds"
+        return f"This application may make {self.limit} requests per {per}; retry in {self.reset_seconds} s."
+
 
 class RateLimiter(Protocol):
-    limit: int
+    limit: int  # the default, for an application without a limit of its own
+    window_seconds: int
 
     def hit(self, application_id: str, now: datetime) -> Decision:
         """Count one request; raises DependencyUnavailable when the counter store cannot answer."""
         ...
 
 
-def window_of(now: datetime) -> tuple[int, int]:
+def window_of(now: datetime, window_seconds: int) -> tuple[int, int]:
     """(window start in Unix seconds, seconds until the next window), at least 1 so Retry-After is never 0."""
     seconds = int(now.timestamp())
-    start = seconds - seconds % WINDOW_SECONDS
-    return start, max(1, start + WINDOW_SECONDS - seconds)
+    start = seconds - seconds % window_seconds
+    return start, max(1, start + window_seconds - seconds)
 
 
-def decide(limit: int, count: int, reset_seconds: int) -> Decision:
-    return Decision(allowed=count <= limit, limit=limit, remaining=max(0, limit - count), reset_seconds=reset_seconds)
+def decide(limit: int, count: int, reset_seconds: int, window_seconds: int) -> Decision:
+    return Decision(
+        allowed=count <= limit,
+        limit=limit,
+        remaining=max(0, limit - count),
+        reset_seconds=reset_seconds,
+        window_seconds=window_seconds,
+    )
 
 
 class RedisRateLimiter:
-    def __init__(self, redis: Redis, prefix: str, limit: int) -> None:
+    def __init__(self, redis: Redis, prefix: str, limit: int, window_seconds: int = 1) -> None:
         self._redis = redis
         self._prefix = prefix
         self.limit = limit
+        self.window_seconds = window_seconds
 
     def hit(self, application_id: str, now: datetime) -> Decision:
-        start, reset = window_of(now)
+        start, reset = window_of(now, self.window_seconds)
         key = f"{self._prefix}rate:{application_id}:{start}"
         try:
             # MULTI/EXEC in one round trip; the key outlives its window a little, then Redis drops it.
             pipe = self._redis.pipeline(transaction=True)
             pipe.incr(key)
-            pipe.expire(key, WINDOW_SECONDS * 2)
+            pipe.expire(key, self.window_seconds * 2)
             count, _ = pipe.execute()
         except RedisError as exc:
             raise DependencyUnavailable("rate limit store (Redis)") from exc
-        return decide(self.limit, int(count), reset)
+        limit = overrides.limit_for(application_id, self.limit)
+        return decide(limit, int(count), reset, self.window_seconds)
 
 
 class SqlRateLimiter:
@@ -97,9 +117,10 @@ class SqlRateLimiter:
 
     PURGE_EVERY_SECONDS = 60.0
 
-    def __init__(self, engine: Engine, limit: int) -> None:
+    def __init__(self, engine: Engine, limit: int, window_seconds: int = 1) -> None:
         self._engine = engine
         self.limit = limit
+        self.window_seconds = window_seconds
         postgres = engine.dialect.name == "postgresql"
         table = cast(Table, RateLimitCounter.__table__)
         dialect_insert = postgresql.insert if postgres else sqlite.insert
@@ -120,7 +141,7 @@ class SqlRateLimiter:
         self._purge_lock = threading.Lock()
 
     def hit(self, application_id: str, now: datetime) -> Decision:
-        start, reset = window_of(now)
+        start, reset = window_of(now, self.window_seconds)
         try:
             self._maybe_purge(start)
         except DATABASE_DOWN as exc:
@@ -135,7 +156,8 @@ class SqlRateLimiter:
             finally:
                 cursor.close()
 
-        return decide(self.limit, self.connections.run(count), reset)
+        limit = overrides.limit_for(application_id, self.limit)
+        return decide(limit, self.connections.run(count), reset, self.window_seconds)
 
     def close(self) -> None:
         self.connections.close()
@@ -147,7 +169,7 @@ class SqlRateLimiter:
         try:
             with self._engine.begin() as connection:
                 # The previous window is kept: another process whose clock lags a little may still be counting in it.
-                cutoff = window_start - WINDOW_SECONDS
+                cutoff = window_start - self.window_seconds
                 connection.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < cutoff))
             self._next_purge = time.monotonic() + self.PURGE_EVERY_SECONDS
         finally:

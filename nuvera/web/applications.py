@@ -24,6 +24,7 @@ from nuvera.applications.policy import Operation, authorize
 from nuvera.applications.public_keys import parse_public_key
 from nuvera.applications.schemas import ApplicationOut
 from nuvera.audit.models import AuditEvent
+from nuvera.config import Settings
 from nuvera.dependencies import NowDep, SessionDep
 from nuvera.errors import NuveraError
 from nuvera.schemas import CamelModel
@@ -97,6 +98,7 @@ _TITLES = {
     "application.permissions_changed": "Permissions changed",
     "application.disabled": "Application disabled",
     "application.enabled": "Application enabled",
+    "application.rate_limit_changed": "Rate limit changed",
     "signing_key.replaced": "Signing key replaced",
     "api_key.created": "API key created",
     "api_key.grace_set": "Grace window started",
@@ -131,6 +133,8 @@ def describe(event: AuditEvent, key_labels: dict[str, str]) -> AuditLine:
             if removed := sorted(old - new):
                 parts.append("removed " + ", ".join(permission_label(p) for p in removed))
             detail = "; ".join(parts)
+        case "application.rate_limit_changed":
+            detail = f"{_limit_label(before.get('rateLimitRequests'))} → {_limit_label(after.get('rateLimitRequests'))}"
         case "signing_key.replaced":
             detail = f"{before.get('fingerprint')} → {after.get('fingerprint')}"
         case "api_key.created":
@@ -158,6 +162,36 @@ def describe(event: AuditEvent, key_labels: dict[str, str]) -> AuditLine:
     )
 
 
+def _limit_label(requests: Any) -> str:
+    return "platform default" if requests is None else f"{requests} per window"
+
+
+@dataclass(frozen=True)
+class RateLimitView:
+    """The limit in force for an application, as its RateLimit-Policy header states it."""
+
+    requests: int  # 0: the operator turned rate limiting off
+    window_seconds: int
+    custom: bool  # granted by a Nuvera admin rather than the platform default
+    default_requests: int
+
+    @property
+    def window_label(self) -> str:
+        return "second" if self.window_seconds == 1 else f"{self.window_seconds} seconds"
+
+
+def rate_limit_view(settings: Settings, application: ApplicationOut) -> RateLimitView:
+    default, granted = settings.rate_limit_requests, application.rate_limit_requests
+    # With rate limiting turned off (0) no limit applies, a granted one included (nuvera/hot_state.py).
+    custom = default > 0 and granted is not None
+    return RateLimitView(
+        requests=granted if custom and granted is not None else default,
+        window_seconds=settings.rate_limit_window_seconds,
+        custom=custom,
+        default_requests=default,
+    )
+
+
 def detail_context(
     request: Request, session: SessionDep, viewer: Viewer, application_id: str, now: datetime, audit_cursor: str | None
 ) -> dict[str, Any]:
@@ -175,6 +209,8 @@ def detail_context(
     key_labels = {k.id: f"{k.prefix}…{k.last_four}" for k in view.keys}
     return {
         "application": application,
+        "rate_limit": rate_limit_view(request.app.state.settings, application),
+        "can_set_rate_limit": allowed(viewer.actor, Operation.SET_RATE_LIMIT, application.organization_id),
         "audit": [describe(e, key_labels) for e in history.items],
         "audit_next": history.next_cursor,
         "can_manage": allowed(viewer.actor, Operation.DISABLE, application.organization_id),

@@ -41,6 +41,7 @@ NOTICES: Final = {
     "permissions-saved": "Permissions saved.",
     "disabled": "The application is disabled: every request made with it is rejected.",
     "enabled": "The application is enabled again.",
+    "rate-limit-saved": "Rate limit saved. It applies from the application's next request.",
     "signed-out": "You are signed out.",
     "decision-recorded": "Decision recorded. The partner sees it in the activity timeline.",
     "disposition-recorded": "Disposition recorded in the audit history.",

@@ -28,21 +28,21 @@ from tests.support import Factory, new_rsa_key, public_pem
 
 # ok = 2xx; otherwise the HTTP status of the refusal (403 forbidden, 404 not_found, 422 validation_error on reason).
 MATRIX = """
-actor                      view  list  audit  create rename perms rotate expire revoke sigkey disable enable
-partner-own-owner          ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok
-partner-own-admin          ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok
-partner-own-member         ok    ok    ok     403    403    403   403    403    403    403    403     403
-partner-other-owner        404   404   404    404    404    404   404    404    404    404    404     404
-partner-other-admin        404   404   404    404    404    404   404    404    404    404    404     404
-partner-other-member       404   404   404    404    404    404   404    404    404    404    404     404
-customer-platform-owner    403   403   403    403    403    403   403    403    403    403    403     403
-customer-platform-admin    403   403   403    403    403    403   403    403    403    403    403     403
-customer-platform-member   403   403   403    403    403    403   403    403    403    403    403     403
-nuvera-owner+reason        ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok
-nuvera-admin+reason        ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok
-nuvera-member+reason       ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok
-nuvera-admin-no-reason     ok    ok    ok     422    422    422   422    422    422    422    422     422
-operator                   ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok
+actor                      view  list  audit  create rename perms rotate expire revoke sigkey disable enable ratelimit
+partner-own-owner          ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok     403
+partner-own-admin          ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok     403
+partner-own-member         ok    ok    ok     403    403    403   403    403    403    403    403     403    403
+partner-other-owner        404   404   404    404    404    404   404    404    404    404    404     404    404
+partner-other-admin        404   404   404    404    404    404   404    404    404    404    404     404    404
+partner-other-member       404   404   404    404    404    404   404    404    404    404    404     404    404
+customer-platform-owner    403   403   403    403    403    403   403    403    403    403    403     403    403
+customer-platform-admin    403   403   403    403    403    403   403    403    403    403    403     403    403
+customer-platform-member   403   403   403    403    403    403   403    403    403    403    403     403    403
+nuvera-owner+reason        ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok     ok
+nuvera-admin+reason        ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok     ok
+nuvera-member+reason       ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok     ok
+nuvera-admin-no-reason     ok    ok    ok     422    422    422   422    422    422    422    422     422    422
+operator                   ok    ok    ok     ok     ok     ok    ok     ok     ok     ok     ok      ok     ok
 """
 READS = {"view", "list", "audit"}
 STATUS_CODES = {"forbidden": "403", "not_found": "404", "validation_error": "422"}
@@ -94,6 +94,7 @@ def _request(operation: str, target: Target, keys: Keys, reason: str | None) -> 
         "sigkey": ("PUT", f"{app}/signing-key", {"publicKey": keys.replacement, **why}),
         "disable": ("POST", f"{app}/disable", why),
         "enable": ("POST", f"{app}/enable", why),
+        "ratelimit": ("PUT", f"{app}/rate-limit", {"requests": 250, **why}),
     }[operation]
 
 
@@ -129,6 +130,7 @@ def _operator_call(operation: str, target: Target, keys: Keys, secret: bytes) ->
         ),
         "disable": lambda s: service.set_enabled(s, actor=actor, application_id=app, enabled=False, now=now),
         "enable": lambda s: service.set_enabled(s, actor=actor, application_id=app, enabled=True, now=now),
+        "ratelimit": lambda s: service.set_rate_limit(s, actor=actor, application_id=app, requests=250, now=now),
     }[operation]
 
 

@@ -46,6 +46,7 @@ def _valid_body(method: str, template: str) -> dict[str, object] | None:
         "expire": {"at": "now"},
         "signing-key": {"publicKey": _spare_public_key()},
         "permissions": {"permissions": ["CRYPTO_READ"]},
+        "rate-limit": {"requests": 5},
         "applications": {"name": "n", "publicKey": _spare_public_key(), "permissions": ["CRYPTO_READ"]},
         "{application_id}": {"name": "Renamed"},
     }
@@ -60,7 +61,8 @@ def test_every_state_changing_request_needs_the_sessions_csrf_token(
     second_session = browsers(partner.owner_email)  # same user, another session: another token
     assert second_session.csrf != owner.csrf
     changes = [(m, p) for m, p in _management_routes(server) if m not in ("GET", "HEAD")]
-    assert len(changes) == 9  # create, rename, rotate, expire, revoke, signing key, disable, enable, permissions
+    # create, rename, rotate, expire, revoke, signing key, disable, enable, permissions, rate limit
+    assert len(changes) == 10
     for method, template in changes:
         path = _fill(template, partner.application_id, partner.api_key_id)
         for headers in ({}, {"x-csrf-token": "forged"}, {"x-csrf-token": second_session.csrf}):

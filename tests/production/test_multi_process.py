@@ -34,7 +34,9 @@ def production_env(settings: Settings, folder: Path, redis_url: str) -> dict[str
         **server_env(settings, folder),
         "NUVERA_REDIS_URL": redis_url,
         "NUVERA_REDIS_KEY_PREFIX": new_namespace(redis_url),
-        "NUVERA_RATE_LIMIT_PER_MINUTE": str(LIMIT),
+        # A one-minute window, so that the rate-limit test's calls all fall into one window without timing luck.
+        "NUVERA_RATE_LIMIT_REQUESTS": str(LIMIT),
+        "NUVERA_RATE_LIMIT_WINDOW_SECONDS": "60",
         "NUVERA_LOG_FORMAT": "json",
     }
 
@@ -293,3 +295,36 @@ def test_no_token_is_accepted_twice_across_a_redis_restart(
         assert [ticket["subject"] for ticket in listed.json()["items"]] == ["Reset"]  # created once, never twice
     finally:
         server.stop()
+
+
+def test_a_key_revoked_on_one_node_is_refused_on_another_within_a_second_through_redis(
+    cluster: list[ServerProcess], settings: Settings, redis_url: str, tmp_path: Path, factory: Factory
+) -> None:
+    """Another node shares the database and Redis but not the node-wide credentials version (nuvera/auth/
+    key_cache.py): only the Redis announcement can tell it. A PostgreSQL node's version file lives under its
+    temporary directory, so a process with another TMPDIR stands for another node."""
+    if not settings.resolved_database_url.startswith("postgresql"):
+        pytest.skip("a SQLite database is shared by the processes of one node only")
+    env = production_env(settings, tmp_path, redis_url)
+    (tmp_path / "other-node-tmp").mkdir()
+    env["TMPDIR"] = str(tmp_path / "other-node-tmp")
+    other_node = start_server_process(env, tmp_path / "other-node.log")
+    try:
+        partner = factory.partner([Permission.CRYPTO_READ])
+        assert outcome(signed_get(partner, other_node.base_url)) == "ok"  # cached there
+        client, csrf = _sign_in(cluster[0].base_url, partner)
+        try:
+            path = f"/app/api/applications/{partner.application_id}/keys/{partner.api_key_id}/revoke"
+            assert client.post(path, headers={"x-csrf-token": csrf}).status_code == 200
+        finally:
+            client.close()
+        committed = time.monotonic()
+        seen: list[str] = []
+        while time.monotonic() - committed <= 1.0:
+            seen.append(outcome(signed_get(partner, other_node.base_url)))
+            if seen[-1] == "revoked_key":
+                break
+            time.sleep(0.01)
+        assert seen[-1] == "revoked_key", f"the other node still accepted the key 1 s after the revocation: {seen}"
+    finally:
+        other_node.stop()

@@ -21,7 +21,7 @@ LIMIT = 5
 def limited(
     request: pytest.FixtureRequest, settings: Settings, database: Database, session_clock: MutableClock
 ) -> Iterator[LiveServer]:
-    update: dict[str, object] = {"rate_limit_per_minute": LIMIT}
+    update: dict[str, object] = {"rate_limit_requests": LIMIT, "rate_limit_window_seconds": 60}
     if request.param == "redis":
         update["redis_url"] = request.getfixturevalue("redis_url")
         update["redis_key_prefix"] = request.getfixturevalue("redis_prefix")

@@ -53,7 +53,7 @@ SENT: Counter[str] = Counter()
 def fuzz_server(settings: Settings, database: Database) -> Iterator[LiveServer]:
     # Its own server on the shared database, without the per-application rate limit: hundreds of generated
     # requests from one application in a few seconds would otherwise be (correctly) answered 429.
-    app = create_app(settings.model_copy(update={"rate_limit_per_minute": 0}), database=database)
+    app = create_app(settings.model_copy(update={"rate_limit_requests": 0}), database=database)
     with live_server(app) as running:
         yield running
 

@@ -53,6 +53,10 @@
       }
       let value = el.value;
       if (el.type === "datetime-local" && value) value = new Date(value).toISOString();
+      if (el.type === "number") {
+        body[el.name] = value === "" ? null : Number(value); // empty: back to the default
+        continue;
+      }
       if (el.name === "reason" && !value.trim()) continue; // optional for partners
       body[el.name] = value;
     }
