@@ -127,6 +127,7 @@ def test_paths_outside_the_api_are_not_capped(server: LiveServer) -> None:
 def test_the_longest_cursor_fits_the_documented_cursor_parameter(server: LiveServer) -> None:
     cursor = longest_cursor()
     assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor), "a cursor must need no percent-encoding"
+    assert len(cursor) < 200, "the signing guide promises partners a nextCursor under 200 characters"
     document = httpx.get(server.base_url + "/api-reference/openapi.json").json()
     limits = {
         option["maxLength"]
