@@ -281,7 +281,11 @@ class SignedRequestMiddleware:
                 message = {**message, "body": b""}  # the headers (Content-Length included) stay those of the GET
             await send(message)
 
-        await self.app(route_scope, replay_receive, send_with_rate_headers)
+        try:
+            await self.app(route_scope, replay_receive, send_with_rate_headers)
+        finally:
+            if head_request and "route" in route_scope:
+                scope["route"] = route_scope["route"]  # for the access log and metrics: the GET's route template
 
     def _body_limit(self, scope: Scope, content_type: str) -> int:
         """The body cap of the operation this request is for: the multipart cap only for a multipart body sent to a

@@ -169,7 +169,7 @@ def _longest_value(parameter: dict[str, Any], document: dict[str, Any]) -> str:
             return "false"
     for option in options:
         if "maxLength" in option:
-            return "%41" * option["maxLength"]  # every character percent-encoded: three bytes each
+            return "%41" * int(option["maxLength"])  # every character percent-encoded: three bytes each
     # A path id without a declared length: the ids the API issues.
     assert parameter["in"] == "path", f"an unbounded query parameter: {parameter['name']}"
     return "i" * longest_id()
@@ -220,6 +220,9 @@ def test_head_is_answered_like_get_without_a_body(partner: Partner) -> None:
     assert int(head.header("content-length") or 0) == len(get.body)
     # Counted like any other signed request: the quota left went down by one.
     assert _remaining(head) == _remaining(get) - 1
+    # And the metrics name the GET's route for it, not "unmatched".
+    metrics = httpx.get(partner.base_url + "/metrics").text
+    assert 'nuvera_http_requests_total{method="HEAD",route="/api/v1/crypto/assets",status="200"}' in metrics
 
 
 def _remaining(response: RawResponse) -> int:
