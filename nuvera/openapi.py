@@ -51,6 +51,7 @@ _DEFAULT_CODES: dict[int, tuple[str, ...]] = {
     408: ("request_timeout",),
     409: ("invalid_state",),
     413: ("payload_too_large",),
+    414: ("uri_too_long",),
     415: ("unsupported_media_type",),
     422: ("validation_error",),
     429: ("rate_limited",),
@@ -183,10 +184,17 @@ def _annotate_api_operation(path: str, method: str, operation: dict[str, Any]) -
     responses: dict[str, Any] = operation["responses"]
     has_body = "requestBody" in operation
     has_path_parameter = any(p.get("in") == "path" for p in operation.get("parameters", []))
-    inferred: dict[int, tuple[str, ...]] = {401: AUTH_CODES_401, 403: AUTH_CODES_403, 429: ("rate_limited",)}
+    # 414: the request target is capped before authentication (auth.middleware.MAX_REQUEST_TARGET_BYTES).
+    inferred: dict[int, tuple[str, ...]] = {
+        401: AUTH_CODES_401,
+        403: AUTH_CODES_403,
+        414: ("uri_too_long",),
+        429: ("rate_limited",),
+    }
     if has_body:
         inferred[413] = ("payload_too_large",)
         inferred[408] = ("request_timeout",)  # the body must arrive within body_read_timeout_seconds
+        inferred[415] = ("unsupported_media_type",)  # JSON must be UTF-8 without a BOM (auth.middleware)
     if has_body or operation.get("parameters"):
         inferred[422] = ("validation_error",)
     if has_path_parameter:
