@@ -245,7 +245,7 @@ class SignedRequestMiddleware:
         if decision is not None and not decision.allowed:
             await reject(
                 "rate_limited",
-                f"This application may make {decision.limit} requests per minute; retry in {decision.reset_seconds} s.",
+                decision.detail,
                 app_id,
                 decision.headers(),
             )

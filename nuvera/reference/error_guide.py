@@ -283,9 +283,12 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "Something went wrong on our side; quote the requestId to support.",
     ),
     "dependency_unavailable": ErrorHelp(
-        "A service Nuvera depends on is unavailable for a moment.",
-        "Retry with backoff (safe for reads and for payment execution with the same Idempotency-Key).",
-        "A dependency is unavailable; retry shortly.",
+        "A service Nuvera depends on is unavailable for a moment, or the replay store lost its memory moments ago "
+        "(a restart) and cannot vouch that your token was not used before. Nothing was changed.",
+        "Sign the request again (new iat and jti) and retry with backoff: safe for reads and for payment execution "
+        "with the same Idempotency-Key. After a replay-store reset, new tokens are accepted within 31 s.",
+        "The replay store lost its memory moments ago and cannot vouch that this token was not used before; sign "
+        "this request again with a fresh iat and jti in a few seconds.",
     ),
 }
 
