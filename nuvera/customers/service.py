@@ -18,7 +18,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic.alias_generators import to_snake
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,7 +51,11 @@ REVIEW_TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
 
 # What a customer needs before Nuvera can review it (JSON name → attribute). Drafts may lack any of these. The
 # schema module owns the list because the reference describes it next to each field.
-REQUIRED_FOR_REVIEW = {name: to_snake(name) for name in schemas.REQUIRED_FOR_REVIEW}
+REQUIRED_FOR_REVIEW = {
+    field.alias: name
+    for name, field in CustomerFields.model_fields.items()
+    if field.alias in schemas.REQUIRED_FOR_REVIEW
+}
 
 _MONEY = Decimal("0.01")
 _PERCENT = Decimal("0.0001")
