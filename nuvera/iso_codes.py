@@ -29,9 +29,7 @@ NOT_ACCOUNT_CURRENCIES = frozenset(
 )  # fmt: skip
 
 COUNTRY_CODES: tuple[str, ...] = tuple(sorted({c.alpha_2 for c in pycountry.countries} | _EXTRA_COUNTRIES))
-CURRENCY_CODES: tuple[str, ...] = tuple(
-    sorted({c.alpha_3 for c in pycountry.currencies} - NOT_ACCOUNT_CURRENCIES)
-)
+CURRENCY_CODES: tuple[str, ...] = tuple(sorted({c.alpha_3 for c in pycountry.currencies} - NOT_ACCOUNT_CURRENCIES))
 _COUNTRIES = frozenset(COUNTRY_CODES)
 _CURRENCIES = frozenset(CURRENCY_CODES)
 
@@ -71,8 +69,13 @@ def component_schemas() -> dict[str, dict[str, object]]:
     }
 
 
+# Marks a field's schema as "this named enum": nuvera.openapi swaps the marked schema for a $ref to the
+# component (pydantic cannot emit a $ref to a schema it does not generate itself).
+SCHEMA_MARKER = "x-nuvera-schema"
+
+
 def _ref(name: str) -> WithJsonSchema:
-    return WithJsonSchema({"$ref": f"#/components/schemas/{name}"})
+    return WithJsonSchema({"type": "string", SCHEMA_MARKER: name})
 
 
 def _as_field_rule(check: Callable[[str], str]) -> AfterValidator:

@@ -96,6 +96,23 @@ def problem_responses(*declared: int | str, **descriptions: str) -> Responses:
     return responses
 
 
+def _link_named_schemas(node: Any) -> None:
+    """Replace each schema marked with `iso_codes.SCHEMA_MARKER` by a $ref to the named component."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and iso_codes.SCHEMA_MARKER in value:
+                kept = {k: v for k, v in value.items() if k in ("description", "title", "examples", "default")}
+                node[key] = {"$ref": f"#/components/schemas/{value[iso_codes.SCHEMA_MARKER]}", **kept}
+            else:
+                _link_named_schemas(value)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, dict) and iso_codes.SCHEMA_MARKER in value:
+                node[index] = {"$ref": f"#/components/schemas/{value[iso_codes.SCHEMA_MARKER]}"}
+            else:
+                _link_named_schemas(value)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -114,6 +131,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     _add_problem_schema(schemas)
     # CountryCode / CurrencyCode: the enums the ISO-code fields refer to (nuvera.iso_codes).
     schemas.update(iso_codes.component_schemas())
+    _link_named_schemas(document)
     components.setdefault("securitySchemes", {}).update(_security_schemes())
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():

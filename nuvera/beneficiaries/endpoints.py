@@ -15,8 +15,8 @@ from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
-from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.errors import FieldError, validation_error
+from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"])

@@ -34,8 +34,7 @@ Iban = Annotated[
         {
             "type": "string",
             "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
-            "description": "ISO 13616 IBAN in electronic form; its check digits and national structure are "
-            "verified.",
+            "description": "ISO 13616 IBAN in electronic form; its check digits and national structure are verified.",
             "examples": ["DE89370400440532013000"],
         }
     ),

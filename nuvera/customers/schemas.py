@@ -195,7 +195,7 @@ Percent = Annotated[
             "maximum": 100,
             "multipleOf": 0.01,
             "description": "Share of ownership in percent, 0 to 100, at most 2 decimals (e.g. 33.33). The "
-            "persons' shares may add up to at most 100. A decimal string such as \"33.33\" is accepted too.",
+            'persons\' shares may add up to at most 100. A decimal string such as "33.33" is accepted too.',
             "examples": [25, 33.33],
         },
         mode="validation",
@@ -262,7 +262,7 @@ REQUIRED_FOR_REVIEW = (
     "city",
     "addressCountryId",
 )
-_FOR_REVIEW = " Required before review (create without ?draft=true, or submit)."
+_FOR_REVIEW = ". Required before review (create without ?draft=true, or submit)"
 
 
 def _d(text: str, *, for_review: bool = False) -> Any:

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
 from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
-from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers import schemas
+from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
 from nuvera.documents.service import require_documents
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error

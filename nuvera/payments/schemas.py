@@ -78,8 +78,7 @@ class QuoteOut(CamelModel):
     used_at: datetime | None
     payment_id: str | None = Field(description="The payment that used this quote")
     price_breakdown: PriceBreakdown | None = Field(
-        description="How the amount is made up; nullable as in the published reference (every quote made here "
-        "has one)"
+        description="How the amount is made up; nullable as in the published reference (every quote made here has one)"
     )
 
     @classmethod

@@ -195,7 +195,9 @@ def test_ownership_percentages_are_exact_numbers(partner: Partner) -> None:
     # As binary floats these add up to 99.99000000000001; the server adds decimals, and so does this check.
     assert sum(Decimal(repr(share)) for share in shares) == Decimal("99.99")
     assert over.status_code == 422
-    assert over.json()["errors"] == [{"field": "persons", "message": "ownership percentages add up to 100.01, more than 100"}]
+    assert over.json()["errors"] == [
+        {"field": "persons", "message": "ownership percentages add up to 100.01, more than 100"}
+    ]
 
 
 @pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])

@@ -101,11 +101,15 @@ def upgrade() -> None:
     customers = sa.table("customers", sa.column("id", sa.String), *(sa.column(c, sa.JSON) for c in LIST_COLUMNS))
     customer_rows = connection.execute(sa.select(customers)).all()
     beneficiaries = sa.table("beneficiaries", sa.column("id", sa.String), sa.column("intermediary_bank", sa.JSON))
-    beneficiary_rows = connection.execute(sa.select(beneficiaries).where(beneficiaries.c.intermediary_bank.is_not(None))).all()
+    beneficiary_rows = connection.execute(
+        sa.select(beneficiaries).where(beneficiaries.c.intermediary_bank.is_not(None))
+    ).all()
 
     with op.batch_alter_table("customers") as batch:
         for name in LIST_COLUMNS:
-            batch.alter_column(name, existing_type=sa.JSON(), existing_nullable=False, nullable=True, **_text_column(name))
+            batch.alter_column(
+                name, existing_type=sa.JSON(), existing_nullable=False, nullable=True, **_text_column(name)
+            )
         for name, type_ in NEW_CUSTOMER_COLUMNS:
             batch.add_column(sa.Column(name, type_, nullable=True))
     with op.batch_alter_table("beneficiaries") as batch:
@@ -151,16 +155,16 @@ def downgrade() -> None:
     customers = sa.table("customers", sa.column("id", sa.String), *(sa.column(c, sa.Text) for c in LIST_COLUMNS))
     customer_rows = connection.execute(sa.select(customers)).all()
     beneficiaries = sa.table("beneficiaries", sa.column("id", sa.String), sa.column("intermediary_bank", sa.Text))
-    beneficiary_rows = connection.execute(sa.select(beneficiaries).where(beneficiaries.c.intermediary_bank.is_not(None))).all()
+    beneficiary_rows = connection.execute(
+        sa.select(beneficiaries).where(beneficiaries.c.intermediary_bank.is_not(None))
+    ).all()
 
     with op.batch_alter_table("screening_matches") as batch:
         batch.drop_constraint("uq_screening_matches_disposition_id", type_="unique")
         batch.drop_column("disposition_topics")
         batch.drop_column("disposition_id")
     with op.batch_alter_table("beneficiaries") as batch:
-        batch.alter_column(
-            "intermediary_bank", existing_type=sa.Text(), type_=sa.JSON(), postgresql_using="NULL::json"
-        )
+        batch.alter_column("intermediary_bank", existing_type=sa.Text(), type_=sa.JSON(), postgresql_using="NULL::json")
     with op.batch_alter_table("customers") as batch:
         for name, _ in NEW_CUSTOMER_COLUMNS:
             batch.drop_column(name)
