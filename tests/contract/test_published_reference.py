@@ -157,13 +157,16 @@ def test_page_examples_are_accepted_and_answers_carry_the_documented_types(partn
         assert_typed("customer.persons.0", customer["persons"][0], ref.PERSON, nullable=False)
         assert customer["persons"][0]["ownershipPercent"] == 50
 
-        updated = client.patch(f"/api/v1/customers/{customer['id']}", json=ref.update_customer_example(customer["id"]))
+        example = ref.update_customer_example(customer["id"])
+        updated = client.patch(f"/api/v1/customers/{customer['id']}", json=example)
         assert updated.status_code == 200, updated.text
-        assert_typed("updated customer", updated.json(), ref.CUSTOMER_OUTPUT, nullable=False)
+        assert_typed("updated customer", updated.json(), ref.CUSTOMER_OUTPUT)
+        assert {k: v for k, v in updated.json().items() if k in example and v is None} == {}
 
         listed = client.get("/api/v1/customers").json()
         assert_typed("customer list", listed, ref.CUSTOMER_LIST, nullable=False)
-        assert_typed("customer list item", listed["items"][0], ref.CUSTOMER_OUTPUT, nullable=False)
+        assert_typed("customer list item", listed["items"][0], ref.CUSTOMER_OUTPUT)
+        assert listed["items"][0] == updated.json()
 
         base = f"/api/v1/customers/{customer['id']}/beneficiaries"
         beneficiary = client.post(base, json=ref.create_beneficiary_example(customer["id"]))
