@@ -13,7 +13,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, select, text
+from sqlalchemy import Connection, column, create_engine, insert, select, text
+from sqlalchemy import table as table_clause
 
 from nuvera.beneficiaries.models import Beneficiary
 from nuvera.customers.models import Customer
@@ -95,8 +96,8 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
 
 
 def _insert(connection: Connection, table: str, **values: Any) -> None:
-    columns = ", ".join(values)
-    connection.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(':' + c for c in values)})"), values)
+    # Core constructs on bare names: the tables as revision 0012 left them, whatever the models say now.
+    connection.execute(insert(table_clause(table, *(column(name) for name in values))).values(**values))
 
 
 def test_0013_converts_rows_to_the_published_types_with_nothing_lost(fresh_database_url: str) -> None:
@@ -137,7 +138,9 @@ def test_0013_converts_rows_to_the_published_types_with_nothing_lost(fresh_datab
     database = Database(url)
     with database.session() as session:
         full = CustomerOut.model_validate(session.get_one(Customer, "cus_full")).model_dump(mode="json", by_alias=True)
-        empty = CustomerOut.model_validate(session.get_one(Customer, "cus_empty")).model_dump(mode="json", by_alias=True)
+        empty = CustomerOut.model_validate(session.get_one(Customer, "cus_empty")).model_dump(
+            mode="json", by_alias=True
+        )
         beneficiary = session.get_one(Beneficiary, "ben_1")
         matches = {m.id: m for m in session.scalars(select(ScreeningMatch))}
         intermediary = beneficiary.intermediary_bank

@@ -226,7 +226,7 @@ def test_update_accepts_the_customers_own_id_in_the_body_and_refuses_another(par
 
 
 def test_kyb_answers_are_stored_and_returned(partner: Partner) -> None:
-    answers = {
+    answers: dict[str, Any] = {
         "conductsMoneyServices": False,
         "primaryPurposeOther": "Paying overseas suppliers",
         "ownershipIndirectOrOffshoreStructures": "None",
