@@ -23,12 +23,17 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from nuvera import iso_codes
 from nuvera.auth.dependencies import route_permissions
 from nuvera.errors import ERROR_CODES
 from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403, ERROR_GUIDE
 from nuvera.schemas import Problem
 
 API_PREFIX = "/api/v1"
+# The header as Nuvera's published reference prints it (info.version '1.0', one server on port 45000, the
+# port `nuvera serve` listens on by default), so a client generated from either document is the same.
+PUBLISHED_VERSION = "1.0"
+PUBLISHED_SERVERS = [{"url": "http://localhost:45000"}]
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 API_KEY_SCHEME = "x-api-key"
@@ -92,16 +97,42 @@ def problem_responses(*declared: int | str, **descriptions: str) -> Responses:
     return responses
 
 
+def _link_named_schemas(node: Any) -> None:
+    """Replace each schema marked with `iso_codes.SCHEMA_MARKER` by a $ref to the named component."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and iso_codes.SCHEMA_MARKER in value:
+                kept = {k: v for k, v in value.items() if k in ("description", "title", "examples", "default")}
+                node[key] = {"$ref": f"#/components/schemas/{value[iso_codes.SCHEMA_MARKER]}", **kept}
+            else:
+                _link_named_schemas(value)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, dict) and iso_codes.SCHEMA_MARKER in value:
+                node[index] = {"$ref": f"#/components/schemas/{value[iso_codes.SCHEMA_MARKER]}"}
+            else:
+                _link_named_schemas(value)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     document = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
+        title=app.title,
+        version=PUBLISHED_VERSION,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        servers=PUBLISHED_SERVERS,
+        contact={},
     )
     _add_permissions(app, document)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     _add_problem_schema(schemas)
+    # CountryCode / CurrencyCode: the enums the ISO-code fields refer to (nuvera.iso_codes).
+    schemas.update(iso_codes.component_schemas())
+    _link_named_schemas(document)
     components.setdefault("securitySchemes", {}).update(_security_schemes())
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():

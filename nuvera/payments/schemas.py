@@ -77,7 +77,9 @@ class QuoteOut(CamelModel):
     expires_at: datetime
     used_at: datetime | None
     payment_id: str | None = Field(description="The payment that used this quote")
-    price_breakdown: PriceBreakdown
+    price_breakdown: PriceBreakdown | None = Field(
+        description="How the amount is made up; nullable as in the published reference (every quote made here has one)"
+    )
 
     @classmethod
     def of(cls, quote: PaymentQuote) -> QuoteOut:
