@@ -51,21 +51,25 @@ HEALTH_BODY = orjson.dumps({"status": "ok"})
 def our_server_options() -> dict[str, Any]:
     """The HTTP protocol and event loop `nuvera serve` passes to uvicorn, read from its source.
 
-    A module-level constant in nuvera/cli/server.py would be a better hook; until then its `uvicorn.run(...)` call
-    is read, so the yardstick follows the server whenever the server's stack changes.
+    A module-level constant in nuvera/cli/server.py (HTTP_PROTOCOL, LOOP) is used when there is one; otherwise its
+    `uvicorn.run(...)` call is read, so the yardstick follows the server whenever the server's stack changes. Not
+    finding the protocol is an error, never a silent fallback to another stack (tests/bench holds it).
     """
     from nuvera.cli import server  # only for --stack ours: it imports the whole CLI
 
-    options: dict[str, Any] = {"http": "auto", "loop": "auto"}
     source = inspect.getsource(server)
-    for name in options:
-        constant = getattr(server, f"{name.upper()}_PROTOCOL" if name == "http" else f"{name.upper()}", None)
-        if isinstance(constant, str):
-            options[name] = constant
-            continue
+    options: dict[str, Any] = {}
+    for name, constant, default in (("http", "HTTP_PROTOCOL", None), ("loop", "LOOP", "auto")):
+        value = getattr(server, constant, None)
         match = re.search(rf"\b{name}=\"([^\"]+)\"", source)
-        if match:
+        if isinstance(value, str | type):  # uvicorn takes a protocol class or its "module:Class" path
+            options[name] = value
+        elif match:
             options[name] = match.group(1)
+        elif default is not None:
+            options[name] = default
+        else:
+            raise SystemExit(f"cannot tell which {name} setting nuvera serve gives uvicorn: teach bench/anchors.py")
     return options
 
 

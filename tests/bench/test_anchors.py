@@ -3,12 +3,15 @@ would make every ratio of `make bench` a lie."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
 import pytest
+from uvicorn.config import HTTP_PROTOCOLS, LOOP_FACTORIES
+from uvicorn.importer import import_from_string
 
-from bench.anchors import RawCustomersPage
+from bench.anchors import RawCustomersPage, our_server_options
 from bench.suite import grow_customers
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
@@ -87,3 +90,15 @@ def test_cloned_customers_are_listed_like_the_original(
     assert expected["hasMore"] is True
     assert len({item["id"] for item in expected["items"]}) == 20
     assert raw == expected
+
+
+def test_the_same_stack_yardstick_runs_on_the_protocol_nuvera_serve_uses() -> None:
+    """If `nuvera serve` changed how it names its HTTP protocol, the yardstick must fail, not fall back silently."""
+    options = our_server_options()
+    protocol = options["http"]
+    if isinstance(protocol, str):
+        protocol = HTTP_PROTOCOLS.get(protocol, protocol)
+        protocol = import_from_string(protocol) if ":" in protocol else protocol
+    assert isinstance(protocol, type), options
+    assert issubclass(protocol, asyncio.Protocol), options
+    assert options["loop"] in LOOP_FACTORIES or ":" in options["loop"], options
