@@ -595,6 +595,8 @@ def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
 
         print(f"{options.concurrency} connections; {options.clients} client process(es); {options.duration:g} s per "
               f"scenario; {options.rounds} round(s), interleaved; medians over rounds")  # fmt: skip
+        if backend.redis_url:
+            print("server CPU is the nuvera/anchor process tree only: PostgreSQL's and Redis's own CPU is not in it")
         print(HEADER)
         for label, outcomes in {**first, **second}.items():
             print(row(label, outcomes))

@@ -68,12 +68,22 @@ def test_raw_sql_page_is_the_endpoints_page(partner: Partner, settings: Settings
     anchor = RawCustomersPage(settings.resolved_database_url, partner.organization_id, settings.hmac_secret)
     try:
         raw = orjson.loads(anchor.page(limit))
+        served = orjson.loads(asyncio.run(served_page(anchor, limit)))  # what the anchor app serves (async on PG)
     finally:
         anchor.connection.close()
     expected = endpoint_page(partner, limit)
     assert len(expected["items"]) == min(limit, 3)
     assert expected["hasMore"] == (limit == 2)
     assert raw == expected
+    assert served == expected
+
+
+async def served_page(anchor: RawCustomersPage, limit: int) -> bytes:
+    try:
+        return await anchor.page_async(limit)
+    finally:
+        for connection in anchor.idle:
+            await connection.close()
 
 
 def test_cloned_customers_are_listed_like_the_original(
