@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_FLAGS ?= -n 2 --dist loadfile
-# e.g. `make bench BENCH_FLAGS=--quick` (about 3 minutes), or --skip-postgres
+# e.g. `make bench BENCH_FLAGS=--quick` (1 round of 1 s per scenario, 10k customers), or --skip-postgres
 BENCH_FLAGS ?=
 
 .PHONY: install run lint types test test-sqlite test-postgres check bench services tools clean
