@@ -37,8 +37,9 @@ class World:
     documents: list[str]
     tickets: list[str]
     crypto_assets: list[str]
-    # Fresh quotes created while fuzzing (an execution spends its quote); counted apart from the fuzz requests.
-    quotes_created: int = field(default=0)
+    payout_currency: str  # of parties.beneficiary_id
+    # Requests the world makes while fuzzing (fresh quotes, real cursors); counted apart from the fuzz requests.
+    helper_requests: int = field(default=0)
 
     def path_parameters(self, path: str) -> list[dict[str, str]]:
         """Every real value combination for the path parameters of `path` (one empty dict when it has none)."""
@@ -69,13 +70,23 @@ class World:
             return self.parties.beneficiary_id
         if name == "quoteId":
             # An execution spends its quote and a quote lives 60 seconds: each execution gets a fresh one.
-            self.quotes_created += 1
+            self.helper_requests += 1
             return new_quote(self.client, self.parties, amount="100.00", source="EUR", target="EUR")["id"]
         if name == "paymentId":
             return self.payments[pick % len(self.payments)]
         if name == "documentIds":
             return [self.documents[pick % len(self.documents)]]
         raise KeyError(name)
+
+    def real_cursor(self, path: str, query: dict[str, Any]) -> str | None:
+        """A `nextCursor` of the list at `path` with these filters (None when that list has a single page)."""
+        self.helper_requests += 1
+        params = {k: v for k, v in query.items() if k not in ("cursor", "limit")} | {"limit": 1}
+        response = self.client.get(path, params=params)
+        if response.status_code != 200:  # e.g. a filter value the list refuses: the fuzz request will say so
+            return None
+        cursor: str | None = response.json()["nextCursor"]
+        return cursor
 
 
 def build_world(factory: Factory, partner: Partner) -> World:
@@ -113,6 +124,7 @@ def build_world(factory: Factory, partner: Partner) -> World:
         documents=documents,
         tickets=tickets,
         crypto_assets=["USDC", "btc", "ETH"],
+        payout_currency="EUR",
     )
 
 
