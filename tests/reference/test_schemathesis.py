@@ -117,6 +117,10 @@ AWAITING_DOCUMENT: dict[tuple[str, str], str] = {
     ("customers", "averageTransactionAmountUsd"): "at most 2 decimals (pattern)",
     ("customers", "expectedMonthlyPaymentsUsd"): "at most 2 decimals (pattern)",
     ("customers", "companyName"): "PATCH: cannot be null (not nullable in the patch schema)",
+    **{
+        ("customers", name): "more than white space (trimmed, then `minLength: 1`): a pattern like the tickets' text"
+        for name in ("primaryContactFirstName", "primaryContactLastName", "customerFundsDescription", "postalCode")
+    },
     ("customers", ""): "no NUL character in text (PostgreSQL; a pattern on every text field)",
     ("beneficiaries", "country"): _COUNTRY,
     ("beneficiaries", "bankCountryCode"): _COUNTRY,
