@@ -67,6 +67,9 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
+# The upload's file part is declared application/pdf (or PNG, JPEG): send whatever was generated as its bytes, like
+# schemathesis does for image/png.
+schemathesis.serializer.alias("application/pdf", "application/octet-stream")
 # Statuses schemathesis's positive_data_acceptance counts as a refusal of valid data.
 REFUSALS = frozenset({400, 413, 415, 422})
 
