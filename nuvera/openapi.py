@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from nuvera import iso_codes
 from nuvera.auth.dependencies import route_permissions
 from nuvera.errors import ERROR_CODES
+from nuvera.payments.rates import bundled_table
 from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403, ERROR_GUIDE
 from nuvera.schemas import Problem
 
@@ -146,8 +147,32 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     used_codes = sorted(set(re.findall(r'"#/components/examples/([a-z_]+)"', json.dumps(document["paths"]))))
     components.setdefault("examples", {}).update({code: _example(code) for code in used_codes})
     _add_tags(document)
+    _publish_payment_currencies(app, document)
     app.openapi_schema = document
     return document
+
+
+# Request-body fields whose valid values are the currencies the rates provider offers.
+_PAYMENT_CURRENCY_FIELDS = {"QuoteCreate": ("paymentCurrencyCode", "targetCurrencyCode")}
+
+
+def _publish_payment_currencies(app: FastAPI, document: dict[str, Any]) -> None:
+    """State the currencies a quote can use as an `enum`, from the provider this server quotes with.
+
+    They depend on configuration (the bundled table, or a live provider installed as `app.state.fx_rates`), so they
+    cannot be written into the Pydantic schema; a provider that does not list its currencies leaves the document
+    with the description alone.
+    """
+    provider = getattr(app.state, "fx_rates", None) or bundled_table()
+    currencies = getattr(provider, "currencies", None)
+    if not currencies:
+        return
+    schemas = document.get("components", {}).get("schemas", {})
+    for schema_name, fields in _PAYMENT_CURRENCY_FIELDS.items():
+        properties = schemas.get(schema_name, {}).get("properties", {})
+        for name in fields:
+            if name in properties:
+                properties[name]["enum"] = sorted(currencies)
 
 
 def _add_permissions(app: FastAPI, document: dict[str, Any]) -> None:
