@@ -1189,6 +1189,7 @@ class FxRateOut(TypedDict):
 class MessageCreate(TypedDict):
     """MessageCreate."""
 
+    #: 1–10,000 characters; spaces around it are trimmed, it must contain more than white space, and no NUL character
     body: str
 
 
@@ -1216,7 +1217,8 @@ class PaymentExecute(TypedDict):
 
     #: A quote of yours, unused and not expired
     quoteId: str
-    #: Shown to the beneficiary (remittance information), 1–140 characters; e.g. an invoice number
+    #: Shown to the beneficiary (remittance information), 1–140 characters after trimming spaces, no control
+    #: characters; e.g. an invoice number
     reference: str
 
 
@@ -1352,17 +1354,91 @@ class QueryPropertyOut(TypedDict):
 class QuoteCreate(TypedDict):
     """QuoteCreate."""
 
-    #: An APPROVED customer of yours
+    #: An APPROVED customer of yours (an unknown id: 422 naming it; not approved: 409)
     customerId: str
-    #: An APPROVED beneficiary of that customer, not on payment hold
+    #: An APPROVED beneficiary of that customer, not on payment hold (an unknown id: 422 naming it; not approved or on
+    #: hold: 409)
     beneficiaryId: str
-    #: A decimal amount as a string, e.g. "1250.00"; at most the currency's minor units (JPY 0, USD 2, BHD 3). JSON
-    #: numbers are refused.
+    #: What the customer pays in `paymentCurrencyCode`, fees included. A decimal amount greater than zero as a string,
+    #: e.g. "1250.00": at most 15 integer digits (up to 999999999999999) and at most the currency's minor units as
+    #: decimals (JPY 0, USD 2, BHD 3; a longer fraction is refused, never rounded). JSON numbers are refused. It must
+    #: be more than the fees (a fixed 2.00 USD in that currency, plus the FX fee (0.5%) when the currencies differ) and
+    #: leave at least one minor unit of `targetCurrencyCode` to pay out; otherwise 422 naming it.
     paymentAmount: str
-    #: ISO 4217 code
-    paymentCurrencyCode: str
-    #: The beneficiary account's currency (ISO 4217)
-    targetCurrencyCode: str
+    #: ISO 4217 code of a currency offered for payments (the listed ones); others are refused with 422 naming the field
+    paymentCurrencyCode: Literal[
+        "AED",
+        "AUD",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "ILS",
+        "INR",
+        "JOD",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "MXN",
+        "NGN",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PLN",
+        "SAR",
+        "SEK",
+        "SGD",
+        "TND",
+        "TRY",
+        "USD",
+        "ZAR",
+    ]
+    #: The beneficiary account's currency (its `currencyCode`); another one is refused with 422
+    targetCurrencyCode: Literal[
+        "AED",
+        "AUD",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "ILS",
+        "INR",
+        "JOD",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "MXN",
+        "NGN",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PLN",
+        "SAR",
+        "SEK",
+        "SGD",
+        "TND",
+        "TRY",
+        "USD",
+        "ZAR",
+    ]
 
 
 class QuoteOut(TypedDict):
@@ -1493,13 +1569,15 @@ class StatusChangeOut(TypedDict):
 class TicketCreate(TypedDict):
     """TicketCreate."""
 
+    #: 1–200 characters; spaces around it are trimmed, it must contain more than white space, and no NUL character
     subject: str
-    #: The first message
+    #: The first message, 1–10,000 characters; spaces around it are trimmed, it must contain more than white space, and
+    #: no NUL character
     body: str
     category: TicketCategory
-    #: One of your customers
+    #: One of your customers (another id: 422 naming it)
     customerId: NotRequired[str | None]
-    #: One of your payments
+    #: One of your payments (another id: 422 naming it)
     paymentId: NotRequired[str | None]
 
 
