@@ -713,7 +713,9 @@ class BeneficiaryOut(TypedDict):
 
 
 class BeneficiaryPatch(TypedDict):
-    """Only the fields present change; `null` clears an optional field."""
+    """Only the fields present change; `null` clears an optional field. `companyName`, `country` and `currencyCode`
+    cannot be cleared.
+    """
 
     address: NotRequired[str | None]
     zipCode: NotRequired[str | None]
@@ -733,9 +735,12 @@ class BeneficiaryPatch(TypedDict):
     #: The correspondent bank a wire passes through, when the beneficiary's bank needs one: free text such as its name,
     #: BIC, country and address
     intermediaryBank: NotRequired[str | None]
-    companyName: NotRequired[str | None]
-    country: NotRequired[CountryCode | None]
-    currencyCode: NotRequired[CurrencyCode | None]
+    #: Beneficiary company name: the account holder
+    companyName: NotRequired[str]
+    #: Beneficiary country (ISO 3166-1 alpha-2)
+    country: NotRequired[CountryCode]
+    #: The account's currency (ISO 4217)
+    currencyCode: NotRequired[CurrencyCode]
 
 
 class CryptoAssetList(TypedDict):
@@ -809,7 +814,7 @@ class CustomerCreate(TypedDict):
     primaryContactIsAssociate: NotRequired[bool | None]
     #: Business type. Required before review (create without ?draft=true, or submit)
     businessType: NotRequired[BusinessType | None]
-    #: Formation date (YYYY-MM-DD)
+    #: Formation date (YYYY-MM-DD), from 1800-01-01 up to today
     formationDate: NotRequired[str | None]
     #: Company phone number (E.164, e.g. +14155550123)
     phone: NotRequired[str | None]
@@ -1008,7 +1013,7 @@ class CustomerPatch(TypedDict):
     primaryContactIsAssociate: NotRequired[bool | None]
     #: Business type. Required before review (create without ?draft=true, or submit)
     businessType: NotRequired[BusinessType | None]
-    #: Formation date (YYYY-MM-DD)
+    #: Formation date (YYYY-MM-DD), from 1800-01-01 up to today
     formationDate: NotRequired[str | None]
     #: Company phone number (E.164, e.g. +14155550123)
     phone: NotRequired[str | None]
@@ -1090,8 +1095,8 @@ class CustomerPatch(TypedDict):
     geographicDistribution: NotRequired[str | None]
     #: The customer's id; optional, and when sent it must equal the id in the path
     id: NotRequired[str | None]
-    #: Registered company name
-    companyName: NotRequired[str | None]
+    #: Registered company name; it cannot be cleared (null is refused with 422)
+    companyName: NotRequired[str]
 
 
 class DispositionOut(TypedDict):
@@ -1189,6 +1194,7 @@ class FxRateOut(TypedDict):
 class MessageCreate(TypedDict):
     """MessageCreate."""
 
+    #: 1–10,000 characters; spaces around it are trimmed, it must contain more than white space, and no NUL character
     body: str
 
 
@@ -1216,7 +1222,8 @@ class PaymentExecute(TypedDict):
 
     #: A quote of yours, unused and not expired
     quoteId: str
-    #: Shown to the beneficiary (remittance information), 1–140 characters; e.g. an invoice number
+    #: Shown to the beneficiary (remittance information), 1–140 characters after trimming spaces, no control
+    #: characters; e.g. an invoice number
     reference: str
 
 
@@ -1262,10 +1269,13 @@ class PayoutOut(TypedDict):
 
 
 class PersonIn(TypedDict):
-    """A UBO, shareholder or director. `personType` LEGAL_ENTITY describes a company holding shares in the customer:
-    give `companyName`, `registrationNumber` and `countryOfIncorporationId` instead of a name, birth date and
-    nationality; it can be a SHAREHOLDER or DIRECTOR but never a UBO (an ultimate beneficial owner is always a
-    natural person — list the people behind the shareholding as UBOs).
+    """A UBO, shareholder or director. An INDIVIDUAL (the default `personType`) needs `firstName` and `lastName`, and
+    has no `companyName`, `registrationNumber` or `countryOfIncorporationId`. `personType` LEGAL_ENTITY describes a
+    company holding shares in the customer: it needs `companyName`, `registrationNumber` and
+    `countryOfIncorporationId` and has no `firstName`, `lastName`, `nationality` or `dateOfBirth`; it can be a
+    SHAREHOLDER or DIRECTOR but never a UBO (an ultimate beneficial owner is always a natural person — list the
+    people behind the shareholding as UBOs). Each of these rules that is broken is refused with a 422 naming the
+    field.
     """
 
     personType: NotRequired[PersonType]
@@ -1352,17 +1362,91 @@ class QueryPropertyOut(TypedDict):
 class QuoteCreate(TypedDict):
     """QuoteCreate."""
 
-    #: An APPROVED customer of yours
+    #: An APPROVED customer of yours (an unknown id: 422 naming it; not approved: 409)
     customerId: str
-    #: An APPROVED beneficiary of that customer, not on payment hold
+    #: An APPROVED beneficiary of that customer, not on payment hold (an unknown id: 422 naming it; not approved or on
+    #: hold: 409)
     beneficiaryId: str
-    #: A decimal amount as a string, e.g. "1250.00"; at most the currency's minor units (JPY 0, USD 2, BHD 3). JSON
-    #: numbers are refused.
+    #: What the customer pays in `paymentCurrencyCode`, fees included. A decimal amount greater than zero as a string,
+    #: e.g. "1250.00": at most 15 integer digits (up to 999999999999999) and at most the currency's minor units as
+    #: decimals (JPY 0, USD 2, BHD 3; a longer fraction is refused, never rounded). JSON numbers are refused. It must
+    #: be more than the fees (a fixed 2.00 USD in that currency, plus the FX fee (0.5%) when the currencies differ) and
+    #: leave at least one minor unit of `targetCurrencyCode` to pay out; otherwise 422 naming it.
     paymentAmount: str
-    #: ISO 4217 code
-    paymentCurrencyCode: str
-    #: The beneficiary account's currency (ISO 4217)
-    targetCurrencyCode: str
+    #: ISO 4217 code of a currency offered for payments (the listed ones); others are refused with 422 naming the field
+    paymentCurrencyCode: Literal[
+        "AED",
+        "AUD",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "ILS",
+        "INR",
+        "JOD",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "MXN",
+        "NGN",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PLN",
+        "SAR",
+        "SEK",
+        "SGD",
+        "TND",
+        "TRY",
+        "USD",
+        "ZAR",
+    ]
+    #: The beneficiary account's currency (its `currencyCode`); another one is refused with 422
+    targetCurrencyCode: Literal[
+        "AED",
+        "AUD",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "ILS",
+        "INR",
+        "JOD",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "MXN",
+        "NGN",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PLN",
+        "SAR",
+        "SEK",
+        "SGD",
+        "TND",
+        "TRY",
+        "USD",
+        "ZAR",
+    ]
 
 
 class QuoteOut(TypedDict):
@@ -1493,13 +1577,15 @@ class StatusChangeOut(TypedDict):
 class TicketCreate(TypedDict):
     """TicketCreate."""
 
+    #: 1–200 characters; spaces around it are trimmed, it must contain more than white space, and no NUL character
     subject: str
-    #: The first message
+    #: The first message, 1–10,000 characters; spaces around it are trimmed, it must contain more than white space, and
+    #: no NUL character
     body: str
     category: TicketCategory
-    #: One of your customers
+    #: One of your customers (another id: 422 naming it)
     customerId: NotRequired[str | None]
-    #: One of your payments
+    #: One of your payments (another id: 422 naming it)
     paymentId: NotRequired[str | None]
 
 
