@@ -145,9 +145,9 @@ Email = Annotated[
             "pattern": EMAIL_PATTERN,
             "format": "email",
             "description": "An email address matching the pattern and accepted by email-validator (syntax only, no "
-            "DNS lookup): at most 64 characters before the '@', domain labels of at most 63 characters that do "
-            "not start or end with '-', and no special-use domain (.arpa, .invalid, .local, .localhost, .onion, "
-            ".test).",
+            "DNS lookup): at most 254 characters in all and 253 after the '@', domain labels of at most 63 "
+            "characters that do not end with '-', and no special-use domain (.arpa, .invalid, .local, .localhost, "
+            ".onion, .test).",
             "examples": ["finance@acme.example"],
         }
     ),

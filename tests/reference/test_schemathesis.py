@@ -86,7 +86,9 @@ _PERSONS_FOR_REVIEW = (
     "CustomerCreate's and submit's descriptions); their ownership adds up to at most 100 (`persons`' description)"
 )
 _PHONE = "a valid number for its country code per libphonenumber (the phone schema's description)"
-_EMAIL = "accepted by email-validator: local part ≤ 64, domain labels, no special-use domain (its description)"
+_EMAIL = (
+    "accepted by email-validator: length, domain labels not ending with '-', no special-use domain (its description)"
+)
 _PERSON = (
     "an INDIVIDUAL needs firstName and lastName and has no companyName, registrationNumber or "
     "countryOfIncorporationId; a LEGAL_ENTITY the reverse (and no nationality or dateOfBirth) and is never a UBO "
