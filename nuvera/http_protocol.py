@@ -75,7 +75,12 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._head_deadline: asyncio.TimerHandle | None = None
+        # When the awaited head must be complete (loop time), None while no head is awaited. One timer per connection
+        # checks it: a head completed in time leaves the timer running, and the next wait reuses it, re-armed for
+        # what is left when it fires, rather than a timer made and cancelled for every request of a kept-alive
+        # connection.
+        self._head_due: float | None = None
+        self._head_timer: asyncio.TimerHandle | None = None
         self._in_head = False  # llhttp has begun a message (it calls on_message_begin at its first byte)
         self._in_body = False  # a head is complete and its body is still arriving
         self._head_bytes = 0  # bytes received while a head was awaited or unfinished
@@ -86,7 +91,7 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
         self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_deadline()
+        self._stop_head_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -103,7 +108,7 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             detail, self._refusal = self._refusal, None
             self._refuse(400, "bad_request", detail or _parser_refusal_detail(error))
             return
-        if self._in_head or self._head_deadline is not None:
+        if self._in_head or self._head_due is not None:
             self._head_bytes += len(data)
             if self._head_bytes > MAX_INCOMPLETE_HEAD_BYTES:
                 self._refuse(
@@ -132,7 +137,7 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
         self._in_head = False
         self._in_body = True
         self._head_bytes = 0
-        self._cancel_head_deadline()
+        self._head_due = None
         if self.parser.get_http_version() not in ("1.0", "1.1"):  # llhttp parses HTTP/0.9 and 2.0 request lines
             self._refusal = f"HTTP/{self.parser.get_http_version()} is not served here; send HTTP/1.1."
             raise _Refused(self._refusal)
@@ -154,22 +159,29 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
         (a pipelined request waiting its turn is answered first; a body still arriving is not a head)."""
         if self.transport.is_closing() or self._in_body or self.cycle is None or not self.cycle.response_complete:
             return
-        if self._head_deadline is None:
+        if self._head_due is None:
             self._await_head()
 
     def _await_head(self) -> None:
-        self._cancel_head_deadline()
-        self._head_deadline = self.loop.call_later(self.head_timeout_seconds, self._head_too_slow)
+        self._head_due = self.loop.time() + self.head_timeout_seconds
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.head_timeout_seconds, self._check_head)
 
-    def _cancel_head_deadline(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
+    def _stop_head_timer(self) -> None:
+        self._head_due = None
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
 
-    def _head_too_slow(self) -> None:
-        self._head_deadline = None
-        if self.transport.is_closing():
+    def _check_head(self) -> None:
+        self._head_timer = None
+        if self._head_due is None or self.transport.is_closing():
+            return  # no head is awaited: the next wait arms a timer again
+        left = self._head_due - self.loop.time()
+        if left > 0:  # armed for an earlier head that came in time
+            self._head_timer = self.loop.call_later(left, self._check_head)
             return
+        self._head_due = None
         if self._in_head:  # part of a head arrived: say why the connection ends
             self.transport.write(
                 _problem_response(
@@ -181,7 +193,7 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def _refuse(self, status: int, code: str, detail: str) -> None:
-        self._cancel_head_deadline()
+        self._stop_head_timer()
         if not self.transport.is_closing():
             self.transport.write(_problem_response(status, code, detail))
             self.transport.close()

@@ -467,6 +467,25 @@ def test_the_next_head_on_a_kept_alive_connection_has_a_deadline_too(
     checked("slow head")
 
 
+def test_each_head_on_a_kept_alive_connection_gets_the_whole_deadline(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection's deadline timer, armed when it opened, fires during the second head: that head has its own
+    # deadline, counted from the first answer, and is served.
+    monkeypatch.setattr(HeadDeadlineProtocol, "head_timeout_seconds", 2.0)
+    monkeypatch.setattr(server.server.config, "timeout_keep_alive", 60)
+    head = b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+    with connect(server.base_url) as sock:
+        time.sleep(1.2)  # the first head comes late in its deadline
+        sock.sendall(head)
+        assert read_kept_alive_response(sock).startswith(b"HTTP/1.1 200 ")
+        for start in range(0, len(head), 8):  # about 1.2 s: past the first timer, well inside its own 2 s
+            time.sleep(0.2)
+            sock.sendall(head[start : start + 8])
+        assert read_kept_alive_response(sock).startswith(b"HTTP/1.1 200 ")
+    checked("slow head")
+
+
 def test_a_head_in_pieces_within_the_deadline_and_a_body_after_it_are_served(
     partner: Partner, server: LiveServer, short_head_deadline: float
 ) -> None:
