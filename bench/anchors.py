@@ -20,9 +20,7 @@ It lives in bench/, is never imported by the nuvera package, and refuses to run 
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,27 +47,18 @@ HEALTH_BODY = orjson.dumps({"status": "ok"})
 
 
 def our_server_options() -> dict[str, Any]:
-    """The HTTP protocol and event loop `nuvera serve` passes to uvicorn, read from its source.
-
-    A module-level constant in nuvera/cli/server.py (HTTP_PROTOCOL, LOOP) is used when there is one; otherwise its
-    `uvicorn.run(...)` call is read, so the yardstick follows the server whenever the server's stack changes. Not
-    finding the protocol is an error, never a silent fallback to another stack (tests/bench holds it).
+    """The HTTP protocol and event loop `nuvera serve` passes to uvicorn: its constants HTTP_PROTOCOL and LOOP in
+    nuvera/cli/server.py, so the yardstick follows the server whenever the server's stack changes. A missing or
+    unreadable constant is an error, never a silent fallback to another stack (tests/bench holds it).
     """
     from nuvera.cli import server  # only for --stack ours: it imports the whole CLI
 
-    source = inspect.getsource(server)
     options: dict[str, Any] = {}
-    for name, constant, default in (("http", "HTTP_PROTOCOL", None), ("loop", "LOOP", "auto")):
+    for name, constant in (("http", "HTTP_PROTOCOL"), ("loop", "LOOP")):
         value = getattr(server, constant, None)
-        match = re.search(rf"\b{name}=\"([^\"]+)\"", source)
-        if isinstance(value, str | type):  # uvicorn takes a protocol class or its "module:Class" path
-            options[name] = value
-        elif match:
-            options[name] = match.group(1)
-        elif default is not None:
-            options[name] = default
-        else:
-            raise SystemExit(f"cannot tell which {name} setting nuvera serve gives uvicorn: teach bench/anchors.py")
+        if not isinstance(value, str | type):  # uvicorn takes a protocol class or its "module:Class" path
+            raise SystemExit(f"nuvera/cli/server.py has no {constant} for uvicorn's {name}=: teach bench/anchors.py")
+        options[name] = value
     return options
 
 

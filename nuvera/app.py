@@ -31,7 +31,7 @@ from nuvera.db import Database
 from nuvera.documents.endpoints import router as documents_router
 from nuvera.errors import PROBLEM_JSON, NuveraError, field_errors, problem
 from nuvera.hot_state import HotState
-from nuvera.http_protocol import HeadDeadlineH11Protocol
+from nuvera.http_protocol import HeadDeadlineProtocol
 from nuvera.observability.endpoints import router as observability_router
 from nuvera.observability.logging import configure_logging
 from nuvera.observability.middleware import ObservabilityMiddleware
@@ -239,5 +239,5 @@ def app_from_environment() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_format)
     # uvicorn builds one protocol object per connection and passes it nothing of ours: the deadline is per process.
-    HeadDeadlineH11Protocol.head_timeout_seconds = settings.request_head_timeout_seconds
+    HeadDeadlineProtocol.head_timeout_seconds = settings.request_head_timeout_seconds
     return create_app(settings)

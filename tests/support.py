@@ -25,9 +25,9 @@ from nuvera_client import NuveraAuth, sign_request
 from nuvera.applications import service as applications
 from nuvera.audit.actor import Actor
 from nuvera.auth.permissions import Permission
+from nuvera.cli.server import HTTP_PROTOCOL, LOOP
 from nuvera.config import Settings
 from nuvera.db import Database
-from nuvera.http_protocol import HeadDeadlineH11Protocol
 from nuvera.organizations import service as organizations
 from nuvera.organizations.models import OrganizationKind, UserRole
 
@@ -93,7 +93,8 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, http=HeadDeadlineH11Protocol)
+    # The HTTP stack of `nuvera serve`: its protocol (head deadline, head bound, parser refusals) and event loop.
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, http=HTTP_PROTOCOL, loop=LOOP)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -19,6 +19,12 @@ from nuvera.config import Settings
 from nuvera.demo import DEMO_PASSWORD, ensure_demo_data
 from nuvera.observability.logging import configure_logging
 
+# The HTTP stack of every worker, read by bench/anchors.py so its yardstick follows the server: uvicorn's httptools
+# (llhttp) protocol with a deadline on every request head (uvicorn has none), a bound on an unfinished head and
+# problem+json answers to what the parser refuses (nuvera/http_protocol.py), on uvloop's event loop.
+HTTP_PROTOCOL = "nuvera.http_protocol:HeadDeadlineProtocol"
+LOOP = "uvloop"
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
@@ -89,8 +95,8 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             workers=workers,
-            # h11 with a deadline on every request head (uvicorn has none): see nuvera/http_protocol.py.
-            http="nuvera.http_protocol:HeadDeadlineH11Protocol",
+            http=HTTP_PROTOCOL,
+            loop=LOOP,
             # Logging is ours (JSON lines, configured in every worker); our access line replaces uvicorn's.
             log_config=None,
             access_log=False,

@@ -149,7 +149,8 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
     "bad_request": ErrorHelp(
         "The request is malformed in a way no more specific code describes: for example a body that is not "
         "parseable JSON, or a request with both `Content-Length` and `Transfer-Encoding` (refused before anything "
-        "else, and the connection is closed).",
+        "else, and the connection is closed). Bytes the HTTP parser refuses get it too, and the connection is "
+        "closed: a malformed request line or header, a lower-case method, a head still incomplete after 16 KiB.",
         "Read `detail`, correct the request and send it again; send either `Content-Length` or "
         "`Transfer-Encoding: chunked`, never both.",
         "The request is malformed.",

@@ -23,7 +23,7 @@ from nuvera.app import create_app
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
-from nuvera.http_protocol import HeadDeadlineH11Protocol
+from nuvera.http_protocol import HeadDeadlineProtocol
 from tests.adversarial.support import (
     PDF,
     RawRequest,
@@ -81,9 +81,12 @@ def assert_problem(response: RawResponse, status: int, code: str) -> dict[str, A
 
 
 def assert_parser_refusal(response: RawResponse) -> None:
-    """uvicorn/h11 refused the bytes as HTTP: a 400 and the connection closed — or, when the server closes with
-    our unread bytes still queued, a reset that can swallow the 400 (status 0). Never an answer from the app."""
+    """The HTTP parser (llhttp, nuvera/http_protocol.py) refused the bytes: a 400 `bad_request` problem and the
+    connection closed — or, when the server closes with our unread bytes still queued, a reset that can swallow the
+    400 (status 0). Never an answer from the app."""
     assert response.status in (400, 0), response.body[:300]
+    if response.status:
+        assert_problem(response, 400, "bad_request")
     assert response.closed
 
 
@@ -109,8 +112,10 @@ def test_a_content_length_that_is_not_a_number_is_refused(server: LiveServer) ->
     for value in ("12abc", "-1", "1e3", "0x10", "99999999999999999999999"):
         request = RawRequest("POST", "/api/v1/customers", [("content-length", value)], content_length=False)
         response = send_raw(server.base_url, request)
-        # h11 refuses what is not a Content-Length at all; a huge one it parses reaches our 413.
+        # The parser refuses what is not a Content-Length at all (and one past 2**64); a huge one it parses
+        # reaches our 413. Either way a problem.
         assert response.status in (400, 413), (value, response.body)
+        assert response.problem_code in ("bad_request", "payload_too_large"), (value, response.body)
         assert response.closed
         checked("body size")
 
@@ -405,7 +410,7 @@ def test_an_unauthenticated_body_is_never_read_and_the_connection_is_closed(stri
 @pytest.fixture
 def short_head_deadline(monkeypatch: pytest.MonkeyPatch) -> float:
     # The deadline is per process (uvicorn builds the protocol objects); connections opened in the test get it.
-    monkeypatch.setattr(HeadDeadlineH11Protocol, "head_timeout_seconds", DEADLINE)
+    monkeypatch.setattr(HeadDeadlineProtocol, "head_timeout_seconds", DEADLINE)
     return DEADLINE
 
 
@@ -462,6 +467,25 @@ def test_the_next_head_on_a_kept_alive_connection_has_a_deadline_too(
     checked("slow head")
 
 
+def test_each_head_on_a_kept_alive_connection_gets_the_whole_deadline(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection's deadline timer, armed when it opened, fires during the second head: that head has its own
+    # deadline, counted from the first answer, and is served.
+    monkeypatch.setattr(HeadDeadlineProtocol, "head_timeout_seconds", 2.0)
+    monkeypatch.setattr(server.server.config, "timeout_keep_alive", 60)
+    head = b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+    with connect(server.base_url) as sock:
+        time.sleep(1.2)  # the first head comes late in its deadline
+        sock.sendall(head)
+        assert read_kept_alive_response(sock).startswith(b"HTTP/1.1 200 ")
+        for start in range(0, len(head), 8):  # about 1.2 s: past the first timer, well inside its own 2 s
+            time.sleep(0.2)
+            sock.sendall(head[start : start + 8])
+        assert read_kept_alive_response(sock).startswith(b"HTTP/1.1 200 ")
+    checked("slow head")
+
+
 def test_a_head_in_pieces_within_the_deadline_and_a_body_after_it_are_served(
     partner: Partner, server: LiveServer, short_head_deadline: float
 ) -> None:
@@ -480,6 +504,53 @@ def test_a_head_in_pieces_within_the_deadline_and_a_body_after_it_are_served(
     checked("slow head")
 
 
+def read_responses(sock: socket.socket, count: int) -> list[bytes]:
+    """`count` responses on a connection that stays open (pipelined answers may share one read)."""
+    data, responses = b"", list[bytes]()
+    while len(responses) < count:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep:
+            length = next(int(line[15:]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
+            if len(rest) >= length:
+                responses.append(head + sep + rest[:length])
+                data = rest[length:]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed a kept-alive connection"
+        data += chunk
+    return responses
+
+
+def test_pipelined_requests_are_all_answered_and_the_head_after_them_has_a_deadline(
+    server: LiveServer, short_head_deadline: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two heads in one packet: the second waits for the first answer; then the deadline runs for the third head.
+    monkeypatch.setattr(server.server.config, "timeout_keep_alive", 60)
+    with connect(server.base_url) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n" * 2)
+        assert [response[:13] for response in read_responses(sock, 2)] == [b"HTTP/1.1 200 "] * 2
+        sent = send_slowly(sock, b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-filler: " + b"x" * 400, 0.05)
+        response = read_response(sock)
+    assert_problem(response, 408, "request_timeout")
+    assert sent < 400
+    checked("slow head")
+
+
+def test_whitespace_after_a_header_value_is_not_part_of_it(partner: Partner) -> None:
+    # RFC 9112 §5: the whitespace around a field value is not in it (llhttp keeps the trailing one; we drop it).
+    request = RawRequest(
+        "GET",
+        "/api/v1/crypto/assets",
+        [
+            ("x-api-key", f" {partner.api_key} \t "),
+            ("authorization", f"Bearer {partner.token('GET', '/api/v1/crypto/assets')}  "),
+        ],
+    )
+    response = send_raw(partner.base_url, request)
+    assert response.status == 200, response.body[:300]
+    checked("oversize head")
+
+
 # --- heads that are not acceptable HTTP ---------------------------------------------------------------------------
 
 
@@ -490,14 +561,15 @@ def test_a_one_mebibyte_header_is_refused_by_the_parser(server: LiveServer) -> N
 
 
 def test_an_unfinished_head_over_16_kib_is_refused_by_the_parser(server: LiveServer) -> None:
-    # 17 KiB of a head that never ends: however the bytes are split into reads, h11 holds an incomplete head
-    # over its 16 KiB limit, and must refuse it rather than wait for more.
+    # 17 KiB of a head that never ends: however the bytes are split into reads, the server holds an incomplete
+    # head over its 16 KiB limit (llhttp has none of its own), and must refuse it rather than wait for more.
     data = b"GET /api/v1/crypto/assets HTTP/1.1\r\nhost: x\r\nx-pad: " + b"a" * 17 * 1024
     with connect(server.base_url) as sock:
         sock.sendall(data)
         response = read_response(sock)
     assert_parser_refusal(response)
     assert response.status == 400  # the server read everything we sent: the answer cannot have been reset away
+    assert "incomplete after" in response.json()["detail"]
     checked("oversize head")
 
 
