@@ -14,7 +14,7 @@ from nuvera.auth.principal import Principal
 from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
-from nuvera.dependencies import CursorParam, LimitParam, NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
+from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
@@ -78,7 +78,6 @@ def create_beneficiary(
     body: BeneficiaryCreate,
     principal: BeneficiaryWriter,
     session: SessionDep,
-    engine: ScreeningEngineDep,
     now: NowDep,
 ) -> BeneficiaryOut:
     """Register a payout bank account for one of your customers; it goes to Nuvera review (`PENDING_REVIEW`).
@@ -94,7 +93,6 @@ def create_beneficiary(
         customerId,
         body,
         actor=ActivityActor.application(principal),
-        screening_engine=engine,
         now=now,
     )
     return BeneficiaryOut.read(session, beneficiary)
@@ -118,7 +116,6 @@ def update_beneficiary(
     body: BeneficiaryPatch,
     principal: BeneficiaryWriter,
     session: SessionDep,
-    engine: ScreeningEngineDep,
     now: NowDep,
 ) -> BeneficiaryOut:
     """Change a beneficiary while it is `PENDING_REVIEW` or `CORRECTION_REQUESTED` (else 409 `invalid_state`).
@@ -133,7 +130,6 @@ def update_beneficiary(
         id,
         body,
         actor=ActivityActor.application(principal),
-        screening_engine=engine,
         now=now,
     )
     return BeneficiaryOut.read(session, beneficiary)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
 import typer
@@ -57,11 +59,20 @@ def serve(
     port: int = typer.Option(None, help="Port to listen on (default 45000)."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (each builds its own app and pools)."),
     demo: bool = typer.Option(False, "--demo", help="Create demo organizations and users if absent."),
+    start_worker: bool = typer.Option(
+        True,
+        "--worker/--no-worker",
+        help="On the embedded SQLite database, also run `nuvera worker` (screening) as a child process.",
+    ),
 ) -> None:
     """Serve the API, web app and reference. Outside production, upgrade the schema first.
 
     In production (NUVERA_ENV=production) migrations are a separate step, `nuvera db upgrade`, run once per release
     before the new workers start; serve refuses to start on a database that lacks this release's migrations.
+
+    API processes never screen: `nuvera worker` does. On SQLite (one node) serve starts one for you, stopped with
+    the server (`--no-worker` or NUVERA_SERVE_STARTS_WORKER=false to run your own); with PostgreSQL run
+    `nuvera worker` yourself (docs/deployment.md).
     """
     settings = load_settings()
     if demo and settings.env == "production":
@@ -82,6 +93,11 @@ def serve(
             err=True,
         )
     metrics_dir = _metrics_directory(settings, workers)
+    child = None
+    if start_worker and settings.serve_starts_worker and url.startswith("sqlite"):
+        child = _start_worker()
+    elif url.startswith("sqlite"):
+        typer.echo("no jobs worker started: screenings stay pending until `nuvera worker` runs", err=True)
     try:
         uvicorn.run(
             "nuvera.app:app_from_environment",
@@ -103,8 +119,27 @@ def serve(
             timeout_worker_healthcheck=60,
         )
     finally:
+        if child is not None:
+            _stop_worker(child)
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """`nuvera worker` as a child with the same environment; it also exits by itself if this process dies."""
+    return subprocess.Popen(  # noqa: S603  # our own interpreter and command, no outside input
+        [sys.executable, "-m", "nuvera", "worker", "--parent-pid", str(os.getpid())],
+        env=dict(os.environ),
+    )
+
+
+def _stop_worker(child: subprocess.Popen[bytes]) -> None:
+    child.terminate()  # SIGTERM: it finishes the job in hand (well under a second) and exits
+    try:
+        child.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def _metrics_directory(settings: Settings, workers: int) -> str | None:
