@@ -190,7 +190,9 @@ def list_jobs(
 
 def counts(session: Session) -> dict[str, int]:
     """Jobs per state (every state present, zeros included)."""
-    found = dict(session.execute(select(Job.state, func.count(Job.id)).group_by(Job.state)).tuples().all())
+    found: dict[JobState, int] = {
+        state: count for state, count in session.execute(select(Job.state, func.count(Job.id)).group_by(Job.state))
+    }
     return {state.value: found.get(state, 0) for state in JobState}
 
 
