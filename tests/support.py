@@ -284,6 +284,8 @@ def server_env(settings: Settings, var_dir: Path) -> dict[str, str]:
         "NUVERA_ENV": "test",
         # Processes started by tests screen nothing themselves; don't spend a core on loading the engine.
         "NUVERA_SCREENING_WARM_UP": "false",
+        # Nor start a jobs worker beside the server: tests run the screenings with drain_jobs, in process.
+        "NUVERA_SERVE_STARTS_WORKER": "false",
     }
 
 

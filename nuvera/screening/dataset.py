@@ -136,9 +136,9 @@ def load_index_cached(
         log.warning("screening index cache %s unreadable (%s); rebuilding", cached, type(exc).__name__)
     index, info = load_index(path, topics, max_bucket=max_bucket)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=cache_dir, prefix=".building-", suffix=".index")
+    descriptor, temporary = tempfile.mkstemp(dir=cache_dir, prefix=".building-", suffix=".index")
     try:
-        with os.fdopen(handle, "wb") as output:
+        with os.fdopen(descriptor, "wb") as output:
             pickle.dump((index, info), output, protocol=pickle.HIGHEST_PROTOCOL)
         # Atomic: a process loading it concurrently sees the old state (no file) or the whole file.
         os.replace(temporary, cached)

@@ -66,9 +66,13 @@ def test_the_screening_job_commits_with_the_change_or_not_at_all(factory: Factor
         )
         return created.id
 
-    with pytest.raises(RuntimeError), database.session() as session:
-        create(session)
-        raise RuntimeError("the request failed after the change")
+    def failing_request() -> None:
+        with database.session() as session:
+            create(session)
+            raise RuntimeError("the request failed after the change")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
     assert screening_jobs(database) == before  # rolled back: no customer, no job
 
     with database.session() as session:
