@@ -813,7 +813,8 @@ class ScreeningDetailOut(TypedDict):
     """ScreeningDetailOut."""
 
     subject: ScreeningSubjectOut
-    query: ScreeningQueryOut
+    #: What was screened, against which data; null while the first screening is pending
+    query: ScreeningQueryOut | None
     openMatches: list[ScreeningMatchOut]
     #: Matches Nuvera compliance has decided: `cleared` (false positive) or `confirmed`
     previouslyCleared: list[ScreeningMatchOut]
@@ -873,8 +874,8 @@ class ScreeningSubjectOut(TypedDict):
     customerId: str | None
     customerName: str | None
     beneficiaryId: str | None
-    #: True while an open match (for a customer: of the company, a person or a shareholder) or a confirmed match
-    #: exists; payments are refused.
+    #: True while the screening is pending, or an open match (for a customer: of the company, a person or a
+    #: shareholder) or a confirmed match exists; payments are refused.
     paymentHold: bool
     #: Customers: approval is blocked for the same reasons
     onboardingBlocked: bool
@@ -883,6 +884,9 @@ class ScreeningSubjectOut(TypedDict):
     lastScreenedAt: str | None
     #: When ongoing monitoring screens it again
     nextDueAt: str | None
+    #: `pending` from a create or change until its screening has run (seconds; it runs in the background): payments are
+    #: held meanwhile. `screened`: the current data has been screened.
+    screeningStatus: Literal["pending", "screened"]
 
 
 class ScreeningSummary(TypedDict):
