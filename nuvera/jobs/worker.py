@@ -33,6 +33,8 @@ class WorkerOptions:
     backoff_seconds: float = 2.0
     poll_seconds: float = 1.0
     heartbeat_seconds: float = 5.0
+    # Done jobs are deleted after this long (failed ones stay until retried or deleted by hand).
+    keep_done: timedelta = timedelta(days=7)
 
 
 def new_worker_id() -> str:
@@ -140,9 +142,15 @@ class Worker:
             service.beat(session, self.worker_id, kinds=sorted(self.handlers), status=self._status, now=self.clock())
 
     def _beat_until(self, stop: threading.Event) -> None:
+        pruned_at: datetime | None = None
         while not stop.wait(self.options.heartbeat_seconds):
             try:
                 self._beat()
+                now = self.clock()
+                if pruned_at is None or now - pruned_at > timedelta(hours=1):
+                    with self.database.session() as session:
+                        service.prune(session, before=now - self.options.keep_done)
+                    pruned_at = now
             except Exception:
                 log.exception("worker heartbeat failed")
 
