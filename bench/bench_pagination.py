@@ -56,10 +56,7 @@ def fill(database: Database, organization_id: str, count: int, start: datetime) 
                     "updated_at": now,
                     "company_name": f"Company {i}",
                     "document_ids": [],
-                    "trading_names": [],
-                    "operational_channels": [],
                     "high_risk_activities": [],
-                    "countries_where_operates_or_customers": [],
                 }
                 for i in range(offset, min(offset + BATCH, count))
             ]

@@ -80,7 +80,7 @@ def create_app(
     app = FastAPI(
         title="Nuvera API",
         description=API_DESCRIPTION,
-        version="1.0.0",
+        version="1.0",
         openapi_url="/api-reference/openapi.json",
         docs_url=None,
         redoc_url=None,

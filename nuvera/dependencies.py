@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from nuvera.db import Database
-from nuvera.pagination import MAX_LIMIT
+from nuvera.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN, MAX_LIMIT
 from nuvera.routing import FINISHED
 
 
@@ -60,6 +60,16 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ServerSecretDep = Annotated[bytes, Depends(get_server_secret)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
-# The two query parameters of every cursor-paginated REST list.
-CursorParam = Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=500)]
+# The two query parameters of every cursor-paginated REST list. The cursor's pattern and length are published so a
+# client generated from the document never sends something that cannot be a cursor; the pattern is not enforced
+# here (a string outside it is refused by `decode_cursor` with the same 400 `invalid_cursor` as a forged one).
+CursorParam = Annotated[
+    str | None,
+    Query(
+        description="`nextCursor` of the previous page of this same list (same filters), unchanged; an empty "
+        "value means the first page. Any other value is refused with 400 `invalid_cursor`.",
+        max_length=CURSOR_MAX_LENGTH,
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    ),
+]
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]

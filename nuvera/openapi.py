@@ -23,12 +23,18 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from nuvera import iso_codes
 from nuvera.auth.dependencies import route_permissions
 from nuvera.errors import ERROR_CODES
+from nuvera.payments.rates import bundled_table
 from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403, ERROR_GUIDE
 from nuvera.schemas import Problem
 
 API_PREFIX = "/api/v1"
+# The header as Nuvera's published reference prints it (info.version '1.0', one server on port 45000, the
+# port `nuvera serve` listens on by default), so a client generated from either document is the same.
+PUBLISHED_VERSION = "1.0"
+PUBLISHED_SERVERS = [{"url": "http://localhost:45000"}]
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 API_KEY_SCHEME = "x-api-key"
@@ -51,6 +57,7 @@ _DEFAULT_CODES: dict[int, tuple[str, ...]] = {
     408: ("request_timeout",),
     409: ("invalid_state",),
     413: ("payload_too_large",),
+    414: ("uri_too_long",),
     415: ("unsupported_media_type",),
     422: ("validation_error",),
     429: ("rate_limited",),
@@ -91,16 +98,42 @@ def problem_responses(*declared: int | str, **descriptions: str) -> Responses:
     return responses
 
 
+def _link_named_schemas(node: Any) -> None:
+    """Replace each schema marked with `iso_codes.SCHEMA_MARKER` by a $ref to the named component."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and iso_codes.SCHEMA_MARKER in value:
+                kept = {k: v for k, v in value.items() if k in ("description", "title", "examples", "default")}
+                node[key] = {"$ref": f"#/components/schemas/{value[iso_codes.SCHEMA_MARKER]}", **kept}
+            else:
+                _link_named_schemas(value)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, dict) and iso_codes.SCHEMA_MARKER in value:
+                node[index] = {"$ref": f"#/components/schemas/{value[iso_codes.SCHEMA_MARKER]}"}
+            else:
+                _link_named_schemas(value)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     document = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
+        title=app.title,
+        version=PUBLISHED_VERSION,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        servers=PUBLISHED_SERVERS,
+        contact={},
     )
     _add_permissions(app, document)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     _add_problem_schema(schemas)
+    # CountryCode / CurrencyCode: the enums the ISO-code fields refer to (nuvera.iso_codes).
+    schemas.update(iso_codes.component_schemas())
+    _link_named_schemas(document)
     components.setdefault("securitySchemes", {}).update(_security_schemes())
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
@@ -114,8 +147,32 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     used_codes = sorted(set(re.findall(r'"#/components/examples/([a-z_]+)"', json.dumps(document["paths"]))))
     components.setdefault("examples", {}).update({code: _example(code) for code in used_codes})
     _add_tags(document)
+    _publish_payment_currencies(app, document)
     app.openapi_schema = document
     return document
+
+
+# Request-body fields whose valid values are the currencies the rates provider offers.
+_PAYMENT_CURRENCY_FIELDS = {"QuoteCreate": ("paymentCurrencyCode", "targetCurrencyCode")}
+
+
+def _publish_payment_currencies(app: FastAPI, document: dict[str, Any]) -> None:
+    """State the currencies a quote can use as an `enum`, from the provider this server quotes with.
+
+    They depend on configuration (the bundled table, or a live provider installed as `app.state.fx_rates`), so they
+    cannot be written into the Pydantic schema; a provider that does not list its currencies leaves the document
+    with the description alone.
+    """
+    provider = getattr(app.state, "fx_rates", None) or bundled_table()
+    currencies = getattr(provider, "currencies", None)
+    if not currencies:
+        return
+    schemas = document.get("components", {}).get("schemas", {})
+    for schema_name, fields in _PAYMENT_CURRENCY_FIELDS.items():
+        properties = schemas.get(schema_name, {}).get("properties", {})
+        for name in fields:
+            if name in properties:
+                properties[name]["enum"] = sorted(currencies)
 
 
 def _add_permissions(app: FastAPI, document: dict[str, Any]) -> None:
@@ -183,10 +240,17 @@ def _annotate_api_operation(path: str, method: str, operation: dict[str, Any]) -
     responses: dict[str, Any] = operation["responses"]
     has_body = "requestBody" in operation
     has_path_parameter = any(p.get("in") == "path" for p in operation.get("parameters", []))
-    inferred: dict[int, tuple[str, ...]] = {401: AUTH_CODES_401, 403: AUTH_CODES_403, 429: ("rate_limited",)}
+    # 414: the request target is capped before authentication (auth.middleware.MAX_REQUEST_TARGET_BYTES).
+    inferred: dict[int, tuple[str, ...]] = {
+        401: AUTH_CODES_401,
+        403: AUTH_CODES_403,
+        414: ("uri_too_long",),
+        429: ("rate_limited",),
+    }
     if has_body:
         inferred[413] = ("payload_too_large",)
         inferred[408] = ("request_timeout",)  # the body must arrive within body_read_timeout_seconds
+        inferred[415] = ("unsupported_media_type",)  # JSON must be UTF-8 without a BOM (auth.middleware)
     if has_body or operation.get("parameters"):
         inferred[422] = ("validation_error",)
     if has_path_parameter:

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,12 @@ from nuvera.errors import FieldError, NuveraError, validation_error
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# What a cursor looks like on the wire (published in the OpenAPI document): unpadded base64url. The longest one
+# the API produces (a timestamp with microseconds and offset, a 40-character id, the 16-byte MAC) is ~140
+# characters; the limit leaves room and keeps every list URI far inside what a request token can sign.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+CURSOR_MAX_LENGTH = 200
+_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,9 @@ def _seal(secret: bytes, scope: str, position: dict[str, str]) -> str:
 def _unseal(secret: bytes, scope: str, cursor: str) -> dict[str, Any]:
     """The position a cursor of this list carries; 400 `invalid_cursor` for a forged or foreign one."""
     invalid = NuveraError("invalid_cursor", _INVALID_CURSOR)
+    # The decoder would skip characters outside the alphabet; a cursor is exactly what `_seal` produced.
+    if len(cursor) > CURSOR_MAX_LENGTH or not _CURSOR.fullmatch(cursor):
+        raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):

@@ -244,7 +244,8 @@ def start_server_process(env: dict[str, str], log_path: Path, *args: str) -> Ser
     )
     log.close()
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    # Generous: on a loaded 2-core machine a start has been seen to take over a minute.
+    deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
@@ -254,6 +255,7 @@ def start_server_process(env: dict[str, str], log_path: Path, *args: str) -> Ser
         except httpx.TransportError:
             if time.monotonic() > deadline:
                 process.kill()
+                process.wait(timeout=10)  # reaped here, not reported later as another test's leaked process
                 raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
             time.sleep(0.1)
     return ServerProcess(base_url=base_url, process=process, log_path=log_path)

@@ -14,7 +14,7 @@ from sqlalchemy import Table, insert, select
 from nuvera.auth.replay import SeenToken
 from nuvera.backends import DependencyUnavailable
 from nuvera.db import Database
-from nuvera.direct_sql import DirectConnections, Statement
+from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
 from nuvera.ratelimit.limiter import SqlRateLimiter
 
 
@@ -120,3 +120,73 @@ def test_concurrent_rate_limit_hits_are_each_counted_once(database: Database) ->
         thread.join()
     limiter.close()
     assert sorted(remaining) == list(range(1000 - 16, 1000))
+
+
+def _stored(database: Database, jti: str) -> bool:
+    with database.session() as session:
+        return session.scalar(select(SeenToken.jti).where(SeenToken.jti == jti)) is not None
+
+
+@pytest.fixture
+def sqlite_only(database: Database) -> None:
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("run_nowait is for an in-process database (SQLite)")
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_run_nowait_writes_at_once_and_refuses_to_wait_for_the_write_lock(
+    connections: DirectConnections, database: Database
+) -> None:
+    assert connections.can_run_nowait
+    written = uuid.uuid4().hex
+    connections.run_nowait(insert_one(database, written))
+    assert _stored(database, written)  # committed: visible to another connection
+
+    holder = database.engine.raw_connection()
+    holder.execute("BEGIN IMMEDIATE")  # another connection takes SQLite's write lock
+    try:
+        blocked = uuid.uuid4().hex
+        with pytest.raises(WouldBlock):  # at once: the event loop never waits for the lock
+            connections.run_nowait(insert_one(database, blocked))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert not _stored(database, blocked)  # nothing written: the worker thread may run it again
+    connections.run(insert_one(database, blocked))
+    assert _stored(database, blocked)
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_run_nowait_leaves_one_call_in_so_many_to_the_worker_thread(
+    connections: DirectConnections, database: Database
+) -> None:
+    refused = 0
+    for _ in range(DirectConnections.CHECKPOINT_EVERY * 2):
+        try:
+            connections.run_nowait(insert_one(database, uuid.uuid4().hex))
+        except WouldBlock:
+            refused += 1
+    assert refused == 2  # those calls' worker-thread connection checkpoints the WAL; the loop's never does
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_run_nowait_serves_one_thread_only(connections: DirectConnections, database: Database) -> None:
+    connections.run_nowait(insert_one(database, uuid.uuid4().hex))
+    outcome: list[BaseException] = []
+
+    def elsewhere() -> None:
+        try:
+            connections.run_nowait(insert_one(database, uuid.uuid4().hex))
+        except WouldBlock as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert len(outcome) == 1  # a second event loop's thread is sent to the pool
+
+
+def test_a_networked_database_never_runs_on_the_event_loop(database: Database) -> None:
+    pool = DirectConnections(database.engine, "test store (database)")
+    assert pool.can_run_nowait is (database.engine.dialect.name == "sqlite")
+    pool.close()

@@ -167,8 +167,9 @@ class Authenticator:
             return Rejected("organization_not_allowed", "Only partner organizations may use the REST API.")
         return None
 
-    def check_body(self, verified: HeadVerified, body: bytes) -> Principal | Rejected:
-        """Raises DependencyUnavailable when the replay store cannot answer: never accepts without the check."""
+    def check_body(self, verified: HeadVerified, body: bytes, *, nowait: bool = False) -> Principal | Rejected:
+        """Raises DependencyUnavailable when the replay store cannot answer: never accepts without the check. With
+        `nowait` (on the event loop), raises WouldBlock when recording the jti would wait; nothing is recorded."""
         rejected = signing.check_body_hash(verified.claims, body)
         if rejected is not None:
             return rejected
@@ -176,7 +177,12 @@ class Authenticator:
         # Remember the jti until the token could no longer pass the expiry check, plus a second of margin.
         keep_until = datetime.fromtimestamp(verified.claims.exp + self._leeway + 1, tz=now.tzinfo)
         fresh = self._replay.remember(
-            verified.record.application_id, verified.claims.jti, keep_until, now, issued_at=verified.claims.iat
+            verified.record.application_id,
+            verified.claims.jti,
+            keep_until,
+            now,
+            issued_at=verified.claims.iat,
+            nowait=nowait,
         )
         if not fresh:
             return Rejected("replay_detected", "This jti was already used. Sign every request with a fresh jti.")

@@ -1,5 +1,9 @@
 """ASGI middleware guarding /api/v1: buffer the body once, authenticate, rate-limit, hand the same bytes on.
 
+The order of its refusals (README, "Errors"): a head with both Content-Length and Transfer-Encoding (any path), a
+request target over MAX_REQUEST_TARGET_BYTES, a declared body over the route's cap; then the signed-request checks,
+the rate limit, and the JSON encoding of the body; then the route (and its permission).
+
 Outcomes it leaves in `scope["state"]` for the access log and metrics: `principal` on success, `error_code` and (once
 the key is known) `application_id` on a rejection.
 """
@@ -9,19 +13,24 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import time
 from typing import Any
 
 import anyio
 from anyio import to_thread
+from fastapi import params
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuvera.auth.authenticator import Authenticator, HeadVerified, RequestHead
 from nuvera.auth.principal import Principal
-from nuvera.auth.signing import Rejected
+from nuvera.auth.signing import MAX_TOKEN_LENGTH, Rejected
 from nuvera.backends import DependencyUnavailable
 from nuvera.config import Settings
+from nuvera.direct_sql import WouldBlock
 from nuvera.errors import PROBLEM_JSON, problem
 from nuvera.observability import metrics
 from nuvera.ratelimit.limiter import Decision, RateLimiter
@@ -30,6 +39,16 @@ log = logging.getLogger("nuvera.auth")
 API_PREFIX = "/api/v1"
 # How long an oversized body may pause while it is being drained before the 413 is sent anyway.
 DRAIN_IDLE_SECONDS = 1.0
+# The longest /api/v1 request target (path and query, as sent) accepted: 414 `uri_too_long` above it, before any
+# authentication work. The `uri` claim carries the whole target inside a JWT of at most MAX_TOKEN_LENGTH (8,192)
+# characters, base64url-encoded (4/3 the size), beside the other claims and an RSA signature of up to 8,192 bits
+# (1,366 characters). 4,096 bytes leaves room for all of that with a 200-character jti, so every target this
+# limit lets through can be signed with any accepted key; the longest URI our own API produces (the longest
+# cursor and filters) is far below it (tests/auth/test_request_limits.py proves both).
+MAX_REQUEST_TARGET_BYTES = 4096
+# JSON is UTF-8 without a byte order mark (RFC 8259 §8.1). Python's json.loads would also guess UTF-16 and UTF-32
+# and skip a BOM, so a body the partner's tools may show differently from what we parse would be accepted.
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class BodyTooLarge(Exception):
@@ -113,21 +132,26 @@ class SignedRequestMiddleware:
         self.authenticator = authenticator
         self.settings = settings
         self.rate_limiter = rate_limiter
+        # The jti record and the rate count go to an in-process database (SQLite): written right on the event
+        # loop, where they cost tens of µs, instead of a worker-thread hop that costs more CPU than both
+        # (py-spy: a tenth of a signed read's CPU). Only when SQLite's lock is taken, the store has housekeeping
+        # due, or the database is networked (PostgreSQL, Redis) do they go to a worker thread, together.
+        self._writes_on_loop = authenticator.replay_store.can_run_nowait and (
+            rate_limiter is None or rate_limiter.can_run_nowait
+        )
+        self._form_route_patterns: list[tuple[frozenset[str], re.Pattern[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Every HTTP body gets the deadline, not only /api/v1: sign-in is open to anyone.
-        receive = body_deadline(receive, self.settings.body_read_timeout_seconds)
-        if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
-            await self.app(scope, receive, send)
-            return
+        guarded = path == API_PREFIX or path.startswith(API_PREFIX + "/")
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
         state: dict[str, Any] = scope["state"]
         # A rejection sent before the body was read closes the connection: the client may still be sending it,
         # and uvicorn would keep the connection open for as long as bytes keep coming.
-        body_pending = _has_body(scope["headers"])
+        body_pending = _has_body(headers)
         request_id: str = state["request_id"]
 
         async def reject(
@@ -138,7 +162,7 @@ class SignedRequestMiddleware:
                 state["application_id"] = application_id
             if code == "rate_limited":
                 metrics.RATE_LIMITED.inc()
-            else:
+            elif guarded:
                 metrics.AUTH_FAILURES.labels(code=code).inc()
             # Never the headers or the body: only what identifies the request and why it failed.
             log.info(
@@ -151,24 +175,42 @@ class SignedRequestMiddleware:
             closing = [(b"connection", b"close")] if body_pending else []
             await send_problem(send, problem(code, detail, request_id), [*(headers or []), *closing])
 
-        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        # Request smuggling: a proxy in front that frames this body by its Content-Length, while h11 frames it by
+        # the chunked encoding, would see a different request boundary than we do. RFC 9112 §6.3 allows refusing
+        # the message, and requires closing the connection after answering it (`body_pending` is true here).
+        if _header(headers, b"transfer-encoding") is not None and _header(headers, b"content-length") is not None:
+            await reject(
+                "bad_request",
+                "The request has both Content-Length and Transfer-Encoding; send exactly one of them (RFC 9112 §6.3).",
+            )
+            return
+        # Every HTTP body gets the deadline, not only /api/v1: sign-in is open to anyone.
+        receive = body_deadline(receive, self.settings.body_read_timeout_seconds)
+        if not guarded:
+            await self.app(scope, receive, send)
+            return
+
+        uri = request_uri(scope)
+        if len(uri) > MAX_REQUEST_TARGET_BYTES:
+            await reject(
+                "uri_too_long",
+                f"The request target (path and query) is {len(uri)} bytes; at most {MAX_REQUEST_TARGET_BYTES} are "
+                f"accepted, so that its signed `uri` claim fits in a JWT of at most {MAX_TOKEN_LENGTH} characters.",
+            )
+            return
         content_type = _header(headers, b"content-type") or ""
-        limit = (
-            self.settings.max_multipart_body_bytes
-            if content_type.lower().startswith("multipart/")
-            else self.settings.max_json_body_bytes
-        )
+        limit = self._body_limit(scope, content_type)
         declared = _header(headers, b"content-length")
         declared_length = int(declared) if declared is not None and declared.isdigit() else None
         if declared is not None and (declared_length is None or declared_length > limit):
             if declared_length is not None and declared_length <= 2 * limit:
                 await _discard_body(receive, declared_length)
-            await reject("payload_too_large", f"The body may be at most {limit} bytes for this content type.")
+            await reject("payload_too_large", _too_large(limit))
             return
 
         head = RequestHead(
             method=scope["method"],
-            uri=request_uri(scope),
+            uri=uri,
             api_keys=_all_headers(headers, b"x-api-key"),
             authorizations=_all_headers(headers, b"authorization"),
             client_ip=(scope.get("client") or (None,))[0],
@@ -191,7 +233,7 @@ class SignedRequestMiddleware:
         except BodyTooLarge as too_large:
             if not too_large.complete:
                 await _discard_body(receive, limit)
-            await reject("payload_too_large", f"The body may be at most {limit} bytes for this content type.", app_id)
+            await reject("payload_too_large", _too_large(limit), app_id)
             return
         except BodyTimeout as exc:
             await reject("request_timeout", exc.detail, app_id)
@@ -199,7 +241,10 @@ class SignedRequestMiddleware:
         body_pending = False
         started = time.perf_counter()
         try:
-            principal, decision = await to_thread.run_sync(self._check_body_and_count, verified, body)
+            if self._writes_on_loop:
+                principal, decision = await self._check_body_and_count_on_loop(verified, body)
+            else:
+                principal, decision = await to_thread.run_sync(self._check_body_and_count, verified, body)
         except DependencyUnavailable as exc:
             # Fail closed: without the replay store's answer the request is not accepted, whatever else passed.
             await reject("dependency_unavailable", exc.detail, app_id)
@@ -211,14 +256,24 @@ class SignedRequestMiddleware:
         if decision is not None and not decision.allowed:
             await reject(
                 "rate_limited",
-                f"This application may make {decision.limit} requests per minute; retry in {decision.reset_seconds} s.",
+                decision.detail,
                 app_id,
                 decision.headers(),
             )
             return
+        refusal = _json_encoding_refusal(content_type, body)
+        if refusal is not None:
+            await reject("unsupported_media_type", refusal, app_id)
+            return
         state["principal"] = principal
         state["application_id"] = app_id
         rate_headers = decision.headers() if decision is not None else []
+        # HEAD is answered like GET without a body (RFC 9110 §9.3.2): signed with method HEAD, routed to the GET
+        # operation with its permission, and the body dropped here. FastAPI routes do not answer HEAD themselves;
+        # a 405 after full authentication would spend the caller's jti for nothing. The route gets its own scope:
+        # uvicorn still sees HEAD in the original one, and sends no body either.
+        head_request = scope["method"] == "HEAD"
+        route_scope = {**scope, "method": "GET"} if head_request else scope
 
         # The route reads exactly the bytes that were verified; later receive() calls (disconnects) pass through.
         delivered = False
@@ -233,9 +288,59 @@ class SignedRequestMiddleware:
         async def send_with_rate_headers(message: Message) -> None:
             if message["type"] == "http.response.start" and rate_headers:
                 message["headers"] = [*message.get("headers", []), *rate_headers]
+            elif message["type"] == "http.response.body" and head_request:
+                message = {**message, "body": b""}  # the headers (Content-Length included) stay those of the GET
             await send(message)
 
-        await self.app(scope, replay_receive, send_with_rate_headers)
+        try:
+            await self.app(route_scope, replay_receive, send_with_rate_headers)
+        finally:
+            if head_request and "route" in route_scope:
+                scope["route"] = route_scope["route"]  # for the access log and metrics: the GET's route template
+
+    def _body_limit(self, scope: Scope, content_type: str) -> int:
+        """The body cap of the operation this request is for: the multipart cap only for a multipart body sent to a
+        route that takes a form (a document upload), the JSON cap for everything else. A JSON route sent a
+        `multipart/` content type would otherwise buffer up to 20 MiB before the route refuses it."""
+        if not content_type.lower().startswith("multipart/"):
+            return self.settings.max_json_body_bytes
+        method: str = scope["method"]
+        path: str = scope["path"]
+        if any(method in methods and pattern.match(path) for methods, pattern in self._form_routes(scope)):
+            return self.settings.max_multipart_body_bytes
+        return self.settings.max_json_body_bytes
+
+    def _form_routes(self, scope: Scope) -> list[tuple[frozenset[str], re.Pattern[str]]]:
+        # Starlette puts the application in the scope; its routes are final once it serves, so they are read once.
+        if self._form_route_patterns is None:
+            found = []
+            for context in iter_route_contexts(getattr(scope.get("app"), "routes", [])):
+                route = context.original_route
+                takes_form = isinstance(route, APIRoute) and isinstance(
+                    getattr(route.body_field, "field_info", None),
+                    params.Form,  # File is a Form too
+                )
+                if takes_form and context.path and context.path.startswith(API_PREFIX):
+                    pattern, _, _ = compile_path(context.path)
+                    found.append((frozenset(context.methods or ()), pattern))
+            self._form_route_patterns = found
+        return self._form_route_patterns
+
+    async def _check_body_and_count_on_loop(
+        self, verified: HeadVerified, body: bytes
+    ) -> tuple[Principal | Rejected, Decision | None]:
+        # Each write falls back to a worker thread on its own: a jti recorded here must not be recorded again.
+        try:
+            principal = self.authenticator.check_body(verified, body, nowait=True)
+        except WouldBlock:
+            principal = await to_thread.run_sync(self.authenticator.check_body, verified, body)
+        if isinstance(principal, Rejected) or self.rate_limiter is None:
+            return principal, None
+        limiter, now = self.rate_limiter, self.authenticator.clock()
+        try:
+            return principal, limiter.hit(principal.application_id, now, nowait=True)
+        except WouldBlock:
+            return principal, await to_thread.run_sync(limiter.hit, principal.application_id, now)
 
     def _check_body_and_count(
         self, verified: HeadVerified, body: bytes
@@ -283,6 +388,45 @@ async def _discard_body(receive: Receive, budget: int) -> None:
             received += len(message.get("body", b""))
             if not message.get("more_body", False):
                 return
+
+
+def _too_large(limit: int) -> str:
+    return f"The body may be at most {limit} bytes for this operation."
+
+
+def _json_encoding_refusal(content_type: str, body: bytes) -> str | None:
+    """Why a JSON request is not UTF-8 JSON (RFC 8259 §8.1), or None. Only JSON media types are checked (those
+    FastAPI parses as JSON: application/json and application/*+json); other bodies are the route's business."""
+    media_type, parameters = _media_type(content_type)
+    if not (
+        media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+    ):
+        return None
+    fix = "send UTF-8 without a BOM (RFC 8259), with no charset parameter or charset=utf-8."
+    charset = parameters.get("charset")
+    if charset is not None and charset.lower() != "utf-8":
+        return f"The Content-Type names charset={charset[:40]}; JSON must be UTF-8: {fix}"
+    if body.startswith(_UTF8_BOM):
+        return f"The JSON body starts with a byte order mark: {fix}"
+    # No JSON text in UTF-8 has a NUL byte (control characters in strings must be escaped), while UTF-16 and UTF-32
+    # text of ASCII characters is otherwise valid UTF-8: the NUL is what gives them away.
+    if b"\x00" in body:
+        return f"The JSON body has NUL bytes, as UTF-16 or UTF-32 text has: {fix}"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"The JSON body is not valid UTF-8 (at byte {exc.start}): {fix}"
+    return None
+
+
+def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    """`type/subtype` in lower case and the parameters (names in lower case, values unquoted)."""
+    media_type, *parts = content_type.split(";")
+    parameters = {}
+    for part in parts:
+        name, _, value = part.partition("=")
+        parameters[name.strip().lower()] = value.strip().strip('"')
+    return media_type.strip().lower(), parameters
 
 
 def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -49,7 +49,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nuvera.backends import DependencyUnavailable
 from nuvera.db import Base
-from nuvera.direct_sql import DirectConnections, Statement
+from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
 
 # Failures that mean "the database is unreachable" (as opposed to a bug, which stays a 500).
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -82,13 +82,28 @@ class SeenToken(Base):
 
 
 class ReplayStore(Protocol):
-    def remember(self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int) -> bool:
+    def remember(
+        self,
+        application_id: str,
+        jti: str,
+        keep_until: datetime,
+        now: datetime,
+        *,
+        issued_at: int,
+        nowait: bool = False,
+    ) -> bool:
         """Record a jti; False when it was already recorded (a replay). Raises DependencyUnavailable, also when
-        the store was reset too recently to vouch for a token issued at `issued_at`."""
+        the store was reset too recently to vouch for a token issued at `issued_at`. With `nowait` (on the event
+        loop, for stores that can), raises WouldBlock instead of waiting; nothing is recorded then."""
         ...
 
     def size(self) -> int:
         """How many jti are remembered right now (the replay-store size gauge)."""
+        ...
+
+    @property
+    def can_run_nowait(self) -> bool:
+        """Whether `remember(nowait=True)` can ever succeed (an in-process database)."""
         ...
 
 
@@ -141,7 +156,16 @@ class SqlReplayStore:
         self._next_purge: datetime | None = None
         self._purge_lock = threading.Lock()
 
-    def remember(self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int) -> bool:
+    def remember(
+        self,
+        application_id: str,
+        jti: str,
+        keep_until: datetime,
+        now: datetime,
+        *,
+        issued_at: int,
+        nowait: bool = False,
+    ) -> bool:
         if issued_at <= self._host_floor:
             raise DependencyUnavailable("replay store (database)", RESET_DETAIL)
         parameters = self._insert.parameters(
@@ -152,10 +176,13 @@ class SqlReplayStore:
                 "issued": guard_row_jti(issued_at),
             }
         )
+        if nowait and self._purge_due(now):
+            raise WouldBlock  # the purge is a transaction of its own: for the worker thread
         try:
             self._maybe_purge(now)
         except DATABASE_DOWN as exc:
             raise DependencyUnavailable("replay store (database)") from exc
+        run = self.connections.run_nowait if nowait else self.connections.run
 
         def record(connection: Any) -> int:
             cursor = connection.cursor()
@@ -167,11 +194,11 @@ class SqlReplayStore:
             finally:
                 cursor.close()
 
-        recorded = self.connections.run(record)
+        recorded = run(record)
         if recorded == 0:
             # Nothing inserted and no duplicate: the guard refused the token, or there is no guard row at all
             # (the table was emptied), in which case this is the moment the store's memory begins.
-            self.connections.run(lambda connection: self._guard_from(connection, now))
+            run(lambda connection: self._guard_from(connection, now))
             raise DependencyUnavailable("replay store (database)", RESET_DETAIL)
         return recorded == 1
 
@@ -190,6 +217,10 @@ class SqlReplayStore:
         finally:
             cursor.close()
 
+    @property
+    def can_run_nowait(self) -> bool:
+        return self.connections.can_run_nowait
+
     def size(self) -> int:
         with self._engine.connect() as connection:
             query = select(func.count()).select_from(SeenToken).where(SeenToken.application_id != GUARD_APPLICATION_ID)
@@ -206,15 +237,17 @@ class SqlReplayStore:
         self._last_bound = (keep_until, bound)
         return bound
 
+    def _purge_due(self, now: datetime) -> bool:
+        due = self._next_purge
+        # A clock set back (tests that move it, an NTP step) must not postpone purging until it catches up.
+        return not (due is not None and now < due <= now + timedelta(seconds=self.PURGE_EVERY_SECONDS))
+
     def _maybe_purge(self, now: datetime) -> None:
         # Purging inline (at most every 30 s per process) keeps the table bounded by the live window without a
         # separate job; the non-blocking lock keeps concurrent requests from purging twice. The cadence follows the
         # request clock (like expiry itself), so a simulated clock exercises it too (bench/bench_replay_size.py).
         # The guard row never expires, so the purge leaves it.
-        due = self._next_purge
-        # A clock set back (tests that move it, an NTP step) must not postpone purging until it catches up.
-        waiting = due is not None and now < due <= now + timedelta(seconds=self.PURGE_EVERY_SECONDS)
-        if waiting or not self._purge_lock.acquire(blocking=False):
+        if not self._purge_due(now) or not self._purge_lock.acquire(blocking=False):
             return
         try:
             with self._engine.begin() as connection:
@@ -290,6 +323,8 @@ class RedisReplayStore:
         # Every connection this client opens from now on first checks which Redis instance it reached.
         redis.connection_pool.connection_kwargs["redis_connect_func"] = self._on_connect
 
+    can_run_nowait = False
+
     def key(self, application_id: str, jti: str) -> str:
         return f"{self._prefix}jti:{application_id}:{jti}"
 
@@ -306,7 +341,18 @@ class RedisReplayStore:
         value = self._redis.get(self._guard_key)
         return None if value is None else int(value)
 
-    def remember(self, application_id: str, jti: str, keep_until: datetime, now: datetime, *, issued_at: int) -> bool:
+    def remember(
+        self,
+        application_id: str,
+        jti: str,
+        keep_until: datetime,
+        now: datetime,
+        *,
+        issued_at: int,
+        nowait: bool = False,
+    ) -> bool:
+        if nowait:
+            raise WouldBlock  # a network round trip: not on the event loop
         # A relative TTL, from the server clock that judged exp: Redis' own clock only has to count seconds.
         ttl = max(1, int((keep_until - now).total_seconds()) + 1)
         try:

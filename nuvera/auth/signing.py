@@ -149,7 +149,12 @@ def verify_token(
 ) -> SignedClaims | Rejected:
     """Everything but the body hash and replay, which need the body and shared state."""
     if len(token) > MAX_TOKEN_LENGTH:
-        return Rejected("invalid_signature", f"The JWT is longer than {MAX_TOKEN_LENGTH} characters.")
+        # Which limit, and by how much: the usual cause is a long `uri` claim (it carries the whole path and query).
+        return Rejected(
+            "invalid_signature",
+            f"The JWT is too long: token length {len(token)} > {MAX_TOKEN_LENGTH} characters. The uri claim carries "
+            "the whole path and query; keep request URIs short and add no header parameters or claims of your own.",
+        )
     compact = _COMPACT_JWS.fullmatch(token)
     if compact is None:
         return Rejected(
@@ -198,6 +203,11 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
     for name in ("iat", "exp"):
         if not _is_int(claims.get(name)):
             return Rejected("invalid_signature", f"The claim {name!r} is missing or not an integer (Unix seconds).")
+    # `nbf` is optional, but never ignored: a signer that sets it means "not before", and a token is accepted only
+    # in the window its signer intended (RFC 7519 §4.1.5).
+    nbf = claims.get("nbf")
+    if "nbf" in claims and not _is_int(nbf):
+        return Rejected("invalid_signature", "The claim 'nbf' must be an integer (Unix seconds) when present.")
     iat: int = claims["iat"]
     exp: int = claims["exp"]
     jti: str = claims["jti"]
@@ -219,6 +229,12 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
         return Rejected(
             "jwt_issued_in_future",
             f"iat is {iat - now} s ahead of server time {now}; check the signing host's clock (leeway {leeway} s).",
+        )
+    if nbf is not None and nbf > now + leeway:
+        return Rejected(
+            "jwt_not_yet_valid",
+            f"nbf is {nbf - now} s ahead of server time {now} (leeway {leeway} s): the token is not valid yet. "
+            "Leave nbf out, or set it to iat.",
         )
     # Equality with a str also refuses absent, list-valued or numeric iss/aud.
     if claims.get("iss") != ISSUER or claims.get("aud") != AUDIENCE:

@@ -15,6 +15,7 @@ from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
+from nuvera.errors import FieldError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
@@ -51,11 +52,25 @@ def list_beneficiaries(
     principal: BeneficiaryReader,
     session: SessionDep,
     secret: ServerSecretDep,
+    customer_id_query: Annotated[
+        str | None,
+        Query(
+            alias="customerId",
+            max_length=64,
+            description="The reference lists the customer as a query parameter too: optional, and when sent it "
+            "must equal the customerId in the path.",
+        ),
+    ] = None,
     status: Annotated[BeneficiaryStatus | None, Query(description="Only beneficiaries in this status.")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> BeneficiaryList:
-    """The customer's beneficiaries, newest first, with cursor pagination."""
+    """The customer's beneficiaries, newest first, with cursor pagination.
+
+    `customerId` may also be given in the query (as the reference shows it); it must then be the path's.
+    """
+    if customer_id_query is not None and customer_id_query != customerId:
+        raise validation_error([FieldError("customerId", "the query's customerId must equal the path's")])
     page = service.list_beneficiaries(
         session, principal.organization_id, customerId, status=status, cursor=cursor, limit=limit, secret=secret
     )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nuvera.db import Base, new_id
@@ -60,7 +59,7 @@ class Beneficiary(Base):
     iban: Mapped[str | None] = mapped_column(String(34))
     wire_routing_number: Mapped[str | None] = mapped_column(String(9))
     ach_routing_number: Mapped[str | None] = mapped_column(String(9))
-    # {bankName, bankBic, bankCountryCode, bankAddress}: the correspondent bank for wires that need one.
-    intermediary_bank: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The correspondent bank for wires that need one, free text as the reference types it (name, BIC, ...).
+    intermediary_bank: Mapped[str | None] = mapped_column(Text)
     # The screening summary is not stored here: it is read from the screening area each time
     # (nuvera.screening.service.screening_summaries), so a disposition can never leave a stale copy behind.

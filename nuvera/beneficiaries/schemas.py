@@ -10,38 +10,79 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 from sqlalchemy.orm import Session
 
 from nuvera.beneficiaries import validation
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
+from nuvera.iso_codes import CountryCode, CurrencyCode
 from nuvera.schemas import CamelModel, PageOut
 from nuvera.screening import service as screening_service
 
-_Strip = StringConstraints(strip_whitespace=True)
 Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Country = Annotated[str, _Strip, Field(max_length=10), AfterValidator(validation.country)]
-Currency = Annotated[str, _Strip, Field(max_length=10), AfterValidator(validation.currency)]
-Iban = Annotated[str, Field(max_length=50), AfterValidator(validation.iban)]
-Bic = Annotated[str, Field(max_length=20), AfterValidator(validation.bic)]
-AbaRoutingNumber = Annotated[str, Field(max_length=20), AfterValidator(validation.aba_routing_number)]
-AccountNumber = Annotated[str, Field(max_length=50), AfterValidator(validation.account_number)]
+Country = CountryCode
+Currency = CurrencyCode
+# The published patterns are the canonical (compact, upper-case) forms; the server also accepts spaces and
+# dashes in them and lower case, and checks what a pattern cannot (checksums, national structure).
+Iban = Annotated[
+    str,
+    Field(max_length=50),
+    AfterValidator(validation.iban),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
+            "description": "ISO 13616 IBAN in electronic form; its check digits and national structure are verified.",
+            "examples": ["DE89370400440532013000"],
+        }
+    ),
+]
+Bic = Annotated[
+    str,
+    Field(max_length=20),
+    AfterValidator(validation.bic),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$",
+            "description": "ISO 9362 BIC, 8 or 11 characters, of a real country.",
+            "examples": ["DEUTDEFF"],
+        }
+    ),
+]
+AbaRoutingNumber = Annotated[
+    str,
+    Field(max_length=20),
+    AfterValidator(validation.aba_routing_number),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9]{9}$",
+            "description": "US ABA routing number: 9 digits whose 3-7-1 weighted sum is a multiple of 10 "
+            "(not 000000000).",
+            "examples": ["021000021"],
+        }
+    ),
+]
+AccountNumber = Annotated[
+    str,
+    Field(max_length=50),
+    AfterValidator(validation.account_number),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9]{1,34}$",
+            "description": "Domestic account number: 1–34 letters and digits, when the account has no IBAN.",
+        }
+    ),
+]
 
 
 class _Input(CamelModel):
     # An unknown field is a typo in the partner's integration: refuse it rather than silently drop it.
     model_config = ConfigDict(extra="forbid")
-
-
-class IntermediaryBank(_Input):
-    """The correspondent bank a wire passes through, when the beneficiary's bank needs one."""
-
-    bank_name: Text200 | None = None
-    bank_bic: Bic | None = None
-    bank_country_code: Country | None = None
-    bank_address: Text500 | None = None
 
 
 class BeneficiaryFields(_Input):
@@ -59,18 +100,27 @@ class BeneficiaryFields(_Input):
     iban: Iban | None = Field(default=None, description="ISO 13616 IBAN; stored and returned in compact form")
     wire_routing_number: AbaRoutingNumber | None = Field(default=None, description="US ABA routing number (wires)")
     ach_routing_number: AbaRoutingNumber | None = Field(default=None, description="US ABA routing number (ACH)")
-    intermediary_bank: IntermediaryBank | None = None
+    intermediary_bank: Text500 | None = Field(
+        default=None,
+        description="The correspondent bank a wire passes through, when the beneficiary's bank needs one: free "
+        "text such as its name, BIC, country and address",
+    )
 
 
 class BeneficiaryCreate(BeneficiaryFields):
     """A new payout account; it is reviewed by Nuvera (`PENDING_REVIEW`) before payments can use it.
 
-    The account is identified by an `iban`, or by an `accountNumber` together with a `bankBic` or an ABA
-    routing number."""
+    The account is identified by an `iban`, or by an `accountNumber` together with a `bankBic`,
+    `wireRoutingNumber` or `achRoutingNumber`."""
 
-    company_name: Text200 = Field(description="The account holder (1–200 characters)")
-    country: Country = Field(description="The account holder's country, ISO 3166-1 alpha-2")
-    currency_code: Currency = Field(description="The account's currency, ISO 4217")
+    customer_id: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None,
+        description="ID of the customer this beneficiary belongs to; optional, and when sent it must equal "
+        "the customerId in the path",
+    )
+    country: Country = Field(description="Beneficiary country (ISO 3166-1 alpha-2)")
+    company_name: Text200 = Field(description="Beneficiary company name: the account holder")
+    currency_code: Currency = Field(description="The account's currency (ISO 4217)")
 
 
 class BeneficiaryPatch(BeneficiaryFields):
@@ -93,19 +143,13 @@ class ScreeningSummary(CamelModel):
     last_screened_at: datetime | None = Field(description="When it was last screened; null = not yet screened")
 
 
-class IntermediaryBankOut(CamelModel):
-    bank_name: str | None = None
-    bank_bic: str | None = None
-    bank_country_code: str | None = None
-    bank_address: str | None = None
-
-
 class BeneficiaryOut(CamelModel):
+    """BeneficiaryOutputDto: the reference's fields, in its order."""
+
     id: str
     customer_id: str
-    status: BeneficiaryStatus
-    company_name: str
     country: str
+    company_name: str
     address: str | None
     zip_code: str | None
     currency_code: str
@@ -117,10 +161,11 @@ class BeneficiaryOut(CamelModel):
     iban: str | None
     wire_routing_number: str | None
     ach_routing_number: str | None
-    intermediary_bank: IntermediaryBankOut | None
-    screening: ScreeningSummary
+    intermediary_bank: str | None
+    status: BeneficiaryStatus
     created_at: datetime
     updated_at: datetime
+    screening: ScreeningSummary
 
     @classmethod
     def of(cls, beneficiary: Beneficiary, summary: screening_service.ScreeningSummary) -> BeneficiaryOut:

@@ -147,6 +147,11 @@ def create_beneficiary(
 ) -> Beneficiary:
     """A new payout account for one of the caller's customers, submitted for review (PENDING_REVIEW)."""
     customer = get_customer(session, organization_id, customer_id)
+    values = data.model_dump(exclude_unset=True)
+    # The reference's CreateBeneficiaryDto names the customer in the body too: accepted, but it must be the
+    # customer of the path (checked after the 404, so nothing is learnt about other organizations' ids).
+    if values.pop("customer_id", None) not in (None, customer.id):
+        raise validation_error([FieldError("customerId", "must be the customerId of the path, or be left out")])
     if customer.status == CustomerStatus.REJECTED:
         raise NuveraError("invalid_state", "A REJECTED customer cannot get new beneficiaries.")
     beneficiary = Beneficiary(
@@ -156,7 +161,7 @@ def create_beneficiary(
         created_at=now,
         updated_at=now,
     )
-    _apply(beneficiary, data.model_dump(exclude_unset=True))
+    _apply(beneficiary, values)
     _check(beneficiary)
     session.add(beneficiary)
     session.flush()
@@ -255,9 +260,6 @@ def review_beneficiary(
 
 def _apply(beneficiary: Beneficiary, values: dict[str, Any]) -> None:
     for name, value in values.items():
-        if name == "intermediary_bank" and value is not None:
-            # Only the parts given; an intermediary bank with no part at all is no intermediary bank.
-            value = {k: v for k, v in value.items() if v is not None} or None
         setattr(beneficiary, name, value)
 
 

@@ -135,9 +135,10 @@ class Customer(Base):
     country_of_incorporation_id: Mapped[str | None] = mapped_column(String(2))
     business_industry_id: Mapped[str | None] = mapped_column(String(100))
     document_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    trading_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Free text as the reference types it ("comma-separated" trading names, channels, countries).
+    trading_names: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(String(2048))
-    operational_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    operational_channels: Mapped[str | None] = mapped_column(Text)
     business_email: Mapped[str | None] = mapped_column(String(320))
     primary_contact_first_name: Mapped[str | None] = mapped_column(String(100))
     primary_contact_last_name: Mapped[str | None] = mapped_column(String(100))
@@ -165,6 +166,18 @@ class Customer(Base):
     high_risk_activities: Mapped[list[str]] = mapped_column(JSON, default=list)
     transmits_customer_funds: Mapped[bool | None] = mapped_column(Boolean)
     customer_funds_description: Mapped[str | None] = mapped_column(Text)
+    conducts_money_services: Mapped[bool | None] = mapped_column(Boolean)
+    primary_purpose_other: Mapped[str | None] = mapped_column(Text)
+
+    # Ownership and business model
+    ownership_indirect_or_offshore_structures: Mapped[str | None] = mapped_column(Text)
+    ownership_trusts_funds_or_holding_companies: Mapped[bool | None] = mapped_column(Boolean)
+    ownership_branches_or_subsidiaries: Mapped[bool | None] = mapped_column(Boolean)
+    ownership_branches_or_subsidiaries_details: Mapped[str | None] = mapped_column(Text)
+    business_model_description: Mapped[str | None] = mapped_column(Text)
+    customer_type: Mapped[str | None] = mapped_column(String(100))
+    invoice_issuance: Mapped[str | None] = mapped_column(Text)
+    product_service_catalogue_with_prices: Mapped[bool | None] = mapped_column(Boolean)
 
     # KYB questionnaire
     main_customers: Mapped[str | None] = mapped_column(Text)
@@ -175,8 +188,10 @@ class Customer(Base):
     receives_unrelated_third_party_payments: Mapped[bool | None] = mapped_column(Boolean)
     primary_operating_currency: Mapped[str | None] = mapped_column(String(3))
     fx_conversion: Mapped[bool | None] = mapped_column(Boolean)
-    countries_where_operates_or_customers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fx_conversion_description: Mapped[str | None] = mapped_column(Text)
+    countries_where_operates_or_customers: Mapped[str | None] = mapped_column(Text)
     average_transaction_amount_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(20, 2))
+    geographic_distribution: Mapped[str | None] = mapped_column(Text)
 
     persons: Mapped[list[CustomerPerson]] = relationship(
         back_populates="customer",

@@ -9,12 +9,13 @@ live in the service.
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import phonenumbers
-import pycountry
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
@@ -39,7 +40,15 @@ from nuvera.customers.models import (
     SourceOfFunds,
     TaxIdType,
 )
+from nuvera.iso_codes import CountryCode, CurrencyCode
 from nuvera.schemas import CamelModel, PageOut, refuse_json_numbers
+
+# The published reference's email pattern (CreateCustomerDto.businessEmail): published as is, and enforced
+# together with email-validator, so a client that follows the document never sends an address we refuse.
+EMAIL_PATTERN = r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$"
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
+# E.164 as published; the server also accepts spaces, dots, dashes and parentheses and stores the E.164 form.
+PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 
 def _invalid(message: str) -> PydanticCustomError:
@@ -48,21 +57,9 @@ def _invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError("invalid_value", "{reason}", {"reason": message})
 
 
-def _country(value: str) -> str:
-    code = value.upper()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise _invalid("must be an ISO 3166-1 alpha-2 country code, e.g. 'DE' or 'US'")
-    return code
-
-
-def _currency(value: str) -> str:
-    code = value.upper()
-    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise _invalid("must be an ISO 4217 currency code, e.g. 'EUR' or 'USD'")
-    return code
-
-
 def _email(value: str) -> str:
+    if not _EMAIL_RE.match(value):
+        raise _invalid("not a valid email address, e.g. 'finance@acme.example'")
     try:
         # Syntax only: a deliverability (DNS) check would make validation depend on the network.
         return validate_email(value, check_deliverability=False).normalized
@@ -113,10 +110,28 @@ Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-Country = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_country)]
-Currency = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_currency)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_phone)]
+Country = CountryCode
+Currency = CurrencyCode
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320),
+    AfterValidator(_email),
+    WithJsonSchema({"type": "string", "maxLength": 320, "pattern": EMAIL_PATTERN, "format": "email"}),
+]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=40),
+    AfterValidator(_phone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": PHONE_PATTERN,
+            "description": "International number in E.164 form, e.g. '+14155550123'; it must be a valid number "
+            "for its country code (libphonenumber).",
+            "examples": ["+14155550123"],
+        }
+    ),
+]
 PastDate = Annotated[date, AfterValidator(_past_date)]
 BirthDate = Annotated[date, AfterValidator(_birth_date)]
 
@@ -138,15 +153,60 @@ UsdAmount = Annotated[
     Field(ge=0, max_digits=20, decimal_places=2),
     _decimal_text("US dollars as a decimal string, at most 2 decimals; JSON numbers are refused.", "1250.00"),
 ]
+_PERCENT_TEXT = re.compile(r"^\s*[0-9]{1,3}(\.[0-9]+)?\s*$")
+
+
+def _percent(value: Any) -> Decimal:
+    """A percentage as the reference prints it (a JSON number), or as a decimal string (earlier clients).
+
+    The JSON parser has already made a number a binary float; its shortest round-trip text (`repr`) is the
+    number as the client wrote it (33.33 → "33.33"), and that text is what becomes the Decimal, so the
+    arithmetic after this point (the 100 % check) is exact. NaN and infinities are refused, and so are bools
+    (JSON true is not 1 %).
+    """
+    if isinstance(value, bool):
+        raise _invalid("must be a number from 0 to 100")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _invalid("must be a finite number from 0 to 100")
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _invalid("must be a finite number from 0 to 100")
+        return value
+    if isinstance(value, str) and len(value) <= 20 and _PERCENT_TEXT.match(value):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:  # pragma: no cover - the pattern admits only decimal text
+            pass
+    raise _invalid("must be a number from 0 to 100 with at most 2 decimals, e.g. 25 or 33.33")
+
+
 Percent = Annotated[
     Decimal,
-    BeforeValidator(refuse_json_numbers),
-    Field(ge=0, le=100, max_digits=7, decimal_places=4),
-    _decimal_text("0 to 100 as a decimal string, at most 4 decimals; JSON numbers are refused.", "25.5"),
+    BeforeValidator(_percent),
+    Field(ge=0, le=100, decimal_places=2),
+    WithJsonSchema(
+        {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "multipleOf": 0.01,
+            "description": "Share of ownership in percent, 0 to 100, at most 2 decimals (e.g. 33.33). The "
+            'persons\' shares may add up to at most 100. A decimal string such as "33.33" is accepted too.',
+            "examples": [25, 33.33],
+        },
+        mode="validation",
+    ),
 ]
-# Ownership is stored with 4 decimals; shown without trailing zeros ("25", "33.3333"), as a string like money.
+# Stored exactly (NUMERIC(7, 4)); sent as a JSON number, as the reference types it. Percentages have at most
+# 7 significant digits, so the number's shortest text is exactly the stored decimal (33.33 → 33.33).
 PercentOut = Annotated[
-    Decimal, PlainSerializer(lambda d: format(d.normalize(), "f"), return_type=str, when_used="json")
+    Decimal,
+    PlainSerializer(lambda d: float(d), return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number", "description": "Share of ownership in percent, 0 to 100"}),
 ]
 DocumentIds = Annotated[list[Text50], Field(max_length=50), AfterValidator(_unique)]
 
@@ -188,69 +248,107 @@ class PersonIn(_Input):
     id_number: Text100 | None = None
 
 
-class CustomerFields(_Input):
-    """Every optional customer field, shared by create and patch."""
+# Free-text answers of the KYB questionnaire (the reference types them as plain strings).
+Answer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+TextList = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
-    registration_number: Text100 | None = None
-    country_of_incorporation_id: Country | None = None
-    business_industry_id: Text100 | None = None
-    document_ids: DocumentIds | None = None
-    persons: Annotated[list[PersonIn], Field(max_length=50)] | None = None
-    trading_names: Annotated[list[Text200], Field(max_length=20)] | None = None
-    website: HttpUrl | None = None
-    operational_channels: Annotated[list[Text100], Field(max_length=20)] | None = None
-    business_email: Email | None = None
-    primary_contact_first_name: Text100 | None = None
-    primary_contact_last_name: Text100 | None = None
-    primary_contact_phone: Phone | None = None
-    primary_contact_email: Email | None = None
-    primary_contact_is_associate: bool | None = None
-    business_type: BusinessType | None = None
-    formation_date: PastDate | None = None
-    phone: Phone | None = None
-    address_line1: Text200 | None = None
-    address_line2: Text200 | None = None
-    city: Text100 | None = None
-    state_province_region: Text100 | None = None
-    postal_code: Text20 | None = None
-    address_country_id: Country | None = None
-    estimated_annual_revenue_usd: AnnualRevenueUsd | None = None
-    expected_monthly_payments_usd: UsdAmount | None = None
-    primary_business_purpose: BusinessPurpose | None = None
-    source_of_funds: SourceOfFunds | None = None
-    tax_id_type: TaxIdType | None = None
-    tax_identification_number: Text50 | None = None
-    operates_in_prohibited_countries: bool | None = None
-    high_risk_activities: Annotated[list[Text100], Field(max_length=50)] | None = None
-    transmits_customer_funds: bool | None = None
-    customer_funds_description: LongText | None = None
-    # KYB questionnaire
-    main_customers: LongText | None = None
-    main_suppliers: LongText | None = None
-    complete_flow_of_funds: LongText | None = None
-    significant_cash_volumes: bool | None = None
-    holds_client_balances: bool | None = None
-    receives_unrelated_third_party_payments: bool | None = None
-    primary_operating_currency: Currency | None = None
-    fx_conversion: bool | None = None
-    countries_where_operates_or_customers: (
-        Annotated[list[Country], Field(max_length=250), AfterValidator(_unique)] | None
-    ) = None
-    average_transaction_amount_usd: UsdAmount | None = None
+# Before a customer can be reviewed (created without ?draft=true, or submitted) it needs these; drafts may lack
+# them. The names are repeated in the reference next to each field ("Required before review").
+REQUIRED_FOR_REVIEW = (
+    "registrationNumber",
+    "countryOfIncorporationId",
+    "businessType",
+    "addressLine1",
+    "city",
+    "addressCountryId",
+)
+_FOR_REVIEW = ". Required before review (create without ?draft=true, or submit)"
+
+
+def _d(text: str, *, for_review: bool = False) -> Any:
+    return Field(default=None, description=text + (_FOR_REVIEW if for_review else ""))
+
+
+class CustomerFields(_Input):
+    """Every optional customer field, shared by create and update. Names, JSON types and descriptions follow
+    the published reference (CreateCustomerDto / UpdateCustomerDto)."""
+
+    registration_number: Text100 | None = _d("Company registration number", for_review=True)
+    country_of_incorporation_id: Country | None = _d("Country of incorporation (ISO 3166-1 alpha-2)", for_review=True)
+    business_industry_id: Text100 | None = _d("Primary business industry ID")
+    document_ids: DocumentIds | None = _d("IDs of uploaded company documents (documents of your organization)")
+    persons: Annotated[list[PersonIn], Field(max_length=50)] | None = Field(
+        default=None,
+        description="UBOs, shareholders, and directors holding >25%. At least one person is required before "
+        "review; the ownership percentages add up to at most 100.",
+    )
+    trading_names: TextList | None = _d("Trading names (comma-separated)")
+    website: HttpUrl | None = _d("Company website")
+    operational_channels: TextList | None = _d("Operational and sales channels")
+    business_email: Email | None = _d("Business email address")
+    primary_contact_first_name: Text100 | None = _d("Primary contact first name")
+    primary_contact_last_name: Text100 | None = _d("Primary contact last name")
+    primary_contact_phone: Phone | None = _d("Primary contact phone number (E.164, e.g. +14155550123)")
+    primary_contact_email: Email | None = _d("Primary contact email")
+    primary_contact_is_associate: bool | None = _d("Primary contact also needs associate details")
+    business_type: BusinessType | None = _d("Business type", for_review=True)
+    formation_date: PastDate | None = _d("Formation date (YYYY-MM-DD)")
+    phone: Phone | None = _d("Company phone number (E.164, e.g. +14155550123)")
+    address_line1: Text200 | None = _d("Address line 1", for_review=True)
+    address_line2: Text200 | None = _d("Address line 2")
+    city: Text100 | None = _d("City", for_review=True)
+    state_province_region: Text100 | None = _d("State/Province/Region")
+    postal_code: Text20 | None = _d("Postal code")
+    address_country_id: Country | None = _d("Address country (ISO 3166-1 alpha-2)", for_review=True)
+    estimated_annual_revenue_usd: AnnualRevenueUsd | None = _d("Estimated annual revenue in USD")
+    expected_monthly_payments_usd: UsdAmount | None = _d("Expected monthly payments in USD (decimal string)")
+    primary_business_purpose: BusinessPurpose | None = _d("Primary business purpose")
+    source_of_funds: SourceOfFunds | None = _d("Source of funds")
+    tax_id_type: TaxIdType | None = _d("Tax ID type")
+    tax_identification_number: Text50 | None = _d("Tax identification number")
+    operates_in_prohibited_countries: bool | None = _d("Operates in prohibited countries")
+    high_risk_activities: Annotated[list[Text100], Field(max_length=50)] | None = _d("High-risk activities")
+    transmits_customer_funds: bool | None = _d("Transmits customer funds")
+    customer_funds_description: Answer | None = _d("How customer funds are transmitted")
+    conducts_money_services: bool | None = _d("Conducts money services business")
+    primary_purpose_other: Answer | None = _d("The primary business purpose, when primaryBusinessPurpose is OTHER")
+    ownership_indirect_or_offshore_structures: Answer | None = _d("Indirect or offshore ownership structures")
+    ownership_trusts_funds_or_holding_companies: bool | None = _d("Owned through trusts, funds or holding companies")
+    ownership_branches_or_subsidiaries: bool | None = _d("Has branches or subsidiaries")
+    ownership_branches_or_subsidiaries_details: Answer | None = _d("The branches or subsidiaries")
+    business_model_description: Answer | None = _d("Business model description")
+    customer_type: Text100 | None = _d("Type of the customer's own customers (e.g. B2B, B2C)")
+    invoice_issuance: Answer | None = _d("How and when invoices are issued")
+    product_service_catalogue_with_prices: bool | None = _d("A product/service catalogue with prices exists")
+    main_customers: Answer | None = _d("Main customers")
+    main_suppliers: Answer | None = _d("Main suppliers")
+    complete_flow_of_funds: Answer | None = _d("Complete flow of funds")
+    significant_cash_volumes: bool | None = _d("Handles significant cash volumes")
+    holds_client_balances: bool | None = _d("Holds client balances")
+    receives_unrelated_third_party_payments: bool | None = _d("Receives payments from unrelated third parties")
+    primary_operating_currency: Currency | None = _d("Primary operating currency (ISO 4217)")
+    fx_conversion: bool | None = _d("Needs FX conversion")
+    fx_conversion_description: Answer | None = _d("The FX conversion needed")
+    countries_where_operates_or_customers: TextList | None = _d("Countries where it operates or has customers")
+    average_transaction_amount_usd: UsdAmount | None = _d("Average transaction amount in USD (decimal string)")
+    geographic_distribution: Answer | None = _d("Geographic distribution of the business")
 
 
 class CustomerCreate(CustomerFields):
-    """A new customer. Without `?draft=true` it is submitted for review at once, so it must be complete (see
-    the submit endpoint for what "complete" means)."""
+    """A new customer. Without `?draft=true` it is submitted for review at once, so it must be complete: the
+    fields marked "Required before review" and at least one person."""
 
-    company_name: Text200
+    company_name: Text200 = Field(description="Registered company name")
 
 
 class CustomerPatch(CustomerFields):
-    """Only the fields present are changed; `null` clears a field. A `persons` or list field replaces the
-    whole list."""
+    """Only the fields present are changed; `null` clears a field. `persons` and `documentIds` replace the
+    whole list. `id`, when sent, must be the customer's id from the path."""
 
-    company_name: Text200 | None = None
+    id: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="The customer's id; optional, and when sent it must equal the id in the path"
+    )
+    company_name: Text200 | None = Field(default=None, description="Registered company name")
 
 
 class PersonOut(CamelModel):
@@ -282,18 +380,18 @@ class PersonOut(CamelModel):
 
 
 class CustomerOut(CamelModel):
+    """CustomerOutputDto: the reference's fields, in its order, plus `status`, `documentIds`, `persons`,
+    `createdAt` and `updatedAt`."""
+
     id: str
     org_id: str = Field(validation_alias=AliasChoices("organization_id", "orgId"))
-    status: CustomerStatus
     company_name: str
     registration_number: str | None
     country_of_incorporation_id: str | None
+    trading_names: str | None
     business_industry_id: str | None
-    document_ids: list[str]
-    persons: list[PersonOut]
-    trading_names: list[str]
     website: str | None
-    operational_channels: list[str]
+    operational_channels: str | None
     business_email: str | None
     primary_contact_first_name: str | None
     primary_contact_last_name: str | None
@@ -319,6 +417,16 @@ class CustomerOut(CamelModel):
     high_risk_activities: list[str]
     transmits_customer_funds: bool | None
     customer_funds_description: str | None
+    conducts_money_services: bool | None
+    primary_purpose_other: str | None
+    ownership_indirect_or_offshore_structures: str | None
+    ownership_trusts_funds_or_holding_companies: bool | None
+    ownership_branches_or_subsidiaries: bool | None
+    ownership_branches_or_subsidiaries_details: str | None
+    business_model_description: str | None
+    customer_type: str | None
+    invoice_issuance: str | None
+    product_service_catalogue_with_prices: bool | None
     main_customers: str | None
     main_suppliers: str | None
     complete_flow_of_funds: str | None
@@ -327,8 +435,13 @@ class CustomerOut(CamelModel):
     receives_unrelated_third_party_payments: bool | None
     primary_operating_currency: str | None
     fx_conversion: bool | None
-    countries_where_operates_or_customers: list[str]
+    fx_conversion_description: str | None
+    countries_where_operates_or_customers: str | None
     average_transaction_amount_usd: Decimal | None
+    geographic_distribution: str | None
+    status: CustomerStatus
+    document_ids: list[str]
+    persons: list[PersonOut]
     created_at: datetime
     updated_at: datetime
 

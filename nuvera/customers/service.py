@@ -13,6 +13,7 @@ transaction as the change itself.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
 from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
+from nuvera.customers import schemas
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
 from nuvera.documents.service import require_documents
@@ -46,27 +48,17 @@ REVIEW_TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
     S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
 }
 
-# What a customer needs before Nuvera can review it (JSON name → attribute). Drafts may lack any of these.
+# What a customer needs before Nuvera can review it (JSON name → attribute). Drafts may lack any of these. The
+# schema module owns the list because the reference describes it next to each field.
 REQUIRED_FOR_REVIEW = {
-    "registrationNumber": "registration_number",
-    "countryOfIncorporationId": "country_of_incorporation_id",
-    "businessType": "business_type",
-    "addressLine1": "address_line1",
-    "city": "city",
-    "addressCountryId": "address_country_id",
+    field.alias: name
+    for name, field in CustomerFields.model_fields.items()
+    if field.alias in schemas.REQUIRED_FOR_REVIEW
 }
 
 _MONEY = Decimal("0.01")
 _PERCENT = Decimal("0.0001")
-_LIST_FIELDS = frozenset(
-    {
-        "document_ids",
-        "trading_names",
-        "operational_channels",
-        "high_risk_activities",
-        "countries_where_operates_or_customers",
-    }
-)
+_LIST_FIELDS = frozenset({"document_ids", "high_risk_activities"})
 _INDIVIDUAL_NAME = {"firstName": "first_name", "lastName": "last_name"}
 _INDIVIDUAL_ONLY = {**_INDIVIDUAL_NAME, "nationality": "nationality", "dateOfBirth": "date_of_birth"}
 _LEGAL_ENTITY_ONLY = {
@@ -87,7 +79,7 @@ def _screen(session: Session, customer: Customer, now: datetime) -> None:
             SubjectType.CUSTOMER,
             customer.id,
             name=customer.company_name,
-            aliases=customer.trading_names,
+            aliases=trading_name_list(customer.trading_names),
             country=customer.country_of_incorporation_id,
             registration_number=customer.registration_number,
         )
@@ -122,6 +114,12 @@ def _screen(session: Session, customer: Customer, now: datetime) -> None:
         subjects=subjects,
         now=now,
     )
+
+
+def trading_name_list(trading_names: str | None) -> list[str]:
+    """The names in `tradingNames` (comma-separated, as the reference describes it; `;` and line breaks are
+    read as separators too), each screened as an alias of the company."""
+    return [name.strip() for name in re.split(r"[,;\n]", trading_names or "") if len(name.strip()) >= 2]
 
 
 # --- reads -------------------------------------------------------------------------------------------------
@@ -196,10 +194,7 @@ def create_customer(
         updated_at=now,
         company_name=data.company_name,
         document_ids=[],
-        trading_names=[],
-        operational_channels=[],
         high_risk_activities=[],
-        countries_where_operates_or_customers=[],
     )
     _apply(customer, data, values)
     if not draft:
@@ -228,6 +223,9 @@ def update_customer(
             f"A customer in {customer.status} cannot be changed; only DRAFT or CORRECTION_REQUESTED customers can.",
         )
     values = data.model_dump(exclude_unset=True)
+    # The reference's UpdateCustomerDto carries the id in the body too: accepted, but it must be this customer.
+    if values.pop("id", None) not in (None, customer.id):
+        raise validation_error([FieldError("id", "must be the id of the customer in the path, or be left out")])
     if "company_name" in values and values["company_name"] is None:
         raise validation_error([FieldError("companyName", "cannot be cleared")])
     _check(session, organization_id, data, values)

@@ -24,6 +24,7 @@ from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
 
 router = APIRouter(prefix="/api/v1/documents", tags=["Documents"], route_class=OneHopRoute)
+UPLOAD_TYPES = "application/pdf, image/png, image/jpeg"
 DocumentReader = Annotated[Principal, Depends(require(Permission.DOCUMENTS_READ))]
 DocumentWriter = Annotated[Principal, Depends(require(Permission.DOCUMENTS_WRITE))]
 
@@ -52,6 +53,10 @@ async def _one_multipart_form(request: Request) -> None:
     operation_id="DocumentController_create",
     response_model=DocumentOut,
     status_code=201,
+    # The part's media types, as OpenAPI states them for a multipart file; the server sniffs the bytes themselves.
+    openapi_extra={
+        "requestBody": {"content": {"multipart/form-data": {"encoding": {"file": {"contentType": UPLOAD_TYPES}}}}}
+    },
     responses={
         413: problem_doc("payload_too_large: the whole multipart body (file, other parts, boundaries) exceeds 20 MiB"),
         415: problem_doc("unsupported_media_type: not a PDF, PNG or JPEG (detected from the bytes)"),
@@ -66,17 +71,22 @@ def upload(
     now: NowDep,
     file: Annotated[
         UploadFile,
-        File(description="The document: PDF, PNG or JPEG; the whole multipart body may be at most 20 MiB"),
+        File(
+            description="The document, not empty: a PDF, PNG or JPEG file, recognised from its bytes (any other "
+            "content is refused with 415 whatever its name or part Content-Type); the whole multipart body may "
+            "be at most 20 MiB"
+        ),
     ],
     document_type: Annotated[DocumentType, Form(alias="documentType")],
+    # A plain string (empty: none), not `str | None`: a multipart part cannot be null.
     customer_id: Annotated[
-        str | None,
+        str,
         Form(
             alias="customerId",
             max_length=40,
             description="One of your customers; another organization's or an unknown id is a 422 naming it",
         ),
-    ] = None,
+    ] = "",
 ) -> DocumentOut:
     """Upload a document as `multipart/form-data` (parts `file`, `documentType`, optional `customerId`).
 

@@ -41,6 +41,13 @@ _ROUNDING = Context(prec=60, traps=[InvalidOperation, Overflow, DivisionByZero])
 
 # Plain fixed-point decimal: digits, optional fraction. No sign, exponent, spaces, NaN or Infinity.
 _AMOUNT = re.compile(r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,6})?")
+# The same, minus the zero amounts `parse_amount` refuses, as the OpenAPI document states it (ECMA-262, anchored,
+# no lookaround so that schema-driven generators can produce it): 1 to 15 integer digits without a leading zero
+# and up to 6 decimals, or 0.x with at least one non-zero decimal among its at most 6.
+POSITIVE_AMOUNT_PATTERN = (
+    r"^(?:[1-9][0-9]{0,14}(?:\.[0-9]{1,6})?"
+    r"|0\.(?:[1-9][0-9]{0,5}|0[1-9][0-9]{0,4}|00[1-9][0-9]{0,3}|000[1-9][0-9]{0,2}|0000[1-9][0-9]?|00000[1-9]))$"
+)
 # 10^15 minor-unit-free units covers any real payment in any currency while keeping arithmetic bounded.
 MAX_AMOUNT = Decimal("999999999999999")
 

@@ -9,26 +9,63 @@ from nuvera.payments import money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus
 from nuvera.schemas import CamelModel, PageOut, refuse_json_numbers
 
+# The rules are checked by `money.parse_amount` (its messages name the rule broken); the pattern publishes the
+# part a JSON Schema can state, the description the part that depends on the currency.
+_AMOUNT_FORMAT = (
+    'A decimal amount greater than zero as a string, e.g. "1250.00": at most 15 integer digits (up to '
+    "999999999999999) and at most the currency's minor units as decimals (JPY 0, USD 2, BHD 3; a longer fraction "
+    "is refused, never rounded). JSON numbers are refused."
+)
 DecimalString = Annotated[
     str,
     BeforeValidator(refuse_json_numbers),
     Field(
-        description='A decimal amount as a string, e.g. "1250.00"; at most the currency\'s minor units '
-        "(JPY 0, USD 2, BHD 3). JSON numbers are refused.",
+        description=_AMOUNT_FORMAT,
         examples=["1250.00"],
+        json_schema_extra={"pattern": money.POSITIVE_AMOUNT_PATTERN},
     ),
 ]
-CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, description="ISO 4217 code", examples=["USD"])]
+_FEES = money.FeeSchedule()
+# The document lists the codes the server's rates provider offers (`enum`, added by nuvera.openapi); lower case is
+# accepted too.
+CurrencyCode = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 code of a currency offered for payments (the listed ones); others are refused with "
+        "422 naming the field",
+        examples=["USD"],
+    ),
+]
+# Text a person reads: no control characters, and something other than spaces (it is trimmed before it is stored).
+_VISIBLE_TEXT = (
+    r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f]*$"
+)
 
 
 class QuoteCreate(CamelModel):
-    customer_id: str = Field(min_length=1, max_length=40, description="An APPROVED customer of yours")
-    beneficiary_id: str = Field(
-        min_length=1, max_length=40, description="An APPROVED beneficiary of that customer, not on payment hold"
+    customer_id: str = Field(
+        min_length=1,
+        max_length=40,
+        description="An APPROVED customer of yours (an unknown id: 422 naming it; not approved: 409)",
     )
-    payment_amount: DecimalString
+    beneficiary_id: str = Field(
+        min_length=1,
+        max_length=40,
+        description="An APPROVED beneficiary of that customer, not on payment hold (an unknown id: 422 naming it; "
+        "not approved or on hold: 409)",
+    )
+    payment_amount: DecimalString = Field(
+        description=f"What the customer pays in `paymentCurrencyCode`, fees included. {_AMOUNT_FORMAT} It must be "
+        f"more than the fees (a fixed {_FEES.fixed_fee_usd} USD in that currency, plus the {_FEES.fx_fee_label()} "
+        "when the currencies differ) and leave at least one minor unit of `targetCurrencyCode` to pay out; "
+        "otherwise 422 naming it."
+    )
     payment_currency_code: CurrencyCode
-    target_currency_code: CurrencyCode = Field(description="The beneficiary account's currency (ISO 4217)")
+    target_currency_code: CurrencyCode = Field(
+        description="The beneficiary account's currency (its `currencyCode`); another one is refused with 422"
+    )
 
 
 class MoneyOut(CamelModel):
@@ -77,7 +114,9 @@ class QuoteOut(CamelModel):
     expires_at: datetime
     used_at: datetime | None
     payment_id: str | None = Field(description="The payment that used this quote")
-    price_breakdown: PriceBreakdown
+    price_breakdown: PriceBreakdown | None = Field(
+        description="How the amount is made up; nullable as in the published reference (every quote made here has one)"
+    )
 
     @classmethod
     def of(cls, quote: PaymentQuote) -> QuoteOut:
@@ -118,8 +157,11 @@ class QuoteOut(CamelModel):
 class PaymentExecute(CamelModel):
     quote_id: str = Field(min_length=1, max_length=40, description="A quote of yours, unused and not expired")
     reference: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140, pattern=r"^[^\x00-\x1f\x7f]+$")
-    ] = Field(description="Shown to the beneficiary (remittance information), 1–140 characters; e.g. an invoice number")
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140, pattern=_VISIBLE_TEXT)
+    ] = Field(
+        description="Shown to the beneficiary (remittance information), 1–140 characters after trimming spaces, no "
+        "control characters; e.g. an invoice number"
+    )
 
 
 class StatusChangeOut(CamelModel):

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from nuvera.auth.replay import DATABASE_DOWN
 from nuvera.backends import DependencyUnavailable
-from nuvera.direct_sql import DirectConnections, Statement
+from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
 from nuvera.ratelimit import overrides
 from nuvera.ratelimit.models import RateLimitCounter
 
@@ -64,8 +64,14 @@ class RateLimiter(Protocol):
     limit: int  # the default, for an application without a limit of its own
     window_seconds: int
 
-    def hit(self, application_id: str, now: datetime) -> Decision:
-        """Count one request; raises DependencyUnavailable when the counter store cannot answer."""
+    @property
+    def can_run_nowait(self) -> bool:
+        """Whether `hit(nowait=True)` can ever succeed (an in-process database)."""
+        ...
+
+    def hit(self, application_id: str, now: datetime, *, nowait: bool = False) -> Decision:
+        """Count one request; raises DependencyUnavailable when the counter store cannot answer. With `nowait` (on
+        the event loop), raises WouldBlock instead of waiting; nothing is counted then."""
         ...
 
 
@@ -87,13 +93,17 @@ def decide(limit: int, count: int, reset_seconds: int, window_seconds: int) -> D
 
 
 class RedisRateLimiter:
+    can_run_nowait = False
+
     def __init__(self, redis: Redis, prefix: str, limit: int, window_seconds: int = 1) -> None:
         self._redis = redis
         self._prefix = prefix
         self.limit = limit
         self.window_seconds = window_seconds
 
-    def hit(self, application_id: str, now: datetime) -> Decision:
+    def hit(self, application_id: str, now: datetime, *, nowait: bool = False) -> Decision:
+        if nowait:
+            raise WouldBlock  # a network round trip: not on the event loop
         start, reset = window_of(now, self.window_seconds)
         key = f"{self._prefix}rate:{application_id}:{start}"
         try:
@@ -140,8 +150,10 @@ class SqlRateLimiter:
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
 
-    def hit(self, application_id: str, now: datetime) -> Decision:
+    def hit(self, application_id: str, now: datetime, *, nowait: bool = False) -> Decision:
         start, reset = window_of(now, self.window_seconds)
+        if nowait and time.monotonic() >= self._next_purge:
+            raise WouldBlock  # the purge is a transaction of its own: for the worker thread
         try:
             self._maybe_purge(start)
         except DATABASE_DOWN as exc:
@@ -157,7 +169,12 @@ class SqlRateLimiter:
                 cursor.close()
 
         limit = overrides.limit_for(application_id, self.limit)
-        return decide(limit, self.connections.run(count), reset, self.window_seconds)
+        run = self.connections.run_nowait if nowait else self.connections.run
+        return decide(limit, run(count), reset, self.window_seconds)
+
+    @property
+    def can_run_nowait(self) -> bool:
+        return self.connections.can_run_nowait
 
     def close(self) -> None:
         self.connections.close()

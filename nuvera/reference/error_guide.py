@@ -31,6 +31,7 @@ AUTH_CODES_401 = (
     "expired_jwt",
     "jwt_lifetime_too_long",
     "jwt_issued_in_future",
+    "jwt_not_yet_valid",
     "wrong_issuer_or_audience",
     "subject_mismatch",
     "method_mismatch",
@@ -80,8 +81,9 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
     ),
     "invalid_signature": ErrorHelp(
         "The JWT does not verify with the application's registered public key: another key signed it, `alg` is "
-        "not RS256, it is malformed, a claim is missing, not an integer, or present twice, or the header names a "
-        "key (`jwk`, `jku`, `x5u`, `x5c`, `crit`).",
+        "not RS256, it is malformed, a claim is missing, not an integer, or present twice, the header names a "
+        "key (`jwk`, `jku`, `x5u`, `x5c`, `crit`), or the token is longer than 8,192 characters (`detail` then "
+        "gives its length: the `uri` claim carries the whole path and query).",
         "Sign with RS256 using the private key whose public key is registered on this application (compare the "
         "SHA256 fingerprints), and send every claim of the claim table exactly once.",
         "The request signature does not verify with this application's public key.",
@@ -100,6 +102,11 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "The JWT's `iat` is more than 30 seconds ahead of the server's clock.",
         "Synchronise the client's clock (NTP) and use the current Unix time in seconds, not milliseconds.",
         "iat is in the future.",
+    ),
+    "jwt_not_yet_valid": ErrorHelp(
+        "The JWT carries an `nbf` (not before) more than 30 seconds ahead of the server's clock.",
+        "Leave `nbf` out (it is optional), or set it to `iat`; keep the client's clock in sync (NTP).",
+        "nbf is 120 s ahead of server time: the token is not valid yet.",
     ),
     "wrong_issuer_or_audience": ErrorHelp(
         "`iss` is not `nuvera-api` or `aud` is not the single string `nuvera-rest-api`.",
@@ -140,8 +147,11 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "This API application lacks the CUSTOMERS_WRITE permission.",
     ),
     "bad_request": ErrorHelp(
-        "The request is malformed in a way no more specific code describes.",
-        "Read `detail`, correct the request and send it again.",
+        "The request is malformed in a way no more specific code describes: for example a body that is not "
+        "parseable JSON, or a request with both `Content-Length` and `Transfer-Encoding` (refused before anything "
+        "else, and the connection is closed).",
+        "Read `detail`, correct the request and send it again; send either `Content-Length` or "
+        "`Transfer-Encoding: chunked`, never both.",
         "The request is malformed.",
     ),
     "invalid_cursor": ErrorHelp(
@@ -190,9 +200,17 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "A request with this Idempotency-Key is still in flight.",
     ),
     "payload_too_large": ErrorHelp(
-        "The body is over the cap: 1 MiB for JSON, 20 MiB for multipart document uploads.",
+        "The body is over the operation's cap: 20 MiB for a multipart document upload, 1 MiB for every other "
+        "operation, whatever `Content-Type` is sent.",
         "Send a smaller body (split or compress the document).",
-        "The body may be at most 1048576 bytes for this content type.",
+        "The body may be at most 1048576 bytes for this operation.",
+    ),
+    "uri_too_long": ErrorHelp(
+        "The request target (path and query) of an `/api/v1` request is over 4,096 bytes; it is refused before "
+        "authentication, because its `uri` claim would not fit in a request signature (at most 8,192 characters).",
+        "Shorten the query: page with `cursor` and `limit`, and filter with the documented parameters. Every URI "
+        "the API itself produces (its cursors and filters) stays far below the limit.",
+        "The request target (path and query) is 5600 bytes; at most 4096 are accepted.",
     ),
     "request_timeout": ErrorHelp(
         "The request did not arrive in time: its request line and headers within 10 s by default, or its body "
@@ -202,10 +220,12 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "The request body did not arrive within 30 s.",
     ),
     "unsupported_media_type": ErrorHelp(
-        "The body's media type is not accepted here (for example a document that is not a PDF, PNG or JPEG, "
-        "judged from its bytes).",
-        "Send the content type the operation documents; for documents, a real PDF, PNG or JPEG file.",
-        "Only PDF, PNG and JPEG documents are accepted.",
+        "The body's media type or encoding is not accepted here: a JSON body that is not UTF-8 (UTF-16, UTF-32, a "
+        "byte order mark, invalid bytes) or whose `Content-Type` names another charset, or a document that is not "
+        "a PDF, PNG or JPEG, judged from its bytes.",
+        "Send the content type the operation documents: JSON as UTF-8 without a BOM (RFC 8259), with no charset "
+        "or `charset=utf-8`; for documents, a real PDF, PNG or JPEG file.",
+        "The JSON body starts with a byte order mark: send UTF-8 without a BOM (RFC 8259).",
     ),
     "validation_error": ErrorHelp(
         "Some fields are missing or invalid; `errors` lists each one as `{field, message}`.",
@@ -267,9 +287,12 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "Something went wrong on our side; quote the requestId to support.",
     ),
     "dependency_unavailable": ErrorHelp(
-        "A service Nuvera depends on is unavailable for a moment.",
-        "Retry with backoff (safe for reads and for payment execution with the same Idempotency-Key).",
-        "A dependency is unavailable; retry shortly.",
+        "A service Nuvera depends on is unavailable for a moment, or the replay store lost its memory moments ago "
+        "(a restart) and cannot vouch that your token was not used before. Nothing was changed.",
+        "Sign the request again (new iat and jti) and retry with backoff: safe for reads and for payment execution "
+        "with the same Idempotency-Key. After a replay-store reset, new tokens are accepted within 31 s.",
+        "The replay store lost its memory moments ago and cannot vouch that this token was not used before; sign "
+        "this request again with a fresh iat and jti in a few seconds.",
     ),
 }
 

@@ -24,7 +24,7 @@ NOT_FOUND = problem_responses(404, s404="Not screened yet, or not a customer/ben
 
 @router.get(
     "/screening",
-    operation_id="ScreeningController_getCustomer",
+    operation_id="ScreeningController_getCustomerScreening",
     response_model=ScreeningDetailOut,
     responses=NOT_FOUND,
 )
@@ -48,7 +48,7 @@ def get_customer_screening(
 
 @router.get(
     "/beneficiaries/{id}/screening",
-    operation_id="ScreeningController_getBeneficiary",
+    operation_id="ScreeningController_getBeneficiaryScreening",
     response_model=ScreeningDetailOut,
     responses=NOT_FOUND,
 )

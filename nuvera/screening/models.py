@@ -94,6 +94,10 @@ class ScreeningMatch(Base):
     entity_hash: Mapped[str] = mapped_column(String(64))
     data_version: Mapped[str] = mapped_column(String(80))
     disposition: Mapped[Disposition] = mapped_column(_enum(Disposition, 20))
+    # The disposition record of the last decision (the API's `disposition` / `previouslyCleared[]` items): its
+    # id, and the sanctions topics the entity had when it was decided (a later listing may add topics).
+    disposition_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    disposition_topics: Mapped[list[str] | None] = mapped_column(JSON)
     disposition_reason: Mapped[str | None] = mapped_column(Text)
     disposed_by: Mapped[str | None] = mapped_column(String(320))
     disposed_by_id: Mapped[str | None] = mapped_column(String(40))

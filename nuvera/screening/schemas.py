@@ -1,14 +1,30 @@
-"""The screening detail response (documented shape: subject, query, openMatches, previouslyCleared, …)."""
+"""The screening detail response (documented shape: subject, query, openMatches, previouslyCleared, …).
+
+Scores and the threshold are decimal strings on the wire, as the published reference types them ("0.7",
+"0.9312"): the matcher computes binary floats, and each is written as its shortest exact text, so nothing is
+rounded on the way out.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from nuvera.schemas import CamelModel
-from nuvera.screening.models import Disposition, SubjectType
+from nuvera.screening.models import SubjectType
+
+
+def score_text(value: Any) -> Any:
+    """A float score as its shortest round-trip decimal text (0.7 → "0.7"); strings pass through."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return format(Decimal(repr(float(value))), "f")
+    return value
+
+
+ScoreText = Annotated[str, BeforeValidator(score_text)]
 
 
 class ScreeningSubjectOut(CamelModel):
@@ -42,7 +58,7 @@ class QueryPropertyOut(CamelModel):
 class ScreeningQueryOut(CamelModel):
     properties: list[QueryPropertyOut] = Field(description="What was screened, as FollowTheMoney properties")
     algorithm: str = Field(description="The nomenklatura matching algorithm, e.g. `logic-v2`")
-    threshold: float = Field(description="Score at or above which a candidate is a match")
+    threshold: ScoreText = Field(description="Score at or above which a candidate is a match (decimal string)")
     topics_scope: list[str] = Field(description="FtM topics of the sanctions entities screened against")
     dataset_scope: str = Field(description="The sanctions dataset screened against")
     data_version: str = Field(description="Version of that dataset: its modification time and content hash")
@@ -51,7 +67,9 @@ class ScreeningQueryOut(CamelModel):
 class FeatureOut(CamelModel):
     key: str = Field(description="The algorithm's feature name, e.g. `name_match`, `dob_year_disjoint`")
     label: str
-    score: float = Field(description="The feature's own score, 0–1 (for mismatch features 1 = mismatch)")
+    score: ScoreText = Field(
+        description="The feature's own score, 0–1 as a decimal string (for mismatch features 1 = mismatch)"
+    )
     matched_value: str | None = Field(description="The subject's value the feature compared")
     candidate_value: str | None = Field(description="The sanctions entity's value it was compared with")
     note: str | None = Field(description="The algorithm's explanation")
@@ -63,19 +81,36 @@ class EvidenceOut(CamelModel):
     full_width: bool
 
 
+class DispositionOut(CamelModel):
+    """A Nuvera compliance decision on a match (the reference's disposition record)."""
+
+    id: str | None = Field(description="The disposition record (`scd_…`)")
+    os_entity_id: str = Field(description="The sanctions entity decided on")
+    reason: str | None = Field(description="Why compliance decided so")
+    topics_at_decision: list[str] = Field(description="The entity's sanctions topics when it was decided")
+    reviewed_by_user_id: str | None = Field(description="The Nuvera reviewer; null for an operator (CLI) decision")
+    reviewed_by_display_name: str | None
+    reviewed_at: datetime | None
+    match_id: str = Field(description="Nuvera extension: the match decided on")
+    decision: str = Field(description="Nuvera extension: `cleared` (false positive) or `confirmed` (true hit)")
+
+
 class ScreeningMatchOut(CamelModel):
     match_id: str
     os_entity_id: str = Field(description="The sanctions entity's id in the dataset")
     caption: str
     schema_: str = Field(alias="schema", description="FollowTheMoney schema: Person, Company, Organization, …")
-    score: float
+    score: ScoreText = Field(description="The match score, 0–1, as a decimal string")
     is_match: bool = Field(description="Score at or above the threshold in force when it was found")
     topics: list[str]
     datasets: list[str]
     features: list[FeatureOut]
     evidence: list[EvidenceOut]
     aliases: list[str]
-    disposition: Disposition
+    disposition: DispositionOut | None = Field(
+        description="null for a new match; for an entity cleared before whose listing has changed since, that "
+        "earlier clearing (compare its `topicsAtDecision` with `topics`)"
+    )
     created_at: datetime
 
 
@@ -85,8 +120,9 @@ class ScreeningDetailOut(CamelModel):
         description="What was screened, against which data; null while the first screening is pending"
     )
     open_matches: list[ScreeningMatchOut]
-    previously_cleared: list[ScreeningMatchOut] = Field(
-        description="Matches Nuvera compliance has decided: `cleared` (false positive) or `confirmed`"
+    previously_cleared: list[DispositionOut] = Field(
+        description="The decisions Nuvera compliance has made on this subject's matches, newest first: `cleared` "
+        "(false positive) or `confirmed` (true hit, which keeps `paymentHold`)"
     )
     history_count: int = Field(description="How many times this customer or beneficiary has been screened")
     read_only_reason: str

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
+from nuvera.db import new_id
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.jobs.service import enqueue
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningRun, ScreeningSubject, SubjectType
@@ -849,6 +850,10 @@ def set_disposition(
     subject = session.get_one(ScreeningSubject, match.subject_id)
     before = {"disposition": match.disposition.value}
     match.disposition = disposition
+    # Every decision is a new record (a correction cleared → confirmed gets its own id), taken with the topics
+    # the listed entity has right now.
+    match.disposition_id = new_id("scd")
+    match.disposition_topics = list(match.topics)
     match.disposition_reason = reason
     match.disposed_by = actor.label
     match.disposed_by_id = actor.id
@@ -1008,8 +1013,14 @@ def _detail(
         session.scalars(select(ScreeningMatch).where(ScreeningMatch.subject_id.in_(by_id))),
         key=lambda m: (-m.score, m.subject_id != main.id, m.created_at, m.os_entity_id, m.id),
     )
+    # An open match of an entity that was cleared before (its listing changed since) carries that clearing, so
+    # the reviewer sees what was decided and on which topics.
+    earlier_clearing: dict[tuple[str, str], ScreeningMatch] = {}
+    for m in sorted(matches, key=lambda m: (m.disposed_at or m.created_at, m.id)):
+        if m.disposition == Disposition.CLEARED:
+            earlier_clearing[(m.subject_id, m.os_entity_id)] = m
     open_matches = [
-        _match_json(m, by_id[m.subject_id], main)
+        _match_json(m, by_id[m.subject_id], main, earlier_clearing.get((m.subject_id, m.os_entity_id)))
         for m in matches
         if m.disposition == Disposition.OPEN and m.superseded_at is None and by_id[m.subject_id].active
     ]
@@ -1037,13 +1048,30 @@ def _detail(
         },
         "query": main.last_query,
         "openMatches": open_matches,
-        "previouslyCleared": [_match_json(m, by_id[m.subject_id], main) for m in decided],
+        "previouslyCleared": [_disposition_json(m) for m in decided],
         "historyCount": history,
         "readOnlyReason": READ_ONLY_REASON,
     }
 
 
-def _match_json(match: ScreeningMatch, subject: ScreeningSubject, main: ScreeningSubject) -> dict[str, Any]:
+def _disposition_json(match: ScreeningMatch) -> dict[str, Any]:
+    """The documented disposition record of a decided match (plus its `matchId` and `decision`)."""
+    return {
+        "id": match.disposition_id,
+        "osEntityId": match.os_entity_id,
+        "reason": match.disposition_reason,
+        "topicsAtDecision": list(match.disposition_topics or match.topics),
+        "reviewedByUserId": match.disposed_by_id,
+        "reviewedByDisplayName": match.disposed_by,
+        "reviewedAt": match.disposed_at,
+        "matchId": match.id,
+        "decision": match.disposition.value,
+    }
+
+
+def _match_json(
+    match: ScreeningMatch, subject: ScreeningSubject, main: ScreeningSubject, earlier: ScreeningMatch | None
+) -> dict[str, Any]:
     evidence = list(match.evidence)
     if subject.id != main.id:
         # The documented match shape names no subject; for a customer's person or shareholder the first
@@ -1064,7 +1092,7 @@ def _match_json(match: ScreeningMatch, subject: ScreeningSubject, main: Screenin
         "features": list(match.features),
         "evidence": evidence,
         "aliases": list(match.aliases),
-        "disposition": match.disposition.value,
+        "disposition": _disposition_json(earlier) if earlier is not None else None,
         "createdAt": match.created_at,
     }
 

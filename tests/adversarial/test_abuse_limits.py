@@ -153,6 +153,163 @@ def test_a_content_length_smaller_than_the_body_hashes_only_the_declared_bytes(p
     checked("body size")
 
 
+def test_a_multipart_content_type_does_not_raise_a_json_routes_cap(partner: Partner, settings: Settings) -> None:
+    # The cap is the operation's: only the document upload takes multipart. A JSON route announced 2 MiB of
+    # "multipart" is refused from the header alone, as it would be for JSON, and unauthenticated.
+    over = settings.max_json_body_bytes + 1
+    for content_type in ("multipart/form-data; boundary=x", "multipart/mixed"):
+        request = RawRequest(
+            "POST", CUSTOMERS, [("content-type", content_type), ("content-length", str(2 * over))], content_length=False
+        )
+        response = send_raw(partner.base_url, request)
+        problem = assert_problem(response, 413, "payload_too_large")
+        assert str(settings.max_json_body_bytes) in problem["detail"]
+        checked("body size")
+    # Chunked, so no length is announced: signed, and cut off once it passes the JSON cap while it streams.
+    body = b"-" * over
+    request = signed(partner, "POST", CUSTOMERS, body, **{"content-type": "multipart/form-data; boundary=x"})
+    request.headers.append(("transfer-encoding", "chunked"))
+    request.content_length = False
+    request.body = _chunked(body)
+    assert_problem(send_raw(partner.base_url, request), 413, "payload_too_large")
+    checked("body size")
+
+
+def test_the_document_upload_keeps_the_multipart_cap(partner: Partner, settings: Settings) -> None:
+    # Positive control: a multipart upload over the JSON cap (and under the multipart one) is stored.
+    pdf = PDF + b"%" + b"x" * settings.max_json_body_bytes + b"\n%%EOF\n"
+    body = multipart("big-upload", [("documentType", "BANK_STATEMENT")], ("file", "big.pdf", pdf))
+    assert settings.max_json_body_bytes < len(body) < settings.max_multipart_body_bytes
+    content_type = "multipart/form-data; boundary=big-upload"
+    response = send_raw(
+        partner.base_url, signed(partner, "POST", "/api/v1/documents", body, **{"content-type": content_type})
+    )
+    assert response.status == 201, response.body[:300]
+    checked("body size")
+
+
+def _chunked(body: bytes, size: int = 65536) -> bytes:
+    chunks = (body[i : i + size] for i in range(0, len(body), size))
+    return b"".join(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" for chunk in chunks) + b"0\r\n\r\n"
+
+
+# --- framing: Content-Length with Transfer-Encoding (request smuggling) ---------------------------------------------
+
+
+def _both_framings(request: RawRequest, body: bytes) -> RawRequest:
+    request.headers += [("content-length", str(len(body))), ("transfer-encoding", "chunked")]
+    request.content_length = False
+    request.body = _chunked(body)
+    return request
+
+
+def test_content_length_with_transfer_encoding_is_refused_before_anything_else(partner: Partner) -> None:
+    body = json.dumps({"companyName": "Smuggled GmbH"}).encode()
+    token = partner.token("POST", CUSTOMERS, body)
+    headers: list[tuple[str | bytes, str | bytes]] = [
+        ("x-api-key", partner.api_key),
+        ("authorization", f"Bearer {token}"),
+        ("content-type", "application/json"),
+    ]
+    response = send_raw(partner.base_url, _both_framings(RawRequest("POST", CUSTOMERS, list(headers)), body))
+    problem = assert_problem(response, 400, "bad_request")
+    assert "Content-Length and Transfer-Encoding" in problem["detail"]
+    assert response.header("connection") == "close"
+    assert response.closed  # RFC 9112 §6.3: the connection is closed after answering such a request
+    # Nothing was done with it, not even the replay check: the same token, framed once, is accepted.
+    request = RawRequest("POST", CUSTOMERS, [*headers, ("transfer-encoding", "chunked")], content_length=False)
+    request.body = _chunked(body)
+    assert send_raw(partner.base_url, request).status == 201
+    checked("framing")
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [("POST", "/app/api/session"), ("GET", "/api/v1/crypto/assets"), ("POST", "/api/v1/customers")],
+    ids=["open-sign-in", "api-get-unsigned", "api-post-unsigned"],
+)
+def test_content_length_with_transfer_encoding_is_refused_on_every_path(
+    server: LiveServer, method: str, target: str
+) -> None:
+    # Unauthenticated: the refusal comes before authentication (or sign-in) would even look at the request.
+    body = b'{"email": "a@example.com", "password": "x"}'
+    request = _both_framings(RawRequest(method, target, [("content-type", "application/json")]), body)
+    response = send_raw(server.base_url, request)
+    assert_problem(response, 400, "bad_request")
+    assert response.closed
+    checked("framing")
+
+
+def test_transfer_encoding_in_any_case_or_order_is_caught(server: LiveServer) -> None:
+    # Header names are case-insensitive, and the order of the two headers must not matter.
+    body = b"{}"
+    request = RawRequest(
+        "POST",
+        "/api/v1/customers",
+        [("Transfer-Encoding", "chunked"), ("Content-Length", str(len(body)))],
+        _chunked(body),
+        content_length=False,
+    )
+    response = send_raw(server.base_url, request)
+    assert_problem(response, 400, "bad_request")
+    checked("framing")
+
+
+# --- JSON encoding (RFC 8259: UTF-8, no byte order mark) ------------------------------------------------------------
+
+_COMPANY = {"companyName": "Encodée GmbH"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", json.dumps(_COMPANY).encode("utf-16")),  # with its BOM
+        ("application/json", json.dumps(_COMPANY).encode("utf-16-le")),  # no BOM: Python's json would guess it
+        ("application/json", json.dumps(_COMPANY).encode("utf-16-be")),
+        ("application/json", json.dumps(_COMPANY).encode("utf-32")),
+        ("application/json", b"\xef\xbb\xbf" + json.dumps(_COMPANY).encode()),  # UTF-8 with a BOM
+        ("application/json", json.dumps(_COMPANY, ensure_ascii=False).encode("latin-1")),  # invalid UTF-8
+        ("application/json; charset=utf-16", json.dumps(_COMPANY).encode("utf-16")),
+        ("application/json; charset=utf-16", json.dumps(_COMPANY).encode()),  # UTF-8 bytes, another charset named
+        ("application/json; charset=iso-8859-1", json.dumps(_COMPANY).encode()),
+        ('application/json; charset="latin1"', json.dumps(_COMPANY).encode()),
+        ("application/merge-patch+json", json.dumps(_COMPANY).encode("utf-16")),
+    ],
+    ids=[
+        "utf-16-bom",
+        "utf-16-le",
+        "utf-16-be",
+        "utf-32",
+        "utf-8-bom",
+        "latin-1-bytes",
+        "charset-utf-16",
+        "charset-utf-16-utf-8-bytes",
+        "charset-iso-8859-1",
+        "charset-quoted-latin1",
+        "plus-json-utf-16",
+    ],
+)
+def test_json_that_is_not_utf8_is_refused(partner: Partner, content_type: str, body: bytes) -> None:
+    request = signed(partner, "POST", CUSTOMERS, body, **{"content-type": content_type})
+    problem = assert_problem(send_raw(partner.base_url, request), 415, "unsupported_media_type")
+    assert "send UTF-8 without a BOM" in problem["detail"]
+    checked("json encoding")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", 'Application/JSON; Charset="UTF-8"'],
+    ids=["plain", "charset-utf-8", "mixed-case-quoted"],
+)
+def test_utf8_json_is_accepted(partner: Partner, content_type: str) -> None:
+    # Positive control, with a non-ASCII character: UTF-8 is accepted however its (correct) charset is spelled.
+    body = json.dumps(_COMPANY, ensure_ascii=False).encode()
+    response = send_raw(partner.base_url, signed(partner, "POST", CUSTOMERS, body, **{"content-type": content_type}))
+    assert response.status == 201, response.body[:300]
+    assert response.json()["companyName"] == _COMPANY["companyName"]
+    checked("json encoding")
+
+
 # --- slow bodies -----------------------------------------------------------------------------------------------------
 
 

@@ -379,6 +379,12 @@ ATTACKS: list[Attack] = [
     ),
     Attack("token of 8193 characters", lambda c: c.get("a" * 8193), 401, "invalid_signature"),
     Attack("token of 12,000 characters", lambda c: c.get("eyJ" + "A" * 12000), 401, "invalid_signature"),
+    Attack(
+        "request target of 4,097 bytes, correctly signed",
+        lambda c: c.get(c.token(uri=(t := ASSETS + "?p=" + "a" * (4097 - len(ASSETS) - 3))), target=t),
+        414,
+        "uri_too_long",
+    ),
     Attack("Bearer without a token", lambda c: c.get(None, authorization="Bearer "), 401, "missing_signature"),
     Attack("token without a scheme", lambda c: c.get(None, authorization=c.token()), 401, "missing_signature"),
     # --- claims -------------------------------------------------------------------------------------------------------
@@ -458,6 +464,10 @@ ATTACKS: list[Attack] = [
     Attack("jti missing", lambda c: c.get(c.token(jti=DROP)), 401, "invalid_signature"),
     Attack("jti of 201 characters", lambda c: c.get(c.token(jti="j" * 201)), 401, "invalid_signature"),
     Attack("bodyHash missing", lambda c: c.get(c.token(bodyHash=DROP)), 401, "invalid_signature"),
+    Attack("nbf = now + leeway (30)", lambda c: c.get(c.token(nbf=c.now + 30)), 200, None),
+    Attack("nbf = now + leeway + 1", lambda c: c.get(c.token(nbf=c.now + 31)), 401, "jwt_not_yet_valid"),
+    Attack("nbf a day ahead", lambda c: c.get(c.token(nbf=c.now + 86400)), 401, "jwt_not_yet_valid"),
+    Attack("nbf as a string", lambda c: c.get(c.token(nbf=str(c.now))), 401, "invalid_signature"),
     # --- method -------------------------------------------------------------------------------------------------------
     Attack("method claim in lower case", lambda c: c.get(c.token(method="get")), 401, "method_mismatch"),
     Attack("wire method in lower case", lambda c: c.get(c.token(), method="get"), 401, "method_mismatch"),
@@ -468,6 +478,9 @@ ATTACKS: list[Attack] = [
         "method_not_allowed",
     ),
     Attack("POST signed, GET sent", lambda c: c.get(c.token(method="POST")), 401, "method_mismatch"),
+    Attack(
+        "HEAD signed as HEAD (answered like GET)", lambda c: c.get(c.token(method="HEAD"), method="HEAD"), 200, None
+    ),
     # --- uri ----------------------------------------------------------------------------------------------------------
     Attack("uri with host", lambda c: _uri(c, "//127.0.0.1" + ASSETS, ASSETS), 401, "uri_mismatch"),
     Attack("uri with scheme and host", lambda c: _uri(c, "http://127.0.0.1" + ASSETS, ASSETS), 401, "uri_mismatch"),

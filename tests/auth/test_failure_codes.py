@@ -206,6 +206,16 @@ def test_issued_in_future(partner: Partner, clock: MutableClock) -> None:
     assert_problem(call(partner, "GET", ASSETS, token=token), 401, "jwt_issued_in_future")
 
 
+def test_not_yet_valid(partner: Partner, clock: MutableClock) -> None:
+    t = clock.freeze()
+    token = forge(claims_for(partner.api_key, "GET", ASSETS, b"", t, nbf=t + 31), rs256(partner.private_key))
+    problem = assert_problem(call(partner, "GET", ASSETS, token=token), 401, "jwt_not_yet_valid")
+    assert "nbf" in problem["detail"]
+    # Within the leeway the token is accepted (its nbf is honoured, not merely tolerated).
+    at_edge = forge(claims_for(partner.api_key, "GET", ASSETS, b"", t, nbf=t + 30), rs256(partner.private_key))
+    assert call(partner, "GET", ASSETS, token=at_edge).status_code == 200
+
+
 @pytest.mark.parametrize(
     "override",
     [{"iss": "someone-else"}, {"aud": "other-api"}, {"aud": ["nuvera-rest-api"]}, {"iss": DROP}],
@@ -322,7 +332,7 @@ def test_errors_never_echo_the_api_key_or_token(partner: Partner) -> None:
 
 
 def test_every_documented_code_is_covered() -> None:
-    """Guards this file: the spec's table has 18 codes and each has a test above."""
+    """Guards this file: the spec's table has 19 codes and each has a test above."""
     documented = {
         "missing_api_key",
         "invalid_api_key",
@@ -335,6 +345,7 @@ def test_every_documented_code_is_covered() -> None:
         "expired_jwt",
         "jwt_lifetime_too_long",
         "jwt_issued_in_future",
+        "jwt_not_yet_valid",
         "wrong_issuer_or_audience",
         "subject_mismatch",
         "method_mismatch",
@@ -344,6 +355,6 @@ def test_every_documented_code_is_covered() -> None:
         "permission_denied",
     }
     source = Path(__file__).read_text()
-    assert len(documented) == 18
+    assert len(documented) == 19
     missing = [code for code in documented if f'"{code}")' not in source]
     assert missing == []

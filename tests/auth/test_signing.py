@@ -41,6 +41,14 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("iat one second past the leeway", {"iat": NOW + 31, "exp": NOW + 61}, "jwt_issued_in_future"),
     ("exp at the past leeway edge", {"iat": NOW - 60, "exp": NOW - 30}, None),
     ("exp one second past the leeway", {"iat": NOW - 61, "exp": NOW - 31}, "expired_jwt"),
+    ("nbf equal to iat", {"nbf": NOW}, None),
+    ("nbf in the past", {"nbf": NOW - 3600}, None),
+    ("nbf at the future leeway edge", {"nbf": NOW + 30}, None),
+    ("nbf one second past the leeway", {"nbf": NOW + 31}, "jwt_not_yet_valid"),
+    ("nbf an hour ahead", {"nbf": NOW + 3600}, "jwt_not_yet_valid"),
+    ("nbf as a string", {"nbf": str(NOW)}, "invalid_signature"),
+    ("nbf as a float", {"nbf": NOW + 0.5}, "invalid_signature"),
+    ("nbf null", {"nbf": None}, "invalid_signature"),
     ("lifetime exactly 60", {"iat": NOW, "exp": NOW + 60}, None),
     ("lifetime 61", {"iat": NOW, "exp": NOW + 61}, "jwt_lifetime_too_long"),
     ("exp equal to iat", {"iat": NOW, "exp": NOW}, "invalid_signature"),
@@ -82,6 +90,14 @@ TWO_FAULTS: list[tuple[str, dict[str, Any], str]] = [
         {"iat": NOW + 31, "exp": NOW + 61, "sub": "nvk_x"},
         "jwt_issued_in_future",
     ),
+    ("lived too long, and not valid yet", {"exp": NOW + 61, "nbf": NOW + 31}, "jwt_lifetime_too_long"),
+    (
+        "issued in the future, and not valid yet",
+        {"iat": NOW + 31, "exp": NOW + 61, "nbf": NOW + 61},
+        "jwt_issued_in_future",
+    ),
+    ("not valid yet, for another issuer", {"nbf": NOW + 31, "iss": "nuvera"}, "jwt_not_yet_valid"),
+    ("expired, with an nbf that is not a number", {"iat": NOW - 61, "exp": NOW - 31, "nbf": "x"}, "invalid_signature"),
     ("another issuer, another key", {"iss": "nuvera", "sub": "nvk_x"}, "wrong_issuer_or_audience"),
     ("another key, another method", {"sub": "nvk_x", "method": "POST"}, "subject_mismatch"),
     ("another method, another uri", {"method": "POST", "uri": "/api/v1/other"}, "method_mismatch"),
@@ -153,6 +169,18 @@ def test_malformed_tokens(key: rsa.RSAPrivateKey, token: str) -> None:
     result = verify(key, token)
     assert isinstance(result, Rejected)
     assert result.code == "invalid_signature"
+
+
+def test_an_overlong_token_says_which_limit_it_broke(key: rsa.RSAPrivateKey) -> None:
+    # A validly signed token whose uri claim alone makes it too long: the detail names the length and the limit.
+    uri = "/api/v1/crypto/assets?q=" + "a" * 6000
+    result = verify(key, signed(key, uri=uri), uri=uri)
+    assert isinstance(result, Rejected)
+    assert result.code == "invalid_signature"
+    length = len(signed(key, uri=uri))
+    assert length > 8192
+    assert f"token length {length} > 8192" in result.detail
+    assert "uri claim" in result.detail
 
 
 def test_body_hash_covers_exact_bytes() -> None:

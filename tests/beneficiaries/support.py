@@ -68,7 +68,7 @@ def us_body(**overrides: Any) -> dict[str, Any]:
         "accountNumber": "000123456789",
         "wireRoutingNumber": US_ROUTING,
         "achRoutingNumber": US_ROUTING_2,
-        "intermediaryBank": {"bankName": "Citibank", "bankBic": "CITIUS33", "bankCountryCode": "US"},
+        "intermediaryBank": "Citibank N.A., New York; BIC CITIUS33",  # free text, as the reference types it
     }
     body.update(overrides)
     return body

@@ -87,12 +87,27 @@ def test_create_us_beneficiary_with_routing_numbers_and_intermediary(factory: Fa
     assert created["accountNumber"] == "000123456789"
     assert created["wireRoutingNumber"] == US_ROUTING
     assert created["achRoutingNumber"] == US_ROUTING_2
-    assert created["intermediaryBank"] == {
-        "bankName": "Citibank",
-        "bankBic": "CITIUS33",
-        "bankCountryCode": "US",
-        "bankAddress": None,
-    }
+    assert created["intermediaryBank"] == "Citibank N.A., New York; BIC CITIUS33"
+
+
+def test_customer_id_in_the_body_and_the_query_must_be_the_paths(factory: Factory, database: Database) -> None:
+    partner = factory.partner(PERMISSIONS)
+    customer_id = customer_of(database, partner.organization_id)
+    other_id = customer_of(database, partner.organization_id)
+    with partner.client() as client:
+        same = client.post(path(customer_id), json=us_body(customerId=customer_id))
+        wrong = client.post(path(customer_id), json=us_body(customerId=other_id))
+        listed = client.get(path(customer_id), params={"customerId": customer_id})
+        wrong_query = client.get(path(customer_id), params={"customerId": other_id})
+        remaining = client.get(path(customer_id)).json()["items"]
+    assert same.status_code == 201, same.text
+    assert same.json()["customerId"] == customer_id
+    assert wrong.status_code == 422
+    assert field_names(wrong) == {"customerId"}
+    assert [item["id"] for item in listed.json()["items"]] == [same.json()["id"]]
+    assert wrong_query.status_code == 422
+    assert field_names(wrong_query) == {"customerId"}
+    assert [item["id"] for item in remaining] == [same.json()["id"]]
 
 
 INVALID: list[tuple[str, Any, str]] = [
@@ -140,7 +155,7 @@ def test_all_invalid_fields_are_reported_together(factory: Factory, database: Da
         iban="GB00WEST12345698765432",
         wireRoutingNumber="123456789",
         achRoutingNumber="987654321",
-        intermediaryBank={"bankBic": "CITIXX33"},
+        intermediaryBank={"bankBic": "CITIUS33"},
     )
     with partner.client() as client:
         response = client.post(path(customer_id), json=body)
@@ -151,7 +166,7 @@ def test_all_invalid_fields_are_reported_together(factory: Factory, database: Da
         "iban",
         "wireRoutingNumber",
         "achRoutingNumber",
-        "intermediaryBank.bankBic",
+        "intermediaryBank",
     }
     # The submitted value is never echoed back.
     assert "GB00WEST12345698765432" not in response.text

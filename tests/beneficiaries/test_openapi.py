@@ -38,6 +38,8 @@ def test_beneficiary_operations_in_the_reference(settings: Settings) -> None:
     assert set(screening) == {"screeningSubjectId", "paymentHold", "openMatchCount", "lastScreenedAt"}
     assert "not yet screened" in screening["paymentHold"]["description"]
     assert set(schemas["BeneficiaryCreate"]["required"]) == {"companyName", "country", "currencyCode"}
+    assert "customerId" in schemas["BeneficiaryCreate"]["properties"]
+    assert schemas["BeneficiaryOut"]["properties"]["intermediaryBank"]["anyOf"][0]["type"] == "string"
     list_parameters = {p["name"] for p in document["paths"][BASE]["get"]["parameters"]}
     assert list_parameters == {"customerId", "status", "cursor", "limit"}
     activity = document["paths"][BASE + "/{id}/activity"]["get"]["responses"]["200"]["content"]["application/json"]

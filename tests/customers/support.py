@@ -23,7 +23,7 @@ def person(**overrides: Any) -> dict[str, Any]:
         "roles": ["UBO", "DIRECTOR"],
         "nationality": "GB",
         "dateOfBirth": "1980-12-10",
-        "ownershipPercent": "60",
+        "ownershipPercent": 60,  # a JSON number, as the published reference prints it
         "email": "ada@example.com",
         "phone": "+442079460958",
         "addressLine1": "1 Analytical Row",

@@ -69,7 +69,7 @@ def test_onboarding_story(factory: Factory, database: Database, cli_env: dict[st
             "companyName": "Holding BV",
             "registrationNumber": "KVK 998877",
             "countryOfIncorporationId": "nl",
-            "ownershipPercent": "40",
+            "ownershipPercent": "40",  # a decimal string, as earlier clients send it, is still accepted
         }
         created = client.post(
             "/api/v1/customers",
@@ -84,7 +84,7 @@ def test_onboarding_story(factory: Factory, database: Database, cli_env: dict[st
         assert [p["personType"] for p in customer["persons"]] == ["INDIVIDUAL", "LEGAL_ENTITY"]
         assert customer["persons"][0]["documentIds"] == [passport]
         assert customer["persons"][1]["countryOfIncorporationId"] == "NL"
-        assert customer["persons"][1]["ownershipPercent"] == "40"
+        assert customer["persons"][1]["ownershipPercent"] == 40
         assert customer["expectedMonthlyPaymentsUsd"] == "250000.00"
 
         # While Nuvera reviews, the partner cannot change the data under the reviewer's feet.

@@ -30,10 +30,7 @@ def insert_customers(database: Database, organization_id: str, count: int, *, sa
                 updated_at=base,
                 company_name=f"Company {i}",
                 document_ids=[],
-                trading_names=[],
-                operational_channels=[],
                 high_risk_activities=[],
-                countries_where_operates_or_customers=[],
             )
             for i in range(count)
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from typer.testing import CliRunner
@@ -51,6 +52,18 @@ MATCH_KEYS = {
     "createdAt",
 }
 FEATURE_KEYS = {"key", "label", "score", "matchedValue", "candidateValue", "note"}
+# The reference's disposition record, and the two fields Nuvera adds to it (matchId, decision).
+DISPOSITION_KEYS = {
+    "id",
+    "osEntityId",
+    "reason",
+    "topicsAtDecision",
+    "reviewedByUserId",
+    "reviewedByDisplayName",
+    "reviewedAt",
+    "matchId",
+    "decision",
+}
 EVIDENCE_KEYS = {"label", "values", "fullWidth"}
 
 
@@ -96,14 +109,16 @@ def is_timestamp(value: Any) -> bool:
 def assert_match_shape(match: dict[str, Any]) -> None:
     assert set(match) == MATCH_KEYS
     assert match["matchId"].startswith("scm_")
-    assert isinstance(match["score"], float)
+    assert isinstance(match["score"], str)  # a decimal string, as the reference types it
+    assert 0 <= Decimal(match["score"]) <= 1
     assert isinstance(match["isMatch"], bool)
     assert is_timestamp(match["createdAt"])
     assert all(isinstance(t, str) for t in match["topics"] + match["datasets"] + match["aliases"])
     assert match["features"]
     for feature in match["features"]:
         assert set(feature) == FEATURE_KEYS
-        assert isinstance(feature["score"], float)
+        assert isinstance(feature["score"], str)
+        Decimal(feature["score"])
     assert match["evidence"]
     for row in match["evidence"]:
         assert set(row) == EVIDENCE_KEYS
@@ -137,7 +152,7 @@ def test_customer_screening_has_the_documented_shape_field_for_field(
     query = body["query"]
     assert set(query) == QUERY_KEYS
     assert query["algorithm"] == "logic-v2"
-    assert query["threshold"] == 0.7
+    assert query["threshold"] == "0.7"
     assert "sanction" in query["topicsScope"]
     assert query["datasetScope"] == "ofac_sdn_sample"
     assert query["dataVersion"] == engine.dataset.version
@@ -154,18 +169,18 @@ def test_customer_screening_has_the_documented_shape_field_for_field(
     ]
     for match in body["openMatches"]:
         assert_match_shape(match)
-        assert match["disposition"] == "open"
+        assert match["disposition"] is None  # never decided
         assert match["isMatch"] is True
     bank = body["openMatches"][0]
     assert bank["caption"] == "BANCO NACIONAL DE CUBA"
     assert bank["schema"] == "Company"
-    assert bank["score"] == 1.0
+    assert bank["score"] == "1.0"
     assert bank["topics"] == ["sanction"]
     assert bank["datasets"] == ["us_ofac_sdn"]
     assert set(bank["aliases"]) == {"National Bank of Cuba", "BNC"}
     name = next(f for f in bank["features"] if f["key"] == "name_match")
     assert name["label"] == "Name"
-    assert name["score"] == 1.0
+    assert name["score"] == "1.0"
     assert name["matchedValue"] == "Banco Nacional de Cuba"
     assert name["candidateValue"] == "BANCO NACIONAL DE CUBA"
     assert "literalMatch" in name["note"]
@@ -226,8 +241,17 @@ def test_beneficiary_screening_and_a_cleared_match_over_http(
 
     assert after["openMatches"] == []
     (cleared,) = after["previouslyCleared"]
-    assert_match_shape(cleared)
-    assert (cleared["matchId"], cleared["disposition"]) == (match["matchId"], "cleared")
+    assert set(cleared) == DISPOSITION_KEYS
+    assert cleared["id"].startswith("scd_")
+    assert (cleared["matchId"], cleared["decision"], cleared["osEntityId"]) == (
+        match["matchId"],
+        "cleared",
+        "ofac-sdn-pdvsa",
+    )
+    assert (cleared["reason"], cleared["topicsAtDecision"]) == ("Different entity", match["topics"])
+    assert cleared["reviewedByUserId"] is None  # an operator (CLI) decision has no Nuvera user
+    assert isinstance(cleared["reviewedByDisplayName"], str)
+    assert is_timestamp(cleared["reviewedAt"])
     assert (after["subject"]["paymentHold"], after["subject"]["openMatchCount"]) == (False, 0)
 
 

@@ -73,7 +73,7 @@ def test_a_customer_whose_ubo_is_listed_gets_an_open_match_and_a_hold(
     assert (status.payment_hold, status.onboarding_blocked, status.open_match_count) == (True, True, 1)
     (match,) = open_matches(database, org, customer_id)
     assert match["osEntityId"] == "ofac-sdn-deripaska-oleg"
-    assert match["disposition"] == "open"
+    assert match["disposition"] is None
     assert match["isMatch"] is True
     name = next(f for f in match["features"] if f["key"] == "name_match")  # type: ignore[attr-defined]
     # The listed names carry the patronymic (Vladimirovich): a strong, not a literal, match.
@@ -127,7 +127,9 @@ def test_clearing_lifts_the_hold_only_when_nothing_else_holds(
     cleared = view["previouslyCleared"]
     assert isinstance(cleared, list)
     assert {m["matchId"] for m in cleared} == {first["matchId"], second["matchId"]}
-    assert {m["disposition"] for m in cleared} == {"cleared"}
+    assert {m["decision"] for m in cleared} == {"cleared"}
+    assert {m["reason"] for m in cleared} == {"Different entity: checked register", "Namesake, other birth date"}
+    assert all(m["id"].startswith("scd_") and m["topicsAtDecision"] for m in cleared)
     with database.session() as session:
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.subject_id == first["matchId"], AuditEvent.organization_id == org)
@@ -148,7 +150,7 @@ def test_a_confirmed_match_keeps_the_hold(factory: Factory, database: Database, 
     assert (status.payment_hold, status.onboarding_blocked, status.open_match_count) == (True, True, 0)
     view = detail(database, org, customer_id)
     assert view["openMatches"] == []
-    assert [m["disposition"] for m in view["previouslyCleared"]] == ["confirmed"]  # type: ignore[attr-defined]
+    assert [m["decision"] for m in view["previouslyCleared"]] == ["confirmed"]  # type: ignore[attr-defined]
     # A wrongly confirmed hit can be corrected — with a reason, audited — and then the hold lifts.
     assert decide(database, str(match["matchId"]), Disposition.CLEARED, "Confirmed in error").payment_hold is False
 
@@ -210,6 +212,8 @@ def test_a_cleared_match_reappears_only_when_the_listed_entity_changes(
     assert "Viktor Wekselberg" in reopened["aliases"]  # type: ignore[operator]
     view = detail(database, org, customer_id)
     assert [m["matchId"] for m in view["previouslyCleared"]] == [match["matchId"]]  # type: ignore[attr-defined]
+    # The reopened match carries the earlier clearing, with the topics it was decided on.
+    assert reopened["disposition"] == view["previouslyCleared"][0]  # type: ignore[index]
     assert view["query"]["dataVersion"] == amended.dataset.version  # type: ignore[index]
 
     # Screening the amended data again does not duplicate the reopened match.

@@ -71,8 +71,8 @@ def test_onboarding_documents_beneficiaries_support(factory: Factory, tmp_path: 
 
         draft = nuvera.customers.create(cast(CustomerCreate, customer_body(documentIds=[document["id"]])), draft=True)
         assert draft["status"] == "DRAFT"
-        updated = nuvera.customers.update(draft["id"], {"tradingNames": ["Acme"]})
-        assert updated["tradingNames"] == ["Acme"]
+        updated = nuvera.customers.update(draft["id"], {"tradingNames": "Acme"})
+        assert updated["tradingNames"] == "Acme"
         submitted = nuvera.customers.submit(draft["id"])
         assert submitted["status"] == "PENDING_REVIEW"
         other = nuvera.customers.create(cast(CustomerCreate, customer_body(companyName="Second Trading GmbH")))

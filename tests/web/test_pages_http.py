@@ -177,3 +177,26 @@ def test_the_public_key_check_applies_the_servers_rules(factory: Factory, server
         member.close()
     anonymous = httpx.post(server.base_url + CHECK, json={"publicKey": "x"})
     assert anonymous.status_code == 401
+
+
+def test_the_review_page_shows_the_customers_kyb_answers(factory: Factory, server: LiveServer) -> None:
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    answers = {
+        "businessModelDescription": "Wholesale of refurbished industrial pumps",
+        "mainSuppliers": "Pumpwerk Essen AG",
+        "customerType": "B2B manufacturers",
+        "fxConversionDescription": "EUR to USD monthly",
+        "geographicDistribution": "Germany 70%, Austria 30%",
+    }
+    with partner.client() as client:
+        created = client.post("/api/v1/customers", json=customer_body(**answers))
+        assert created.status_code == 201, created.text
+    admin = sign_in(server.base_url, factory.user(factory.organization(OrganizationKind.ADMIN), UserRole.ADMIN))
+    try:
+        page = admin.client.get(f"/app/admin/review/customers/{created.json()['id']}")
+        assert page.status_code == 200
+        assert "KYB questionnaire" in page.text
+        for value in answers.values():
+            assert value in page.text, value  # what the partner answered is what the reviewer reads
+    finally:
+        admin.close()

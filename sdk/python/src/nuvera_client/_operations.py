@@ -118,12 +118,12 @@ def beneficiaries_activity(customer_id: str, beneficiary_id: str) -> Call:
 
 # Screening (read only)
 def screening_customer(customer_id: str) -> Call:
-    return _get("ScreeningController_getCustomer", f"{CUSTOMERS}/{segment(customer_id)}/screening")
+    return _get("ScreeningController_getCustomerScreening", f"{CUSTOMERS}/{segment(customer_id)}/screening")
 
 
 def screening_beneficiary(customer_id: str, beneficiary_id: str) -> Call:
     path = f"{_beneficiaries(customer_id)}/{segment(beneficiary_id)}/screening"
-    return _get("ScreeningController_getBeneficiary", path)
+    return _get("ScreeningController_getBeneficiaryScreening", path)
 
 
 # Payments
@@ -203,8 +203,8 @@ OPERATIONS: dict[str, str] = {
     "BeneficiaryController_get": "beneficiaries.get",
     "BeneficiaryController_update": "beneficiaries.update",
     "BeneficiaryController_activity": "beneficiaries.activity",
-    "ScreeningController_getCustomer": "screening.customer",
-    "ScreeningController_getBeneficiary": "screening.beneficiary",
+    "ScreeningController_getCustomerScreening": "screening.customer",
+    "ScreeningController_getBeneficiaryScreening": "screening.beneficiary",
     "PaymentController_createQuote": "payments.create_quote",
     "PaymentController_getQuote": "payments.get_quote",
     "PaymentController_create": "payments.execute",

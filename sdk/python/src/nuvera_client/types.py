@@ -22,16 +22,18 @@ __all__ = [
     "BeneficiaryStatus",
     "BusinessPurpose",
     "BusinessType",
+    "CountryCode",
     "CryptoAssetList",
     "CryptoAssetOut",
     "CryptoNetworkList",
     "CryptoNetworkOut",
+    "CurrencyCode",
     "CustomerCreate",
     "CustomerList",
     "CustomerOut",
     "CustomerPatch",
     "CustomerStatus",
-    "Disposition",
+    "DispositionOut",
     "DocumentOut",
     "DocumentPage",
     "DocumentType",
@@ -41,8 +43,6 @@ __all__ = [
     "FeatureOut",
     "FeeOut",
     "FxRateOut",
-    "IntermediaryBank",
-    "IntermediaryBankOut",
     "MessageCreate",
     "MessageOut",
     "MoneyOut",
@@ -130,10 +130,423 @@ BusinessType = Literal[
 ]
 
 
+#: ISO 3166-1 alpha-2 country code (plus XK, Kosovo, as banks use it).
+CountryCode = Literal[
+    "AD",
+    "AE",
+    "AF",
+    "AG",
+    "AI",
+    "AL",
+    "AM",
+    "AO",
+    "AQ",
+    "AR",
+    "AS",
+    "AT",
+    "AU",
+    "AW",
+    "AX",
+    "AZ",
+    "BA",
+    "BB",
+    "BD",
+    "BE",
+    "BF",
+    "BG",
+    "BH",
+    "BI",
+    "BJ",
+    "BL",
+    "BM",
+    "BN",
+    "BO",
+    "BQ",
+    "BR",
+    "BS",
+    "BT",
+    "BV",
+    "BW",
+    "BY",
+    "BZ",
+    "CA",
+    "CC",
+    "CD",
+    "CF",
+    "CG",
+    "CH",
+    "CI",
+    "CK",
+    "CL",
+    "CM",
+    "CN",
+    "CO",
+    "CR",
+    "CU",
+    "CV",
+    "CW",
+    "CX",
+    "CY",
+    "CZ",
+    "DE",
+    "DJ",
+    "DK",
+    "DM",
+    "DO",
+    "DZ",
+    "EC",
+    "EE",
+    "EG",
+    "EH",
+    "ER",
+    "ES",
+    "ET",
+    "FI",
+    "FJ",
+    "FK",
+    "FM",
+    "FO",
+    "FR",
+    "GA",
+    "GB",
+    "GD",
+    "GE",
+    "GF",
+    "GG",
+    "GH",
+    "GI",
+    "GL",
+    "GM",
+    "GN",
+    "GP",
+    "GQ",
+    "GR",
+    "GS",
+    "GT",
+    "GU",
+    "GW",
+    "GY",
+    "HK",
+    "HM",
+    "HN",
+    "HR",
+    "HT",
+    "HU",
+    "ID",
+    "IE",
+    "IL",
+    "IM",
+    "IN",
+    "IO",
+    "IQ",
+    "IR",
+    "IS",
+    "IT",
+    "JE",
+    "JM",
+    "JO",
+    "JP",
+    "KE",
+    "KG",
+    "KH",
+    "KI",
+    "KM",
+    "KN",
+    "KP",
+    "KR",
+    "KW",
+    "KY",
+    "KZ",
+    "LA",
+    "LB",
+    "LC",
+    "LI",
+    "LK",
+    "LR",
+    "LS",
+    "LT",
+    "LU",
+    "LV",
+    "LY",
+    "MA",
+    "MC",
+    "MD",
+    "ME",
+    "MF",
+    "MG",
+    "MH",
+    "MK",
+    "ML",
+    "MM",
+    "MN",
+    "MO",
+    "MP",
+    "MQ",
+    "MR",
+    "MS",
+    "MT",
+    "MU",
+    "MV",
+    "MW",
+    "MX",
+    "MY",
+    "MZ",
+    "NA",
+    "NC",
+    "NE",
+    "NF",
+    "NG",
+    "NI",
+    "NL",
+    "NO",
+    "NP",
+    "NR",
+    "NU",
+    "NZ",
+    "OM",
+    "PA",
+    "PE",
+    "PF",
+    "PG",
+    "PH",
+    "PK",
+    "PL",
+    "PM",
+    "PN",
+    "PR",
+    "PS",
+    "PT",
+    "PW",
+    "PY",
+    "QA",
+    "RE",
+    "RO",
+    "RS",
+    "RU",
+    "RW",
+    "SA",
+    "SB",
+    "SC",
+    "SD",
+    "SE",
+    "SG",
+    "SH",
+    "SI",
+    "SJ",
+    "SK",
+    "SL",
+    "SM",
+    "SN",
+    "SO",
+    "SR",
+    "SS",
+    "ST",
+    "SV",
+    "SX",
+    "SY",
+    "SZ",
+    "TC",
+    "TD",
+    "TF",
+    "TG",
+    "TH",
+    "TJ",
+    "TK",
+    "TL",
+    "TM",
+    "TN",
+    "TO",
+    "TR",
+    "TT",
+    "TV",
+    "TW",
+    "TZ",
+    "UA",
+    "UG",
+    "UM",
+    "US",
+    "UY",
+    "UZ",
+    "VA",
+    "VC",
+    "VE",
+    "VG",
+    "VI",
+    "VN",
+    "VU",
+    "WF",
+    "WS",
+    "XK",
+    "YE",
+    "YT",
+    "ZA",
+    "ZM",
+    "ZW",
+]
+
+
+#: ISO 4217 currency code of a currency accounts are held in (no metals or fund codes).
+CurrencyCode = Literal[
+    "AED",
+    "AFN",
+    "ALL",
+    "AMD",
+    "AOA",
+    "ARS",
+    "AUD",
+    "AWG",
+    "AZN",
+    "BAM",
+    "BBD",
+    "BDT",
+    "BHD",
+    "BIF",
+    "BMD",
+    "BND",
+    "BOB",
+    "BRL",
+    "BSD",
+    "BTN",
+    "BWP",
+    "BYN",
+    "BZD",
+    "CAD",
+    "CDF",
+    "CHF",
+    "CLP",
+    "CNY",
+    "COP",
+    "CRC",
+    "CUP",
+    "CVE",
+    "CZK",
+    "DJF",
+    "DKK",
+    "DOP",
+    "DZD",
+    "EGP",
+    "ERN",
+    "ETB",
+    "EUR",
+    "FJD",
+    "FKP",
+    "GBP",
+    "GEL",
+    "GHS",
+    "GIP",
+    "GMD",
+    "GNF",
+    "GTQ",
+    "GYD",
+    "HKD",
+    "HNL",
+    "HTG",
+    "HUF",
+    "IDR",
+    "ILS",
+    "INR",
+    "IQD",
+    "IRR",
+    "ISK",
+    "JMD",
+    "JOD",
+    "JPY",
+    "KES",
+    "KGS",
+    "KHR",
+    "KMF",
+    "KPW",
+    "KRW",
+    "KWD",
+    "KYD",
+    "KZT",
+    "LAK",
+    "LBP",
+    "LKR",
+    "LRD",
+    "LSL",
+    "LYD",
+    "MAD",
+    "MDL",
+    "MGA",
+    "MKD",
+    "MMK",
+    "MNT",
+    "MOP",
+    "MRU",
+    "MUR",
+    "MVR",
+    "MWK",
+    "MXN",
+    "MYR",
+    "MZN",
+    "NAD",
+    "NGN",
+    "NIO",
+    "NOK",
+    "NPR",
+    "NZD",
+    "OMR",
+    "PAB",
+    "PEN",
+    "PGK",
+    "PHP",
+    "PKR",
+    "PLN",
+    "PYG",
+    "QAR",
+    "RON",
+    "RSD",
+    "RUB",
+    "RWF",
+    "SAR",
+    "SBD",
+    "SCR",
+    "SDG",
+    "SEK",
+    "SGD",
+    "SHP",
+    "SLE",
+    "SOS",
+    "SRD",
+    "SSP",
+    "STN",
+    "SVC",
+    "SYP",
+    "SZL",
+    "THB",
+    "TJS",
+    "TMT",
+    "TND",
+    "TOP",
+    "TRY",
+    "TTD",
+    "TWD",
+    "TZS",
+    "UAH",
+    "UGX",
+    "USD",
+    "UYU",
+    "UZS",
+    "VED",
+    "VES",
+    "VND",
+    "VUV",
+    "WST",
+    "XAD",
+    "XAF",
+    "XCD",
+    "XCG",
+    "XOF",
+    "XPF",
+    "YER",
+    "ZAR",
+    "ZMW",
+    "ZWG",
+]
+
+
 CustomerStatus = Literal["DRAFT", "PENDING_REVIEW", "CORRECTION_REQUESTED", "APPROVED", "REJECTED", "SUSPENDED"]
-
-
-Disposition = Literal["open", "cleared", "confirmed"]
 
 
 DocumentType = Literal[
@@ -232,7 +645,8 @@ class ActivityList(TypedDict):
 
 class BeneficiaryCreate(TypedDict):
     """A new payout account; it is reviewed by Nuvera (`PENDING_REVIEW`) before payments can use it. The account is
-    identified by an `iban`, or by an `accountNumber` together with a `bankBic` or an ABA routing number.
+    identified by an `iban`, or by an `accountNumber` together with a `bankBic`, `wireRoutingNumber` or
+    `achRoutingNumber`.
     """
 
     address: NotRequired[str | None]
@@ -240,7 +654,7 @@ class BeneficiaryCreate(TypedDict):
     bankName: NotRequired[str | None]
     #: ISO 9362 BIC (8 or 11 characters)
     bankBic: NotRequired[str | None]
-    bankCountryCode: NotRequired[str | None]
+    bankCountryCode: NotRequired[CountryCode | None]
     bankAddress: NotRequired[str | None]
     #: Domestic account number, when the account has no IBAN
     accountNumber: NotRequired[str | None]
@@ -250,13 +664,17 @@ class BeneficiaryCreate(TypedDict):
     wireRoutingNumber: NotRequired[str | None]
     #: US ABA routing number (ACH)
     achRoutingNumber: NotRequired[str | None]
-    intermediaryBank: NotRequired[IntermediaryBank | None]
-    #: The account holder (1–200 characters)
+    #: The correspondent bank a wire passes through, when the beneficiary's bank needs one: free text such as its name,
+    #: BIC, country and address
+    intermediaryBank: NotRequired[str | None]
+    #: ID of the customer this beneficiary belongs to; optional, and when sent it must equal the customerId in the path
+    customerId: NotRequired[str | None]
+    #: Beneficiary country (ISO 3166-1 alpha-2)
+    country: CountryCode
+    #: Beneficiary company name: the account holder
     companyName: str
-    #: The account holder's country, ISO 3166-1 alpha-2
-    country: str
-    #: The account's currency, ISO 4217
-    currencyCode: str
+    #: The account's currency (ISO 4217)
+    currencyCode: CurrencyCode
 
 
 class BeneficiaryList(TypedDict):
@@ -268,13 +686,12 @@ class BeneficiaryList(TypedDict):
 
 
 class BeneficiaryOut(TypedDict):
-    """BeneficiaryOut."""
+    """BeneficiaryOutputDto: the reference's fields, in its order."""
 
     id: str
     customerId: str
-    status: BeneficiaryStatus
-    companyName: str
     country: str
+    companyName: str
     address: str | None
     zipCode: str | None
     currencyCode: str
@@ -286,12 +703,13 @@ class BeneficiaryOut(TypedDict):
     iban: str | None
     wireRoutingNumber: str | None
     achRoutingNumber: str | None
-    intermediaryBank: IntermediaryBankOut | None
-    screening: ScreeningSummary
+    intermediaryBank: str | None
+    status: BeneficiaryStatus
     #: date-time
     createdAt: str
     #: date-time
     updatedAt: str
+    screening: ScreeningSummary
 
 
 class BeneficiaryPatch(TypedDict):
@@ -302,7 +720,7 @@ class BeneficiaryPatch(TypedDict):
     bankName: NotRequired[str | None]
     #: ISO 9362 BIC (8 or 11 characters)
     bankBic: NotRequired[str | None]
-    bankCountryCode: NotRequired[str | None]
+    bankCountryCode: NotRequired[CountryCode | None]
     bankAddress: NotRequired[str | None]
     #: Domestic account number, when the account has no IBAN
     accountNumber: NotRequired[str | None]
@@ -312,10 +730,12 @@ class BeneficiaryPatch(TypedDict):
     wireRoutingNumber: NotRequired[str | None]
     #: US ABA routing number (ACH)
     achRoutingNumber: NotRequired[str | None]
-    intermediaryBank: NotRequired[IntermediaryBank | None]
+    #: The correspondent bank a wire passes through, when the beneficiary's bank needs one: free text such as its name,
+    #: BIC, country and address
+    intermediaryBank: NotRequired[str | None]
     companyName: NotRequired[str | None]
-    country: NotRequired[str | None]
-    currencyCode: NotRequired[str | None]
+    country: NotRequired[CountryCode | None]
+    currencyCode: NotRequired[CurrencyCode | None]
 
 
 class CryptoAssetList(TypedDict):
@@ -354,55 +774,122 @@ class CryptoNetworkOut(TypedDict):
 
 
 class CustomerCreate(TypedDict):
-    """A new customer. Without `?draft=true` it is submitted for review at once, so it must be complete (see the submit
-    endpoint for what "complete" means).
+    """A new customer. Without `?draft=true` it is submitted for review at once, so it must be complete: the fields
+    marked "Required before review" and at least one person.
     """
 
+    #: Company registration number. Required before review (create without ?draft=true, or submit)
     registrationNumber: NotRequired[str | None]
-    countryOfIncorporationId: NotRequired[str | None]
+    #: Country of incorporation (ISO 3166-1 alpha-2). Required before review (create without ?draft=true, or submit)
+    countryOfIncorporationId: NotRequired[CountryCode | None]
+    #: Primary business industry ID
     businessIndustryId: NotRequired[str | None]
+    #: IDs of uploaded company documents (documents of your organization)
     documentIds: NotRequired[list[str] | None]
+    #: UBOs, shareholders, and directors holding >25%. At least one person is required before review; the ownership
+    #: percentages add up to at most 100.
     persons: NotRequired[list[PersonIn] | None]
-    tradingNames: NotRequired[list[str] | None]
-    #: uri
+    #: Trading names (comma-separated)
+    tradingNames: NotRequired[str | None]
+    #: Company website
     website: NotRequired[str | None]
-    operationalChannels: NotRequired[list[str] | None]
+    #: Operational and sales channels
+    operationalChannels: NotRequired[str | None]
+    #: Business email address
     businessEmail: NotRequired[str | None]
+    #: Primary contact first name
     primaryContactFirstName: NotRequired[str | None]
+    #: Primary contact last name
     primaryContactLastName: NotRequired[str | None]
+    #: Primary contact phone number (E.164, e.g. +14155550123)
     primaryContactPhone: NotRequired[str | None]
+    #: Primary contact email
     primaryContactEmail: NotRequired[str | None]
+    #: Primary contact also needs associate details
     primaryContactIsAssociate: NotRequired[bool | None]
+    #: Business type. Required before review (create without ?draft=true, or submit)
     businessType: NotRequired[BusinessType | None]
-    #: date
+    #: Formation date (YYYY-MM-DD)
     formationDate: NotRequired[str | None]
+    #: Company phone number (E.164, e.g. +14155550123)
     phone: NotRequired[str | None]
+    #: Address line 1. Required before review (create without ?draft=true, or submit)
     addressLine1: NotRequired[str | None]
+    #: Address line 2
     addressLine2: NotRequired[str | None]
+    #: City. Required before review (create without ?draft=true, or submit)
     city: NotRequired[str | None]
+    #: State/Province/Region
     stateProvinceRegion: NotRequired[str | None]
+    #: Postal code
     postalCode: NotRequired[str | None]
-    addressCountryId: NotRequired[str | None]
+    #: Address country (ISO 3166-1 alpha-2). Required before review (create without ?draft=true, or submit)
+    addressCountryId: NotRequired[CountryCode | None]
+    #: Estimated annual revenue in USD
     estimatedAnnualRevenueUsd: NotRequired[AnnualRevenueUsd | None]
+    #: Expected monthly payments in USD (decimal string)
     expectedMonthlyPaymentsUsd: NotRequired[str | None]
+    #: Primary business purpose
     primaryBusinessPurpose: NotRequired[BusinessPurpose | None]
+    #: Source of funds
     sourceOfFunds: NotRequired[SourceOfFunds | None]
+    #: Tax ID type
     taxIdType: NotRequired[TaxIdType | None]
+    #: Tax identification number
     taxIdentificationNumber: NotRequired[str | None]
+    #: Operates in prohibited countries
     operatesInProhibitedCountries: NotRequired[bool | None]
+    #: High-risk activities
     highRiskActivities: NotRequired[list[str] | None]
+    #: Transmits customer funds
     transmitsCustomerFunds: NotRequired[bool | None]
+    #: How customer funds are transmitted
     customerFundsDescription: NotRequired[str | None]
+    #: Conducts money services business
+    conductsMoneyServices: NotRequired[bool | None]
+    #: The primary business purpose, when primaryBusinessPurpose is OTHER
+    primaryPurposeOther: NotRequired[str | None]
+    #: Indirect or offshore ownership structures
+    ownershipIndirectOrOffshoreStructures: NotRequired[str | None]
+    #: Owned through trusts, funds or holding companies
+    ownershipTrustsFundsOrHoldingCompanies: NotRequired[bool | None]
+    #: Has branches or subsidiaries
+    ownershipBranchesOrSubsidiaries: NotRequired[bool | None]
+    #: The branches or subsidiaries
+    ownershipBranchesOrSubsidiariesDetails: NotRequired[str | None]
+    #: Business model description
+    businessModelDescription: NotRequired[str | None]
+    #: Type of the customer's own customers (e.g. B2B, B2C)
+    customerType: NotRequired[str | None]
+    #: How and when invoices are issued
+    invoiceIssuance: NotRequired[str | None]
+    #: A product/service catalogue with prices exists
+    productServiceCatalogueWithPrices: NotRequired[bool | None]
+    #: Main customers
     mainCustomers: NotRequired[str | None]
+    #: Main suppliers
     mainSuppliers: NotRequired[str | None]
+    #: Complete flow of funds
     completeFlowOfFunds: NotRequired[str | None]
+    #: Handles significant cash volumes
     significantCashVolumes: NotRequired[bool | None]
+    #: Holds client balances
     holdsClientBalances: NotRequired[bool | None]
+    #: Receives payments from unrelated third parties
     receivesUnrelatedThirdPartyPayments: NotRequired[bool | None]
-    primaryOperatingCurrency: NotRequired[str | None]
+    #: Primary operating currency (ISO 4217)
+    primaryOperatingCurrency: NotRequired[CurrencyCode | None]
+    #: Needs FX conversion
     fxConversion: NotRequired[bool | None]
-    countriesWhereOperatesOrCustomers: NotRequired[list[str] | None]
+    #: The FX conversion needed
+    fxConversionDescription: NotRequired[str | None]
+    #: Countries where it operates or has customers
+    countriesWhereOperatesOrCustomers: NotRequired[str | None]
+    #: Average transaction amount in USD (decimal string)
     averageTransactionAmountUsd: NotRequired[str | None]
+    #: Geographic distribution of the business
+    geographicDistribution: NotRequired[str | None]
+    #: Registered company name
     companyName: str
 
 
@@ -415,20 +902,19 @@ class CustomerList(TypedDict):
 
 
 class CustomerOut(TypedDict):
-    """CustomerOut."""
+    """CustomerOutputDto: the reference's fields, in its order, plus `status`, `documentIds`, `persons`, `createdAt`
+    and `updatedAt`.
+    """
 
     id: str
     orgId: str
-    status: CustomerStatus
     companyName: str
     registrationNumber: str | None
     countryOfIncorporationId: str | None
+    tradingNames: str | None
     businessIndustryId: str | None
-    documentIds: list[str]
-    persons: list[PersonOut]
-    tradingNames: list[str]
     website: str | None
-    operationalChannels: list[str]
+    operationalChannels: str | None
     businessEmail: str | None
     primaryContactFirstName: str | None
     primaryContactLastName: str | None
@@ -455,6 +941,16 @@ class CustomerOut(TypedDict):
     highRiskActivities: list[str]
     transmitsCustomerFunds: bool | None
     customerFundsDescription: str | None
+    conductsMoneyServices: bool | None
+    primaryPurposeOther: str | None
+    ownershipIndirectOrOffshoreStructures: str | None
+    ownershipTrustsFundsOrHoldingCompanies: bool | None
+    ownershipBranchesOrSubsidiaries: bool | None
+    ownershipBranchesOrSubsidiariesDetails: str | None
+    businessModelDescription: str | None
+    customerType: str | None
+    invoiceIssuance: str | None
+    productServiceCatalogueWithPrices: bool | None
     mainCustomers: str | None
     mainSuppliers: str | None
     completeFlowOfFunds: str | None
@@ -463,8 +959,13 @@ class CustomerOut(TypedDict):
     receivesUnrelatedThirdPartyPayments: bool | None
     primaryOperatingCurrency: str | None
     fxConversion: bool | None
-    countriesWhereOperatesOrCustomers: list[str]
+    fxConversionDescription: str | None
+    countriesWhereOperatesOrCustomers: str | None
     averageTransactionAmountUsd: str | None
+    geographicDistribution: str | None
+    status: CustomerStatus
+    documentIds: list[str]
+    persons: list[PersonOut]
     #: date-time
     createdAt: str
     #: date-time
@@ -472,54 +973,147 @@ class CustomerOut(TypedDict):
 
 
 class CustomerPatch(TypedDict):
-    """Only the fields present are changed; `null` clears a field. A `persons` or list field replaces the whole list."""
+    """Only the fields present are changed; `null` clears a field. `persons` and `documentIds` replace the whole list.
+    `id`, when sent, must be the customer's id from the path.
+    """
 
+    #: Company registration number. Required before review (create without ?draft=true, or submit)
     registrationNumber: NotRequired[str | None]
-    countryOfIncorporationId: NotRequired[str | None]
+    #: Country of incorporation (ISO 3166-1 alpha-2). Required before review (create without ?draft=true, or submit)
+    countryOfIncorporationId: NotRequired[CountryCode | None]
+    #: Primary business industry ID
     businessIndustryId: NotRequired[str | None]
+    #: IDs of uploaded company documents (documents of your organization)
     documentIds: NotRequired[list[str] | None]
+    #: UBOs, shareholders, and directors holding >25%. At least one person is required before review; the ownership
+    #: percentages add up to at most 100.
     persons: NotRequired[list[PersonIn] | None]
-    tradingNames: NotRequired[list[str] | None]
-    #: uri
+    #: Trading names (comma-separated)
+    tradingNames: NotRequired[str | None]
+    #: Company website
     website: NotRequired[str | None]
-    operationalChannels: NotRequired[list[str] | None]
+    #: Operational and sales channels
+    operationalChannels: NotRequired[str | None]
+    #: Business email address
     businessEmail: NotRequired[str | None]
+    #: Primary contact first name
     primaryContactFirstName: NotRequired[str | None]
+    #: Primary contact last name
     primaryContactLastName: NotRequired[str | None]
+    #: Primary contact phone number (E.164, e.g. +14155550123)
     primaryContactPhone: NotRequired[str | None]
+    #: Primary contact email
     primaryContactEmail: NotRequired[str | None]
+    #: Primary contact also needs associate details
     primaryContactIsAssociate: NotRequired[bool | None]
+    #: Business type. Required before review (create without ?draft=true, or submit)
     businessType: NotRequired[BusinessType | None]
-    #: date
+    #: Formation date (YYYY-MM-DD)
     formationDate: NotRequired[str | None]
+    #: Company phone number (E.164, e.g. +14155550123)
     phone: NotRequired[str | None]
+    #: Address line 1. Required before review (create without ?draft=true, or submit)
     addressLine1: NotRequired[str | None]
+    #: Address line 2
     addressLine2: NotRequired[str | None]
+    #: City. Required before review (create without ?draft=true, or submit)
     city: NotRequired[str | None]
+    #: State/Province/Region
     stateProvinceRegion: NotRequired[str | None]
+    #: Postal code
     postalCode: NotRequired[str | None]
-    addressCountryId: NotRequired[str | None]
+    #: Address country (ISO 3166-1 alpha-2). Required before review (create without ?draft=true, or submit)
+    addressCountryId: NotRequired[CountryCode | None]
+    #: Estimated annual revenue in USD
     estimatedAnnualRevenueUsd: NotRequired[AnnualRevenueUsd | None]
+    #: Expected monthly payments in USD (decimal string)
     expectedMonthlyPaymentsUsd: NotRequired[str | None]
+    #: Primary business purpose
     primaryBusinessPurpose: NotRequired[BusinessPurpose | None]
+    #: Source of funds
     sourceOfFunds: NotRequired[SourceOfFunds | None]
+    #: Tax ID type
     taxIdType: NotRequired[TaxIdType | None]
+    #: Tax identification number
     taxIdentificationNumber: NotRequired[str | None]
+    #: Operates in prohibited countries
     operatesInProhibitedCountries: NotRequired[bool | None]
+    #: High-risk activities
     highRiskActivities: NotRequired[list[str] | None]
+    #: Transmits customer funds
     transmitsCustomerFunds: NotRequired[bool | None]
+    #: How customer funds are transmitted
     customerFundsDescription: NotRequired[str | None]
+    #: Conducts money services business
+    conductsMoneyServices: NotRequired[bool | None]
+    #: The primary business purpose, when primaryBusinessPurpose is OTHER
+    primaryPurposeOther: NotRequired[str | None]
+    #: Indirect or offshore ownership structures
+    ownershipIndirectOrOffshoreStructures: NotRequired[str | None]
+    #: Owned through trusts, funds or holding companies
+    ownershipTrustsFundsOrHoldingCompanies: NotRequired[bool | None]
+    #: Has branches or subsidiaries
+    ownershipBranchesOrSubsidiaries: NotRequired[bool | None]
+    #: The branches or subsidiaries
+    ownershipBranchesOrSubsidiariesDetails: NotRequired[str | None]
+    #: Business model description
+    businessModelDescription: NotRequired[str | None]
+    #: Type of the customer's own customers (e.g. B2B, B2C)
+    customerType: NotRequired[str | None]
+    #: How and when invoices are issued
+    invoiceIssuance: NotRequired[str | None]
+    #: A product/service catalogue with prices exists
+    productServiceCatalogueWithPrices: NotRequired[bool | None]
+    #: Main customers
     mainCustomers: NotRequired[str | None]
+    #: Main suppliers
     mainSuppliers: NotRequired[str | None]
+    #: Complete flow of funds
     completeFlowOfFunds: NotRequired[str | None]
+    #: Handles significant cash volumes
     significantCashVolumes: NotRequired[bool | None]
+    #: Holds client balances
     holdsClientBalances: NotRequired[bool | None]
+    #: Receives payments from unrelated third parties
     receivesUnrelatedThirdPartyPayments: NotRequired[bool | None]
-    primaryOperatingCurrency: NotRequired[str | None]
+    #: Primary operating currency (ISO 4217)
+    primaryOperatingCurrency: NotRequired[CurrencyCode | None]
+    #: Needs FX conversion
     fxConversion: NotRequired[bool | None]
-    countriesWhereOperatesOrCustomers: NotRequired[list[str] | None]
+    #: The FX conversion needed
+    fxConversionDescription: NotRequired[str | None]
+    #: Countries where it operates or has customers
+    countriesWhereOperatesOrCustomers: NotRequired[str | None]
+    #: Average transaction amount in USD (decimal string)
     averageTransactionAmountUsd: NotRequired[str | None]
+    #: Geographic distribution of the business
+    geographicDistribution: NotRequired[str | None]
+    #: The customer's id; optional, and when sent it must equal the id in the path
+    id: NotRequired[str | None]
+    #: Registered company name
     companyName: NotRequired[str | None]
+
+
+class DispositionOut(TypedDict):
+    """A Nuvera compliance decision on a match (the reference's disposition record)."""
+
+    #: The disposition record (`scd_…`)
+    id: str | None
+    #: The sanctions entity decided on
+    osEntityId: str
+    #: Why compliance decided so
+    reason: str | None
+    #: The entity's sanctions topics when it was decided
+    topicsAtDecision: list[str]
+    #: The Nuvera reviewer; null for an operator (CLI) decision
+    reviewedByUserId: str | None
+    reviewedByDisplayName: str | None
+    #: date-time
+    reviewedAt: str | None
+    #: Nuvera extension: the match decided on
+    matchId: str
+    #: Nuvera extension: `cleared` (false positive) or `confirmed` (true hit)
+    decision: str
 
 
 class DocumentOut(TypedDict):
@@ -561,8 +1155,8 @@ class FeatureOut(TypedDict):
     #: The algorithm's feature name, e.g. `name_match`, `dob_year_disjoint`
     key: str
     label: str
-    #: The feature's own score, 0–1 (for mismatch features 1 = mismatch)
-    score: float
+    #: The feature's own score, 0–1 as a decimal string (for mismatch features 1 = mismatch)
+    score: str
     #: The subject's value the feature compared
     matchedValue: str | None
     #: The sanctions entity's value it was compared with
@@ -592,27 +1186,10 @@ class FxRateOut(TypedDict):
     version: str
 
 
-class IntermediaryBank(TypedDict):
-    """The correspondent bank a wire passes through, when the beneficiary's bank needs one."""
-
-    bankName: NotRequired[str | None]
-    bankBic: NotRequired[str | None]
-    bankCountryCode: NotRequired[str | None]
-    bankAddress: NotRequired[str | None]
-
-
-class IntermediaryBankOut(TypedDict):
-    """IntermediaryBankOut."""
-
-    bankName: NotRequired[str | None]
-    bankBic: NotRequired[str | None]
-    bankCountryCode: NotRequired[str | None]
-    bankAddress: NotRequired[str | None]
-
-
 class MessageCreate(TypedDict):
     """MessageCreate."""
 
+    #: 1–10,000 characters; spaces around it are trimmed, it must contain more than white space, and no NUL character
     body: str
 
 
@@ -640,7 +1217,8 @@ class PaymentExecute(TypedDict):
 
     #: A quote of yours, unused and not expired
     quoteId: str
-    #: Shown to the beneficiary (remittance information), 1–140 characters; e.g. an invoice number
+    #: Shown to the beneficiary (remittance information), 1–140 characters after trimming spaces, no control
+    #: characters; e.g. an invoice number
     reference: str
 
 
@@ -698,12 +1276,13 @@ class PersonIn(TypedDict):
     lastName: NotRequired[str | None]
     companyName: NotRequired[str | None]
     registrationNumber: NotRequired[str | None]
-    countryOfIncorporationId: NotRequired[str | None]
-    nationality: NotRequired[str | None]
+    countryOfIncorporationId: NotRequired[CountryCode | None]
+    nationality: NotRequired[CountryCode | None]
     #: date
     dateOfBirth: NotRequired[str | None]
     documentIds: NotRequired[list[str]]
-    ownershipPercent: NotRequired[str | None]
+    ownershipPercent: NotRequired[float | None]
+    #: email
     email: NotRequired[str | None]
     phone: NotRequired[str | None]
     addressLine1: NotRequired[str | None]
@@ -711,9 +1290,9 @@ class PersonIn(TypedDict):
     city: NotRequired[str | None]
     stateProvinceRegion: NotRequired[str | None]
     postalCode: NotRequired[str | None]
-    addressCountryId: NotRequired[str | None]
+    addressCountryId: NotRequired[CountryCode | None]
     taxIdentificationNumber: NotRequired[str | None]
-    taxResidenceCountryId: NotRequired[str | None]
+    taxResidenceCountryId: NotRequired[CountryCode | None]
     businessTitle: NotRequired[str | None]
     #: date
     relationshipEstablishedAt: NotRequired[str | None]
@@ -735,7 +1314,7 @@ class PersonOut(TypedDict):
     #: date
     dateOfBirth: str | None
     documentIds: list[str]
-    ownershipPercent: str | None
+    ownershipPercent: float | None
     email: str | None
     phone: str | None
     addressLine1: str | None
@@ -775,17 +1354,91 @@ class QueryPropertyOut(TypedDict):
 class QuoteCreate(TypedDict):
     """QuoteCreate."""
 
-    #: An APPROVED customer of yours
+    #: An APPROVED customer of yours (an unknown id: 422 naming it; not approved: 409)
     customerId: str
-    #: An APPROVED beneficiary of that customer, not on payment hold
+    #: An APPROVED beneficiary of that customer, not on payment hold (an unknown id: 422 naming it; not approved or on
+    #: hold: 409)
     beneficiaryId: str
-    #: A decimal amount as a string, e.g. "1250.00"; at most the currency's minor units (JPY 0, USD 2, BHD 3). JSON
-    #: numbers are refused.
+    #: What the customer pays in `paymentCurrencyCode`, fees included. A decimal amount greater than zero as a string,
+    #: e.g. "1250.00": at most 15 integer digits (up to 999999999999999) and at most the currency's minor units as
+    #: decimals (JPY 0, USD 2, BHD 3; a longer fraction is refused, never rounded). JSON numbers are refused. It must
+    #: be more than the fees (a fixed 2.00 USD in that currency, plus the FX fee (0.5%) when the currencies differ) and
+    #: leave at least one minor unit of `targetCurrencyCode` to pay out; otherwise 422 naming it.
     paymentAmount: str
-    #: ISO 4217 code
-    paymentCurrencyCode: str
-    #: The beneficiary account's currency (ISO 4217)
-    targetCurrencyCode: str
+    #: ISO 4217 code of a currency offered for payments (the listed ones); others are refused with 422 naming the field
+    paymentCurrencyCode: Literal[
+        "AED",
+        "AUD",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "ILS",
+        "INR",
+        "JOD",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "MXN",
+        "NGN",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PLN",
+        "SAR",
+        "SEK",
+        "SGD",
+        "TND",
+        "TRY",
+        "USD",
+        "ZAR",
+    ]
+    #: The beneficiary account's currency (its `currencyCode`); another one is refused with 422
+    targetCurrencyCode: Literal[
+        "AED",
+        "AUD",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "ILS",
+        "INR",
+        "JOD",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "MXN",
+        "NGN",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PLN",
+        "SAR",
+        "SEK",
+        "SGD",
+        "TND",
+        "TRY",
+        "USD",
+        "ZAR",
+    ]
 
 
 class QuoteOut(TypedDict):
@@ -806,7 +1459,8 @@ class QuoteOut(TypedDict):
     usedAt: str | None
     #: The payment that used this quote
     paymentId: str | None
-    priceBreakdown: PriceBreakdown
+    #: How the amount is made up; nullable as in the published reference (every quote made here has one)
+    priceBreakdown: PriceBreakdown | None
 
 
 class ScreeningDetailOut(TypedDict):
@@ -816,8 +1470,9 @@ class ScreeningDetailOut(TypedDict):
     #: What was screened, against which data; null while the first screening is pending
     query: ScreeningQueryOut | None
     openMatches: list[ScreeningMatchOut]
-    #: Matches Nuvera compliance has decided: `cleared` (false positive) or `confirmed`
-    previouslyCleared: list[ScreeningMatchOut]
+    #: The decisions Nuvera compliance has made on this subject's matches, newest first: `cleared` (false positive) or
+    #: `confirmed` (true hit, which keeps `paymentHold`)
+    previouslyCleared: list[DispositionOut]
     #: How many times this customer or beneficiary has been screened
     historyCount: int
     readOnlyReason: str
@@ -832,7 +1487,8 @@ class ScreeningMatchOut(TypedDict):
     caption: str
     #: FollowTheMoney schema: Person, Company, Organization, …
     schema: str
-    score: float
+    #: The match score, 0–1, as a decimal string
+    score: str
     #: Score at or above the threshold in force when it was found
     isMatch: bool
     topics: list[str]
@@ -840,7 +1496,9 @@ class ScreeningMatchOut(TypedDict):
     features: list[FeatureOut]
     evidence: list[EvidenceOut]
     aliases: list[str]
-    disposition: Disposition
+    #: null for a new match; for an entity cleared before whose listing has changed since, that earlier clearing
+    #: (compare its `topicsAtDecision` with `topics`)
+    disposition: DispositionOut | None
     #: date-time
     createdAt: str
 
@@ -852,8 +1510,8 @@ class ScreeningQueryOut(TypedDict):
     properties: list[QueryPropertyOut]
     #: The nomenklatura matching algorithm, e.g. `logic-v2`
     algorithm: str
-    #: Score at or above which a candidate is a match
-    threshold: float
+    #: Score at or above which a candidate is a match (decimal string)
+    threshold: str
     #: FtM topics of the sanctions entities screened against
     topicsScope: list[str]
     #: The sanctions dataset screened against
@@ -915,13 +1573,15 @@ class StatusChangeOut(TypedDict):
 class TicketCreate(TypedDict):
     """TicketCreate."""
 
+    #: 1–200 characters; spaces around it are trimmed, it must contain more than white space, and no NUL character
     subject: str
-    #: The first message
+    #: The first message, 1–10,000 characters; spaces around it are trimmed, it must contain more than white space, and
+    #: no NUL character
     body: str
     category: TicketCategory
-    #: One of your customers
+    #: One of your customers (another id: 422 naming it)
     customerId: NotRequired[str | None]
-    #: One of your payments
+    #: One of your payments (another id: 422 naming it)
     paymentId: NotRequired[str | None]
 
 

@@ -1,0 +1,63 @@
+"""With SQLite, the jti record and the rate count are written on the event loop, and fall back to a worker thread
+(never to a refusal, never twice) when SQLite's write lock is held."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from nuvera.auth.permissions import Permission
+from nuvera.auth.replay import SqlReplayStore
+from nuvera.db import Database
+from tests.support import Factory, LiveServer
+
+PROBE = "/api/v1/crypto/assets"
+
+
+@pytest.fixture
+def replay_store(server: LiveServer, database: Database) -> SqlReplayStore:
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL is a network round trip: its writes go to a worker thread")
+    store = server.app.state.authenticator.replay_store
+    assert isinstance(store, SqlReplayStore)
+    return store
+
+
+def _get(factory: Factory, server: LiveServer, token: str, api_key: str) -> httpx.Response:
+    headers = {"x-api-key": api_key, "authorization": f"Bearer {token}"}
+    return httpx.get(server.base_url + PROBE, headers=headers, timeout=30)
+
+
+def test_the_jti_is_recorded_on_the_event_loops_connection(
+    replay_store: SqlReplayStore, factory: Factory, server: LiveServer
+) -> None:
+    partner = factory.partner([Permission.CRYPTO_READ])
+    before = replay_store.connections._nowait_calls
+    token = partner.token("GET", PROBE)
+    assert _get(factory, server, token, partner.api_key).status_code == 200
+    assert replay_store.connections._nowait_calls > before  # the loop path was taken
+    replayed = _get(factory, server, token, partner.api_key)
+    assert replayed.json()["code"] == "replay_detected"  # and it remembers like the thread path
+
+
+def test_a_held_write_lock_sends_the_write_to_a_worker_thread_which_waits_for_it(
+    replay_store: SqlReplayStore, factory: Factory, server: LiveServer, database: Database
+) -> None:
+    partner = factory.partner([Permission.CRYPTO_READ])
+    holder = database.engine.raw_connection()
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds SQLite's lock for a moment
+    released = threading.Timer(0.5, holder.rollback)
+    released.start()
+    try:
+        started = time.monotonic()
+        token = partner.token("GET", PROBE)
+        response = _get(factory, server, token, partner.api_key)
+        assert response.status_code == 200, response.text  # waited in a worker thread, not refused
+        assert time.monotonic() - started >= 0.4
+        assert _get(factory, server, token, partner.api_key).json()["code"] == "replay_detected"
+    finally:
+        released.join()
+        holder.close()
