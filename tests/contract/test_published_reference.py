@@ -141,7 +141,7 @@ def partner(factory: Factory) -> Partner:
     return factory.partner(ALL)
 
 
-def test_page_examples_are_accepted_and_answers_carry_the_documented_types(partner: Partner) -> None:
+def test_page_examples_are_accepted_and_answers_carry_the_documented_types(factory: Factory, partner: Partner) -> None:
     with partner.client() as client:
         document_id = upload_pdf(client)
         created = client.post(
@@ -170,6 +170,7 @@ def test_page_examples_are_accepted_and_answers_carry_the_documented_types(partn
         base = f"/api/v1/customers/{customer['id']}/beneficiaries"
         beneficiary = client.post(base, json=ref.create_beneficiary_example(customer["id"]))
         assert beneficiary.status_code == 201, beneficiary.text
+        drain_jobs(factory.database, factory.settings)  # screened by the worker: lastScreenedAt is set
         page = client.get(base, params={"customerId": customer["id"]}).json()
         activity = client.get(f"{base}/{beneficiary.json()['id']}/activity").json()
     assert_typed("beneficiary list", page, ref.BENEFICIARY_LIST)
