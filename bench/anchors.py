@@ -89,8 +89,8 @@ def _sqlite_datetime(value: str) -> str:
     return value.replace(" ", "T", 1) + "Z"
 
 
-def _percent(value: Any) -> str:
-    return format(Decimal(value).normalize(), "f")
+def _percent(value: Any) -> float:
+    return float(Decimal(value))  # the published type: a JSON number (nuvera/customers/schemas.py PercentOut)
 
 
 def _converter(annotation: Any, sqlite: bool) -> Convert | None:

@@ -15,17 +15,21 @@ from sqlalchemy.orm import Session
 
 from nuvera.beneficiaries import validation
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
-from nuvera.iso_codes import CountryCode, CurrencyCode
+from nuvera.customers.schemas import not_null, stored_text
+from nuvera.iso_codes import COUNTRY_CODES, CountryCode, CurrencyCode
 from nuvera.schemas import CamelModel, PageOut
 from nuvera.screening import service as screening_service
 
-Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), stored_text(20)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), stored_text(200)]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), stored_text(500)]
 Country = CountryCode
 Currency = CurrencyCode
 # The published patterns are the canonical (compact, upper-case) forms; the server also accepts spaces and
 # dashes in them and lower case, and checks what a pattern cannot (checksums, national structure).
+# A BIC's country is one schwifty knows: every ISO 3166-1 code, but not the user-assigned XK.
+BIC_COUNTRIES = tuple(code for code in COUNTRY_CODES if code != "XK")
+BIC_PATTERN = rf"^[A-Z]{{4}}({'|'.join(BIC_COUNTRIES)})[A-Z0-9]{{2}}([A-Z0-9]{{3}})?$"
 Iban = Annotated[
     str,
     Field(max_length=50),
@@ -46,8 +50,9 @@ Bic = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$",
-            "description": "ISO 9362 BIC, 8 or 11 characters, of a real country.",
+            "pattern": BIC_PATTERN,
+            "description": "ISO 9362 BIC, 8 or 11 characters: bank code, ISO 3166-1 country (not XK), location "
+            "and optional branch.",
             "examples": ["DEUTDEFF"],
         }
     ),
@@ -124,11 +129,18 @@ class BeneficiaryCreate(BeneficiaryFields):
 
 
 class BeneficiaryPatch(BeneficiaryFields):
-    """Only the fields present change; `null` clears an optional field."""
+    """Only the fields present change; `null` clears an optional field. `companyName`, `country` and
+    `currencyCode` cannot be cleared."""
 
-    company_name: Text200 | None = None
-    country: Country | None = None
-    currency_code: Currency | None = None
+    company_name: Text200 | None = Field(
+        default=None, description="Beneficiary company name: the account holder", json_schema_extra=not_null
+    )
+    country: Country | None = Field(
+        default=None, description="Beneficiary country (ISO 3166-1 alpha-2)", json_schema_extra=not_null
+    )
+    currency_code: Currency | None = Field(
+        default=None, description="The account's currency (ISO 4217)", json_schema_extra=not_null
+    )
 
 
 class ScreeningSummary(CamelModel):

@@ -49,6 +49,11 @@ EMAIL_PATTERN = r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0
 _EMAIL_RE = re.compile(EMAIL_PATTERN)
 # E.164 as published; the server also accepts spaces, dots, dashes and parentheses and stores the E.164 form.
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+# Stored text, as the document states it: something besides white space (it is trimmed before it is checked and
+# stored; the class is what pydantic trims, Unicode White_Space) and no NUL anywhere (PostgreSQL cannot store one).
+# Published only: the server's own checks are the trimming and the lengths, and the database's for the NUL.
+_WHITE_SPACE = r"\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT_PATTERN = rf"^[^\x00]*[^\x00{_WHITE_SPACE}][^\x00]*$"
 
 
 def _invalid(message: str) -> PydanticCustomError:
@@ -104,19 +109,48 @@ def _unique(values: list[Any]) -> list[Any]:
     return values
 
 
+def stored_text(max_length: int) -> WithJsonSchema:
+    """The published schema of trimmed text of 1 to `max_length` characters (see TEXT_PATTERN)."""
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": max_length,
+            "pattern": TEXT_PATTERN,
+            "description": f"1–{max_length:,} characters; spaces around it are trimmed, it must contain more than "
+            "white space, and no NUL character",
+        }
+    )
+
+
+def _trimmed(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
 # Surrounding whitespace is dropped, and a blank string is an error rather than a silently "present" value.
-Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Text20 = Annotated[str, _trimmed(20), stored_text(20)]
+Text50 = Annotated[str, _trimmed(50), stored_text(50)]
+Text100 = Annotated[str, _trimmed(100), stored_text(100)]
+Text200 = Annotated[str, _trimmed(200), stored_text(200)]
 Country = CountryCode
 Currency = CurrencyCode
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=320),
     AfterValidator(_email),
-    WithJsonSchema({"type": "string", "maxLength": 320, "pattern": EMAIL_PATTERN, "format": "email"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 320,
+            "pattern": EMAIL_PATTERN,
+            "format": "email",
+            "description": "An email address matching the pattern and accepted by email-validator (syntax only, no "
+            "DNS lookup): at most 254 characters in all and 253 after the '@', domain labels of at most 63 "
+            "characters that do not end with '-', and no special-use domain (.arpa, .invalid, .local, .localhost, "
+            ".onion, .test).",
+            "examples": ["finance@acme.example"],
+        }
+    ),
 ]
 Phone = Annotated[
     str,
@@ -132,15 +166,26 @@ Phone = Annotated[
         }
     ),
 ]
-PastDate = Annotated[date, AfterValidator(_past_date)]
-BirthDate = Annotated[date, AfterValidator(_birth_date)]
+
+
+def _date_range(first: str) -> WithJsonSchema:
+    # JSON Schema has no bounds for `format: date` (formatMinimum is not part of OpenAPI): stated in words.
+    description = (
+        f"A date (YYYY-MM-DD) from {first} up to today (a day of slack for time zones); an earlier or later one "
+        "is refused with 422 naming the field"
+    )
+    return WithJsonSchema({"type": "string", "format": "date", "description": description})
+
+
+PastDate = Annotated[date, AfterValidator(_past_date), _date_range("1800-01-01")]
+BirthDate = Annotated[date, AfterValidator(_birth_date), _date_range("1900-01-01")]
 
 
 def _decimal_text(description: str, example: str) -> WithJsonSchema:
     # Documented as what is accepted: a string (the Decimal type alone would also advertise JSON numbers).
     schema = {
         "type": "string",
-        "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*$",
+        "pattern": r"^\s*[0-9]{1,18}(\.[0-9]{1,2})?\s*$",
         "description": description,
         "examples": [example],
     }
@@ -208,7 +253,9 @@ PercentOut = Annotated[
     PlainSerializer(lambda d: float(d), return_type=float, when_used="json"),
     WithJsonSchema({"type": "number", "description": "Share of ownership in percent, 0 to 100"}),
 ]
-DocumentIds = Annotated[list[Text50], Field(max_length=50), AfterValidator(_unique)]
+DocumentIds = Annotated[
+    list[Text50], Field(max_length=50, json_schema_extra={"uniqueItems": True}), AfterValidator(_unique)
+]
 
 
 class _Input(CamelModel):
@@ -217,13 +264,20 @@ class _Input(CamelModel):
 
 
 class PersonIn(_Input):
-    """A UBO, shareholder or director. `personType` LEGAL_ENTITY describes a company holding shares in the
-    customer: give `companyName`, `registrationNumber` and `countryOfIncorporationId` instead of a name, birth
-    date and nationality; it can be a SHAREHOLDER or DIRECTOR but never a UBO (an ultimate beneficial owner is
-    always a natural person — list the people behind the shareholding as UBOs)."""
+    """A UBO, shareholder or director. An INDIVIDUAL (the default `personType`) needs `firstName` and
+    `lastName`, and has no `companyName`, `registrationNumber` or `countryOfIncorporationId`. `personType`
+    LEGAL_ENTITY describes a company holding shares in the customer: it needs `companyName`,
+    `registrationNumber` and `countryOfIncorporationId` and has no `firstName`, `lastName`, `nationality` or
+    `dateOfBirth`; it can be a SHAREHOLDER or DIRECTOR but never a UBO (an ultimate beneficial owner is always a
+    natural person — list the people behind the shareholding as UBOs). Each of these rules that is broken is
+    refused with a 422 naming the field."""
 
     person_type: PersonType = PersonType.INDIVIDUAL
-    roles: Annotated[list[PersonRole], Field(min_length=1, max_length=3), AfterValidator(_unique)]
+    roles: Annotated[
+        list[PersonRole],
+        Field(min_length=1, max_length=3, json_schema_extra={"uniqueItems": True}),
+        AfterValidator(_unique),
+    ]
     first_name: Text100 | None = None
     last_name: Text100 | None = None
     company_name: Text200 | None = None
@@ -249,8 +303,8 @@ class PersonIn(_Input):
 
 
 # Free-text answers of the KYB questionnaire (the reference types them as plain strings).
-Answer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-TextList = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Answer = Annotated[str, _trimmed(5000), stored_text(5000)]
+TextList = Annotated[str, _trimmed(2000), stored_text(2000)]
 
 # Before a customer can be reviewed (created without ?draft=true, or submitted) it needs these; drafts may lack
 # them. The names are repeated in the reference next to each field ("Required before review").
@@ -267,6 +321,14 @@ _FOR_REVIEW = ". Required before review (create without ?draft=true, or submit)"
 
 def _d(text: str, *, for_review: bool = False) -> Any:
     return Field(default=None, description=text + (_FOR_REVIEW if for_review else ""))
+
+
+def not_null(schema: dict[str, Any]) -> None:
+    """`json_schema_extra` of an optional field the server refuses null for (it cannot be cleared): published
+    without its `null` option, keeping the field's own title and description."""
+    options = schema.pop("anyOf")
+    value = next(option for option in options if option.get("type") != "null")
+    schema.update({**value, **schema})
 
 
 class CustomerFields(_Input):
@@ -292,7 +354,7 @@ class CustomerFields(_Input):
     primary_contact_email: Email | None = _d("Primary contact email")
     primary_contact_is_associate: bool | None = _d("Primary contact also needs associate details")
     business_type: BusinessType | None = _d("Business type", for_review=True)
-    formation_date: PastDate | None = _d("Formation date (YYYY-MM-DD)")
+    formation_date: PastDate | None = _d("Formation date (YYYY-MM-DD), from 1800-01-01 up to today")
     phone: Phone | None = _d("Company phone number (E.164, e.g. +14155550123)")
     address_line1: Text200 | None = _d("Address line 1", for_review=True)
     address_line2: Text200 | None = _d("Address line 2")
@@ -348,7 +410,11 @@ class CustomerPatch(CustomerFields):
     id: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, description="The customer's id; optional, and when sent it must equal the id in the path"
     )
-    company_name: Text200 | None = Field(default=None, description="Registered company name")
+    company_name: Text200 | None = Field(
+        default=None,
+        description="Registered company name; it cannot be cleared (null is refused with 422)",
+        json_schema_extra=not_null,
+    )
 
 
 class PersonOut(CamelModel):

@@ -218,8 +218,14 @@ def test_head_is_answered_like_get_without_a_body(partner: Partner) -> None:
     for name in ("content-type", "content-length"):
         assert head.header(name) == get.header(name), name
     assert int(head.header("content-length") or 0) == len(get.body)
-    # Counted like any other signed request: the quota left went down by one.
-    assert _remaining(head) == _remaining(get) - 1
+    # Counted like any other signed request: the quota left went down by one. The window is one second, so a pair
+    # may straddle two windows (then both show a fresh quota); a HEAD that is not counted never shows the step.
+    steps = [_remaining(head) - _remaining(get)]
+    while steps[-1] != -1 and len(steps) < 5:
+        get = send_raw(partner.base_url, _signed(partner, "GET", ASSETS))
+        head = send_raw(partner.base_url, _signed(partner, "HEAD", ASSETS))
+        steps.append(_remaining(head) - _remaining(get))
+    assert steps[-1] == -1, steps
     # And the metrics name the GET's route for it, not "unmatched".
     metrics = httpx.get(partner.base_url + "/metrics").text
     assert 'nuvera_http_requests_total{method="HEAD",route="/api/v1/crypto/assets",status="200"}' in metrics

@@ -32,15 +32,15 @@ def partner(factory: Factory) -> Partner:
         "companyName": "Holding BV",
         "registrationNumber": "KVK 998877",
         "countryOfIncorporationId": "NL",
-        "ownershipPercent": "33.3333",
+        "ownershipPercent": 33.33,
     }
     with partner.client() as client:
         create(client, draft=True, persons=[], companyName="Draft GmbH", businessEmail=None, taxIdType=None)
         create(
             client,
-            persons=[person(ownershipPercent="60.50", relationshipEstablishedAt="2020-02-29"), shareholder],
-            tradingNames=["Acme", "Acme Shop"],
-            countriesWhereOperatesOrCustomers=["DE", "FR"],
+            persons=[person(ownershipPercent=60.5, relationshipEstablishedAt="2020-02-29"), shareholder],
+            tradingNames="Acme, Acme Shop",
+            countriesWhereOperatesOrCustomers="DE, FR",
             expectedMonthlyPaymentsUsd="1250.5",
             averageTransactionAmountUsd="0.07",
             formationDate="2001-09-11",
@@ -74,6 +74,12 @@ def test_raw_sql_page_is_the_endpoints_page(partner: Partner, settings: Settings
     expected = endpoint_page(partner, limit)
     assert len(expected["items"]) == min(limit, 3)
     assert expected["hasMore"] == (limit == 2)
+    for raw_item, expected_item in zip(raw["items"], expected["items"], strict=True):
+        for raw_person, person_ in zip(raw_item["persons"], expected_item["persons"], strict=True):
+            assert raw_person == person_, {
+                k: (raw_person.get(k), v) for k, v in person_.items() if raw_person.get(k) != v
+            }
+        assert raw_item == expected_item
     assert raw == expected
     assert served == expected
 

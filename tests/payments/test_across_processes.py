@@ -94,13 +94,26 @@ def test_sigkill_mid_load_then_retries_leave_each_payment_exactly_once(
     process_env: dict[str, str], factory: Factory, database: Database, tmp_path: Path
 ) -> None:
     partner = factory.partner(PAYMENTS)
+    # The node that takes over is already running when the victim dies (as behind a load balancer): the retries
+    # then never wait for a process to start, which on a loaded machine could outlast the quotes' 60 s.
+    server = start_server_process(process_env, tmp_path / "victim.log")
+    restarted = start_server_process(process_env, tmp_path / "restarted.log")
+    try:
+        _kill_mid_load_then_retry(partner, factory, server, restarted, database)
+    finally:
+        server.stop()
+        restarted.stop()
+
+
+def _kill_mid_load_then_retry(
+    partner: Partner, factory: Factory, server: ServerProcess, restarted: ServerProcess, database: Database
+) -> None:
     intended: list[tuple[Parties, str, str]] = []  # parties, quote id, idempotency key
     with partner.client() as client:
         for _ in range(16):
             parties = payable(factory, partner.organization_id)
             intended.append((parties, new_quote(client, parties)["id"], new_key()))
 
-    server = start_server_process(process_env, tmp_path / "victim.log")
     seen_success: dict[str, str] = {}  # key -> payment id a client saw
     cut_off: list[str] = []
     lock = threading.Lock()
@@ -130,24 +143,20 @@ def test_sigkill_mid_load_then_retries_leave_each_payment_exactly_once(
     assert seen_success, "no request was answered before the kill"
     assert cut_off, "the kill came after the load finished: nothing was interrupted"
 
-    restarted = start_server_process(process_env, tmp_path / "restarted.log")
-    try:
-        final: dict[str, httpx.Response] = {}
-        deadline = time.monotonic() + 40
-        pending = list(intended)
-        while pending and time.monotonic() < deadline:
-            for item in list(pending):
-                _, quote_id, key = item
-                response = execute(restarted.base_url, partner, quote_id, key)
-                if response.status_code == 409 and response.json()["code"] == "idempotency_in_flight":
-                    continue  # a killed request still holds its lease for a moment
-                final[key] = response
-                pending.remove(item)
-            if pending:
-                time.sleep(0.5)
-        assert not pending, "some keys never resolved after the restart"
-    finally:
-        restarted.stop()
+    final: dict[str, httpx.Response] = {}
+    deadline = time.monotonic() + 40
+    pending = list(intended)
+    while pending and time.monotonic() < deadline:
+        for item in list(pending):
+            _, quote_id, key = item
+            response = execute(restarted.base_url, partner, quote_id, key)
+            if response.status_code == 409 and response.json()["code"] == "idempotency_in_flight":
+                continue  # a killed request still holds its lease for a moment
+            final[key] = response
+            pending.remove(item)
+        if pending:
+            time.sleep(0.5)
+    assert not pending, "some keys never resolved after the restart"
 
     for parties, _quote, key in intended:
         response = final[key]

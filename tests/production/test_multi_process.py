@@ -34,9 +34,10 @@ def production_env(settings: Settings, folder: Path, redis_url: str) -> dict[str
         **server_env(settings, folder),
         "NUVERA_REDIS_URL": redis_url,
         "NUVERA_REDIS_KEY_PREFIX": new_namespace(redis_url),
-        # A one-minute window, so that the rate-limit test's calls all fall into one window without timing luck.
+        # A one-hour window, so that the rate-limit test's calls all fall into one window without timing luck,
+        # however slowly a loaded machine answers them.
         "NUVERA_RATE_LIMIT_REQUESTS": str(LIMIT),
-        "NUVERA_RATE_LIMIT_WINDOW_SECONDS": "60",
+        "NUVERA_RATE_LIMIT_WINDOW_SECONDS": "3600",
         "NUVERA_LOG_FORMAT": "json",
     }
 
@@ -131,7 +132,7 @@ def test_the_rate_limit_holds_across_processes(cluster: list[ServerProcess], fac
     first = signed_get(partner, cluster[0].base_url)
     assert outcome(first) == "ok"
     seconds_left = int(first.headers["ratelimit"].rsplit("t=", 1)[1])
-    if seconds_left < 10:
+    if seconds_left < 120:
         # Not a timing assertion: only so that all the calls below fall into one fixed window.
         time.sleep(seconds_left + 0.5)
         first = signed_get(partner, cluster[0].base_url)

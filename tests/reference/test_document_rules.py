@@ -11,13 +11,21 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
+from nuvera.beneficiaries import schemas as beneficiary_schemas
+from nuvera.beneficiaries import validation
+from nuvera.beneficiaries.schemas import BIC_COUNTRIES, BIC_PATTERN
+from nuvera.customers import schemas as customer_schemas
+from nuvera.customers.schemas import TEXT_PATTERN
 from nuvera.errors import NuveraError
 from nuvera.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN, decode_cursor, encode_cursor
 from nuvera.payments import money
 from nuvera.payments.rates import bundled_table
 from nuvera.support.schemas import NOT_ONLY_SPACES
-from tests.support import LiveServer, Partner
+from tests.beneficiaries.support import create as create_beneficiary
+from tests.customers.support import create as create_customer
+from tests.support import Factory, LiveServer, Partner
 
 LISTS = [
     "/api/v1/customers",
@@ -143,3 +151,95 @@ def test_the_upload_states_its_file_types_and_a_plain_customer_part(document: di
     schema_name = content["schema"]["$ref"].rsplit("/", 1)[1]
     customer = _property(document, schema_name, "customerId")
     assert customer["type"] == "string"  # a multipart part cannot be null
+
+
+# Customers and beneficiaries: text, BICs, USD amounts, lists without duplicates, fields that cannot be cleared.
+
+_TEXT_TYPES = {
+    "customers": customer_schemas.Text20,
+    "customers (answers)": customer_schemas.Answer,
+    "beneficiaries": beneficiary_schemas.Text20,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TEXT_TYPES))
+def test_the_stored_text_pattern_admits_exactly_what_the_server_stores(name: str) -> None:
+    # pydantic trims Unicode White_Space (not all of str.isspace(): U+001C–U+001F stay); the published pattern must
+    # admit a value exactly when something is left after trimming, and never a NUL (PostgreSQL cannot store it).
+    adapter: TypeAdapter[str] = TypeAdapter(_TEXT_TYPES[name])
+    pattern = re.compile(TEXT_PATTERN)
+
+    def stored(value: str) -> bool:
+        try:
+            adapter.validate_python(value)
+        except ValidationError:
+            return False
+        return True
+
+    characters = [chr(c) for c in range(1, 0x3100)] + [
+        c for c in map(chr, range(0x3100, sys.maxunicode)) if c.isspace()
+    ]
+    disagree = [c for c in characters if bool(pattern.search(f" {c}\t")) != stored(f" {c}\t")]
+    assert disagree == []
+    assert not pattern.search("a\x00b")
+    assert stored("a\x00b")  # the database refuses it (422), which the description states
+
+
+def test_every_bic_the_pattern_admits_is_accepted() -> None:
+    pattern = re.compile(BIC_PATTERN)
+    for country in BIC_COUNTRIES:
+        for bic in (f"ABCD{country}2L", f"ZZZZ{country}00XXX", f"ABCD{country}1A123"):
+            assert pattern.search(bic), bic
+            assert validation.bic(bic) == bic
+    assert not pattern.search("ABCDXK2L")  # schwifty knows no Kosovo BICs
+    with pytest.raises(ValueError, match="BIC"):
+        validation.bic("ABCDXK2L")
+
+
+_USD = TypeAdapter(customer_schemas.UsdAmount)
+
+
+@pytest.mark.parametrize("value", ["0", "12.3", "12.34", " 5 ", "000000000000000001", "123456789012345678.99"])
+def test_every_usd_amount_the_pattern_admits_is_accepted(document: dict[str, Any], value: str) -> None:
+    schema = _property(document, "CustomerCreate", "averageTransactionAmountUsd")["anyOf"][0]
+    assert re.search(schema["pattern"], value)
+    _USD.validate_python(value)
+
+
+# The pattern asks for plain decimal digits; the server also takes other spellings of a number (" 1e3"), which a
+# client following the document never sends. What it refuses is what the pattern is about: sign, size, decimals.
+@pytest.mark.parametrize("value", ["1.234", "0.001", "-1", "1234567890123456789"])
+def test_every_usd_amount_the_pattern_excludes_for_its_rules_is_refused(document: dict[str, Any], value: str) -> None:
+    schema = _property(document, "CustomerCreate", "averageTransactionAmountUsd")["anyOf"][0]
+    assert not re.search(schema["pattern"], value)
+    with pytest.raises(ValidationError):
+        _USD.validate_python(value)
+
+
+def test_lists_without_duplicates_say_so(document: dict[str, Any]) -> None:
+    roles = _property(document, "PersonIn", "roles")
+    documents = _property(document, "PersonIn", "documentIds")
+    assert roles["uniqueItems"] is documents["uniqueItems"] is True
+    with pytest.raises(ValidationError, match="duplicates"):
+        customer_schemas.PersonIn.model_validate({"roles": ["UBO", "UBO"]})
+
+
+def test_fields_that_cannot_be_cleared_are_not_nullable(
+    document: dict[str, Any], factory: Factory, partner_client: httpx.Client
+) -> None:
+    for schema, name in [
+        ("CustomerPatch", "companyName"),
+        ("BeneficiaryPatch", "companyName"),
+        ("BeneficiaryPatch", "country"),
+        ("BeneficiaryPatch", "currencyCode"),
+    ]:
+        assert "anyOf" not in _property(document, schema, name), (schema, name)
+        assert _property(document, schema, name)["description"]
+    customer = create_customer(partner_client, draft=True)
+    refused = partner_client.patch(f"/api/v1/customers/{customer['id']}", json={"companyName": None})
+    assert (refused.status_code, [e["field"] for e in refused.json()["errors"]]) == (422, ["companyName"])
+    beneficiary = create_beneficiary(partner_client, customer["id"])
+    refused = partner_client.patch(
+        f"/api/v1/customers/{customer['id']}/beneficiaries/{beneficiary['id']}", json={"country": None}
+    )
+    assert (refused.status_code, [e["field"] for e in refused.json()["errors"]]) == (422, ["country"])

@@ -713,7 +713,9 @@ class BeneficiaryOut(TypedDict):
 
 
 class BeneficiaryPatch(TypedDict):
-    """Only the fields present change; `null` clears an optional field."""
+    """Only the fields present change; `null` clears an optional field. `companyName`, `country` and `currencyCode`
+    cannot be cleared.
+    """
 
     address: NotRequired[str | None]
     zipCode: NotRequired[str | None]
@@ -733,9 +735,12 @@ class BeneficiaryPatch(TypedDict):
     #: The correspondent bank a wire passes through, when the beneficiary's bank needs one: free text such as its name,
     #: BIC, country and address
     intermediaryBank: NotRequired[str | None]
-    companyName: NotRequired[str | None]
-    country: NotRequired[CountryCode | None]
-    currencyCode: NotRequired[CurrencyCode | None]
+    #: Beneficiary company name: the account holder
+    companyName: NotRequired[str]
+    #: Beneficiary country (ISO 3166-1 alpha-2)
+    country: NotRequired[CountryCode]
+    #: The account's currency (ISO 4217)
+    currencyCode: NotRequired[CurrencyCode]
 
 
 class CryptoAssetList(TypedDict):
@@ -809,7 +814,7 @@ class CustomerCreate(TypedDict):
     primaryContactIsAssociate: NotRequired[bool | None]
     #: Business type. Required before review (create without ?draft=true, or submit)
     businessType: NotRequired[BusinessType | None]
-    #: Formation date (YYYY-MM-DD)
+    #: Formation date (YYYY-MM-DD), from 1800-01-01 up to today
     formationDate: NotRequired[str | None]
     #: Company phone number (E.164, e.g. +14155550123)
     phone: NotRequired[str | None]
@@ -1008,7 +1013,7 @@ class CustomerPatch(TypedDict):
     primaryContactIsAssociate: NotRequired[bool | None]
     #: Business type. Required before review (create without ?draft=true, or submit)
     businessType: NotRequired[BusinessType | None]
-    #: Formation date (YYYY-MM-DD)
+    #: Formation date (YYYY-MM-DD), from 1800-01-01 up to today
     formationDate: NotRequired[str | None]
     #: Company phone number (E.164, e.g. +14155550123)
     phone: NotRequired[str | None]
@@ -1090,8 +1095,8 @@ class CustomerPatch(TypedDict):
     geographicDistribution: NotRequired[str | None]
     #: The customer's id; optional, and when sent it must equal the id in the path
     id: NotRequired[str | None]
-    #: Registered company name
-    companyName: NotRequired[str | None]
+    #: Registered company name; it cannot be cleared (null is refused with 422)
+    companyName: NotRequired[str]
 
 
 class DispositionOut(TypedDict):
@@ -1264,10 +1269,13 @@ class PayoutOut(TypedDict):
 
 
 class PersonIn(TypedDict):
-    """A UBO, shareholder or director. `personType` LEGAL_ENTITY describes a company holding shares in the customer:
-    give `companyName`, `registrationNumber` and `countryOfIncorporationId` instead of a name, birth date and
-    nationality; it can be a SHAREHOLDER or DIRECTOR but never a UBO (an ultimate beneficial owner is always a
-    natural person — list the people behind the shareholding as UBOs).
+    """A UBO, shareholder or director. An INDIVIDUAL (the default `personType`) needs `firstName` and `lastName`, and
+    has no `companyName`, `registrationNumber` or `countryOfIncorporationId`. `personType` LEGAL_ENTITY describes a
+    company holding shares in the customer: it needs `companyName`, `registrationNumber` and
+    `countryOfIncorporationId` and has no `firstName`, `lastName`, `nationality` or `dateOfBirth`; it can be a
+    SHAREHOLDER or DIRECTOR but never a UBO (an ultimate beneficial owner is always a natural person — list the
+    people behind the shareholding as UBOs). Each of these rules that is broken is refused with a 422 naming the
+    field.
     """
 
     personType: NotRequired[PersonType]
