@@ -39,7 +39,6 @@ from nuvera.openapi import build_openapi
 from nuvera.payments.endpoints import router as payments_router
 from nuvera.reference.endpoints import router as reference_router
 from nuvera.screening.endpoints import router as screening_router
-from nuvera.screening.engine import get_engine
 from nuvera.support.endpoints import router as support_router
 from nuvera.web.routes import STATIC_MOUNT as WEB_STATIC_MOUNT
 from nuvera.web.routes import router as web_router
@@ -71,11 +70,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Nothing of screening loads here: matching runs in `nuvera worker` (nuvera/screening/jobs.py), so an API
+        # process starts at once and stays small.
         hot_state.start()
-        if settings.screening_warm_up:
-            # Before the first request, not beside it: the name analyser holds the GIL for seconds while it builds
-            # its tables, which would stall every request in flight. Until then the process is simply not ready.
-            get_engine(settings)
         yield
         authenticator.close()
         hot_state.close()

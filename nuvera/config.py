@@ -93,9 +93,24 @@ class Settings(BaseSettings):
         default_factory=lambda: ["sanction", "sanction.linked", "sanction.control", "debarment", "crime.terror"]
     )
     screening_rescreen_days: int = Field(default=1, ge=1, description="Ongoing monitoring: days until nextDueAt")
-    # Loading the screening engine costs seconds (the name analyser builds its tables on first use): do it while a
-    # process starts, before it serves, so no request stalls behind it.
+    # The jobs worker screens one listed person and one organisation at start (the name analyser builds its
+    # tables on first use, seconds), so the first real screening does not pay for it.
     screening_warm_up: bool = True
+    # Process model (docs/deployment.md): API processes never screen; `nuvera worker` runs the background jobs
+    # (screening today). On the embedded SQLite default `nuvera serve` starts one worker as its child unless this is
+    # false (or `--no-worker`); with PostgreSQL run `nuvera worker` yourself, on as many nodes as you like.
+    serve_starts_worker: bool = Field(default=True, description="`nuvera serve` on SQLite also runs `nuvera worker`")
+    # A claimed job belongs to its worker this long; if the worker dies, another one claims the job after it.
+    # Must exceed the longest job (a customer's screening takes well under a second).
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    # A failed attempt is retried after base × 2^(attempt-1) seconds (2, 4, 8, … capped at an hour).
+    job_backoff_seconds: float = Field(default=2.0, gt=0)
+    # How long an idle worker waits before looking for jobs again (the latency of a fresh screening).
+    job_poll_seconds: float = Field(default=0.2, gt=0, le=60)
+    # Workers write a heartbeat this often; /readyz calls the worker down after three missed beats.
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Where built screening indexes are kept (one file per dataset content hash); default var_dir/screening-index.
+    screening_index_dir: Path | None = None
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

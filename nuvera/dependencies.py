@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 from nuvera.db import Database
 from nuvera.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN, MAX_LIMIT
 from nuvera.routing import FINISHED
-from nuvera.screening.engine import ScreeningEngine, get_engine
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -57,12 +56,7 @@ async def get_server_secret(request: Request) -> bytes:
     return secret
 
 
-def get_screening_engine(request: Request) -> ScreeningEngine:
-    return get_engine(request.app.state.settings)
-
-
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-ScreeningEngineDep = Annotated[ScreeningEngine, Depends(get_screening_engine)]
 ServerSecretDep = Annotated[bytes, Depends(get_server_secret)]
 NowDep = Annotated[datetime, Depends(get_now)]
 

@@ -10,6 +10,7 @@ from nuvera.crypto.models import CryptoAsset, CryptoNetwork
 from nuvera.customers.models import Customer, CustomerPerson
 from nuvera.db import Base
 from nuvera.documents.models import Document
+from nuvera.jobs.models import Job, WorkerHeartbeat
 from nuvera.organizations.models import Organization, User
 from nuvera.payments.models import IdempotencyKey, Payment, PaymentQuote, PaymentStatusEvent
 from nuvera.ratelimit.models import RateLimitCounter
@@ -29,6 +30,7 @@ __all__ = [
     "CustomerPerson",
     "Document",
     "IdempotencyKey",
+    "Job",
     "LoginFailure",
     "Organization",
     "Payment",
@@ -44,4 +46,5 @@ __all__ = [
     "SupportTicket",
     "User",
     "WebSession",
+    "WorkerHeartbeat",
 ]

@@ -82,7 +82,7 @@ def clock(session_clock: MutableClock) -> Iterator[MutableClock]:
 
 @pytest.fixture(scope="session")
 def server(settings: Settings, database: Database, session_clock: MutableClock) -> Iterator[LiveServer]:
-    get_engine(settings)  # load the screening engine once, so no test's first request waits seconds for it
+    get_engine(settings)  # load the screening engine once, for the in-process worker of drain_jobs
     app = create_app(settings, database=database, clock=session_clock)
     with live_server(app) as running:
         yield running

@@ -28,6 +28,7 @@ from nuvera.auth.permissions import Permission
 from nuvera.cli.server import HTTP_PROTOCOL, LOOP
 from nuvera.config import Settings
 from nuvera.db import Database
+from nuvera.jobs.worker import Worker, WorkerOptions, drain
 from nuvera.organizations import service as organizations
 from nuvera.organizations.models import OrganizationKind, UserRole
 
@@ -286,4 +287,15 @@ def server_env(settings: Settings, var_dir: Path) -> dict[str, str]:
         "NUVERA_ENV": "test",
         # Processes started by tests screen nothing themselves; don't spend a core on loading the engine.
         "NUVERA_SCREENING_WARM_UP": "false",
+        # Nor start a jobs worker beside the server: tests run the screenings with drain_jobs, in process.
+        "NUVERA_SERVE_STARTS_WORKER": "false",
     }
+
+
+def drain_jobs(database: Database, settings: Settings) -> int:
+    """Run the real worker code in this process until no job is left (due or not): the screenings that a create or
+    change enqueued are then recorded, as `nuvera worker` would have done it. Returns how many jobs ran."""
+    from nuvera.screening import jobs as screening_jobs
+
+    worker = Worker(database, screening_jobs.handlers(settings), WorkerOptions(), worker_id="tests:drain")
+    return drain(worker)

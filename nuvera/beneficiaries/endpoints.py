@@ -14,7 +14,7 @@ from nuvera.auth.principal import Principal
 from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
-from nuvera.dependencies import CursorParam, LimitParam, NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
+from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
 from nuvera.errors import FieldError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
@@ -93,7 +93,6 @@ def create_beneficiary(
     body: BeneficiaryCreate,
     principal: BeneficiaryWriter,
     session: SessionDep,
-    engine: ScreeningEngineDep,
     now: NowDep,
 ) -> BeneficiaryOut:
     """Register a payout bank account for one of your customers; it goes to Nuvera review (`PENDING_REVIEW`).
@@ -109,7 +108,6 @@ def create_beneficiary(
         customerId,
         body,
         actor=ActivityActor.application(principal),
-        screening_engine=engine,
         now=now,
     )
     return BeneficiaryOut.read(session, beneficiary)
@@ -133,7 +131,6 @@ def update_beneficiary(
     body: BeneficiaryPatch,
     principal: BeneficiaryWriter,
     session: SessionDep,
-    engine: ScreeningEngineDep,
     now: NowDep,
 ) -> BeneficiaryOut:
     """Change a beneficiary while it is `PENDING_REVIEW` or `CORRECTION_REQUESTED` (else 409 `invalid_state`).
@@ -148,7 +145,6 @@ def update_beneficiary(
         id,
         body,
         actor=ActivityActor.application(principal),
-        screening_engine=engine,
         now=now,
     )
     return BeneficiaryOut.read(session, beneficiary)

@@ -28,7 +28,6 @@ from nuvera.customers.service import get_customer
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
 from nuvera.screening import service as screening
-from nuvera.screening.engine import ScreeningEngine
 from nuvera.screening.models import SubjectType
 
 S = BeneficiaryStatus
@@ -46,15 +45,15 @@ REVIEW_TRANSITIONS: dict[BeneficiaryStatus, frozenset[BeneficiaryStatus]] = {
 _REQUIRED = {"company_name": "companyName", "country": "country", "currency_code": "currencyCode"}
 
 
-def _screen(session: Session, engine: ScreeningEngine, beneficiary: Beneficiary, now: datetime) -> None:
-    """Screen the account holder after every partner create and patch, in the same transaction.
+def _screen(session: Session, beneficiary: Beneficiary, now: datetime) -> None:
+    """Have the account holder screened after every partner create and patch: the request and its job are
+    written in the same transaction, the jobs worker screens (the beneficiary is on hold until then).
 
     `LegalEntity` lets the holder match listed persons and companies alike: a payout account's holder can be
     either, and the name alone does not say which.
     """
-    screening.screen_beneficiary(
+    screening.request_beneficiary_screening(
         session,
-        engine,
         organization_id=beneficiary.organization_id,
         customer_id=beneficiary.customer_id,
         beneficiary_id=beneficiary.id,
@@ -144,7 +143,6 @@ def create_beneficiary(
     data: BeneficiaryCreate,
     *,
     actor: ActivityActor,
-    screening_engine: ScreeningEngine,
     now: datetime,
 ) -> Beneficiary:
     """A new payout account for one of the caller's customers, submitted for review (PENDING_REVIEW)."""
@@ -168,7 +166,7 @@ def create_beneficiary(
     session.add(beneficiary)
     session.flush()
     _record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
-    _screen(session, screening_engine, beneficiary, now)
+    _screen(session, beneficiary, now)
     return beneficiary
 
 
@@ -180,7 +178,6 @@ def update_beneficiary(
     data: BeneficiaryPatch,
     *,
     actor: ActivityActor,
-    screening_engine: ScreeningEngine,
     now: datetime,
 ) -> Beneficiary:
     """Change the fields present in `data`; only while PENDING_REVIEW or CORRECTION_REQUESTED.
@@ -216,7 +213,7 @@ def update_beneficiary(
     else:
         comment = f"Updated: {changed}"
         _record(session, beneficiary, None, beneficiary.status, comment, actor, now, event_type=EventType.COMMENT)
-    _screen(session, screening_engine, beneficiary, now)
+    _screen(session, beneficiary, now)
     return beneficiary
 
 

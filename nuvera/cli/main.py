@@ -41,6 +41,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "nuvera.cli.client:request",
         "Sign and send one request, then print the response body (exit 1 on an HTTP error status).",
     ),
+    "worker": LazyCommand(
+        "nuvera.cli.worker:worker",
+        "Run background jobs (sanctions screening) until stopped; start one or more beside the API processes.",
+    ),
+    "jobs": LazyCommand("nuvera.cli.worker:jobs_app", "Background jobs."),
     "db": LazyCommand("nuvera.cli.server:db_app", "Database schema."),
     "orgs": LazyCommand("nuvera.cli.directory:orgs_app", "Organizations."),
     "users": LazyCommand("nuvera.cli.directory:users_app", "Users."),

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import threading
+import time
 
 import typer
 import uvicorn
@@ -63,11 +68,20 @@ def serve(
     port: int = typer.Option(None, help="Port to listen on (default 45000)."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (each builds its own app and pools)."),
     demo: bool = typer.Option(False, "--demo", help="Create demo organizations and users if absent."),
+    start_worker: bool = typer.Option(
+        True,
+        "--worker/--no-worker",
+        help="On the embedded SQLite database, also run `nuvera worker` (screening) as a child process.",
+    ),
 ) -> None:
     """Serve the API, web app and reference. Outside production, upgrade the schema first.
 
     In production (NUVERA_ENV=production) migrations are a separate step, `nuvera db upgrade`, run once per release
     before the new workers start; serve refuses to start on a database that lacks this release's migrations.
+
+    API processes never screen: `nuvera worker` does. On SQLite (one node) serve starts one for you, stopped with
+    the server (`--no-worker` or NUVERA_SERVE_STARTS_WORKER=false to run your own); with PostgreSQL run
+    `nuvera worker` yourself (docs/deployment.md).
     """
     settings = load_settings()
     if demo and settings.env == "production":
@@ -88,6 +102,11 @@ def serve(
             err=True,
         )
     metrics_dir = _metrics_directory(settings, workers)
+    child = None
+    if start_worker and settings.serve_starts_worker and url.startswith("sqlite"):
+        child = _WorkerChild(host or settings.host, port or settings.port)
+    elif url.startswith("sqlite"):
+        typer.echo("no jobs worker started: screenings stay pending until `nuvera worker` runs", err=True)
     try:
         uvicorn.run(
             "nuvera.app:app_from_environment",
@@ -109,8 +128,54 @@ def serve(
             timeout_worker_healthcheck=60,
         )
     finally:
+        if child is not None:
+            child.stop()
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+class _WorkerChild:
+    """`nuvera worker` as a child process with the same environment, started once the API answers.
+
+    Started after the API, not beside it: loading the screening index takes seconds of CPU, which on a small
+    machine would delay the API's start; screenings wait (pending, held) for those seconds instead. The worker
+    also exits by itself if this process dies without stopping it (--parent-pid).
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self._address = ("127.0.0.1" if host in ("0.0.0.0", "::", "") else host, port)  # noqa: S104  # a bind-all host is reached via loopback
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._process: subprocess.Popen[bytes] | None = None
+        threading.Thread(target=self._start_when_serving, name="nuvera-worker-start", daemon=True).start()
+
+    def _start_when_serving(self) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not self._stopping:
+            try:
+                socket.create_connection(self._address, timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        with self._lock:
+            if not self._stopping:
+                self._process = subprocess.Popen(  # noqa: S603  # our own interpreter and command, no outside input
+                    [sys.executable, "-m", "nuvera", "worker", "--parent-pid", str(os.getpid())],
+                    env=dict(os.environ),
+                )
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            process = self._process
+        if process is None:
+            return
+        process.terminate()  # SIGTERM: it finishes the job in hand (well under a second) and exits
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _metrics_directory(settings: Settings, workers: int) -> str | None:

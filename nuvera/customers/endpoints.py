@@ -14,7 +14,7 @@ from nuvera.auth.principal import Principal
 from nuvera.customers import service
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
-from nuvera.dependencies import CursorParam, LimitParam, NowDep, ScreeningEngineDep, ServerSecretDep, SessionDep
+from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
@@ -68,7 +68,6 @@ def create_customer(
     body: CustomerCreate,
     principal: CustomerWriter,
     session: SessionDep,
-    engine: ScreeningEngineDep,
     now: NowDep,
     draft: Annotated[bool, Query(description="Keep the customer in DRAFT instead of submitting it.")] = False,
 ) -> CustomerOut:
@@ -84,7 +83,6 @@ def create_customer(
         body,
         draft=draft,
         actor=ActivityActor.application(principal),
-        screening_engine=engine,
         now=now,
     )
     return CustomerOut.model_validate(customer)
@@ -107,7 +105,6 @@ def update_customer(
     body: CustomerPatch,
     principal: CustomerWriter,
     session: SessionDep,
-    engine: ScreeningEngineDep,
     now: NowDep,
 ) -> CustomerOut:
     """Change a customer while it is `DRAFT` or `CORRECTION_REQUESTED` (else 409 `invalid_state`).
@@ -121,7 +118,6 @@ def update_customer(
         id,
         body,
         actor=ActivityActor.application(principal),
-        screening_engine=engine,
         now=now,
     )
     return CustomerOut.model_validate(customer)

@@ -31,7 +31,6 @@ from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User
 from nuvera.pagination import Page, paginate
 from nuvera.screening import service as screening
-from nuvera.screening.engine import ScreeningEngine
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
 
@@ -69,9 +68,10 @@ _LEGAL_ENTITY_ONLY = {
 }
 
 
-def _screen(session: Session, engine: ScreeningEngine, customer: Customer, now: datetime) -> None:
-    """Screen the company, each person and each corporate shareholder after every partner create and patch, in
-    the same transaction. Persons are screened with their nationality, not their address country: a listed
+def _screen(session: Session, customer: Customer, now: datetime) -> None:
+    """Have the company, each person and each corporate shareholder screened after every partner create and
+    patch: the request and its job are written in the same transaction, the jobs worker screens (the customer is
+    on hold until then). Persons are screened with their nationality, not their address country: a listed
     person's record carries nationality, and a mismatching country would lower an honest match's score.
     """
     subjects = [
@@ -106,9 +106,8 @@ def _screen(session: Session, engine: ScreeningEngine, customer: Customer, now: 
                     registration_number=person.registration_number,
                 )
             )
-    screening.screen_customer(
+    screening.request_customer_screening(
         session,
-        engine,
         organization_id=customer.organization_id,
         customer_id=customer.id,
         customer_name=customer.company_name,
@@ -182,7 +181,6 @@ def create_customer(
     *,
     draft: bool,
     actor: ActivityActor,
-    screening_engine: ScreeningEngine,
     now: datetime,
 ) -> Customer:
     """Create a customer; unless `draft`, it must be complete and goes straight to PENDING_REVIEW."""
@@ -204,7 +202,7 @@ def create_customer(
     session.add(customer)
     session.flush()
     _record(session, customer, None, status, None, actor, now)
-    _screen(session, screening_engine, customer, now)
+    _screen(session, customer, now)
     return customer
 
 
@@ -215,7 +213,6 @@ def update_customer(
     data: CustomerPatch,
     *,
     actor: ActivityActor,
-    screening_engine: ScreeningEngine,
     now: datetime,
 ) -> Customer:
     """Change the fields present in `data`; only while DRAFT or CORRECTION_REQUESTED."""
@@ -239,7 +236,7 @@ def update_customer(
     session.flush()
     changed = ", ".join(sorted(CustomerPatch.model_fields[name].alias or name for name in values))
     _record(session, customer, None, customer.status, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
-    _screen(session, screening_engine, customer, now)
+    _screen(session, customer, now)
     return customer
 
 

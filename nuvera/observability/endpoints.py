@@ -6,6 +6,7 @@ say how busy the platform is.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from nuvera.errors import PROBLEM_JSON, problem
+from nuvera.jobs import service as jobs
 from nuvera.observability import metrics
 
 router = APIRouter(include_in_schema=False)
@@ -31,20 +33,31 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> Response:
-    """Readiness: the database answers, and Redis too when configured. 503 takes the process out of rotation."""
+    """Readiness: the database answers, and Redis too when configured. 503 takes the process out of rotation.
+
+    The jobs worker's state is reported too (`checks.worker`: ok, starting, down; `jobs`: count per state) but
+    does not make the API unready, on purpose: without a worker the API still serves every read and write, and
+    new customers and beneficiaries simply stay pending (payments held: fail closed) until a worker screens them.
+    Taking every API process out of rotation for it (on every node at once) would turn a background delay into
+    a full outage. Alert on `checks.worker` (or `nuvera_jobs` in /metrics) instead.
+    """
     checks: dict[str, str] = {"database": _check_database(request)}
     redis: Redis | None = request.app.state.redis
     if redis is not None:
         checks["redis"] = _check_redis(redis)
-    if all(outcome == "ok" for outcome in checks.values()):
-        return JSONResponse({"status": "ready", "checks": checks})
-    down = ", ".join(name for name, outcome in checks.items() if outcome != "ok")
+    required = dict(checks)
+    body: dict[str, Any] = {"checks": checks}
+    if checks["database"] == "ok":
+        checks["worker"], body["jobs"] = _check_worker(request)
+    if all(outcome == "ok" for outcome in required.values()):
+        return JSONResponse({"status": "ready", **body})
+    down = ", ".join(name for name, outcome in required.items() if outcome != "ok")
     request_id = str(getattr(request.state, "request_id", "req_unknown"))
     request.state.error_code = "dependency_unavailable"
-    body: dict[str, Any] = problem(
+    problem_body: dict[str, Any] = problem(
         "dependency_unavailable", f"Not ready: {down} unavailable.", request_id, checks=checks
     )
-    return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
+    return JSONResponse(problem_body, status_code=503, media_type=PROBLEM_JSON)
 
 
 def _check_database(request: Request) -> str:
@@ -54,6 +67,21 @@ def _check_database(request: Request) -> str:
     except SQLAlchemyError:
         return "unavailable"
     return "ok"
+
+
+def _check_worker(request: Request) -> tuple[str, dict[str, int]]:
+    settings = request.app.state.settings
+    try:
+        with request.app.state.database.session() as session:
+            state = jobs.worker_state(
+                session,
+                now=request.app.state.clock(),
+                stale_after=timedelta(seconds=3 * settings.worker_heartbeat_seconds),
+            )
+            counts = jobs.counts(session)
+    except SQLAlchemyError:
+        return "unknown", {}
+    return state.status, counts
 
 
 def _check_redis(redis: Redis) -> str:
@@ -69,5 +97,11 @@ def prometheus_metrics(request: Request) -> Response:
     """Prometheus text exposition of every series in nuvera.observability.metrics."""
     settings = request.app.state.settings
     store = request.app.state.authenticator.replay_store
-    payload = metrics.render(store.size, settings.prometheus_multiproc_dir)
+    database = request.app.state.database
+
+    def job_counts() -> dict[str, int]:
+        with database.session() as session:
+            return jobs.counts(session)
+
+    payload = metrics.render(store.size, settings.prometheus_multiproc_dir, job_counts)
     return Response(payload, media_type=CONTENT_TYPE_LATEST)

@@ -49,7 +49,29 @@ class ReplayStoreSize(Collector):
         return [gauge]
 
 
-def render(replay_store_size: Callable[[], int] | None, multiprocess_dir: Path | None) -> bytes:
+class JobCounts(Collector):
+    """Jobs per state, counted in the database when scraped (any API process can answer for the queue)."""
+
+    def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterable[Metric]:
+        gauge = GaugeMetricFamily(
+            "nuvera_jobs", "Background jobs by state (queued, running, done, failed)", labels=["state"]
+        )
+        try:
+            for state, count in self._counts().items():
+                gauge.add_metric([state], float(count))
+        except Exception:  # the database being down shows in /readyz, not as a failed scrape
+            return []
+        return [gauge]
+
+
+def render(
+    replay_store_size: Callable[[], int] | None,
+    multiprocess_dir: Path | None,
+    job_counts: Callable[[], dict[str, int]] | None = None,
+) -> bytes:
     registry = CollectorRegistry()
     if multiprocess_dir is not None:
         MultiProcessCollector(registry, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]  # unannotated upstream
@@ -58,4 +80,6 @@ def render(replay_store_size: Callable[[], int] | None, multiprocess_dir: Path |
             registry.register(collector)
     if replay_store_size is not None:
         registry.register(ReplayStoreSize(replay_store_size))
+    if job_counts is not None:
+        registry.register(JobCounts(job_counts))
     return generate_latest(registry)

@@ -5,7 +5,7 @@ areas is absorbed here. Every rule a payment depends on is checked in `require_p
 
 Payment holds come from the screening service itself (`customer_status` / `beneficiary_status`), the authority
 that computes them from open and confirmed matches, rather than from a copy kept elsewhere: it fails closed (a
-subject never screened is on hold) and cannot be stale.
+subject never screened, or whose latest change is not screened yet, is on hold) and cannot be stale.
 """
 
 from __future__ import annotations
@@ -61,16 +61,23 @@ def require_payable(session: Session, organization_id: str, customer_id: str, be
             f"Beneficiary {beneficiary_id} is {beneficiary.status}; payments need an APPROVED beneficiary.",
         )
     # A sanctions hit on the sender stops its payments as surely as one on the recipient.
-    if screening.customer_status(session, organization_id, customer_id).payment_hold:
-        raise NuveraError(
-            "customer_on_hold",
-            f"Customer {customer_id} is on payment hold (sanctions screening: not yet screened, or a potential "
-            "match awaiting Nuvera compliance review). Payments resume when it is cleared.",
-        )
-    if screening.beneficiary_status(session, organization_id, beneficiary_id).payment_hold:
-        raise NuveraError(
-            "beneficiary_on_hold",
-            f"Beneficiary {beneficiary_id} is on payment hold (sanctions screening: not yet screened, or a "
-            "potential match awaiting Nuvera compliance review). Payments resume when it is cleared.",
-        )
+    customer_hold = screening.customer_status(session, organization_id, customer_id)
+    if customer_hold.payment_hold:
+        raise NuveraError("customer_on_hold", _hold_detail(f"Customer {customer_id}", customer_hold))
+    beneficiary_hold = screening.beneficiary_status(session, organization_id, beneficiary_id)
+    if beneficiary_hold.payment_hold:
+        raise NuveraError("beneficiary_on_hold", _hold_detail(f"Beneficiary {beneficiary_id}", beneficiary_hold))
     return Parties(customer_id=customer_id, beneficiary_id=beneficiary_id, payout_currency=beneficiary.currency_code)
+
+
+def _hold_detail(party: str, status: screening.HoldStatus) -> str:
+    if status.screening_pending:
+        # Fail closed: data not screened yet is never treated as clear. The screening runs in the background.
+        return (
+            f"{party} is on payment hold: sanctions screening pending (its latest data has not been screened yet). "
+            "Retry in a few seconds."
+        )
+    return (
+        f"{party} is on payment hold (sanctions screening: a potential match awaiting Nuvera compliance review, or a "
+        "confirmed match). Payments resume when it is cleared."
+    )

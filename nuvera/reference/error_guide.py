@@ -264,13 +264,17 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "The beneficiary is not APPROVED.",
     ),
     "customer_on_hold": ErrorHelp(
-        "Sanctions screening put the customer (or one of its persons) on payment hold (an open match).",
-        "Wait for Nuvera's compliance team to resolve the match; see the customer's screening.",
+        "Sanctions screening put the customer (or one of its persons) on payment hold: its screening is still "
+        "pending (it runs within seconds of a create or change), or a match is open or confirmed.",
+        "If the detail says screening pending, retry shortly; otherwise wait for Nuvera's compliance team to resolve "
+        "the match. See the customer's screening.",
         "The customer is on payment hold.",
     ),
     "beneficiary_on_hold": ErrorHelp(
-        "Sanctions screening put the beneficiary on payment hold (an open match).",
-        "Wait for Nuvera's compliance team to resolve the match; see the beneficiary's screening.",
+        "Sanctions screening put the beneficiary on payment hold: its screening is still pending (it runs within "
+        "seconds of a create or change), or a match is open or confirmed.",
+        "If the detail says screening pending, retry shortly; otherwise wait for Nuvera's compliance team to resolve "
+        "the match. See the beneficiary's screening.",
         "The beneficiary is on payment hold.",
     ),
     "rate_limited": ErrorHelp(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import os
+import pickle
+import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,6 +103,57 @@ def load_index(path: Path, topics: Collection[str], *, max_bucket: int = 2000) -
         invalid=invalid,
     )
     return index, info
+
+
+# Bump when CandidateIndex or DatasetInfo change shape or the indexing rules change: older files are then ignored.
+INDEX_FORMAT = 1
+
+
+def load_index_cached(
+    path: Path, topics: Collection[str], cache_dir: Path, *, max_bucket: int = 2000
+) -> tuple[CandidateIndex, DatasetInfo]:
+    """`load_index`, built once per dataset version: the built index is kept in `cache_dir` under the file's
+    content hash (and the topics scope, the bucket cap and the format), and loaded from there next time.
+
+    The file is ours (written below, atomically, in our var dir), which is why unpickling it is safe; never point
+    `cache_dir` at a directory others can write to.
+    """
+    sha = file_sha256(path)
+    scope = ",".join(sorted(topics))
+    variant = hashlib.sha256(f"{INDEX_FORMAT}|{max_bucket}|{scope}".encode()).hexdigest()[:12]
+    cached = cache_dir / f"{dataset_name(path)}-{sha[:32]}-{variant}.index"
+    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    try:
+        with cached.open("rb") as handle:
+            index, info = pickle.load(handle)  # noqa: S301  # our own file, see above
+        if isinstance(index, CandidateIndex) and isinstance(info, DatasetInfo) and info.sha256 == sha:
+            log.info("screening index %s loaded from %s", info.name, cached)
+            # Same content, perhaps a new copy of the file: the version follows the file in hand.
+            return index, dataclasses.replace(info, path=path, version=f"{modified:%Y%m%d%H%M%S}-{sha[:12]}")
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a torn or foreign file: build again and overwrite it
+        log.warning("screening index cache %s unreadable (%s); rebuilding", cached, type(exc).__name__)
+    index, info = load_index(path, topics, max_bucket=max_bucket)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=cache_dir, prefix=".building-", suffix=".index")
+    try:
+        with os.fdopen(descriptor, "wb") as output:
+            pickle.dump((index, info), output, protocol=pickle.HIGHEST_PROTOCOL)
+        # Atomic: a process loading it concurrently sees the old state (no file) or the whole file.
+        os.replace(temporary, cached)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        log.warning("screening index cache %s not written: %s", cached, exc.strerror)
+    return index, info
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:

@@ -37,6 +37,9 @@ def get_customer_screening(
     lists potential matches awaiting review (a match of a person or shareholder names them in its first `evidence`
     row); `previouslyCleared` the ones Nuvera compliance has decided (`cleared` or `confirmed`). `features` are the
     matching algorithm's per-feature scores and explanations; `query` is what was screened, against which data.
+
+    Screening runs in the background: right after a create or change `subject.screeningStatus` is `pending` (and
+    `paymentHold` true) until the new data has been screened, usually within seconds.
     """
     return ScreeningDetailOut.model_validate(
         service.customer_screening(session, principal.organization_id, customer_id)

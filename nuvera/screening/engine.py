@@ -21,7 +21,7 @@ from rigour.reset import reset_caches
 
 from nuvera.config import Settings
 from nuvera.errors import NuveraError
-from nuvera.screening.dataset import DatasetInfo, bundled_sample_path, load_index
+from nuvera.screening.dataset import DatasetInfo, bundled_sample_path, load_index, load_index_cached
 from nuvera.screening.index import CandidateIndex
 
 if TYPE_CHECKING:
@@ -181,8 +181,11 @@ class ScreeningEngine:
         topics: Collection[str],
         rescreen_interval: timedelta = timedelta(days=1),
         max_candidates: int = MAX_CANDIDATES,
+        cache_dir: Path | None = None,
+        warm_up: bool = True,
     ) -> ScreeningEngine:
-        index, info = load_index(path, topics)
+        """Read the dataset into an index (or, with `cache_dir`, reuse the index built for its content before)."""
+        index, info = load_index(path, topics) if cache_dir is None else load_index_cached(path, topics, cache_dir)
         # Name analysis fills rigour's string caches while indexing; they are not needed afterwards.
         reset_caches()
         engine = cls(
@@ -193,7 +196,8 @@ class ScreeningEngine:
             rescreen_interval=rescreen_interval,
             max_candidates=max_candidates,
         )
-        engine.warm_up()
+        if warm_up:
+            engine.warm_up()
         return engine
 
     def warm_up(self) -> None:
@@ -342,8 +346,9 @@ _engines_lock = threading.Lock()
 def get_engine(settings: Settings) -> ScreeningEngine:
     """The process's engine for these settings, loaded on first use and again when the file changes.
 
-    Loading a full dataset takes seconds, so it happens once per process, not per request; the lock keeps
-    concurrent first requests from loading it twice.
+    Only the jobs worker (and operator commands) load it; API processes never do. Building the index of a full
+    dataset takes seconds, so it is built once per dataset version and kept under the var dir (`index_dir`);
+    the lock keeps concurrent first uses from loading it twice.
     """
     path = (settings.screening_dataset or bundled_sample_path()).resolve()
     with _engines_lock:
@@ -364,6 +369,8 @@ def get_engine(settings: Settings) -> ScreeningEngine:
                     threshold=settings.screening_threshold,
                     topics=settings.screening_topics,
                     rescreen_interval=timedelta(days=settings.screening_rescreen_days),
+                    cache_dir=index_dir(settings),
+                    warm_up=settings.screening_warm_up,
                 )
                 _engines.clear()
                 _engines[key] = engine
@@ -372,3 +379,7 @@ def get_engine(settings: Settings) -> ScreeningEngine:
             log.error("screening dataset %s cannot be read: %s", path, exc.strerror)
             raise NuveraError("dependency_unavailable", "Sanctions screening data is unavailable.") from exc
         return engine
+
+
+def index_dir(settings: Settings) -> Path:
+    return settings.screening_index_dir or settings.var_dir / "screening-index"

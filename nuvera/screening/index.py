@@ -17,7 +17,7 @@ import math
 from array import array
 from bisect import bisect_left
 
-from followthemoney import EntityProxy, Schema
+from followthemoney import EntityProxy, Schema, model
 from followthemoney.names import entity_names
 from rigour.names import NamePartTag, SymbolCategory
 
@@ -67,6 +67,18 @@ class CandidateIndex:
 
     def __len__(self) -> int:
         return len(self._records)
+
+    # Pickled as plain data (nuvera/screening/dataset.py keeps built indexes on disk): schemata by name.
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_schema_list"] = [schema.name for schema in self._schema_list]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        names = state.pop("_schema_list")
+        assert isinstance(names, list)
+        self.__dict__.update(state)
+        self._schema_list = [model.schemata[name] for name in names]
 
     @property
     def token_count(self) -> int:

@@ -62,6 +62,11 @@ class ScreeningSubject(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_screened_at: Mapped[datetime | None]
     next_due_at: Mapped[datetime | None]
+    # Main subjects (CUSTOMER, BENEFICIARY): bumped with every change of the screened data, in its transaction,
+    # beside the screening job; the worker sets screened_version when it recorded a screening of that data.
+    # requested_version > screened_version = screening pending: payments held, whatever the earlier result was.
+    requested_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    screened_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

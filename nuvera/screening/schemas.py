@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -36,13 +36,17 @@ class ScreeningSubjectOut(CamelModel):
     customer_name: str | None
     beneficiary_id: str | None
     payment_hold: bool = Field(
-        description="True while an open match (for a customer: of the company, a person or a shareholder) or a "
-        "confirmed match exists; payments are refused."
+        description="True while the screening is pending, or an open match (for a customer: of the company, a "
+        "person or a shareholder) or a confirmed match exists; payments are refused."
     )
     onboarding_blocked: bool = Field(description="Customers: approval is blocked for the same reasons")
     open_match_count: int
     last_screened_at: datetime | None
     next_due_at: datetime | None = Field(description="When ongoing monitoring screens it again")
+    screening_status: Literal["pending", "screened"] = Field(
+        description="`pending` from a create or change until its screening has run (seconds; it runs in the "
+        "background): payments are held meanwhile. `screened`: the current data has been screened."
+    )
 
 
 class QueryPropertyOut(CamelModel):
@@ -112,7 +116,9 @@ class ScreeningMatchOut(CamelModel):
 
 class ScreeningDetailOut(CamelModel):
     subject: ScreeningSubjectOut
-    query: ScreeningQueryOut
+    query: ScreeningQueryOut | None = Field(
+        description="What was screened, against which data; null while the first screening is pending"
+    )
     open_matches: list[ScreeningMatchOut]
     previously_cleared: list[DispositionOut] = Field(
         description="The decisions Nuvera compliance has made on this subject's matches, newest first: `cleared` "

@@ -8,6 +8,9 @@ Rules:
 - **paymentHold** = an open (not superseded) match of the subject — for a customer, of the customer itself or any
   of its current persons and shareholders — or any **confirmed** match. `onboardingBlocked` (customers) likewise.
 - A subject never screened is on hold (fail closed): "not screened yet" must never read as "clear".
+- Screening runs in the jobs worker, not in the API: a partner's create or change records what to screen and
+  enqueues a job in the same transaction (`request_customer_screening` / `request_beneficiary_screening`). Until
+  the worker has recorded a screening of that very data the subject is **pending**, and pending holds payments.
 
 Services flush, never commit; dispositions are audited in the same transaction.
 """
@@ -17,19 +20,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from followthemoney import EntityProxy, model
-from followthemoney.exc import InvalidData
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
 from nuvera.db import new_id
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
-from nuvera.screening.engine import Match, ScreeningEngine, ScreeningResult
+from nuvera.jobs.service import enqueue
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningRun, ScreeningSubject, SubjectType
+
+if TYPE_CHECKING:
+    from followthemoney import EntityProxy
+
+    # Types only: the engine (FollowTheMoney, nomenklatura, the index) is loaded by the worker, never by the API.
+    from nuvera.screening.engine import Match, ScreeningEngine, ScreeningResult
+
+# The job a partner's change enqueues; nuvera/screening/jobs.py handles it in `nuvera worker`.
+SCREEN_JOB = "screening.screen"
 
 CUSTOMER_SUBJECT_TYPES = (
     SubjectType.CUSTOMER,
@@ -123,7 +133,14 @@ def _put(properties: dict[str, list[str]], key: str, value: str | None) -> None:
 
 
 def build_entity(subject: SubjectInput) -> EntityProxy:
-    """The FtM entity for a subject; values go through FtM's cleaning (countries, dates, identifiers)."""
+    """The FtM entity for a subject; values go through FtM's cleaning (countries, dates, identifiers).
+
+    FollowTheMoney is imported here, on first use, because only the jobs worker screens: its data model costs
+    API processes (which import this module for holds and reads) some 70 MB and a second at start otherwise.
+    """
+    from followthemoney import model
+    from followthemoney.exc import InvalidData
+
     if subject.schema not in SCREENABLE_SCHEMATA:
         raise ValueError(f"cannot screen schema {subject.schema!r}; use one of {sorted(SCREENABLE_SCHEMATA)}")
     entity = model.make_entity(subject.schema)
@@ -154,6 +171,8 @@ class HoldStatus:
     onboarding_blocked: bool
     open_match_count: int
     last_screened_at: datetime | None
+    # The latest data of the customer (or beneficiary) has not been screened yet: payments are held meanwhile.
+    screening_pending: bool = False
 
 
 HoldListener = Callable[[Session, HoldStatus], None]
@@ -212,49 +231,64 @@ def screen_customer(
     now: datetime,
     reason: str = "customer created or changed",
 ) -> HoldStatus:
+    """Screen a customer now and record the result (the worker, operators' re-screening, tests); see below."""
+    status = _screen_customer(
+        session,
+        engine,
+        organization_id=organization_id,
+        customer_id=customer_id,
+        customer_name=customer_name,
+        subjects=subjects,
+        now=now,
+        reason=reason,
+        version=None,
+    )
+    assert status is not None  # always recorded without a version
+    return status
+
+
+def _screen_customer(
+    session: Session,
+    engine: ScreeningEngine,
+    *,
+    organization_id: str,
+    customer_id: str,
+    customer_name: str,
+    subjects: Sequence[SubjectInput],
+    now: datetime,
+    reason: str = "customer created or changed",
+    version: int | None = None,
+) -> HoldStatus | None:
     """Screen a customer together with its persons and corporate shareholders.
 
     `subjects` is the complete current set: exactly one CUSTOMER subject (entity_id = customer_id) plus one
     CUSTOMER_PERSON / CUSTOMER_LEGAL_ENTITY_SHAREHOLDER per person. Persons screened before but missing now are
     deactivated: their open matches no longer hold the customer (confirmed ones still do).
+
+    With `version` (the worker), the result is recorded only if the customer's screening request is still that
+    version, and then marks it screened; None (nothing written) when a newer change arrived meanwhile.
     """
-    main = [s for s in subjects if s.subject_type == SubjectType.CUSTOMER]
-    if len(main) != 1 or main[0].entity_id != customer_id:
-        raise ValueError("subjects must contain exactly one CUSTOMER subject whose entity_id is the customer id")
-    if any(s.subject_type not in CUSTOMER_SUBJECT_TYPES for s in subjects):
-        raise ValueError("a customer's subjects are CUSTOMER, CUSTOMER_PERSON or CUSTOMER_LEGAL_ENTITY_SHAREHOLDER")
-    if len({(s.subject_type, s.entity_id) for s in subjects}) != len(subjects):
-        raise ValueError("each subject must appear once")
+    _check_customer_subjects(customer_id, subjects)
+    # Every comparison before the first write: on SQLite the first write takes the database's single write lock,
+    # which API requests wait for, so it is held for the bookkeeping only, never for the matching.
+    results = [engine.screen(build_entity(subject)) for subject in subjects]
+    if version is not None and not _mark_screened(session, organization_id, SubjectType.CUSTOMER, customer_id, version):
+        return None
 
     # Screenings of one customer run one at a time (row lock on PostgreSQL), so two concurrent re-screenings
     # cannot both create the same new match.
-    existing = {
-        (row.subject_type, row.entity_id): row
-        for row in session.scalars(
-            select(ScreeningSubject)
-            .where(
-                ScreeningSubject.organization_id == organization_id,
-                ScreeningSubject.customer_id == customer_id,
-                ScreeningSubject.subject_type.in_(CUSTOMER_SUBJECT_TYPES),
-            )
-            .with_for_update()
-        )
-    }
+    existing = _lock_customer_subjects(session, organization_id, customer_id)
     main_row: ScreeningSubject | None = None
     compared = new = 0
     result: ScreeningResult | None = None
-    for subject in subjects:
+    for subject, result in zip(subjects, results, strict=True):
         row = existing.pop((subject.subject_type, subject.entity_id), None)
         row = _upsert_subject(session, row, subject, organization_id, customer_id, customer_name, None, now)
-        result = engine.screen(build_entity(subject))
         new += _record_result(session, engine, row, result, now)
         compared += result.candidates_compared
         if subject.subject_type == SubjectType.CUSTOMER:
             main_row = row
-    for gone in existing.values():
-        gone.active = False
-        gone.updated_at = now
-        _supersede_open(session, gone, keep=set(), now=now)
+    _deactivate(session, existing.values(), now)
     # Both set in the loop: the checks above guarantee exactly one CUSTOMER subject.
     assert main_row is not None
     assert result is not None
@@ -276,10 +310,88 @@ def screen_beneficiary(
     now: datetime,
     reason: str = "beneficiary created or changed",
 ) -> HoldStatus:
-    """Screen a beneficiary's account holder (`subject`: type BENEFICIARY, entity_id = beneficiary id)."""
+    """Screen a beneficiary now and record the result; see below."""
+    status = _screen_beneficiary(
+        session,
+        engine,
+        organization_id=organization_id,
+        customer_id=customer_id,
+        beneficiary_id=beneficiary_id,
+        subject=subject,
+        now=now,
+        reason=reason,
+        version=None,
+    )
+    assert status is not None  # always recorded without a version
+    return status
+
+
+def _screen_beneficiary(
+    session: Session,
+    engine: ScreeningEngine,
+    *,
+    organization_id: str,
+    customer_id: str,
+    beneficiary_id: str,
+    subject: SubjectInput,
+    now: datetime,
+    reason: str = "beneficiary created or changed",
+    version: int | None = None,
+) -> HoldStatus | None:
+    """Screen a beneficiary's account holder (`subject`: type BENEFICIARY, entity_id = beneficiary id).
+
+    `version` as for `screen_customer`.
+    """
+    _check_beneficiary_subject(beneficiary_id, subject)
+    result = engine.screen(build_entity(subject))  # before the first write, as for customers
+    if version is not None and not _mark_screened(
+        session, organization_id, SubjectType.BENEFICIARY, beneficiary_id, version
+    ):
+        return None
+    row = _lock_beneficiary_subject(session, organization_id, beneficiary_id)
+    row = _upsert_subject(session, row, subject, organization_id, customer_id, None, beneficiary_id, now)
+    new = _record_result(session, engine, row, result, now)
+    session.flush()
+    status = beneficiary_status(session, organization_id, beneficiary_id)
+    _record_run(session, engine, row, result, 1, result.candidates_compared, new, status.open_match_count, reason, now)
+    _notify(session, status)
+    return status
+
+
+def _check_customer_subjects(customer_id: str, subjects: Sequence[SubjectInput]) -> None:
+    main = [s for s in subjects if s.subject_type == SubjectType.CUSTOMER]
+    if len(main) != 1 or main[0].entity_id != customer_id:
+        raise ValueError("subjects must contain exactly one CUSTOMER subject whose entity_id is the customer id")
+    if any(s.subject_type not in CUSTOMER_SUBJECT_TYPES for s in subjects):
+        raise ValueError("a customer's subjects are CUSTOMER, CUSTOMER_PERSON or CUSTOMER_LEGAL_ENTITY_SHAREHOLDER")
+    if len({(s.subject_type, s.entity_id) for s in subjects}) != len(subjects):
+        raise ValueError("each subject must appear once")
+
+
+def _check_beneficiary_subject(beneficiary_id: str, subject: SubjectInput) -> None:
     if subject.subject_type != SubjectType.BENEFICIARY or subject.entity_id != beneficiary_id:
         raise ValueError("the subject must be of type BENEFICIARY with entity_id = beneficiary_id")
-    row = session.scalar(
+
+
+def _lock_customer_subjects(
+    session: Session, organization_id: str, customer_id: str
+) -> dict[tuple[SubjectType, str], ScreeningSubject]:
+    return {
+        (row.subject_type, row.entity_id): row
+        for row in session.scalars(
+            select(ScreeningSubject)
+            .where(
+                ScreeningSubject.organization_id == organization_id,
+                ScreeningSubject.customer_id == customer_id,
+                ScreeningSubject.subject_type.in_(CUSTOMER_SUBJECT_TYPES),
+            )
+            .with_for_update()
+        )
+    }
+
+
+def _lock_beneficiary_subject(session: Session, organization_id: str, beneficiary_id: str) -> ScreeningSubject | None:
+    return session.scalar(
         select(ScreeningSubject)
         .where(
             ScreeningSubject.organization_id == organization_id,
@@ -288,14 +400,102 @@ def screen_beneficiary(
         )
         .with_for_update()
     )
+
+
+def _deactivate(session: Session, gone: Iterable[ScreeningSubject], now: datetime) -> None:
+    for row in gone:
+        row.active = False
+        row.updated_at = now
+        _supersede_open(session, row, keep=set(), now=now)
+
+
+def _mark_screened(
+    session: Session, organization_id: str, subject_type: SubjectType, entity_id: str, version: int
+) -> bool:
+    """Compare-and-set: the main subject's request is still `version` → it is now screened.
+
+    Also the worker's first write, so on SQLite it takes the write lock: no change of the subject can commit
+    between this check and the worker's commit. A change committed since the worker read the data bumped the
+    version, so this finds no row and the worker records nothing (the change's own job screens the new data).
+    """
+    marked = session.execute(
+        update(ScreeningSubject)
+        .where(
+            ScreeningSubject.organization_id == organization_id,
+            ScreeningSubject.subject_type == subject_type,
+            ScreeningSubject.entity_id == entity_id,
+            ScreeningSubject.requested_version == version,
+        )
+        .values(screened_version=version)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(marked.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+# --- screening requests (API side: no engine) ---------------------------------------------------------------
+
+
+def request_customer_screening(
+    session: Session,
+    *,
+    organization_id: str,
+    customer_id: str,
+    customer_name: str,
+    subjects: Sequence[SubjectInput],
+    now: datetime,
+    reason: str = "customer created or changed",
+) -> HoldStatus:
+    """Record what to screen for a customer (as `screen_customer` takes it) and enqueue its screening, in the
+    caller's transaction: the change and its job commit together or not at all. The customer is pending (held)
+    until the worker has screened this data."""
+    _check_customer_subjects(customer_id, subjects)
+    existing = _lock_customer_subjects(session, organization_id, customer_id)
+    main_row: ScreeningSubject | None = None
+    for subject in subjects:
+        row = existing.pop((subject.subject_type, subject.entity_id), None)
+        row = _upsert_subject(session, row, subject, organization_id, customer_id, customer_name, None, now)
+        if subject.subject_type == SubjectType.CUSTOMER:
+            main_row = row
+    _deactivate(session, existing.values(), now)
+    assert main_row is not None  # _check_customer_subjects guarantees exactly one CUSTOMER subject
+    return _request(session, main_row, reason, now)
+
+
+def request_beneficiary_screening(
+    session: Session,
+    *,
+    organization_id: str,
+    customer_id: str,
+    beneficiary_id: str,
+    subject: SubjectInput,
+    now: datetime,
+    reason: str = "beneficiary created or changed",
+) -> HoldStatus:
+    """As `request_customer_screening`, for a beneficiary's account holder."""
+    _check_beneficiary_subject(beneficiary_id, subject)
+    row = _lock_beneficiary_subject(session, organization_id, beneficiary_id)
     row = _upsert_subject(session, row, subject, organization_id, customer_id, None, beneficiary_id, now)
-    result = engine.screen(build_entity(subject))
-    new = _record_result(session, engine, row, result, now)
+    return _request(session, row, reason, now)
+
+
+def _request(session: Session, main: ScreeningSubject, reason: str, now: datetime) -> HoldStatus:
+    main.requested_version = (main.requested_version or 0) + 1
+    enqueue(session, SCREEN_JOB, {"subjectId": main.id, "reason": reason[:200]}, key=main.id, now=now)
     session.flush()
-    status = beneficiary_status(session, organization_id, beneficiary_id)
-    _record_run(session, engine, row, result, 1, result.candidates_compared, new, status.open_match_count, reason, now)
+    status = _status_for(session, main)
     _notify(session, status)
     return status
+
+
+def screen_requested(session: Session, engine: ScreeningEngine, subject_id: str, *, now: datetime, reason: str) -> bool:
+    """The worker's half: screen a main subject's stored data if a request for it is pending; True if recorded.
+
+    Idempotent: a repeated delivery of the job finds nothing pending and does nothing.
+    """
+    main = session.scalar(select(ScreeningSubject).where(ScreeningSubject.id == subject_id).with_for_update())
+    if main is None or main.screened_version >= main.requested_version:
+        return False
+    return _screen_stored(session, engine, main, now=now, reason=reason, version=main.requested_version) is not None
 
 
 def _upsert_subject(
@@ -484,17 +684,32 @@ def customer_status(session: Session, organization_id: str, customer_id: str) ->
     """Hold and onboarding block of a customer, across the customer and its persons and shareholders."""
     main = _main_subject(session, organization_id, SubjectType.CUSTOMER, customer_id)
     if main is None:
-        return HoldStatus(organization_id, None, SubjectType.CUSTOMER, customer_id, None, True, True, 0, None)
+        return HoldStatus(organization_id, None, SubjectType.CUSTOMER, customer_id, None, True, True, 0, None, True)
     open_count, confirmed = _counts(
         session,
         (ScreeningSubject.organization_id == organization_id)
         & (ScreeningSubject.customer_id == customer_id)
         & ScreeningSubject.subject_type.in_(CUSTOMER_SUBJECT_TYPES),
     )
-    hold = open_count > 0 or confirmed > 0
+    pending = is_pending(main)
+    hold = pending or open_count > 0 or confirmed > 0
     return HoldStatus(
-        organization_id, main.id, SubjectType.CUSTOMER, customer_id, None, hold, hold, open_count, main.last_screened_at
+        organization_id,
+        main.id,
+        SubjectType.CUSTOMER,
+        customer_id,
+        None,
+        hold,
+        hold,
+        open_count,
+        main.last_screened_at,
+        pending,
     )
+
+
+def is_pending(main: ScreeningSubject) -> bool:
+    """A change of the main subject's data (or its first data) is not screened yet: fail closed, it holds."""
+    return main.last_screened_at is None or (main.requested_version or 0) > (main.screened_version or 0)
 
 
 def beneficiary_status(session: Session, organization_id: str, beneficiary_id: str) -> HoldStatus:
@@ -534,21 +749,23 @@ def beneficiary_statuses(
         main = subjects.get(beneficiary_id)
         if main is None:
             statuses[beneficiary_id] = HoldStatus(
-                organization_id, None, SubjectType.BENEFICIARY, None, beneficiary_id, True, False, 0, None
+                organization_id, None, SubjectType.BENEFICIARY, None, beneficiary_id, True, False, 0, None, True
             )
             continue
         open_count = counts.get((main.id, Disposition.OPEN), 0)
         confirmed = counts.get((main.id, Disposition.CONFIRMED), 0)
+        pending = is_pending(main)
         statuses[beneficiary_id] = HoldStatus(
             organization_id,
             main.id,
             SubjectType.BENEFICIARY,
             main.customer_id,
             beneficiary_id,
-            open_count > 0 or confirmed > 0,
+            pending or open_count > 0 or confirmed > 0,
             False,
             open_count,
             main.last_screened_at,
+            pending,
         )
     return statuses
 
@@ -671,10 +888,24 @@ def rescreen(session: Session, engine: ScreeningEngine, subject_id: str, *, now:
     subject = session.get(ScreeningSubject, subject_id)
     if subject is None:
         raise NotFound(f"Screening subject {subject_id!r}")
+    status = _screen_stored(session, engine, subject, now=now, reason=reason, version=None)
+    assert status is not None  # recorded unconditionally without a version
+    return status
+
+
+def _screen_stored(
+    session: Session,
+    engine: ScreeningEngine,
+    subject: ScreeningSubject,
+    *,
+    now: datetime,
+    reason: str,
+    version: int | None,
+) -> HoldStatus | None:
     if subject.subject_type == SubjectType.BENEFICIARY:
         assert subject.customer_id is not None
         assert subject.beneficiary_id is not None
-        return screen_beneficiary(
+        return _screen_beneficiary(
             session,
             engine,
             organization_id=subject.organization_id,
@@ -683,6 +914,7 @@ def rescreen(session: Session, engine: ScreeningEngine, subject_id: str, *, now:
             subject=_stored_input(subject),
             now=now,
             reason=reason,
+            version=version,
         )
     assert subject.customer_id is not None
     rows = session.scalars(
@@ -696,7 +928,7 @@ def rescreen(session: Session, engine: ScreeningEngine, subject_id: str, *, now:
     main = next((r for r in rows if r.subject_type == SubjectType.CUSTOMER), None)
     if main is None:
         raise NotFound(f"Screening of customer {subject.customer_id!r}")
-    return screen_customer(
+    return _screen_customer(
         session,
         engine,
         organization_id=subject.organization_id,
@@ -705,6 +937,7 @@ def rescreen(session: Session, engine: ScreeningEngine, subject_id: str, *, now:
         subjects=[_stored_input(r) for r in rows],
         now=now,
         reason=reason,
+        version=version,
     )
 
 
@@ -811,6 +1044,7 @@ def _detail(
             "openMatchCount": status.open_match_count,
             "lastScreenedAt": main.last_screened_at,
             "nextDueAt": main.next_due_at,
+            "screeningStatus": "pending" if status.screening_pending else "screened",
         },
         "query": main.last_query,
         "openMatches": open_matches,

@@ -11,12 +11,10 @@ from sqlalchemy import func, select
 from nuvera.activity.service import ActivityActor
 from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
-from nuvera.config import Settings
 from nuvera.customers import service as customers
 from nuvera.customers.models import Customer, CustomerStatus
 from nuvera.customers.schemas import CustomerCreate
 from nuvera.db import Database
-from nuvera.screening.engine import get_engine
 
 # Real, checksum-valid test identifiers (the IBAN registry's and banks' published examples).
 DE_IBAN = "DE89 3704 0044 0532 0130 00"
@@ -35,7 +33,6 @@ def customer_of(database: Database, organization_id: str, status: CustomerStatus
             CustomerCreate(company_name="Payout Customer GmbH"),
             draft=True,
             actor=ActivityActor.operator(),
-            screening_engine=get_engine(Settings()),
             now=datetime.now(UTC),
         )
         if status is not None:

@@ -23,7 +23,7 @@ from nuvera.db import Database
 from nuvera.errors import NuveraError
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.beneficiaries.support import create, customer_of, path, review
-from tests.support import TEST_HMAC_SECRET, Factory
+from tests.support import TEST_HMAC_SECRET, Factory, drain_jobs
 
 B = BeneficiaryStatus
 PERMISSIONS = [Permission.BENEFICIARIES_READ, Permission.BENEFICIARIES_WRITE]
@@ -66,6 +66,7 @@ def test_beneficiary_review_story(factory: Factory, database: Database, cli_env:
         assert corrected.status_code == 200, corrected.text
         # Beneficiaries have no submit step: correcting one sends it back to review.
         assert corrected.json()["status"] == "PENDING_REVIEW"
+    drain_jobs(factory.database, factory.settings)  # the screenings of the create and of the correction
 
     approved = nuvera(
         cli_env, "review", "beneficiary", beneficiary_id, "--status", "APPROVED", "--note", "Account verified."

@@ -25,7 +25,7 @@ from nuvera.db import Database
 from nuvera.errors import NuveraError
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.customers.support import create, customer_body, person, review, upload_pdf
-from tests.support import TEST_HMAC_SECRET, Factory
+from tests.support import TEST_HMAC_SECRET, Factory, drain_jobs
 
 S = CustomerStatus
 PARTNER_PERMISSIONS = [
@@ -303,6 +303,7 @@ def test_every_partner_change_is_screened_with_the_real_engine(factory: Factory)
     partner = factory.partner(permissions)
     with partner.client() as client:
         customer_id = create(client, draft=True)["id"]
+        drain_jobs(factory.database, factory.settings)
         clear = client.get(f"/api/v1/customers/{customer_id}/screening").json()
         assert clear["openMatches"] == []
         assert clear["subject"]["paymentHold"] is False
@@ -310,6 +311,7 @@ def test_every_partner_change_is_screened_with_the_real_engine(factory: Factory)
         sanctioned = person(firstName="Oleg", lastName="Deripaska", nationality="RU", dateOfBirth="1968-01-02")
         patched = client.patch(f"/api/v1/customers/{customer_id}", json={"persons": [sanctioned]})
         assert patched.status_code == 200, patched.text
+        drain_jobs(factory.database, factory.settings)
         held = client.get(f"/api/v1/customers/{customer_id}/screening").json()
         assert [m["caption"] for m in held["openMatches"]] == ["Oleg Vladimirovich DERIPASKA"]
         assert held["subject"]["paymentHold"] is True

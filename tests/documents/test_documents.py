@@ -16,7 +16,6 @@ from nuvera.customers import service as customers
 from nuvera.customers.schemas import CustomerCreate
 from nuvera.db import Database
 from nuvera.documents.service import sanitize_file_name
-from nuvera.screening.engine import get_engine
 from tests.documents.support import ELF, JPEG, MACHO, PDF, PE, PNG, SCRIPT, blob_files, document_rows
 from tests.support import Factory, Partner
 
@@ -37,7 +36,6 @@ def customer_of(database: Database, organization_id: str) -> str:
             CustomerCreate(company_name="Docs Customer Ltd"),
             draft=True,
             actor=ActivityActor.operator(),
-            screening_engine=get_engine(Settings()),
             now=datetime.now(UTC),
         )
         return customer.id

@@ -23,7 +23,7 @@ from nuvera.screening.engine import get_engine
 from nuvera.screening.models import SubjectType
 from tests.beneficiaries.support import iban_body
 from tests.customers.support import customer_body
-from tests.support import Factory, MutableClock, Partner
+from tests.support import Factory, MutableClock, Partner, drain_jobs
 
 OPERATOR = ActivityActor.operator()
 # A real entry of the bundled OFAC sample: screening a beneficiary under this name yields an open match.
@@ -74,7 +74,6 @@ def customer(
             CustomerCreate.model_validate(customer_body(companyName=name)),
             draft=False,
             actor=OPERATOR,
-            screening_engine=get_engine(factory.settings),
             now=datetime.now(UTC),
         )
         # SUSPENDED is reached from APPROVED, like in real life.
@@ -83,20 +82,9 @@ def customer(
             customers.review_customer(
                 session, created.id, status=step, note="Test review.", reviewer=OPERATOR, now=datetime.now(UTC)
             )
-        screening.screen_customer(
-            session,
-            get_engine(factory.settings),
-            organization_id=organization_id,
-            customer_id=created.id,
-            customer_name=created.company_name,
-            subjects=[
-                screening.SubjectInput.company(
-                    SubjectType.CUSTOMER, created.id, name=created.company_name, country="DE"
-                )
-            ],
-            now=datetime.now(UTC),
-        )
-        return created.id
+        customer_id = created.id
+    drain_jobs(factory.database, factory.settings)  # the screening the create enqueued, as the worker runs it
+    return customer_id
 
 
 def beneficiary(
@@ -117,7 +105,6 @@ def beneficiary(
             customer_id,
             BeneficiaryCreate.model_validate(iban_body(currencyCode=currency, companyName=name)),
             actor=OPERATOR,
-            screening_engine=get_engine(factory.settings),
             now=datetime.now(UTC),
         )
         path = {BeneficiaryStatus.PENDING_REVIEW: [], BeneficiaryStatus.SUSPENDED: [BeneficiaryStatus.APPROVED, status]}
@@ -126,7 +113,7 @@ def beneficiary(
                 session, created.id, status=step, note="Test review.", reviewer=OPERATOR, now=datetime.now(UTC)
             )
         beneficiary_id = created.id
-    screen_beneficiary(factory, organization_id, customer_id, beneficiary_id, name)
+    drain_jobs(factory.database, factory.settings)  # screened under `name`, as the worker would
     return beneficiary_id
 
 

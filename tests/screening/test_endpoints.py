@@ -21,6 +21,7 @@ from tests.screening.conftest import company, new_id, now, person
 from tests.support import TEST_HMAC_SECRET, Factory
 
 SUBJECT_KEYS = {
+    "screeningStatus",
     "subjectId",
     "subjectType",
     "entityId",

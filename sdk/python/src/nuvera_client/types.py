@@ -1475,7 +1475,8 @@ class ScreeningDetailOut(TypedDict):
     """ScreeningDetailOut."""
 
     subject: ScreeningSubjectOut
-    query: ScreeningQueryOut
+    #: What was screened, against which data; null while the first screening is pending
+    query: ScreeningQueryOut | None
     openMatches: list[ScreeningMatchOut]
     #: The decisions Nuvera compliance has made on this subject's matches, newest first: `cleared` (false positive) or
     #: `confirmed` (true hit, which keeps `paymentHold`)
@@ -1539,8 +1540,8 @@ class ScreeningSubjectOut(TypedDict):
     customerId: str | None
     customerName: str | None
     beneficiaryId: str | None
-    #: True while an open match (for a customer: of the company, a person or a shareholder) or a confirmed match
-    #: exists; payments are refused.
+    #: True while the screening is pending, or an open match (for a customer: of the company, a person or a
+    #: shareholder) or a confirmed match exists; payments are refused.
     paymentHold: bool
     #: Customers: approval is blocked for the same reasons
     onboardingBlocked: bool
@@ -1549,6 +1550,9 @@ class ScreeningSubjectOut(TypedDict):
     lastScreenedAt: str | None
     #: When ongoing monitoring screens it again
     nextDueAt: str | None
+    #: `pending` from a create or change until its screening has run (seconds; it runs in the background): payments are
+    #: held meanwhile. `screened`: the current data has been screened.
+    screeningStatus: Literal["pending", "screened"]
 
 
 class ScreeningSummary(TypedDict):
