@@ -175,9 +175,10 @@ class SignedRequestMiddleware:
             closing = [(b"connection", b"close")] if body_pending else []
             await send_problem(send, problem(code, detail, request_id), [*(headers or []), *closing])
 
-        # Request smuggling: a proxy in front that frames this body by its Content-Length, while h11 frames it by
-        # the chunked encoding, would see a different request boundary than we do. RFC 9112 §6.3 allows refusing
+        # Request smuggling: a proxy in front that frames this body by its Content-Length, while a parser frames it
+        # by the chunked encoding, would see a different request boundary than we do. RFC 9112 §6.3 allows refusing
         # the message, and requires closing the connection after answering it (`body_pending` is true here).
+        # Our llhttp protocol (nuvera/http_protocol.py) refuses it before this; this covers any other ASGI server.
         if _header(headers, b"transfer-encoding") is not None and _header(headers, b"content-length") is not None:
             await reject(
                 "bad_request",

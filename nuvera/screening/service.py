@@ -220,6 +220,10 @@ class ScreeningSummary:
 # --- screening ----------------------------------------------------------------------------------------------
 
 
+class Superseded(Exception):
+    """A newer change of the subject arrived while it was being screened: nothing was recorded."""
+
+
 def screen_customer(
     session: Session,
     engine: ScreeningEngine,
@@ -230,35 +234,8 @@ def screen_customer(
     subjects: Sequence[SubjectInput],
     now: datetime,
     reason: str = "customer created or changed",
-) -> HoldStatus:
-    """Screen a customer now and record the result (the worker, operators' re-screening, tests); see below."""
-    status = _screen_customer(
-        session,
-        engine,
-        organization_id=organization_id,
-        customer_id=customer_id,
-        customer_name=customer_name,
-        subjects=subjects,
-        now=now,
-        reason=reason,
-        version=None,
-    )
-    assert status is not None  # always recorded without a version
-    return status
-
-
-def _screen_customer(
-    session: Session,
-    engine: ScreeningEngine,
-    *,
-    organization_id: str,
-    customer_id: str,
-    customer_name: str,
-    subjects: Sequence[SubjectInput],
-    now: datetime,
-    reason: str = "customer created or changed",
     version: int | None = None,
-) -> HoldStatus | None:
+) -> HoldStatus:
     """Screen a customer together with its persons and corporate shareholders.
 
     `subjects` is the complete current set: exactly one CUSTOMER subject (entity_id = customer_id) plus one
@@ -266,14 +243,15 @@ def _screen_customer(
     deactivated: their open matches no longer hold the customer (confirmed ones still do).
 
     With `version` (the worker), the result is recorded only if the customer's screening request is still that
-    version, and then marks it screened; None (nothing written) when a newer change arrived meanwhile.
+    version, and then marks it screened; raises `Superseded` (nothing written) when a newer change arrived
+    meanwhile.
     """
     _check_customer_subjects(customer_id, subjects)
     # Every comparison before the first write: on SQLite the first write takes the database's single write lock,
     # which API requests wait for, so it is held for the bookkeeping only, never for the matching.
     results = [engine.screen(build_entity(subject)) for subject in subjects]
     if version is not None and not _mark_screened(session, organization_id, SubjectType.CUSTOMER, customer_id, version):
-        return None
+        raise Superseded
 
     # Screenings of one customer run one at a time (row lock on PostgreSQL), so two concurrent re-screenings
     # cannot both create the same new match.
@@ -309,35 +287,8 @@ def screen_beneficiary(
     subject: SubjectInput,
     now: datetime,
     reason: str = "beneficiary created or changed",
-) -> HoldStatus:
-    """Screen a beneficiary now and record the result; see below."""
-    status = _screen_beneficiary(
-        session,
-        engine,
-        organization_id=organization_id,
-        customer_id=customer_id,
-        beneficiary_id=beneficiary_id,
-        subject=subject,
-        now=now,
-        reason=reason,
-        version=None,
-    )
-    assert status is not None  # always recorded without a version
-    return status
-
-
-def _screen_beneficiary(
-    session: Session,
-    engine: ScreeningEngine,
-    *,
-    organization_id: str,
-    customer_id: str,
-    beneficiary_id: str,
-    subject: SubjectInput,
-    now: datetime,
-    reason: str = "beneficiary created or changed",
     version: int | None = None,
-) -> HoldStatus | None:
+) -> HoldStatus:
     """Screen a beneficiary's account holder (`subject`: type BENEFICIARY, entity_id = beneficiary id).
 
     `version` as for `screen_customer`.
@@ -347,7 +298,7 @@ def _screen_beneficiary(
     if version is not None and not _mark_screened(
         session, organization_id, SubjectType.BENEFICIARY, beneficiary_id, version
     ):
-        return None
+        raise Superseded
     row = _lock_beneficiary_subject(session, organization_id, beneficiary_id)
     row = _upsert_subject(session, row, subject, organization_id, customer_id, None, beneficiary_id, now)
     new = _record_result(session, engine, row, result, now)
@@ -495,7 +446,11 @@ def screen_requested(session: Session, engine: ScreeningEngine, subject_id: str,
     main = session.scalar(select(ScreeningSubject).where(ScreeningSubject.id == subject_id).with_for_update())
     if main is None or main.screened_version >= main.requested_version:
         return False
-    return _screen_stored(session, engine, main, now=now, reason=reason, version=main.requested_version) is not None
+    try:
+        _screen_stored(session, engine, main, now=now, reason=reason, version=main.requested_version)
+    except Superseded:
+        return False  # its own job records the newer request
+    return True
 
 
 def _upsert_subject(
@@ -888,9 +843,7 @@ def rescreen(session: Session, engine: ScreeningEngine, subject_id: str, *, now:
     subject = session.get(ScreeningSubject, subject_id)
     if subject is None:
         raise NotFound(f"Screening subject {subject_id!r}")
-    status = _screen_stored(session, engine, subject, now=now, reason=reason, version=None)
-    assert status is not None  # recorded unconditionally without a version
-    return status
+    return _screen_stored(session, engine, subject, now=now, reason=reason, version=None)
 
 
 def _screen_stored(
@@ -901,11 +854,11 @@ def _screen_stored(
     now: datetime,
     reason: str,
     version: int | None,
-) -> HoldStatus | None:
+) -> HoldStatus:
     if subject.subject_type == SubjectType.BENEFICIARY:
         assert subject.customer_id is not None
         assert subject.beneficiary_id is not None
-        return _screen_beneficiary(
+        return screen_beneficiary(
             session,
             engine,
             organization_id=subject.organization_id,
@@ -928,7 +881,7 @@ def _screen_stored(
     main = next((r for r in rows if r.subject_type == SubjectType.CUSTOMER), None)
     if main is None:
         raise NotFound(f"Screening of customer {subject.customer_id!r}")
-    return _screen_customer(
+    return screen_customer(
         session,
         engine,
         organization_id=subject.organization_id,
