@@ -37,8 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -48,7 +47,7 @@ import httpx
 from nuvera_client import NuveraAuth
 from redis import Redis
 from sqlalchemy import MetaData, Table, create_engine, func, insert, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from nuvera import migrate
 from nuvera.applications.service import create_application
@@ -60,7 +59,7 @@ from nuvera.db import Database, new_id
 from nuvera.organizations.models import OrganizationKind
 from nuvera.organizations.service import create_organization
 from tests.customers.support import customer_body
-from tests.support import free_port, new_rsa_key, private_pem, public_pem
+from tests.support import free_port, new_rsa_key, private_pem, public_pem, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-hmac-secret-0123456789abcdefghijkl"  # noqa: S105 - a throwaway benchmark database
@@ -413,20 +412,6 @@ def grow_customers(engine: Engine, organization_id: str, target: int) -> int:
     return max(target, count)
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    name = f"nuvera_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def services() -> tuple[str, str] | None:
     """PostgreSQL and Redis URLs from `scripts/services.sh env`, if both answer."""
     try:
@@ -699,7 +684,7 @@ def main() -> None:
         admin_url, redis_url = found
         postgres = folder / "postgres"
         postgres.mkdir()
-        with postgres_database(admin_url) as database_url:
+        with scratch_postgres_database(admin_url, prefix="nuvera_bench") as database_url:
             run_backend(prepare("PostgreSQL + Redis", database_url, redis_url, postgres), options, with_cli=False)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -4,44 +4,48 @@ NUVERA_TEST_DATABASE_URL is set), a live uvicorn server on it, and factories for
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from nuvera import migrate
 from nuvera.app import create_app
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.screening.engine import get_engine
-from tests.support import TEST_HMAC_SECRET, Factory, LiveServer, MutableClock, live_server, new_rsa_key
-
-
-def _postgres_database(admin_url: str) -> Iterator[str]:
-    """A fresh database per test session (and per xdist worker), dropped afterwards."""
-    name = f"nuvera_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.support import (
+    TEST_HMAC_SECRET,
+    Factory,
+    LiveServer,
+    MutableClock,
+    live_server,
+    new_rsa_key,
+    scratch_postgres_database,
+)
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     postgres = os.environ.get("NUVERA_TEST_DATABASE_URL")
     if postgres:
-        yield from _postgres_database(postgres)
+        with scratch_postgres_database(postgres) as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'nuvera.db'}"
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test's own: PostgreSQL when NUVERA_TEST_DATABASE_URL is set (as in CI), else
+    SQLite."""
+    postgres = os.environ.get("NUVERA_TEST_DATABASE_URL")
+    if postgres:
+        with scratch_postgres_database(postgres) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
 
 
 @pytest.fixture(scope="session")

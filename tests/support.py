@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from nuvera_client import NuveraAuth, sign_request
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from nuvera.applications import service as applications
 from nuvera.audit.actor import Actor
@@ -299,3 +301,18 @@ def drain_jobs(database: Database, settings: Settings) -> int:
 
     worker = Worker(database, screening_jobs.handlers(settings), WorkerOptions(), worker_id="tests:drain")
     return drain(worker)
+
+
+@contextmanager
+def scratch_postgres_database(admin_url: str, prefix: str = "nuvera_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of `admin_url`, dropped afterwards (tests, benchmarks)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -23,7 +20,6 @@ from nuvera.db import Database
 from nuvera.migrate import alembic_config, upgrade
 from nuvera.models import Base
 from nuvera.screening.models import ScreeningMatch
-from tests.conftest import _postgres_database
 
 
 def test_history_is_one_linear_chain() -> None:
@@ -83,16 +79,6 @@ def test_0011_gives_each_comment_the_status_the_entry_before_left(tmp_path: Path
         ("cus_b", 1): "DRAFT",
         ("cus_b", 2): "DRAFT",
     }
-
-
-@pytest.fixture
-def fresh_database_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database: PostgreSQL when NUVERA_TEST_DATABASE_URL is set (as in CI), else SQLite."""
-    postgres = os.environ.get("NUVERA_TEST_DATABASE_URL")
-    if postgres:
-        yield from _postgres_database(postgres)
-    else:
-        yield f"sqlite:///{tmp_path / 'wire.db'}"
 
 
 def _insert(connection: Connection, table: str, **values: Any) -> None:

@@ -8,11 +8,9 @@ refuse every other test's requests for half a minute.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,7 +23,6 @@ from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import GUARD_APPLICATION_ID, SeenToken, SqlReplayStore
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.conftest import _postgres_database
 from tests.support import Factory, LiveServer, live_server, new_rsa_key
 
 TICKETS = "/api/v1/support/tickets"
@@ -33,19 +30,10 @@ PROBE = "/api/v1/crypto/assets"
 
 
 @pytest.fixture
-def own_database(tmp_path: Path) -> Iterator[str]:
-    postgres = os.environ.get("NUVERA_TEST_DATABASE_URL")
-    if postgres:
-        yield from _postgres_database(postgres)
-    else:
-        yield f"sqlite:///{tmp_path / 'own.db'}"
-
-
-@pytest.fixture
-def own_server(own_database: str, settings: Settings) -> Iterator[tuple[LiveServer, Factory, Database]]:
-    migrate.upgrade(own_database)
-    database = Database(own_database)
-    own_settings = settings.model_copy(update={"database_url": own_database})
+def own_server(fresh_database_url: str, settings: Settings) -> Iterator[tuple[LiveServer, Factory, Database]]:
+    migrate.upgrade(fresh_database_url)
+    database = Database(fresh_database_url)
+    own_settings = settings.model_copy(update={"database_url": fresh_database_url})
     with live_server(create_app(own_settings, database=database)) as running:
         yield running, Factory(database, own_settings, running.base_url, new_rsa_key()), database
     database.dispose()
@@ -101,9 +89,9 @@ def test_an_emptied_replay_table_never_accepts_a_token_twice(own_server: tuple[L
     assert [ticket["subject"] for ticket in listed.json()["items"]] == ["Reset"]  # created once, never twice
 
 
-def test_the_purge_keeps_the_guard_row_and_the_size_counts_tokens_only(own_database: str) -> None:
-    migrate.upgrade(own_database)
-    database = Database(own_database)
+def test_the_purge_keeps_the_guard_row_and_the_size_counts_tokens_only(fresh_database_url: str) -> None:
+    migrate.upgrade(fresh_database_url)
+    database = Database(fresh_database_url)
     store = SqlReplayStore(database.engine)
     try:
         now = datetime.now(UTC)
