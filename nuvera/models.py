@@ -10,6 +10,7 @@ from nuvera.crypto.models import CryptoAsset, CryptoNetwork
 from nuvera.customers.models import Customer, CustomerPerson
 from nuvera.db import Base
 from nuvera.documents.models import Document
+from nuvera.events.models import Event
 from nuvera.jobs.models import Job, WorkerHeartbeat
 from nuvera.organizations.models import Organization, User
 from nuvera.payments.models import IdempotencyKey, Payment, PaymentQuote, PaymentStatusEvent
@@ -29,6 +30,7 @@ __all__ = [
     "Customer",
     "CustomerPerson",
     "Document",
+    "Event",
     "IdempotencyKey",
     "Job",
     "LoginFailure",

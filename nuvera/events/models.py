@@ -1,0 +1,47 @@
+"""Events: one row per change a partner may want to hear about, written in the transaction of the change (an outbox).
+
+Partners read them with `GET /api/v1/events` and receive them through their webhook endpoints; both read this
+table, so an event exists (and is delivered) if and only if the change it reports committed.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nuvera.db import Base, new_id
+
+
+class EventType(enum.StrEnum):
+    """The catalogue. A type's name is `<object>.<what happened>`; its `data.object` is the object as the REST API
+    returns it at the time of the event."""
+
+    CUSTOMER_STATUS_CHANGED = "customer.status_changed"
+    BENEFICIARY_STATUS_CHANGED = "beneficiary.status_changed"
+    SCREENING_MATCH_OPENED = "screening.match_opened"
+    SCREENING_HOLD_CHANGED = "screening.hold_changed"
+    PAYMENT_STATUS_CHANGED = "payment.status_changed"
+    SUPPORT_TICKET_REPLIED = "support.ticket_replied"
+    API_KEY_EXPIRING_SOON = "api_key.expiring_soon"
+    API_KEY_REVOKED = "api_key.revoked"
+    API_APPLICATION_DISABLED = "api_application.disabled"
+    API_APPLICATION_ENABLED = "api_application.enabled"
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        # GET /api/v1/events: one organization's events, newest first, keyset-paginated on (created_at, id).
+        Index("ix_events_organization_created", "organization_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("evt"))
+    organization_id: Mapped[str] = mapped_column(String(40))
+    type: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    # {"object": <the object as the REST API returns it>, ...type-specific fields such as "previousStatus"}
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
