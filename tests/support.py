@@ -295,11 +295,12 @@ def server_env(settings: Settings, var_dir: Path) -> dict[str, str]:
 
 
 def drain_jobs(database: Database, settings: Settings) -> int:
-    """Run the real worker code in this process until no job is left (due or not): the screenings that a create or
-    change enqueued are then recorded, as `nuvera worker` would have done it. Returns how many jobs ran."""
-    from nuvera.screening import jobs as screening_jobs
+    """Run the real worker code (every area's handlers) in this process until no job is left (due or not): the
+    screenings that a create or change enqueued are then recorded, as `nuvera worker` would have done it. Returns
+    how many jobs ran."""
+    from nuvera.jobs import registry
 
-    worker = Worker(database, screening_jobs.handlers(settings), WorkerOptions(), worker_id="tests:drain")
+    worker = Worker(database, registry.handlers(settings), WorkerOptions(), worker_id="tests:drain")
     return drain(worker)
 
 

@@ -46,6 +46,7 @@ def worker(
     settings = load_settings()
     configure_logging(settings.log_format)
     # Imported here: the screening engine is the heavy part, and `nuvera jobs list` does not need it.
+    from nuvera.jobs import registry
     from nuvera.screening import jobs as screening_jobs
 
     database = Database(settings.resolved_database_url)
@@ -60,7 +61,12 @@ def worker(
     if parent_pid is not None:
         # Started by `nuvera serve`: a server killed without cleaning up must not leave its worker running.
         threading.Thread(target=_watch_parent, args=(parent_pid, stop), daemon=True).start()
-    runner = Worker(database, screening_jobs.handlers(settings), worker_options(settings))
+    runner = Worker(
+        database,
+        registry.handlers(settings),
+        worker_options(settings),
+        recurring=registry.recurring(settings),
+    )
     try:
         runner.run(stop, prepare=lambda: screening_jobs.prepare(settings))
     finally:

@@ -14,7 +14,7 @@ exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +48,7 @@ def enqueue(
     now: datetime,
     key: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    run_at: datetime | None = None,
 ) -> str:
     """Add a job in the caller's transaction (it exists only if that transaction commits); return its id.
 
@@ -67,7 +68,7 @@ def enqueue(
         state=JobState.QUEUED,
         attempts=0,
         max_attempts=max_attempts,
-        run_at=now,
+        run_at=run_at or now,
         created_at=now,
         updated_at=now,
     )
@@ -201,6 +202,34 @@ def prune(session: Session, *, before: datetime) -> int:
         delete(Job).where(Job.state == JobState.DONE, Job.finished_at < before)
     )
     return result.rowcount
+
+
+# --- recurring jobs --------------------------------------------------------------------------------------------
+
+RECURRING_KEY = "recurring"
+
+
+def schedule_recurring(session: Session, every: Mapping[str, timedelta], *, now: datetime) -> list[str]:
+    """Queue the next run of each recurring kind that has none queued or running; return the kinds queued.
+
+    The next run is due `interval` after the last one finished (at once for a kind that never ran). Every worker
+    calls this on its heartbeat; two workers racing may queue one run twice, which recurring handlers (purges,
+    reminders that remember what they sent) take in their stride.
+    """
+    queued: list[str] = []
+    for kind, interval in every.items():
+        waiting = session.scalar(
+            select(Job.id)
+            .where(Job.kind == kind, Job.key == RECURRING_KEY, Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
+            .limit(1)
+        )
+        if waiting is not None:
+            continue
+        last = session.scalar(select(func.max(Job.finished_at)).where(Job.kind == kind, Job.key == RECURRING_KEY))
+        run_at = now if last is None else max(now, last + interval)
+        enqueue(session, kind, {}, now=now, key=RECURRING_KEY, run_at=run_at, max_attempts=3)
+        queued.append(kind)
+    return queued
 
 
 # --- worker heartbeats --------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The worker loop: claim a job, run its handler in one transaction with the job's `done`, retry on failure.
 
 A handler is a function `(session, job, now) -> None` registered under the job's kind. It flushes, never commits:
-the worker commits the handler's writes together with the job's completion, or rolls both back.
+the worker commits the handler's writes together with the job's completion, or rolls both back. Every area's
+handlers are gathered in `nuvera/jobs/registry.py`.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Worker:
         *,
         clock: Clock = utcnow,
         worker_id: str | None = None,
+        recurring: Mapping[str, timedelta] | None = None,
     ) -> None:
         if not handlers:
             raise ValueError("a worker needs at least one handler")
@@ -58,6 +60,10 @@ class Worker:
         self.options = options
         self.clock = clock
         self.worker_id = worker_id or new_worker_id()
+        # Kind → interval: housekeeping run every so often (purges, reminders); each kind needs a handler.
+        self.recurring = dict(recurring or {})
+        if unknown := set(self.recurring) - set(self.handlers):
+            raise ValueError(f"recurring kinds without a handler: {sorted(unknown)}")
 
     def run_once(self, *, due_by: datetime | None = None) -> service.ClaimedJob | None:
         """Claim and run one job; None when no job was due."""
@@ -139,7 +145,10 @@ class Worker:
 
     def _beat(self) -> None:
         with self.database.session() as session:
-            service.beat(session, self.worker_id, kinds=sorted(self.handlers), status=self._status, now=self.clock())
+            now = self.clock()
+            service.beat(session, self.worker_id, kinds=sorted(self.handlers), status=self._status, now=now)
+            if self.recurring and self._status == "running":
+                service.schedule_recurring(session, self.recurring, now=now)
 
     def _beat_until(self, stop: threading.Event) -> None:
         pruned_at: datetime | None = None

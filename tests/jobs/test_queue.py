@@ -177,3 +177,33 @@ def test_a_job_whose_lease_ran_out_is_taken_over_and_the_late_result_discarded(d
     with database.session() as session:
         assert service.finish(session, job_id, worker_id="worker-b", now=now + timedelta(seconds=12)) is True
     assert job(database, job_id).state is JobState.DONE
+
+
+def test_a_recurring_job_runs_at_once_then_an_interval_after_it_last_finished(database: Database) -> None:
+    clock = StepClock()
+    kind = unique_kind()
+    runs: list[datetime] = []
+    worker = Worker(
+        database,
+        {kind: lambda session, job, now: runs.append(now)},
+        WorkerOptions(),
+        clock=clock,
+        recurring={kind: timedelta(minutes=10)},
+    )
+    with database.session() as session:
+        assert service.schedule_recurring(session, worker.recurring, now=clock()) == [kind]
+        # Already queued: not queued twice.
+        assert service.schedule_recurring(session, worker.recurring, now=clock()) == []
+    assert worker.run_once() is not None
+    assert runs == [clock.now]
+    with database.session() as session:
+        assert service.schedule_recurring(session, worker.recurring, now=clock()) == [kind]
+    assert worker.run_once() is None  # the next run is not due yet
+    clock.advance(10 * 60)
+    assert worker.run_once() is not None
+    assert len(runs) == 2
+
+
+def test_a_recurring_kind_needs_a_handler(database: Database) -> None:
+    with pytest.raises(ValueError, match="without a handler"):
+        Worker(database, {"a": lambda session, job, now: None}, recurring={"b": timedelta(minutes=1)})

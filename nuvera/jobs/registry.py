@@ -1,0 +1,23 @@
+"""Every area's background job handlers and recurring jobs, gathered for `nuvera worker` and the tests.
+
+An area with background work exposes `handlers(settings) -> {kind: handler}` (and, for housekeeping,
+`recurring(settings) -> {kind: interval}`) in its own `jobs.py`; add it to the two functions below.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from nuvera.config import Settings
+from nuvera.jobs.worker import Handler
+
+
+def handlers(settings: Settings) -> dict[str, Handler]:
+    # Imported here: the screening engine is the heavy part, and `nuvera jobs list` does not need it.
+    from nuvera.screening import jobs as screening_jobs
+
+    return {**screening_jobs.handlers(settings)}
+
+
+def recurring(settings: Settings) -> dict[str, timedelta]:
+    return {}
