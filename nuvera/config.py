@@ -111,6 +111,18 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
     # Where built screening indexes are kept (one file per dataset content hash); default var_dir/screening-index.
     screening_index_dir: Path | None = None
+    # Outgoing mail (invitations, password resets; nuvera/mail.py). Unset host = no mail: the web app shows an
+    # invitation link to the admin who issued it, and an operator issues reset links with `nuvera users`.
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset = links are shown, not mailed")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = Field(default="Nuvera <no-reply@nuvera.example>", description="From address of every mail")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS before logging in")
+    smtp_user: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # The address links in mails point to. Never taken from the request's Host header: a forged Host would
+    # otherwise send a victim a reset link to the attacker's site (password-reset poisoning).
+    public_url: str | None = Field(default=None, description="e.g. https://console.nuvera.example; default host:port")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
@@ -144,6 +156,10 @@ class Settings(BaseSettings):
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigurationError("NUVERA_REDIS_URL must be a redis://, rediss:// or unix:// URL")
         return self
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,6 +1,6 @@
 """Imports every area's models so that Base.metadata knows the whole schema (Alembic, tests)."""
 
-from nuvera.accounts.models import LoginFailure, WebSession
+from nuvera.accounts.models import LoginFailure, OneTimeLink, OrganizationSecurity, RecoveryCode, TwoFactor, WebSession
 from nuvera.activity.models import ActivityEvent
 from nuvera.applications.models import ApiApplication, ApiKey, SigningKey
 from nuvera.audit.models import AuditEvent
@@ -34,11 +34,14 @@ __all__ = [
     "IdempotencyKey",
     "Job",
     "LoginFailure",
+    "OneTimeLink",
     "Organization",
+    "OrganizationSecurity",
     "Payment",
     "PaymentQuote",
     "PaymentStatusEvent",
     "RateLimitCounter",
+    "RecoveryCode",
     "ScreeningMatch",
     "ScreeningRun",
     "ScreeningSubject",
@@ -46,6 +49,7 @@ __all__ = [
     "SigningKey",
     "SupportMessage",
     "SupportTicket",
+    "TwoFactor",
     "User",
     "WebSession",
     "WorkerHeartbeat",

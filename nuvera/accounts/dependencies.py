@@ -10,8 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, APIKeyHeader
+from sqlalchemy.orm import Session
 
-from nuvera.accounts import service
+from nuvera.accounts import service, two_factor
 from nuvera.accounts.service import Identity
 from nuvera.dependencies import NowDep, SessionDep
 from nuvera.errors import NuveraError
@@ -65,7 +66,19 @@ def _identity(request: Request, session: SessionDep, now: NowDep, token: str | N
     identity = _checked(request, session, now, token)
     if identity is None:
         raise NuveraError("unauthenticated", "Sign in first: POST /app/api/session with your email and password.")
+    if request.url.path != "/app/api/me" and must_enrol_two_factor(session, identity):
+        raise NuveraError(
+            "forbidden",
+            "Your organization requires two-factor authentication: turn it on in the web app (Settings → Security).",
+        )
     return identity
+
+
+def must_enrol_two_factor(session: Session, identity: Identity) -> bool:
+    """The organization's owner requires two-factor authentication and this user has not turned it on yet."""
+    return two_factor.organization_requires(session, identity.organization.id) and not two_factor.is_enabled(
+        session, identity.user.id
+    )
 
 
 def signed_in(

@@ -51,6 +51,9 @@ def _me(request: Request, identity: Identity) -> MeOut:
 def sign_in(body: SignInIn, request: Request, response: Response, session: SessionDep, now: NowDep) -> Response | MeOut:
     """Sign in with email and password. Sets the HttpOnly session cookie and returns the CSRF token.
 
+    An account with two-factor authentication also needs `oneTimeCode` (a TOTP or an unused recovery code);
+    without it the answer is 401 `unauthenticated` saying so. Wrong codes count as failed attempts.
+
     After 5 failed attempts for one email (or 30 from one IP address) within 15 minutes, further attempts are
     refused with 429 until the window passes, even with the right password.
     """
@@ -61,10 +64,17 @@ def sign_in(body: SignInIn, request: Request, response: Response, session: Sessi
         ip=request.client.host if request.client else None,
         now=now,
         secret=server_secret(request),
+        one_time_code=body.one_time_code,
+        secrets_=request.app.state.settings.hmac_secrets,
     )
-    if started is None:
+    if started is None or isinstance(started, service.SecondFactorRequired):
         # Returned, not raised: the request's transaction must commit so the failure counts towards the throttle.
-        error = NuveraError("unauthenticated", "The email or password is not correct.")
+        detail = "The email or password is not correct."
+        if started is not None:
+            detail = "This account uses two-factor authentication: send oneTimeCode (a TOTP or recovery code)."
+        elif body.one_time_code is not None:
+            detail = "The email, password or one-time code is not correct."
+        error = NuveraError("unauthenticated", detail)
         request_id = str(getattr(request.state, "request_id", "req_unknown"))
         return JSONResponse(
             problem(error.code, error.detail, request_id), status_code=error.status, media_type=PROBLEM_JSON

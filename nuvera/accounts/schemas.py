@@ -13,6 +13,11 @@ class SignInIn(CamelModel):
 
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
+    one_time_code: str | None = Field(
+        default=None,
+        max_length=40,
+        description="For accounts with two-factor authentication: the current TOTP code or an unused recovery code.",
+    )
 
 
 class MeUserOut(CamelModel):

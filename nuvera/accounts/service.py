@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from nuvera.accounts import throttle
+from nuvera.accounts import throttle, two_factor
 from nuvera.accounts.models import WebSession
 from nuvera.audit.actor import Actor
 from nuvera.organizations.models import Organization, User
@@ -75,10 +75,27 @@ def csrf_matches(secret: bytes, session_token: str, presented: str | None) -> bo
     return hmac.compare_digest(csrf_token(secret, session_token).encode(), presented.encode())
 
 
+@dataclass(frozen=True)
+class SecondFactorRequired:
+    """The password was right and the account has two-factor authentication: a code must follow."""
+
+    user_id: str
+    password_hash: str
+
+
 def sign_in(
-    session: Session, *, email: str, password: str, ip: str | None, now: datetime, secret: bytes
-) -> StartedSession | None:
-    """Check the throttle, then the password. None means wrong credentials; the failure is recorded in `session`.
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    now: datetime,
+    secret: bytes,
+    one_time_code: str | None = None,
+    secrets_: tuple[bytes, ...] | None = None,
+) -> StartedSession | SecondFactorRequired | None:
+    """Check the throttle, then the password (and, for accounts with two-factor authentication, the code when one
+    is given). None means wrong credentials; the failure is recorded in `session`.
 
     The caller must commit `session` even when None is returned, or the failure would not count.
     """
@@ -90,7 +107,37 @@ def sign_in(
     if user is None:
         throttle.record_failure(session, email_hash=email_hash, ip=ip, now=now)
         return None
+    if two_factor.is_enabled(session, user.id):
+        if one_time_code is None:
+            # The throttle is not cleared yet: wrong codes count towards the same lockout as wrong passwords.
+            return SecondFactorRequired(user.id, user.password_hash)
+        if (
+            two_factor.verify(session, user_id=user.id, code=one_time_code, secrets_=secrets_ or (secret,), now=now)
+            is None
+        ):
+            throttle.record_failure(session, email_hash=email_hash, ip=ip, now=now)
+            return None
     throttle.clear_email(session, email_hash=email_hash)
+    return start_session(session, user, ip=ip, now=now)
+
+
+def complete_second_factor(
+    session: Session, *, user_id: str, code: str, ip: str | None, now: datetime, secrets_: tuple[bytes, ...]
+) -> StartedSession | None:
+    """The second step of a web sign-in whose password was already checked: throttled like the password."""
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    email_hash = throttle.email_key(secrets_[0], user.email)
+    throttle.check(session, email_hash=email_hash, ip=ip, now=now)
+    if two_factor.verify(session, user_id=user.id, code=code, secrets_=secrets_, now=now) is None:
+        throttle.record_failure(session, email_hash=email_hash, ip=ip, now=now)
+        return None
+    throttle.clear_email(session, email_hash=email_hash)
+    return start_session(session, user, ip=ip, now=now)
+
+
+def start_session(session: Session, user: User, *, ip: str | None, now: datetime) -> StartedSession:
     organization = session.get(Organization, user.organization_id)
     assert organization is not None  # users.organization_id is a foreign key
     # Housekeeping: this user's sessions that can no longer be used.
@@ -132,3 +179,28 @@ def resolve(session: Session, token: str, now: datetime) -> Identity | None:
 
 def sign_out(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_hash == hash_token(token)))
+
+
+def active_sessions(session: Session, user_id: str, now: datetime) -> list[WebSession]:
+    """The user's sessions that still work, most recently used first."""
+    rows = session.scalars(
+        select(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.expires_at > now)
+        .order_by(WebSession.last_seen_at.desc())
+    )
+    return [row for row in rows if row.last_seen_at + IDLE_TIMEOUT > now]
+
+
+def revoke_session(session: Session, *, user_id: str, session_id: str) -> bool:
+    """End one of the user's own sessions (another user's id matches nothing)."""
+    done = session.execute(delete(WebSession).where(WebSession.id == session_id, WebSession.user_id == user_id))
+    return bool(getattr(done, "rowcount", 0))
+
+
+def end_all_sessions(session: Session, user_id: str, *, keep: str | None = None) -> int:
+    """End every session of the user at once (removal, password reset), except `keep` (a session id)."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(WebSession.id != keep)
+    done = session.execute(query)
+    return int(getattr(done, "rowcount", 0))

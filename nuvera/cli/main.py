@@ -48,7 +48,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "jobs": LazyCommand("nuvera.cli.worker:jobs_app", "Background jobs."),
     "db": LazyCommand("nuvera.cli.server:db_app", "Database schema."),
     "orgs": LazyCommand("nuvera.cli.directory:orgs_app", "Organizations."),
-    "users": LazyCommand("nuvera.cli.directory:users_app", "Users."),
+    "users": LazyCommand("nuvera.cli.directory:users_app", "Users: create, invite, roles, removal, unlock, reset."),
     "apps": LazyCommand("nuvera.cli.apps:apps_app", "API applications."),
     "audit": LazyCommand("nuvera.cli.audit:audit_app", "Audit history."),
     "review": LazyCommand("nuvera.cli.review:review_app", "Review decisions on customers (and beneficiaries)."),

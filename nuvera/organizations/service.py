@@ -80,6 +80,10 @@ def create_user(
     return user
 
 
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
 def authenticate_user(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     try:

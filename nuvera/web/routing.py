@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 
 from nuvera.accounts.routing import BoundedBodyRoute
 from nuvera.errors import NuveraError, field_errors
 from nuvera.web.rendering import error_page
-from nuvera.web.viewer import SignInRequired, sign_in_redirect
+from nuvera.web.viewer import SECURITY_PATH, SignInRequired, TwoFactorEnrolmentRequired, sign_in_redirect
 
 
 class WebRoute(BoundedBodyRoute):
@@ -29,6 +30,8 @@ class WebRoute(BoundedBodyRoute):
                 return await handler(request)
             except SignInRequired:
                 return sign_in_redirect(request)
+            except TwoFactorEnrolmentRequired:
+                return RedirectResponse(SECURITY_PATH + "?notice=two-factor-required", status_code=303)
             except NuveraError as exc:
                 if exc.code == "unauthenticated":
                     return sign_in_redirect(request)

@@ -14,7 +14,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from nuvera.accounts import service as accounts
-from nuvera.accounts.dependencies import CSRF_HEADER, SESSION_COOKIE, server_secret
+from nuvera.accounts.dependencies import CSRF_HEADER, SESSION_COOKIE, must_enrol_two_factor, server_secret
 from nuvera.accounts.service import Identity
 from nuvera.applications.policy import Operation, authorize
 from nuvera.audit.actor import Actor
@@ -25,8 +25,16 @@ from nuvera.organizations.models import OrganizationKind
 SIGN_IN_PATH = "/app/sign-in"
 
 
+SECURITY_PATH = "/app/settings/security"
+ENROL_ALLOWED = (SECURITY_PATH, "/app/sign-out")
+
+
 class SignInRequired(Exception):
     """No valid session: the route answers with a redirect to the sign-in page."""
+
+
+class TwoFactorEnrolmentRequired(Exception):
+    """The organization requires two-factor authentication: the route answers with a redirect to enrolment."""
 
 
 def allowed(actor: Actor, operation: Operation, organization_id: str) -> bool:
@@ -59,6 +67,9 @@ class Viewer:
     csrf_token: str
     actor: Actor
     sees_applications: bool
+    # The organization requires two-factor authentication and this user has not turned it on: every page but the
+    # security page (and sign-out) sends them there.
+    must_enrol: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -71,7 +82,7 @@ class Viewer:
         return "".join(p[0] for p in parts[:2]).upper()
 
 
-def viewer_of(request: Request, identity: Identity) -> Viewer:
+def viewer_of(request: Request, identity: Identity, *, must_enrol: bool = False) -> Viewer:
     user, organization = identity.user, identity.organization
     actor = identity.actor()
     viewer = Viewer(
@@ -87,6 +98,7 @@ def viewer_of(request: Request, identity: Identity) -> Viewer:
         actor=actor,
         # The API Applications menu exists for partner users only: the policy refuses customer-platform users.
         sees_applications=actor.type == "user" and allowed(actor, Operation.VIEW, organization.id),
+        must_enrol=must_enrol,
     )
     request.state.web_viewer = viewer
     return viewer
@@ -95,12 +107,16 @@ def viewer_of(request: Request, identity: Identity) -> Viewer:
 def optional_viewer(request: Request, session: SessionDep, now: NowDep) -> Viewer | None:
     token = request.cookies.get(SESSION_COOKIE)
     identity = accounts.resolve(session, token, now) if token else None
-    return viewer_of(request, identity) if identity is not None else None
+    if identity is None:
+        return None
+    return viewer_of(request, identity, must_enrol=must_enrol_two_factor(session, identity))
 
 
-def current_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
+def current_viewer(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
     if viewer is None:
         raise SignInRequired
+    if viewer.must_enrol and not request.url.path.startswith(ENROL_ALLOWED):
+        raise TwoFactorEnrolmentRequired
     return viewer
 
 
