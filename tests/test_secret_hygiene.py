@@ -1,14 +1,18 @@
-"""After every foundation flow, no raw API key, JWT, private key or password is in the database or the logs."""
+"""After every foundation flow, no raw API key, JWT, private key or password is in the database or the logs; nor,
+after the team and account-security flows, an invitation or reset token, a recovery code or a TOTP secret."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 from nuvera_client import sign_request
 from sqlalchemy import create_engine, inspect, text
@@ -18,6 +22,71 @@ from tests.support import TEST_HMAC_SECRET, new_rsa_key, private_pem, public_pem
 
 pytestmark = pytest.mark.slow
 PASSWORD = "hygiene-password-4242"
+INVITED_PASSWORD = "hygiene-invitee-password-77"
+RESET_PASSWORD = "hygiene-reset-password-99"
+LOGIN_CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')
+LINK = re.compile(r"(/app/sign-in/set-password\?token=(nvt_[A-Za-z0-9_-]+))")
+
+
+def use_link(client: httpx.Client, path: str, password: str) -> None:
+    form = client.get(path)
+    assert form.status_code == 200, form.text
+    csrf = LOGIN_CSRF.search(form.text)
+    assert csrf is not None
+    token = path.split("token=", 1)[1]
+    done = client.post(
+        "/app/sign-in/set-password",
+        data={"token": token, "password": password, "confirm": password, "login_csrf": csrf[1]},
+    )
+    assert done.status_code == 303, done.text
+
+
+def team_and_security_flows(
+    base_url: str, org: str, owner: str, nuvera: Callable[..., dict[str, str]]
+) -> dict[str, list[str]]:
+    """Invitation (web, link shown), reset (CLI), a reset request without SMTP, 2FA enrolment and a recovery-code
+    sign-in. Returns every secret these flows produced, by kind."""
+    produced: dict[str, list[str]] = {"tokens": [], "recovery codes": [], "totp secrets": []}
+    with httpx.Client(base_url=base_url) as owner_browser, httpx.Client(base_url=base_url) as anon:
+        me = owner_browser.post("/app/api/session", json={"email": owner, "password": PASSWORD}).json()
+        invitee = f"invitee-{org}@example.com"
+        page = owner_browser.post(
+            "/app/settings/team/invite", data={"email": invitee, "role": "admin", "csrf_token": me["csrfToken"]}
+        )
+        invited = LINK.search(page.text)
+        assert invited is not None, "the web app shows the link when no SMTP server is configured"
+        produced["tokens"].append(invited[2])
+        use_link(anon, invited[1], INVITED_PASSWORD)
+
+        reset = nuvera("users", "reset-password", "--email", owner)
+        reset_path = LINK.search(reset["link"])
+        assert reset_path is not None
+        produced["tokens"].append(reset_path[2])
+        use_link(anon, reset_path[1], RESET_PASSWORD)
+
+        form = anon.get("/app/sign-in/reset")
+        csrf = LOGIN_CSRF.search(form.text)
+        assert csrf is not None
+        assert anon.post("/app/sign-in/reset", data={"email": invitee, "login_csrf": csrf[1]}).status_code == 200
+
+        with httpx.Client(base_url=base_url) as member:
+            token = member.post("/app/api/session", json={"email": invitee, "password": INVITED_PASSWORD}).json()
+            headers = {"x-csrf-token": token["csrfToken"]}
+            assert member.post("/app/settings/security/two-factor/start", headers=headers).status_code == 303
+            secret = re.search(r"data-totp-secret>([A-Z2-7]+)<", member.get("/app/settings/security").text)
+            assert secret is not None
+            produced["totp secrets"].append(secret[1])
+            confirmed = member.post(
+                "/app/settings/security/two-factor/confirm", data={"code": pyotp.TOTP(secret[1]).now()}, headers=headers
+            )
+            codes = re.findall(r"<li>([A-Z2-9]{5}-[A-Z2-9]{5})</li>", confirmed.text)
+            assert len(codes) == 10
+            produced["recovery codes"].extend(codes)
+        signed = anon.post(
+            "/app/api/session", json={"email": invitee, "password": INVITED_PASSWORD, "oneTimeCode": codes[0]}
+        )
+        assert signed.status_code == 200
+    return produced
 
 
 def database_text(url: str, folder: Path) -> str:
@@ -89,6 +158,8 @@ def test_no_secret_reaches_the_database_or_the_logs(settings: Settings, tmp_path
             assert send("/api/v1/customers", sign_request(api_key, key, "GET", "/api/v1/customers")) in (403, 404)
             typo = api_key[:-1] + ("A" if api_key[-1] != "A" else "B")
             assert send("/api/v1/crypto/assets", sign_request(typo, key, "GET", "/api/v1/crypto/assets"), typo) == 401
+        owner = f"h-{org}@example.com"
+        produced = team_and_security_flows(server.base_url, org, owner, nuvera)
     finally:
         server.stop()
 
@@ -106,3 +177,10 @@ def test_no_secret_reaches_the_database_or_the_logs(settings: Settings, tmp_path
         for line in private_lines:
             assert line not in haystack, name
         assert PASSWORD not in haystack, name
+        for password in (INVITED_PASSWORD, RESET_PASSWORD):
+            assert password not in haystack, name
+        for kind, values in produced.items():
+            for value in values:
+                for form in {value, value.replace("-", ""), value.removeprefix("nvt_")}:
+                    assert form not in haystack, f"{kind} in the {name}"
+    assert "link issued for invitee-" in logs, "the operator log says a link was issued (never the token)"

@@ -78,7 +78,8 @@ def enrol(browser: Browser, clock: MutableClock) -> tuple[pyotp.TOTP, list[str]]
     assert form(browser, SECURITY + "/two-factor/start").status_code == 303
     page = browser.get(SECURITY)
     secret = TOTP_SECRET.search(page.text)
-    assert secret is not None and "<svg" in page.text  # the QR code is inline SVG
+    assert secret is not None
+    assert "<svg" in page.text
     totp = pyotp.TOTP(secret[1])
     done = form(browser, SECURITY + "/two-factor/confirm", {"code": totp.at(clock())})
     assert done.status_code == 200, done.text
@@ -108,7 +109,9 @@ def test_invite_accept_and_sign_in_with_the_new_role(
     assert actions(database, user_id(database, invitee)) == ["user.invited", "user.invitation_accepted"]
 
 
-def test_an_expired_link_is_refused(factory: Factory, server: LiveServer, browsers: SignIn, clock: MutableClock) -> None:
+def test_an_expired_link_is_refused(
+    factory: Factory, server: LiveServer, browsers: SignIn, clock: MutableClock
+) -> None:
     org = factory.organization(OrganizationKind.PARTNER)
     owner = browsers(factory.user(org, UserRole.OWNER))
     member_email = factory.user(org, UserRole.MEMBER)
@@ -179,7 +182,8 @@ def test_a_member_cannot_invite_and_nobody_reaches_another_organizations_team(
     member = browsers(factory.user(org, UserRole.MEMBER))
     page = member.get(TEAM)
     assert page.status_code == 200
-    assert "data-invite" not in page.text and "read-only access" in page.text
+    assert "data-invite" not in page.text
+    assert "read-only access" in page.text
     refused = form(member, TEAM + "/invite", {"email": "nope@example.com", "role": "member"})
     assert refused.status_code == 403
 
@@ -243,11 +247,10 @@ def test_an_invitation_is_mailed_when_smtp_is_configured(
     with http_client(mail_server.base_url) as client:
         me = client.post("/app/api/session", json={"email": owner_email, "password": PASSWORD}).json()
         invitee = f"mailed-{org[-8:]}@example.com"
-        answer = client.post(
-            TEAM + "/invite", data={"email": invitee, "role": "member", "csrf_token": me["csrfToken"]}
-        )
+        answer = client.post(TEAM + "/invite", data={"email": invitee, "role": "member", "csrf_token": me["csrfToken"]})
     assert answer.status_code == 200
-    assert "data-link-value" not in answer.text and "was mailed to" in answer.text
+    assert "data-link-value" not in answer.text
+    assert "was mailed to" in answer.text
     assert "invited to" in smtp.inbox.wait_for(invitee)["Subject"]
     assert set_password(mail_server.base_url, smtp.inbox.link_path(invitee)).status_code == 303
 
@@ -260,7 +263,8 @@ def test_two_factor_sign_in_takes_a_code_once_and_each_recovery_code_once(
     totp, codes = enrol(browsers(email), clock)
 
     without = json_sign_in(server.base_url, email, PASSWORD)
-    assert without.status_code == 401 and "oneTimeCode" in without.json()["detail"]
+    assert without.status_code == 401
+    assert "oneTimeCode" in without.json()["detail"]
     code = totp.at(clock())
     assert json_sign_in(server.base_url, email, PASSWORD, code).status_code == 200
     assert json_sign_in(server.base_url, email, PASSWORD, code).status_code == 401  # the same code again
@@ -283,7 +287,8 @@ def test_an_owner_can_require_two_factor_for_everyone(
 
     member = browsers(factory.user(org, UserRole.MEMBER))
     sent = member.get(TEAM, follow_redirects=False)
-    assert sent.status_code == 303 and sent.headers["location"].startswith(SECURITY)
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith(SECURITY)
     assert member.get(SECURITY).status_code == 200
     assert member.get("/app/api/applications").status_code == 403
     enrol(member, clock)

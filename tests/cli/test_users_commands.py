@@ -41,7 +41,8 @@ def test_an_operator_runs_a_team_from_the_command_line(
     invitee = f"cli-{org[-8:]}@example.com"
 
     invited = ok(users(settings, tmp_path, "invite", "--org", org, "--email", invitee, "--role", "admin", "--json"))
-    assert str(invited["link"]).startswith("http") and invited["role"] == "admin"
+    assert str(invited["link"]).startswith("http")
+    assert invited["role"] == "admin"
     assert set_password(server.base_url, link_path(invited["link"])).status_code == 303
 
     listed = ok(users(settings, tmp_path, "list", "--org", org, "--json"))["items"]
@@ -51,7 +52,8 @@ def test_an_operator_runs_a_team_from_the_command_line(
     }
 
     refused = users(settings, tmp_path, "set-role", "--email", owner, "--role", "member")
-    assert refused.returncode == 1 and "last owner" in refused.stderr
+    assert refused.returncode == 1
+    assert "last owner" in refused.stderr
     assert users(settings, tmp_path, "remove", "--email", owner).returncode == 1
 
     ok(users(settings, tmp_path, "set-role", "--email", invitee, "--role", "member", "--reason", "T-1", "--json"))
@@ -70,13 +72,14 @@ def test_an_operator_runs_a_team_from_the_command_line(
     ok(users(settings, tmp_path, "remove", "--email", invitee, "--json"))
     assert json_sign_in(server.base_url, invitee, NEW_PASSWORD).status_code == 401
     missing = users(settings, tmp_path, "unlock", "--email", "nobody@example.com")
-    assert missing.returncode == 1 and "not found" in missing.stderr
+    assert missing.returncode == 1
+    assert "not found" in missing.stderr
 
     with factory.database.session() as session:
         recorded = session.execute(
-            select(AuditEvent.action, AuditEvent.actor_type, AuditEvent.reason).where(
-                AuditEvent.action.in_(["user.role_changed", "user.unlocked"]), AuditEvent.actor_type == "operator"
-            ).where(AuditEvent.subject_id == str(invited["id"]))
+            select(AuditEvent.action, AuditEvent.actor_type, AuditEvent.reason)
+            .where(AuditEvent.action.in_(["user.role_changed", "user.unlocked"]), AuditEvent.actor_type == "operator")
+            .where(AuditEvent.subject_id == str(invited["id"]))
         ).all()
     assert sorted(recorded) == [("user.role_changed", "operator", "T-1"), ("user.unlocked", "operator", "ticket 42")]
 
