@@ -162,12 +162,14 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
     ),
     "unauthenticated": ErrorHelp(
         "The management API needs a signed-in web session.",
-        "Sign in with `POST /app/api/session` and send the session cookie.",
+        "Sign in with `POST /app/api/session` and send the session cookie. An account with two-factor "
+        "authentication also sends `oneTimeCode` (a TOTP or an unused recovery code).",
         "Sign in first.",
     ),
     "forbidden": ErrorHelp(
-        "The signed-in user's role or organization does not allow this action.",
-        "Ask an owner or admin of the organization.",
+        "The signed-in user's role or organization does not allow this action, or the organization requires "
+        "two-factor authentication and the user has not turned it on yet.",
+        "Ask an owner or admin of the organization; or turn on two-factor authentication under Settings → Security.",
         "Your role does not allow this action.",
     ),
     "csrf_failed": ErrorHelp(
