@@ -66,3 +66,12 @@ def get_owned(
     if for_update:
         query = query.with_for_update()
     return session.scalar(query)
+
+
+def belongs(organization_id: str | None, tenant: Tenant) -> bool:
+    """Whether something already loaded (a row, a user, an actor) carrying `organization_id` is the tenant's.
+
+    For ownership checks in memory, where no query is left to narrow: the same comparison as `scoped`, so an
+    organization check is written here once rather than inline beside each caller.
+    """
+    return organization_id is not None and organization_id == tenant.organization_id

@@ -17,6 +17,7 @@ from nuvera.audit.actor import Actor
 from nuvera.auth.principal import Principal
 from nuvera.errors import FieldError, NuveraError, validation_error
 from nuvera.organizations.models import User
+from nuvera.tenancy import OrganizationScope, readable
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,8 @@ def list_activity(
     """One entity's whole timeline, oldest first. Scoped: another organization's entity has no entries."""
     return list(
         session.scalars(
-            select(ActivityEvent)
-            .where(
-                ActivityEvent.organization_id == organization_id,
-                ActivityEvent.entity_type == entity_type,
-                ActivityEvent.entity_id == entity_id,
-            )
+            readable(ActivityEvent, OrganizationScope(organization_id))
+            .where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
             .order_by(ActivityEvent.sequence)
         )
     )
