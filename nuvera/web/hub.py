@@ -2,7 +2,8 @@
 support inbox. Staff only (`Staff` / `StaffForm`).
 
 Reads come from `web.admin_queries` (across organizations, on purpose: the one module allowed to be). Every
-decision goes through its area's service, which validates it, records the activity and the audit event with the admin's identity and reason:
+decision goes through its area's service, which validates it, records the activity and the audit event with the
+admin's identity and reason:
 `customers.review_customer`, `beneficiaries.review_beneficiary`, `screening.set_disposition`,
 `support.nuvera_reply` / `nuvera_resolve`, and for applications the management API (policy: reason required).
 
