@@ -219,4 +219,4 @@ def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> Payme
 )
 def cancel_payment(id: str, principal: PaymentWriter, session: SessionDep, now: NowDep) -> PaymentOut:
     """Cancel a payment that has not started processing (`PENDING` → `CANCELLED`)."""
-    return PaymentOut.of(service.cancel_payment(session, principal.organization_id, id, now))
+    return PaymentOut.of(service.cancel_payment(session, principal, id, now))

@@ -235,9 +235,9 @@ def _transition(
     return payment
 
 
-def cancel_payment(session: Session, organization_id: str, payment_id: str, now: datetime) -> Payment:
+def cancel_payment(session: Session, tenant: Tenant, payment_id: str, now: datetime) -> Payment:
     """Cancel a payment that the processor has not picked up yet."""
-    payment = get_payment(session, organization_id, payment_id)
+    payment = get_payment(session, tenant, payment_id)
     cancelled = _transition(session, payment.id, expected=PaymentStatus.PENDING, to=PaymentStatus.CANCELLED, now=now)
     if cancelled is None:
         session.refresh(payment)
