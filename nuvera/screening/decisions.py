@@ -20,8 +20,6 @@ from nuvera.screening.holds import HoldStatus, notify, status_for
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningSubject
 
 MAX_REASON_LENGTH = 2000
-
-
 _ALLOWED = {
     Disposition.OPEN: {Disposition.CLEARED, Disposition.CONFIRMED},
     # Decisions can be corrected (a wrongly cleared hit, a confirmed hit later found to be a namesake), never

@@ -40,8 +40,6 @@ class HoldStatus:
 
 
 HoldListener = Callable[[Session, HoldStatus], None]
-
-
 _hold_listeners: list[HoldListener] = []
 
 
@@ -61,6 +59,7 @@ def off_hold_change(listener: HoldListener) -> None:
 
 
 def notify(session: Session, status: HoldStatus) -> None:
+    """Tell every registered listener about `status`, in the caller's transaction."""
     for listener in list(_hold_listeners):
         listener(session, status)
 

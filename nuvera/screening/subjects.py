@@ -26,8 +26,6 @@ CUSTOMER_SUBJECT_TYPES = (
     SubjectType.CUSTOMER_PERSON,
     SubjectType.CUSTOMER_LEGAL_ENTITY_SHAREHOLDER,
 )
-
-
 SCREENABLE_SCHEMATA = frozenset({"Person", "Company", "Organization", "LegalEntity"})
 
 

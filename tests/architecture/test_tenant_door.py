@@ -14,6 +14,7 @@ it passes over the real tree.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from pathlib import Path
 
 import nuvera
@@ -64,7 +65,7 @@ def tenant_filters(source: str, filename: str = "<planted>") -> list[str]:
     return _report(source, filename, found)
 
 
-def _report(source: str, filename: str, nodes: list[ast.expr] | list[ast.stmt | ast.expr]) -> list[str]:
+def _report(source: str, filename: str, nodes: Sequence[ast.stmt | ast.expr]) -> list[str]:
     ordered = sorted(nodes, key=lambda node: (node.lineno, node.col_offset))
     return [f"{filename}:{node.lineno}: {ast.get_source_segment(source, node)}" for node in ordered]
 
