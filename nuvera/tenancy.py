@@ -14,10 +14,10 @@ that partner-facing code may not import; it is the only other place allowed to f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import ClassVar, Protocol, Self, TypeVar
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Mapped, Session
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 
 class Tenant(Protocol):
@@ -35,18 +35,28 @@ class OrganizationScope:
 
 
 class TenantOwned(Protocol):
-    """A mapped class whose rows belong to one organization."""
+    """A mapped class whose rows belong to one organization.
 
-    organization_id: Mapped[str]
-    id: Mapped[str]
+    Declared by the class attributes (`Customer.organization_id`, a column to filter on), not as `Mapped[str]`:
+    mypy reads a model's `Mapped[str]` through its descriptor as `str` and would match no model at all.
+    """
+
+    organization_id: ClassVar[QueryableAttribute[str]]
+    id: ClassVar[QueryableAttribute[str]]
+
+
+class Statement(Protocol):
+    """A statement with a WHERE clause: a SELECT, or an UPDATE or DELETE of tenant rows."""
+
+    def where(self, *whereclause: ColumnElement[bool]) -> Self: ...
 
 
 Owned = TypeVar("Owned", bound=TenantOwned)
-Query = TypeVar("Query", bound=Select[Any])
+Query = TypeVar("Query", bound=Statement)
 
 
 def scoped(query: Query, model: type[TenantOwned], tenant: Tenant) -> Query:
-    """`query` (over `model`, or columns of it) narrowed to the tenant's rows."""
+    """`query` (over `model`, or columns of it; or an UPDATE/DELETE of `model`) narrowed to the tenant's rows."""
     return query.where(model.organization_id == tenant.organization_id)
 
 
@@ -66,3 +76,12 @@ def get_owned(
     if for_update:
         query = query.with_for_update()
     return session.scalar(query)
+
+
+def belongs(organization_id: str | None, tenant: Tenant) -> bool:
+    """Whether something already loaded (a row, a user, an actor) carrying `organization_id` is the tenant's.
+
+    For ownership checks in memory, where no query is left to narrow: the same comparison as `scoped`, so an
+    organization check is written here once rather than inline beside each caller.
+    """
+    return organization_id is not None and organization_id == tenant.organization_id

@@ -17,6 +17,7 @@ from nuvera.audit.actor import Actor
 from nuvera.auth.principal import Principal
 from nuvera.errors import FieldError, NuveraError, validation_error
 from nuvera.organizations.models import User
+from nuvera.tenancy import OrganizationScope, readable, scoped
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,9 @@ def record_activity(
     concurrent writers cannot both compute the same next `sequence`; if they do anyway, the unique constraint
     makes the second transaction fail rather than leave an ambiguous order.
     """
+    timeline = scoped(select(func.max(ActivityEvent.sequence)), ActivityEvent, OrganizationScope(organization_id))
     last = session.scalar(
-        select(func.max(ActivityEvent.sequence)).where(
-            ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id
-        )
+        timeline.where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
     )
     event = ActivityEvent(
         organization_id=organization_id,
@@ -105,12 +105,8 @@ def list_activity(
     """One entity's whole timeline, oldest first. Scoped: another organization's entity has no entries."""
     return list(
         session.scalars(
-            select(ActivityEvent)
-            .where(
-                ActivityEvent.organization_id == organization_id,
-                ActivityEvent.entity_type == entity_type,
-                ActivityEvent.entity_id == entity_id,
-            )
+            readable(ActivityEvent, OrganizationScope(organization_id))
+            .where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
             .order_by(ActivityEvent.sequence)
         )
     )

@@ -18,6 +18,7 @@ import enum
 from nuvera.audit.actor import Actor
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import OrganizationKind, UserRole
+from nuvera.tenancy import OrganizationScope, belongs
 
 MAX_REASON_LENGTH = 500
 
@@ -89,7 +90,9 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
             )
         return actor
     if actor.type == "user" and actor.organization_kind == OrganizationKind.PARTNER.value:
-        if owner_organization_id is None or owner_organization_id != actor.organization_id:
+        if owner_organization_id is None or not belongs(
+            actor.organization_id, OrganizationScope(owner_organization_id)
+        ):
             raise NotFound(what)
         if operation in _STAFF_ONLY:
             raise NuveraError(

@@ -30,6 +30,7 @@ from nuvera.auth.permissions import parse_permissions
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind
 from nuvera.pagination import Page, paginate
+from nuvera.tenancy import OrganizationScope, readable
 
 _T = TypeVar("_T")
 
@@ -337,7 +338,7 @@ def list_applications(
     )
     return paginate(
         session,
-        select(ApiApplication).where(ApiApplication.organization_id == organization_id),
+        readable(ApiApplication, OrganizationScope(organization_id)),
         created_at=ApiApplication.created_at,
         row_id=ApiApplication.id,
         scope=f"applications:{organization_id}",

@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from nuvera.organizations.models import Organization, OrganizationKind, User
+from nuvera.tenancy import OrganizationScope, belongs
 
 ActorType = Literal["user", "admin", "operator"]
 
@@ -32,7 +33,7 @@ class Actor:
     @classmethod
     def for_user(cls, user: User, organization: Organization, reason: str | None = None) -> Actor:
         """A signed-in person. Members of the Nuvera admin organization act as admins, everyone else as users."""
-        if user.organization_id != organization.id:
+        if not belongs(user.organization_id, OrganizationScope(organization.id)):
             raise ValueError("the user does not belong to this organization")
         return cls(
             type="admin" if organization.kind is OrganizationKind.ADMIN else "user",

@@ -29,6 +29,7 @@ from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
+from nuvera.tenancy import OrganizationScope, readable
 
 S = BeneficiaryStatus
 
@@ -82,10 +83,8 @@ def get_beneficiary(
     found, exactly like a missing one.
     """
     get_customer(session, organization_id, customer_id)
-    query = select(Beneficiary).where(
-        Beneficiary.organization_id == organization_id,
-        Beneficiary.customer_id == customer_id,
-        Beneficiary.id == beneficiary_id,
+    query = readable(Beneficiary, OrganizationScope(organization_id)).where(
+        Beneficiary.customer_id == customer_id, Beneficiary.id == beneficiary_id
     )
     if for_update:
         query = query.with_for_update()
@@ -107,9 +106,7 @@ def list_beneficiaries(
 ) -> Page[Beneficiary]:
     """One customer's beneficiaries, newest first, one keyset page at a time."""
     get_customer(session, organization_id, customer_id)
-    query = select(Beneficiary).where(
-        Beneficiary.organization_id == organization_id, Beneficiary.customer_id == customer_id
-    )
+    query = readable(Beneficiary, OrganizationScope(organization_id)).where(Beneficiary.customer_id == customer_id)
     if status is not None:
         query = query.where(Beneficiary.status == status)
     # The scope binds a cursor to this organization, customer and filter: reusing it elsewhere is invalid_cursor.

@@ -33,6 +33,7 @@ from nuvera.pagination import Page, paginate
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
+from nuvera.tenancy import OrganizationScope, get_owned, readable
 
 S = CustomerStatus
 
@@ -130,10 +131,7 @@ def get_customer(session: Session, organization_id: str, customer_id: str, *, fo
 
     `for_update` locks the row (PostgreSQL) so concurrent status changes of one customer happen one at a time.
     """
-    query = select(Customer).where(Customer.organization_id == organization_id, Customer.id == customer_id)
-    if for_update:
-        query = query.with_for_update()
-    customer = session.scalar(query)
+    customer = get_owned(session, Customer, OrganizationScope(organization_id), customer_id, for_update=for_update)
     if customer is None:
         raise NotFound("Customer")
     return customer
@@ -149,7 +147,7 @@ def list_customers(
     secret: bytes,
 ) -> Page[Customer]:
     """The caller's customers, newest first, one keyset page at a time."""
-    query = select(Customer).where(Customer.organization_id == organization_id)
+    query = readable(Customer, OrganizationScope(organization_id))
     if status is not None:
         query = query.where(Customer.status == status)
     # The scope binds a cursor to this organization and this filter: reusing it elsewhere is invalid_cursor.

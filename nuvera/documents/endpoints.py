@@ -126,7 +126,7 @@ def list_documents(
     """Your documents, newest first (cursor pagination; optional `customerId` filter)."""
     page = service.list_documents(
         session,
-        principal.organization_id,
+        principal,
         customer_id=customer_id,
         cursor=cursor,
         limit=limit,
@@ -143,7 +143,7 @@ def list_documents(
 )
 def get_document(id: str, principal: DocumentReader, session: SessionDep) -> DocumentOut:
     """A document's metadata: file name, detected content type, size, SHA-256, type, customer."""
-    return DocumentOut.model_validate(service.get_document(session, principal.organization_id, id))
+    return DocumentOut.model_validate(service.get_document(session, principal, id))
 
 
 @router.get(
@@ -160,7 +160,7 @@ def get_document(id: str, principal: DocumentReader, session: SessionDep) -> Doc
 )
 def get_content(id: str, principal: DocumentReader, session: SessionDep, store: BlobStoreDep) -> Response:
     """Download the document's bytes, exactly as uploaded, as an attachment."""
-    document, data = service.read_content(session, store, principal.organization_id, id)
+    document, data = service.read_content(session, store, principal, id)
     return Response(
         content=data,
         media_type=document.content_type,

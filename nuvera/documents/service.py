@@ -20,6 +20,7 @@ from nuvera.db import new_id
 from nuvera.documents.models import Document, DocumentType
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
+from nuvera.tenancy import OrganizationScope, Tenant, get_owned, readable, scoped
 
 log = logging.getLogger("nuvera.documents")
 
@@ -202,18 +203,16 @@ def _blobs_rolled_back(session: Session, transaction: SessionTransaction) -> Non
 # --- reads --------------------------------------------------------------------------------------------------
 
 
-def get_document(session: Session, organization_id: str, document_id: str) -> Document:
+def get_document(session: Session, tenant: Tenant, document_id: str) -> Document:
     """The caller's document, or 404 — for another organization's id exactly as for a missing one."""
-    document = session.scalar(
-        select(Document).where(Document.organization_id == organization_id, Document.id == document_id)
-    )
+    document = get_owned(session, Document, tenant, document_id)
     if document is None:
         raise NotFound("Document")
     return document
 
 
-def read_content(session: Session, store: BlobStore, organization_id: str, document_id: str) -> tuple[Document, bytes]:
-    document = get_document(session, organization_id, document_id)
+def read_content(session: Session, store: BlobStore, tenant: Tenant, document_id: str) -> tuple[Document, bytes]:
+    document = get_document(session, tenant, document_id)
     try:
         data = store.get(document.storage_key)
     except BlobNotFound:
@@ -228,14 +227,14 @@ def read_content(session: Session, store: BlobStore, organization_id: str, docum
 
 def list_documents(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     *,
     customer_id: str | None,
     cursor: str | None,
     limit: int,
     secret: bytes,
 ) -> Page[Document]:
-    query = select(Document).where(Document.organization_id == organization_id)
+    query = readable(Document, tenant)
     if customer_id is not None:
         query = query.where(Document.customer_id == customer_id)
     return paginate(
@@ -243,7 +242,7 @@ def list_documents(
         query,
         created_at=Document.created_at,
         row_id=Document.id,
-        scope=f"documents:{organization_id}:{customer_id or ''}",
+        scope=f"documents:{tenant.organization_id}:{customer_id or ''}",
         secret=secret,
         cursor=cursor,
         limit=limit,
@@ -260,7 +259,9 @@ def require_documents(session: Session, organization_id: str, document_ids: list
     if not wanted:
         return
     found = set(
-        session.scalars(select(Document.id).where(Document.organization_id == organization_id, Document.id.in_(wanted)))
+        session.scalars(
+            scoped(select(Document.id), Document, OrganizationScope(organization_id)).where(Document.id.in_(wanted))
+        )
     )
     missing = [d for d in wanted if d not in found]
     if missing:

@@ -86,7 +86,7 @@ def create_quote(
 )
 def get_quote(id: str, principal: PaymentReader, session: SessionDep) -> QuoteOut:
     """One quote; `usedAt` and `paymentId` are set once it has been executed."""
-    return QuoteOut.of(service.get_quote(session, principal.organization_id, id))
+    return QuoteOut.of(service.get_quote(session, principal, id))
 
 
 @router.post(
@@ -187,7 +187,7 @@ def list_payments(
     """Your payments, newest first, with cursor pagination; a cursor is valid only with the same filters."""
     page = service.list_payments(
         session,
-        principal.organization_id,
+        principal,
         status=status,
         customer_id=customer_id,
         cursor=cursor,
@@ -205,7 +205,7 @@ def list_payments(
 )
 def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> PaymentOut:
     """One payment with its `statusHistory` (every status reached, with its time)."""
-    return PaymentOut.of(service.get_payment(session, principal.organization_id, id))
+    return PaymentOut.of(service.get_payment(session, principal, id))
 
 
 @router.post(
@@ -219,4 +219,4 @@ def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> Payme
 )
 def cancel_payment(id: str, principal: PaymentWriter, session: SessionDep, now: NowDep) -> PaymentOut:
     """Cancel a payment that has not started processing (`PENDING` → `CANCELLED`)."""
-    return PaymentOut.of(service.cancel_payment(session, principal.organization_id, id, now))
+    return PaymentOut.of(service.cancel_payment(session, principal, id, now))

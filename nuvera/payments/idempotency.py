@@ -52,6 +52,7 @@ from starlette.responses import Response
 from nuvera.db import Database, new_id
 from nuvera.errors import PROBLEM_JSON, FieldError, NuveraError, problem, validation_error
 from nuvera.payments.models import IdempotencyKey, IdempotencyState
+from nuvera.tenancy import OrganizationScope, scoped
 
 log = logging.getLogger("nuvera.payments.idempotency")
 
@@ -161,19 +162,18 @@ def claim(
         except IntegrityError:
             pass  # someone holds (or held) this key: decide from their row
         with engine.begin() as connection:
+            stored = select(
+                IdempotencyKey.id,
+                IdempotencyKey.request_hash,
+                IdempotencyKey.state,
+                IdempotencyKey.lock_token,
+                IdempotencyKey.locked_until,
+                IdempotencyKey.expires_at,
+                IdempotencyKey.response_status,
+                IdempotencyKey.response_body,
+            ).where(IdempotencyKey.key == key)
             values = (
-                connection.execute(
-                    select(
-                        IdempotencyKey.id,
-                        IdempotencyKey.request_hash,
-                        IdempotencyKey.state,
-                        IdempotencyKey.lock_token,
-                        IdempotencyKey.locked_until,
-                        IdempotencyKey.expires_at,
-                        IdempotencyKey.response_status,
-                        IdempotencyKey.response_body,
-                    ).where(IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key)
-                )
+                connection.execute(scoped(stored, IdempotencyKey, OrganizationScope(organization_id)))
                 .mappings()
                 .one_or_none()
             )

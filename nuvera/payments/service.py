@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from nuvera.db import new_id
@@ -21,6 +21,7 @@ from nuvera.payments import idempotency, money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus, PaymentStatusEvent
 from nuvera.payments.parties import require_payable
 from nuvera.payments.rates import RatesProvider
+from nuvera.tenancy import OrganizationScope, Tenant, get_owned, readable
 
 QUOTE_TTL = timedelta(seconds=60)
 FEES = money.FeeSchedule()
@@ -106,10 +107,8 @@ def create_quote(
     return quote
 
 
-def get_quote(session: Session, organization_id: str, quote_id: str) -> PaymentQuote:
-    quote = session.scalar(
-        select(PaymentQuote).where(PaymentQuote.organization_id == organization_id, PaymentQuote.id == quote_id)
-    )
+def get_quote(session: Session, tenant: Tenant, quote_id: str) -> PaymentQuote:
+    quote = get_owned(session, PaymentQuote, tenant, quote_id)
     if quote is None:
         raise NotFound("Quote")
     return quote
@@ -126,7 +125,7 @@ def _add_event(payment: Payment, status: PaymentStatus, now: datetime, reason: s
 
 def execute_quote(session: Session, *, organization_id: str, quote_id: str, reference: str, now: datetime) -> Payment:
     """Turn a live, unused quote into a PENDING payment (the caller wraps this in the idempotency guard)."""
-    quote = get_quote(session, organization_id, quote_id)
+    quote = get_quote(session, OrganizationScope(organization_id), quote_id)
     if quote.used_at is not None:
         raise NuveraError(
             "quote_already_used",
@@ -173,10 +172,8 @@ def execute_quote(session: Session, *, organization_id: str, quote_id: str, refe
     return payment
 
 
-def get_payment(session: Session, organization_id: str, payment_id: str) -> Payment:
-    payment = session.scalar(
-        select(Payment).where(Payment.organization_id == organization_id, Payment.id == payment_id)
-    )
+def get_payment(session: Session, tenant: Tenant, payment_id: str) -> Payment:
+    payment = get_owned(session, Payment, tenant, payment_id)
     if payment is None:
         raise NotFound("Payment")
     return payment
@@ -184,7 +181,7 @@ def get_payment(session: Session, organization_id: str, payment_id: str) -> Paym
 
 def list_payments(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     *,
     status: PaymentStatus | None,
     customer_id: str | None,
@@ -192,13 +189,13 @@ def list_payments(
     limit: int,
     secret: bytes,
 ) -> Page[Payment]:
-    query = select(Payment).where(Payment.organization_id == organization_id)
+    query = readable(Payment, tenant)
     if status is not None:
         query = query.where(Payment.status == status)
     if customer_id is not None:
         query = query.where(Payment.customer_id == customer_id)
     # Binds a cursor to this organization and these filters: reused elsewhere it is invalid_cursor.
-    scope = f"payments:{organization_id}:{status.value if status else '*'}:{customer_id or '*'}"
+    scope = f"payments:{tenant.organization_id}:{status.value if status else '*'}:{customer_id or '*'}"
     return paginate(
         session,
         query,
@@ -238,9 +235,9 @@ def _transition(
     return payment
 
 
-def cancel_payment(session: Session, organization_id: str, payment_id: str, now: datetime) -> Payment:
+def cancel_payment(session: Session, tenant: Tenant, payment_id: str, now: datetime) -> Payment:
     """Cancel a payment that the processor has not picked up yet."""
-    payment = get_payment(session, organization_id, payment_id)
+    payment = get_payment(session, tenant, payment_id)
     cancelled = _transition(session, payment.id, expected=PaymentStatus.PENDING, to=PaymentStatus.CANCELLED, now=now)
     if cancelled is None:
         session.refresh(payment)

@@ -1,20 +1,40 @@
-"""The screening detail response (documented shape: subject, query, openMatches, previouslyCleared, …).
+"""Screening's JSON: the screening detail response (documented shape: subject, query, openMatches,
+previouslyCleared, …), the records stored with each match and subject, and the service-level dicts they come from.
+
+The only place screening's JSON names are written: the services hand rows and engine results to the builders at the
+end of this module, and the API validates what they build into `ScreeningDetailOut`.
 
 Scores and the threshold are decimal strings on the wire, as the published reference types them ("0.7",
 "0.9312"): the matcher computes binary floats, and each is written as its shortest exact text, so nothing is
-rounded on the way out.
+rounded on the way out. The stored records and the service-level dicts keep the floats.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
 from nuvera.schemas import CamelModel
-from nuvera.screening.models import SubjectType
+from nuvera.screening.models import ScreeningMatch, ScreeningSubject, SubjectType
+
+if TYPE_CHECKING:
+    from nuvera.screening.engine import Match, ScreeningResult
+    from nuvera.screening.holds import HoldStatus, ScreeningSummary
+
+READ_ONLY_REASON = (
+    "Screening results are read-only through the API: Nuvera compliance reviews every potential match and "
+    "records the disposition (cleared or confirmed)."
+)
+SUBJECT_TYPE_LABELS = {
+    SubjectType.CUSTOMER: "customer",
+    SubjectType.CUSTOMER_PERSON: "person of the customer",
+    SubjectType.CUSTOMER_LEGAL_ENTITY_SHAREHOLDER: "corporate shareholder of the customer",
+    SubjectType.BENEFICIARY: "beneficiary",
+}
 
 
 def score_text(value: Any) -> Any:
@@ -126,3 +146,161 @@ class ScreeningDetailOut(CamelModel):
     )
     history_count: int = Field(description="How many times this customer or beneficiary has been screened")
     read_only_reason: str
+
+
+# --- records stored with subjects and matches (JSON columns; floats kept, the wire writes them as text) ---------
+
+
+class QueryPropertyRecord(CamelModel):
+    label: str
+    key: str
+    values: list[str]
+
+
+class QueryRecord(CamelModel):
+    """A subject's `last_query`: what its last screening compared, against which data (the response's `query`)."""
+
+    properties: list[QueryPropertyRecord]
+    algorithm: str
+    threshold: float
+    topics_scope: list[str]
+    dataset_scope: str
+    data_version: str
+
+
+class FeatureRecord(CamelModel):
+    """One of the algorithm's features, as stored with a match (read from the engine's `FeatureScore`)."""
+
+    key: str
+    label: str
+    score: float
+    matched_value: str | None
+    candidate_value: str | None
+    note: str | None
+
+
+class EvidenceRecord(CamelModel):
+    """One evidence row, as stored with a match (read from the engine's `Evidence`)."""
+
+    label: str
+    values: list[str]
+    full_width: bool
+
+
+def query_block(result: ScreeningResult) -> dict[str, Any]:
+    """The response's `query` object for a screening result, as stored with the subject."""
+    return QueryRecord(
+        properties=[QueryPropertyRecord.model_validate(p) for p in result.query_properties],
+        algorithm=result.algorithm,
+        threshold=result.threshold,
+        topics_scope=list(result.topics_scope),
+        dataset_scope=result.dataset_scope,
+        data_version=result.data_version,
+    ).model_dump(by_alias=True)
+
+
+def feature_records(match: Match) -> list[dict[str, Any]]:
+    return [FeatureRecord.model_validate(feature).model_dump(by_alias=True) for feature in match.features]
+
+
+def evidence_records(match: Match) -> list[dict[str, Any]]:
+    return [EvidenceRecord.model_validate(evidence).model_dump(by_alias=True) for evidence in match.evidence]
+
+
+# --- the service-level detail (scores as floats; the endpoint validates it into ScreeningDetailOut) ------------
+
+
+def disposition_json(match: ScreeningMatch) -> dict[str, Any]:
+    """The documented disposition record of a decided match (plus its `matchId` and `decision`)."""
+    return DispositionOut(
+        id=match.disposition_id,
+        os_entity_id=match.os_entity_id,
+        reason=match.disposition_reason,
+        topics_at_decision=list(match.disposition_topics or match.topics),
+        reviewed_by_user_id=match.disposed_by_id,
+        reviewed_by_display_name=match.disposed_by,
+        reviewed_at=match.disposed_at,
+        match_id=match.id,
+        decision=match.disposition.value,
+    ).model_dump(by_alias=True)
+
+
+def match_json(
+    match: ScreeningMatch, subject: ScreeningSubject, main: ScreeningSubject, earlier: ScreeningMatch | None
+) -> dict[str, Any]:
+    """A match of `subject` in the detail of `main` (the customer or beneficiary); `earlier`: its last clearing."""
+    evidence = list(match.evidence)
+    if subject.id != main.id:
+        # The documented match shape names no subject; for a customer's person or shareholder the first
+        # evidence row says who was matched, so the reviewer never has to guess.
+        label = SUBJECT_TYPE_LABELS[subject.subject_type]
+        screened = EvidenceRecord(
+            label="Screened subject", values=[f"{subject.display_name} ({label})"], full_width=False
+        )
+        evidence.insert(0, screened.model_dump(by_alias=True))
+    # A dict, not ScreeningMatchOut: the score stays a float here and becomes decimal text on the wire.
+    return {
+        "matchId": match.id,
+        "osEntityId": match.os_entity_id,
+        "caption": match.caption,
+        "schema": match.schema,
+        "score": match.score,
+        "isMatch": match.score >= match.threshold,
+        "topics": list(match.topics),
+        "datasets": list(match.datasets),
+        "features": list(match.features),
+        "evidence": evidence,
+        "aliases": list(match.aliases),
+        "disposition": disposition_json(earlier) if earlier is not None else None,
+        "createdAt": match.created_at,
+    }
+
+
+def detail_json(
+    main: ScreeningSubject,
+    status: HoldStatus,
+    open_matches: list[dict[str, Any]],
+    decided: list[ScreeningMatch],
+    history_count: int,
+) -> dict[str, Any]:
+    """The screening detail of a customer or beneficiary (`main`), in the shape of `ScreeningDetailOut`."""
+    subject = ScreeningSubjectOut(
+        subject_id=main.id,
+        subject_type=main.subject_type,
+        entity_id=main.entity_id,
+        display_name=main.display_name,
+        customer_id=main.customer_id,
+        customer_name=main.customer_name,
+        beneficiary_id=main.beneficiary_id,
+        payment_hold=status.payment_hold,
+        onboarding_blocked=status.onboarding_blocked,
+        open_match_count=status.open_match_count,
+        last_screened_at=main.last_screened_at,
+        next_due_at=main.next_due_at,
+        screening_status="pending" if status.screening_pending else "screened",
+    )
+    return {
+        "subject": subject.model_dump(by_alias=True),
+        "query": main.last_query,
+        "openMatches": open_matches,
+        "previouslyCleared": [disposition_json(m) for m in decided],
+        "historyCount": history_count,
+        "readOnlyReason": READ_ONLY_REASON,
+    }
+
+
+def summary_json(summary: ScreeningSummary) -> dict[str, Any]:
+    """The beneficiary object's `screening` block as JSON values."""
+    return {
+        "screeningSubjectId": summary.screening_subject_id,
+        "paymentHold": summary.payment_hold,
+        "openMatchCount": summary.open_match_count,
+        "lastScreenedAt": summary.last_screened_at.isoformat() if summary.last_screened_at else None,
+    }
+
+
+def hold_status_json(status: HoldStatus) -> dict[str, Any]:
+    """A hold status for operators (`nuvera screening` commands): its fields by their Python names."""
+    data = asdict(status)
+    data["subject_type"] = status.subject_type.value
+    return data

@@ -43,9 +43,7 @@ def list_tickets(
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> TicketList:
     """Your support tickets, newest first, with cursor pagination (without their messages)."""
-    page = service.list_tickets(
-        session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
-    )
+    page = service.list_tickets(session, principal, status=status, cursor=cursor, limit=limit, secret=secret)
     return TicketList.of(page, TicketOut.model_validate)
 
 
@@ -75,7 +73,7 @@ def create_ticket(payload: TicketCreate, principal: SupportWriter, session: Sess
 @router.get("/tickets/{id}", operation_id="SupportController_get", response_model=TicketDetail, responses=NOT_FOUND)
 def get_ticket(id: str, principal: SupportReader, session: SessionDep) -> TicketDetail:
     """One ticket with its whole message thread, oldest message first."""
-    return TicketDetail.model_validate(service.get_ticket(session, principal.organization_id, id))
+    return TicketDetail.model_validate(service.get_ticket(session, principal, id))
 
 
 @router.post(

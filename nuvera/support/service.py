@@ -24,6 +24,7 @@ from nuvera.organizations.models import Organization, OrganizationKind, User
 from nuvera.pagination import Page, paginate
 from nuvera.payments import service as payments
 from nuvera.support.models import AuthorType, SupportMessage, SupportTicket, TicketCategory, TicketStatus
+from nuvera.tenancy import Tenant, get_owned, readable
 
 MAX_SUBJECT = 200
 MAX_BODY = 10_000
@@ -91,7 +92,7 @@ def create_ticket(
             errors.append(FieldError("customerId", "no such customer"))
     if payment_id is not None:
         try:
-            payments.get_payment(session, organization_id, payment_id)
+            payments.get_payment(session, principal, payment_id)
         except NotFound:
             errors.append(FieldError("paymentId", "no such payment"))
     if errors:
@@ -121,11 +122,8 @@ def create_ticket(
     return ticket
 
 
-def get_ticket(session: Session, organization_id: str, ticket_id: str, *, for_update: bool = False) -> SupportTicket:
-    query = select(SupportTicket).where(SupportTicket.organization_id == organization_id, SupportTicket.id == ticket_id)
-    if for_update:
-        query = query.with_for_update()
-    ticket = session.scalar(query)
+def get_ticket(session: Session, tenant: Tenant, ticket_id: str, *, for_update: bool = False) -> SupportTicket:
+    ticket = get_owned(session, SupportTicket, tenant, ticket_id, for_update=for_update)
     if ticket is None:
         raise NotFound("Ticket")
     return ticket
@@ -133,17 +131,17 @@ def get_ticket(session: Session, organization_id: str, ticket_id: str, *, for_up
 
 def list_tickets(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     *,
     status: TicketStatus | None,
     cursor: str | None,
     limit: int,
     secret: bytes,
 ) -> Page[SupportTicket]:
-    query = select(SupportTicket).where(SupportTicket.organization_id == organization_id)
+    query = readable(SupportTicket, tenant)
     if status is not None:
         query = query.where(SupportTicket.status == status)
-    scope = f"support_tickets:{organization_id}:{status.value if status else '*'}"
+    scope = f"support_tickets:{tenant.organization_id}:{status.value if status else '*'}"
     return paginate(
         session,
         query,
@@ -164,7 +162,7 @@ def _refuse_closed(ticket: SupportTicket, action: str) -> None:
 def partner_reply(session: Session, principal: Principal, ticket_id: str, *, body: str, now: datetime) -> SupportTicket:
     text = _text(body, "body", MAX_BODY)
     # Row lock (PostgreSQL): two replies at once get consecutive message sequences instead of a unique violation.
-    ticket = get_ticket(session, principal.organization_id, ticket_id, for_update=True)
+    ticket = get_ticket(session, principal, ticket_id, for_update=True)
     _refuse_closed(ticket, "replied to")
     _add_message(
         ticket,
@@ -181,7 +179,7 @@ def partner_reply(session: Session, principal: Principal, ticket_id: str, *, bod
 
 
 def close_ticket(session: Session, principal: Principal, ticket_id: str, *, now: datetime) -> SupportTicket:
-    ticket = get_ticket(session, principal.organization_id, ticket_id, for_update=True)
+    ticket = get_ticket(session, principal, ticket_id, for_update=True)
     _refuse_closed(ticket, "closed again")
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = now

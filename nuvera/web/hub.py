@@ -1,8 +1,9 @@
 """The Nuvera organization hub: organizations and their applications, the review queue, screening matches and the
 support inbox. Staff only (`Staff` / `StaffForm`).
 
-Reads come from `web.queries` (across organizations, on purpose). Every decision goes through its area's service,
-which validates it, records the activity and the audit event with the admin's identity and reason:
+Reads come from `web.admin_queries` (across organizations, on purpose: the one module allowed to be). Every
+decision goes through its area's service, which validates it, records the activity and the audit event with the
+admin's identity and reason:
 `customers.review_customer`, `beneficiaries.review_beneficiary`, `screening.set_disposition`,
 `support.nuvera_reply` / `nuvera_resolve`, and for applications the management API (policy: reason required).
 
@@ -34,7 +35,8 @@ from nuvera.screening import service as screening
 from nuvera.screening.models import Disposition
 from nuvera.support import service as support
 from nuvera.support.models import TicketStatus
-from nuvera.web import queries
+from nuvera.tenancy import OrganizationScope, belongs
+from nuvera.web import admin_queries as queries
 from nuvera.web.applications import application_rows, detail_context
 from nuvera.web.rendering import page
 from nuvera.web.routing import WebRoute
@@ -162,7 +164,7 @@ def organization_application_page(
     audit_cursor: Cursor = None,
 ) -> Response:
     context = detail_context(request, session, viewer, application_id, now, audit_cursor)
-    if context["application"].organization_id != organization_id:
+    if not belongs(context["application"].organization_id, OrganizationScope(organization_id)):
         raise NuveraError("not_found", f"Application {application_id} not found")
     organization = queries.organization(session, organization_id)
     return page(

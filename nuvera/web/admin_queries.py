@@ -4,6 +4,9 @@ Unlike every partner-facing query, these are deliberately not scoped to one orga
 partners' customers, screening matches and tickets. The hub routes reach them only through the `Staff`
 dependency (a member of the Nuvera admin organization); nothing partner-facing may import this module.
 Decisions are never made here: they go through the owning area's service (review, disposition, support).
+
+It is the one declared exception to the tenant door (`nuvera/tenancy.py`): the only module besides the door that
+may filter by organization itself, and only `nuvera/web/hub.py` may import it (tests/architecture enforces both).
 """
 
 from __future__ import annotations

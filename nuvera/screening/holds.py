@@ -1,0 +1,203 @@
+"""Payment holds and the onboarding block: what the screening state of a customer or a beneficiary allows.
+
+**paymentHold** = an open (not superseded) match of the subject — for a customer, of the customer itself or any of
+its current persons and shareholders — or any **confirmed** match, or a screening still pending (fail closed: "not
+screened yet" never reads as "clear"). `onboardingBlocked` (customers) likewise. Areas that keep a copy of the hold
+register a listener (`on_hold_change`), called in the transaction of every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningSubject, SubjectType
+from nuvera.screening.schemas import summary_json
+from nuvera.screening.subjects import CUSTOMER_SUBJECT_TYPES, main_subject
+from nuvera.tenancy import OrganizationScope, Tenant, readable, scoped
+
+
+@dataclass(frozen=True)
+class HoldStatus:
+    """The screening state of a customer or a beneficiary, as payments and onboarding need it."""
+
+    organization_id: str
+    subject_id: str | None
+    subject_type: SubjectType
+    customer_id: str | None
+    beneficiary_id: str | None
+    payment_hold: bool
+    onboarding_blocked: bool
+    open_match_count: int
+    last_screened_at: datetime | None
+    # The latest data of the customer (or beneficiary) has not been screened yet: payments are held meanwhile.
+    screening_pending: bool = False
+
+
+HoldListener = Callable[[Session, HoldStatus], None]
+_hold_listeners: list[HoldListener] = []
+
+
+def on_hold_change(listener: HoldListener) -> HoldListener:
+    """Register a function called (in the same transaction) whenever a customer's or beneficiary's screening
+    state may have changed: after each screening and each disposition. Areas that keep a copy of the hold
+    (e.g. the beneficiary row) update it here. Usable as a decorator."""
+    if listener not in _hold_listeners:
+        _hold_listeners.append(listener)
+    return listener
+
+
+def off_hold_change(listener: HoldListener) -> None:
+    """Unregister a listener registered with `on_hold_change` (no-op if it is not registered)."""
+    if listener in _hold_listeners:
+        _hold_listeners.remove(listener)
+
+
+def notify(session: Session, status: HoldStatus) -> None:
+    """Tell every registered listener about `status`, in the caller's transaction."""
+    for listener in list(_hold_listeners):
+        listener(session, status)
+
+
+@dataclass(frozen=True)
+class ScreeningSummary:
+    """The beneficiary object's `screening` block."""
+
+    screening_subject_id: str | None
+    payment_hold: bool
+    open_match_count: int
+    last_screened_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return summary_json(self)
+
+
+# The matches that hold payments: open ones of the latest screening, and confirmed ones.
+_OPEN_MATCH = (ScreeningMatch.disposition == Disposition.OPEN) & ScreeningMatch.superseded_at.is_(None)
+
+
+_CONFIRMED_MATCH = ScreeningMatch.disposition == Disposition.CONFIRMED
+
+
+def _customer_counts(session: Session, tenant: Tenant, customer_id: str) -> tuple[int, int]:
+    """(open matches of active subjects, confirmed matches of any subject) of a customer and its persons."""
+    joined = scoped(
+        select(func.count(ScreeningMatch.id)).join(ScreeningSubject, ScreeningSubject.id == ScreeningMatch.subject_id),
+        ScreeningSubject,
+        tenant,
+    ).where(ScreeningSubject.customer_id == customer_id, ScreeningSubject.subject_type.in_(CUSTOMER_SUBJECT_TYPES))
+    open_query = joined.where(_OPEN_MATCH, ScreeningSubject.active.is_(True))
+    # A confirmed match holds even if the person was since removed from the customer: removing a sanctioned
+    # owner from the form must not be a way to lift a confirmed hit.
+    confirmed_query = joined.where(_CONFIRMED_MATCH)
+    return session.scalar(open_query) or 0, session.scalar(confirmed_query) or 0
+
+
+def customer_status(session: Session, organization_id: str, customer_id: str) -> HoldStatus:
+    """Hold and onboarding block of a customer, across the customer and its persons and shareholders."""
+    tenant = OrganizationScope(organization_id)
+    main = main_subject(session, tenant, SubjectType.CUSTOMER, customer_id)
+    if main is None:
+        return HoldStatus(organization_id, None, SubjectType.CUSTOMER, customer_id, None, True, True, 0, None, True)
+    open_count, confirmed = _customer_counts(session, tenant, customer_id)
+    pending = is_pending(main)
+    hold = pending or open_count > 0 or confirmed > 0
+    return HoldStatus(
+        organization_id,
+        main.id,
+        SubjectType.CUSTOMER,
+        customer_id,
+        None,
+        hold,
+        hold,
+        open_count,
+        main.last_screened_at,
+        pending,
+    )
+
+
+def is_pending(main: ScreeningSubject) -> bool:
+    """A change of the main subject's data (or its first data) is not screened yet: fail closed, it holds."""
+    return main.last_screened_at is None or (main.requested_version or 0) > (main.screened_version or 0)
+
+
+def beneficiary_status(session: Session, organization_id: str, beneficiary_id: str) -> HoldStatus:
+    return beneficiary_statuses(session, organization_id, [beneficiary_id])[beneficiary_id]
+
+
+def beneficiary_statuses(
+    session: Session, organization_id: str, beneficiary_ids: Sequence[str]
+) -> dict[str, HoldStatus]:
+    """The hold of each beneficiary in two queries, however many there are (a list page shows up to 100).
+
+    A beneficiary is held while it was never screened, or while its subject has an open or a confirmed match.
+    """
+    subjects = {
+        subject.entity_id: subject
+        for subject in session.scalars(
+            readable(ScreeningSubject, OrganizationScope(organization_id)).where(
+                ScreeningSubject.subject_type == SubjectType.BENEFICIARY,
+                ScreeningSubject.entity_id.in_(beneficiary_ids),
+            )
+        )
+    }
+    counts: dict[tuple[str, Disposition], int] = {}
+    if subjects:
+        rows = session.execute(
+            select(ScreeningMatch.subject_id, ScreeningMatch.disposition, func.count(ScreeningMatch.id))
+            .where(
+                ScreeningMatch.subject_id.in_([subject.id for subject in subjects.values()]),
+                _OPEN_MATCH | _CONFIRMED_MATCH,
+            )
+            .group_by(ScreeningMatch.subject_id, ScreeningMatch.disposition)
+        )
+        counts = {(subject_id, disposition): count for subject_id, disposition, count in rows}
+    statuses = {}
+    for beneficiary_id in beneficiary_ids:
+        main = subjects.get(beneficiary_id)
+        if main is None:
+            statuses[beneficiary_id] = HoldStatus(
+                organization_id, None, SubjectType.BENEFICIARY, None, beneficiary_id, True, False, 0, None, True
+            )
+            continue
+        open_count = counts.get((main.id, Disposition.OPEN), 0)
+        confirmed = counts.get((main.id, Disposition.CONFIRMED), 0)
+        pending = is_pending(main)
+        statuses[beneficiary_id] = HoldStatus(
+            organization_id,
+            main.id,
+            SubjectType.BENEFICIARY,
+            main.customer_id,
+            beneficiary_id,
+            pending or open_count > 0 or confirmed > 0,
+            False,
+            open_count,
+            main.last_screened_at,
+            pending,
+        )
+    return statuses
+
+
+def screening_summaries(
+    session: Session, organization_id: str, beneficiary_ids: Sequence[str]
+) -> dict[str, ScreeningSummary]:
+    """Each beneficiary object's `screening` block. Never screened → on hold, no subject id."""
+    return {
+        beneficiary_id: ScreeningSummary(
+            status.subject_id, status.payment_hold, status.open_match_count, status.last_screened_at
+        )
+        for beneficiary_id, status in beneficiary_statuses(session, organization_id, beneficiary_ids).items()
+    }
+
+
+def status_for(session: Session, subject: ScreeningSubject) -> HoldStatus:
+    """The hold of the customer or beneficiary that `subject` (its main subject or a person's) belongs to."""
+    if subject.subject_type == SubjectType.BENEFICIARY:
+        return beneficiary_status(session, subject.organization_id, subject.entity_id)
+    assert subject.customer_id is not None  # customer subjects always carry their customer
+    return customer_status(session, subject.organization_id, subject.customer_id)

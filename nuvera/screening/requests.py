@@ -1,0 +1,85 @@
+"""Screening requests, the API side: a partner's create or change records what to screen and enqueues a job.
+
+Screening runs in the jobs worker, not in the API: the request and its job commit in the caller's transaction,
+and until the worker has recorded a screening of that very data the subject is **pending**, which holds payments.
+No engine here: API processes never load FollowTheMoney or the sanctions index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from nuvera.jobs.service import enqueue
+from nuvera.screening.holds import HoldStatus, notify, status_for
+from nuvera.screening.matches import deactivate
+from nuvera.screening.models import ScreeningSubject, SubjectType
+from nuvera.screening.subjects import (
+    SubjectInput,
+    check_beneficiary_subject,
+    check_customer_subjects,
+    lock_customer_subjects,
+    main_subject,
+    upsert_subject,
+)
+from nuvera.tenancy import OrganizationScope
+
+# The job a partner's change enqueues; nuvera/screening/jobs.py handles it in `nuvera worker`.
+SCREEN_JOB = "screening.screen"
+
+
+def request_customer_screening(
+    session: Session,
+    *,
+    organization_id: str,
+    customer_id: str,
+    customer_name: str,
+    subjects: Sequence[SubjectInput],
+    now: datetime,
+    reason: str = "customer created or changed",
+) -> HoldStatus:
+    """Record what to screen for a customer (as `screen_customer` takes it) and enqueue its screening, in the
+    caller's transaction: the change and its job commit together or not at all. The customer is pending (held)
+    until the worker has screened this data."""
+    check_customer_subjects(customer_id, subjects)
+    tenant = OrganizationScope(organization_id)
+    existing = lock_customer_subjects(session, tenant, customer_id)
+    main_row: ScreeningSubject | None = None
+    for subject in subjects:
+        row = existing.pop((subject.subject_type, subject.entity_id), None)
+        row = upsert_subject(session, row, subject, tenant, customer_id, customer_name, None, now)
+        if subject.subject_type == SubjectType.CUSTOMER:
+            main_row = row
+    deactivate(session, existing.values(), now)
+    assert main_row is not None  # check_customer_subjects guarantees exactly one CUSTOMER subject
+    return _request(session, main_row, reason, now)
+
+
+def request_beneficiary_screening(
+    session: Session,
+    *,
+    organization_id: str,
+    customer_id: str,
+    beneficiary_id: str,
+    subject: SubjectInput,
+    now: datetime,
+    reason: str = "beneficiary created or changed",
+) -> HoldStatus:
+    """As `request_customer_screening`, for a beneficiary's account holder."""
+    check_beneficiary_subject(beneficiary_id, subject)
+    tenant = OrganizationScope(organization_id)
+    row = main_subject(session, tenant, SubjectType.BENEFICIARY, beneficiary_id, for_update=True)
+    row = upsert_subject(session, row, subject, tenant, customer_id, None, beneficiary_id, now)
+    return _request(session, row, reason, now)
+
+
+def _request(session: Session, main: ScreeningSubject, reason: str, now: datetime) -> HoldStatus:
+    """Bump the main subject's requested version (pending from now on) and enqueue its screening."""
+    main.requested_version = (main.requested_version or 0) + 1
+    enqueue(session, SCREEN_JOB, {"subjectId": main.id, "reason": reason[:200]}, key=main.id, now=now)
+    session.flush()
+    status = status_for(session, main)
+    notify(session, status)
+    return status

@@ -1,0 +1,186 @@
+"""One tenant door: no organization filter outside `nuvera/tenancy.py`, and the admin hub's cross-tenant queries
+reachable from the hub alone.
+
+Why a test rather than a review rule: an organization filter written inline is one that the next query forgets,
+and a forgotten filter is a cross-tenant leak. So `X.organization_id == …` (either side, also `!=`, `in`, `.in_()`,
+`filter_by(organization_id=…)`) may appear only in the door and in the one declared admin module; partner-facing
+code asks the door (`readable`, `scoped`, `get_owned`, `belongs`). The admin module, which is deliberately not
+scoped, may be imported by the admin hub's routes only.
+
+Each rule is a small function over source text, so the tests below show it failing on a planted violation before
+it passes over the real tree.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from pathlib import Path
+
+import nuvera
+
+ROOT = Path(nuvera.__file__).resolve().parent.parent
+DOOR = "nuvera/tenancy.py"
+ADMIN_MODULE = "nuvera.web.admin_queries"
+# The only files allowed to compare organization ids themselves.
+FILTER_ALLOWED = frozenset({DOOR, "nuvera/web/admin_queries.py"})
+# The only files allowed to import the cross-tenant admin queries: the staff-only hub routes.
+ADMIN_IMPORT_ALLOWED = frozenset({"nuvera/web/admin_queries.py", "nuvera/web/hub.py"})
+
+_COMPARISONS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+_SQL_COMPARISONS = frozenset({"in_", "not_in", "notin_", "__eq__", "__ne__", "is_distinct_from", "isnot_distinct_from"})
+
+
+def _is_organization_id(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "organization_id"
+
+
+def _is_organizations_key(node: ast.expr) -> bool:
+    """`Organization.id`: a join along the foreign key to the organizations table, which narrows nothing."""
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "id"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "Organization"
+    )
+
+
+def tenant_filters(source: str, filename: str = "<planted>") -> list[str]:
+    """Every organization comparison in `source`, as `file:line: code`, in source order."""
+    found: list[ast.expr] = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if (
+                any(isinstance(op, _COMPARISONS) for op in node.ops)
+                and any(map(_is_organization_id, operands))
+                and not any(map(_is_organizations_key, operands))
+            ):
+                found.append(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in _SQL_COMPARISONS and _is_organization_id(node.func.value):
+                found.append(node)  # Model.organization_id.in_(…)
+            elif node.func.attr == "filter_by" and any(k.arg == "organization_id" for k in node.keywords):
+                found.append(node)
+    return _report(source, filename, found)
+
+
+def _report(source: str, filename: str, nodes: Sequence[ast.stmt | ast.expr]) -> list[str]:
+    ordered = sorted(nodes, key=lambda node: (node.lineno, node.col_offset))
+    return [f"{filename}:{node.lineno}: {ast.get_source_segment(source, node)}" for node in ordered]
+
+
+def _module_name(relative: str) -> str:
+    parts = relative.removesuffix(".py").split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def admin_imports(source: str, module: str, filename: str = "<planted>") -> list[str]:
+    """Every import of the admin queries in `source` (the module `module`), relative imports resolved."""
+    package = module.rsplit(".", 1)[0] if not filename.endswith("__init__.py") else module
+    found: list[ast.stmt | ast.expr] = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, ast.Import):
+            if any(a.name == ADMIN_MODULE or a.name.startswith(ADMIN_MODULE + ".") for a in node.names):
+                found.append(node)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            targets = [base, *(f"{base}.{a.name}" for a in node.names)]
+            if any(t == ADMIN_MODULE or t.startswith(ADMIN_MODULE + ".") for t in targets):
+                found.append(node)
+        elif isinstance(node, ast.Constant) and node.value == ADMIN_MODULE:
+            found.append(node)  # importlib.import_module("nuvera.web.admin_queries")
+    return _report(source, filename, found)
+
+
+def _sources() -> list[tuple[str, str]]:
+    files = sorted((ROOT / "nuvera").rglob("*.py"))
+    return [(path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")) for path in files]
+
+
+# --- the rules, shown failing on planted violations -----------------------------------------------------------
+
+
+def test_an_inline_organization_filter_is_reported_on_either_side_and_in_every_form() -> None:
+    planted = """
+from sqlalchemy import select
+
+def leaky(session, organization_id, ids):
+    session.scalar(select(Customer).where(Customer.organization_id == organization_id))
+    session.scalar(select(Customer).where(organization_id == Customer.organization_id))
+    session.scalar(select(Customer).where(Customer.organization_id != organization_id))
+    session.scalar(select(Customer).where(Customer.organization_id.in_(ids)))
+    session.query(Customer).filter_by(organization_id=organization_id)
+    if customer.organization_id == principal.organization_id:
+        return customer
+    session.scalar(select(Customer).join(Organization, Organization.id == Customer.organization_id))
+"""
+    found = tenant_filters(planted)
+    assert [line.split(":")[1] for line in found] == ["5", "6", "7", "8", "9", "10"]
+    assert "Customer.organization_id == organization_id" in found[0]  # the join on line 12 is no filter
+
+
+def test_going_through_the_door_is_not_reported() -> None:
+    clean = """
+def fine(session, tenant, customer_id):
+    query = readable(Customer, tenant).where(Customer.id == customer_id)
+    row = get_owned(session, Customer, tenant, customer_id)
+    if row.organization_id is None or not belongs(row.organization_id, tenant):
+        return None
+    return Customer(organization_id=tenant.organization_id)
+"""
+    assert tenant_filters(clean) == []
+
+
+def test_the_door_itself_holds_the_filter_the_rule_looks_for() -> None:
+    """Not vacuous: the checker does see the one real filter, in the door it exempts."""
+    sources = dict(_sources())
+    assert tenant_filters(sources[DOOR], DOOR)
+
+
+def test_importing_the_admin_queries_is_reported_in_every_spelling() -> None:
+    planted = """
+import nuvera.web.admin_queries
+import nuvera.web.admin_queries as hub_reads
+from nuvera.web import admin_queries
+from nuvera.web.admin_queries import hub_counts
+from . import admin_queries as q
+from .admin_queries import customer
+import importlib
+importlib.import_module("nuvera.web.admin_queries")
+from nuvera.web import rendering
+from nuvera.web.hub import router
+"""
+    found = admin_imports(planted, "nuvera.web.partner_pages")
+    assert [line.split(":")[1] for line in found] == ["2", "3", "4", "5", "6", "7", "9"]
+    # A relative import elsewhere names another module and is left alone.
+    assert admin_imports("from . import admin_queries", "nuvera.customers.endpoints") == []
+    sources = dict(_sources())
+    assert admin_imports(sources["nuvera/web/hub.py"], "nuvera.web.hub")  # the hub's own import is seen
+
+
+# --- the rules over the real tree -------------------------------------------------------------------------------
+
+
+def test_no_organization_filter_outside_the_door_and_the_admin_module() -> None:
+    sources = _sources()
+    assert len(sources) > 100  # the walk really covers the package
+    offenders = [hit for name, text in sources if name not in FILTER_ALLOWED for hit in tenant_filters(text, name)]
+    assert offenders == [], "filter through nuvera.tenancy (readable / scoped / get_owned / belongs):\n" + "\n".join(
+        offenders
+    )
+
+
+def test_only_the_admin_hub_imports_the_cross_tenant_queries() -> None:
+    offenders = [
+        hit
+        for name, text in _sources()
+        if name not in ADMIN_IMPORT_ALLOWED
+        for hit in admin_imports(text, _module_name(name), name)
+    ]
+    assert offenders == [], f"{ADMIN_MODULE} is for the staff-only hub (nuvera/web/hub.py) only:\n" + "\n".join(
+        offenders
+    )
