@@ -25,7 +25,7 @@ from nuvera.audit.actor import Actor
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User, UserRole
 from nuvera.organizations.service import MIN_PASSWORD_LENGTH, get_organization, hash_password, normalise_email
-from nuvera.tenancy import OrganizationScope, get_owned, scoped
+from nuvera.tenancy import OrganizationScope, belongs, get_owned, scoped
 
 # A password that no Argon2 check accepts: an invited user cannot sign in before setting one.
 INVITED_PASSWORD_HASH = "!invited"  # noqa: S105 - a marker, not a password
@@ -47,13 +47,17 @@ class Member:
 def can_manage(actor: Actor, organization_id: str) -> bool:
     if actor.type == "operator":
         return True
-    return actor.type == "user" and actor.organization_id == organization_id and actor.role in MANAGERS
+    return (
+        actor.type == "user"
+        and belongs(actor.organization_id, OrganizationScope(organization_id))
+        and actor.role in MANAGERS
+    )
 
 
 def _require_manager(actor: Actor, organization_id: str) -> None:
     if not can_manage(actor, organization_id):
         # Other organizations' members are not found; a member of this one is told the rule.
-        if actor.organization_id != organization_id and actor.type != "admin":
+        if not belongs(actor.organization_id, OrganizationScope(organization_id)) and actor.type != "admin":
             raise NotFound("Organization")
         raise NuveraError("forbidden", "Only owners and admins of the organization manage its team.")
 
@@ -64,8 +68,7 @@ def _require_owner_for(actor: Actor, *roles: UserRole) -> None:
 
 
 def _member(session: Session, organization_id: str, user_id: str) -> User:
-    # The type ignores: tenancy.TenantOwned does not match mapped classes yet (instance attributes are plain str).
-    user = get_owned(session, User, OrganizationScope(organization_id), user_id, for_update=True)  # type: ignore[type-var]
+    user = get_owned(session, User, OrganizationScope(organization_id), user_id, for_update=True)
     if user is None:
         raise NotFound("User")
     return user
@@ -83,7 +86,7 @@ def _is_locked(session: Session, secret: bytes, email: str, now: datetime) -> bo
 
 
 def list_members(session: Session, organization_id: str, *, secret: bytes, now: datetime) -> list[Member]:
-    query = scoped(select(User), User, OrganizationScope(organization_id))  # type: ignore[arg-type]
+    query = scoped(select(User), User, OrganizationScope(organization_id))
     users = session.scalars(query.order_by(User.email))
     return [
         Member(
@@ -102,7 +105,7 @@ def list_members(session: Session, organization_id: str, *, secret: bytes, now: 
 
 def _owners(session: Session, organization_id: str) -> list[str]:
     # FOR UPDATE (PostgreSQL): two owners demoting each other at once are serialised, so one always remains.
-    query = scoped(select(User.id), User, OrganizationScope(organization_id))  # type: ignore[arg-type]
+    query = scoped(select(User.id), User, OrganizationScope(organization_id))
     query = query.where(User.role == UserRole.OWNER)
     return list(session.scalars(query.with_for_update()))
 
@@ -259,7 +262,9 @@ def set_password(session: Session, *, token: str, password: str, secret: bytes, 
 
 
 def require_two_factor(session: Session, *, actor: Actor, organization_id: str, required: bool, now: datetime) -> None:
-    if actor.type != "operator" and not (actor.organization_id == organization_id and actor.role == "owner"):
+    if actor.type != "operator" and not (
+        belongs(actor.organization_id, OrganizationScope(organization_id)) and actor.role == "owner"
+    ):
         raise NuveraError("forbidden", "Only an owner may change the organization's two-factor requirement.")
     if required and actor.id is not None and not two_factor.is_enabled(session, actor.id):
         raise NuveraError("invalid_state", "Turn on two-factor authentication for yourself first.")
