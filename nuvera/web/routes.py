@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nuvera.web import applications, hub, sign_in
+from nuvera.web import applications, hub, request_log, sign_in
 
 STATIC_MOUNT = "/app/static"
 
@@ -12,4 +12,5 @@ router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)
 router.include_router(applications.json_router)
 router.include_router(applications.router)
+router.include_router(request_log.router)
 router.include_router(hub.router)
