@@ -80,7 +80,12 @@ def render(
         MultiProcessCollector(registry, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]  # unannotated upstream
     else:
         for collector in (
-            REQUESTS, REQUEST_SECONDS, AUTH_FAILURES, RATE_LIMITED, VERIFICATION_SECONDS, REQUEST_LOG_DROPPED
+            REQUESTS,
+            REQUEST_SECONDS,
+            AUTH_FAILURES,
+            RATE_LIMITED,
+            VERIFICATION_SECONDS,
+            REQUEST_LOG_DROPPED,
         ):
             registry.register(collector)
     if replay_store_size is not None:

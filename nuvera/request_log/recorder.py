@@ -252,7 +252,7 @@ class RequestLogRecorder:
                 found = connection.execute(
                     select(ApiApplication.id, ApiApplication.organization_id).where(ApiApplication.id.in_(missing))
                 )
-                self._organizations.update({app_id: org_id for app_id, org_id in found})
+                self._organizations.update({row.id: row.organization_id for row in found})
             rows = []
             for pending in batch:
                 organization_id = pending[8] or self._organizations.get(pending[7])
@@ -264,9 +264,7 @@ class RequestLogRecorder:
 
 
 def _row(pending: Pending, organization_id: str) -> dict[str, Any]:
-    ended_at, latency, method, path, query, status, code, application_id, _, request_id, prefix, last_four, ip = (
-        pending
-    )
+    ended_at, latency, method, path, query, status, code, application_id, _, request_id, prefix, last_four, ip = pending
     return {
         "id": request_id or f"req_{uuid.uuid4().hex[:24]}",
         "organization_id": organization_id,
@@ -295,9 +293,8 @@ def display_path(path: str, query: bytes) -> str:
 
 def _insert_ignoring_duplicates(dialect: str) -> Insert:
     """A batch retried after an ambiguous commit failure must not fail for ever on its own first copy."""
-    table = RequestLogEntry.__table__
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["id"])
+        return postgresql.insert(RequestLogEntry).on_conflict_do_nothing(index_elements=["id"])
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["id"])
-    return insert(table)  # pragma: no cover - the two supported databases are above
+        return sqlite.insert(RequestLogEntry).on_conflict_do_nothing(index_elements=["id"])
+    return insert(RequestLogEntry)  # pragma: no cover - the two supported databases are above

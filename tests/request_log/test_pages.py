@@ -11,6 +11,7 @@ from nuvera.db import Database
 from nuvera.organizations.models import OrganizationKind, UserRole
 from nuvera.reference.error_guide import ERROR_GUIDE
 from nuvera.request_log.models import RequestLogEntry
+from nuvera.web.request_log import code_spans
 from tests.accounts.browser import SignIn
 from tests.request_log.support import ASSETS, expired, logged, signed
 from tests.support import Factory, LiveServer, Partner
@@ -124,9 +125,7 @@ def test_another_organization_and_the_hub(
     assert refused.status_code == 404
     assert late.headers["x-request-id"] not in refused.text
     member = factory.user(partner.organization_id, UserRole.MEMBER)
-    assert late.headers["x-request-id"] in browsers(member).get(
-        f"{APPS}/{partner.application_id}/requests"
-    ).text
+    assert late.headers["x-request-id"] in browsers(member).get(f"{APPS}/{partner.application_id}/requests").text
 
     staff = browsers(factory.user(factory.organization(OrganizationKind.ADMIN), UserRole.ADMIN))
     hub = f"/app/admin/organizations/{partner.organization_id}/applications/{partner.application_id}"
@@ -142,3 +141,8 @@ def test_another_organization_and_the_hub(
     moved = staff.get(f"{APPS}/{partner.application_id}/requests", follow_redirects=False)
     assert (moved.status_code, moved.headers["location"]) == (303, f"{hub}/requests")
     assert stranger.get(f"{hub}/requests").status_code == 403
+
+
+def test_the_guides_code_spans_become_code_elements_and_the_rest_is_escaped() -> None:
+    assert code_spans("Send `x-api-key` <b>once</b>") == "Send <code>x-api-key</code> &lt;b&gt;once&lt;/b&gt;"
+    assert code_spans("`<i>`") == "<code>&lt;i&gt;</code>"

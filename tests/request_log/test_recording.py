@@ -64,9 +64,7 @@ def test_requests_without_a_matching_key_are_not_attributed(
     with database.session() as session:
         found = session.scalar(select(func.count()).where(RequestLogEntry.id.in_(request_ids)))
         assert found == 0
-        assert session.scalar(
-            select(func.count()).where(RequestLogEntry.application_id == partner.application_id)
-        ) == 1
+        assert session.scalar(select(func.count()).where(RequestLogEntry.application_id == partner.application_id)) == 1
 
 
 def test_a_revoked_key_and_a_replay_are_still_the_applications(
