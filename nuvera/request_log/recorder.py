@@ -273,7 +273,8 @@ def _row(pending: Pending, organization_id: str) -> dict[str, Any]:
         "method": method[:10],
         "path": display_path(path, query),
         "status": status,
-        "code": code[:CODE_MAX] if code else None,
+        # A bug answers 500 `internal_error` from the outermost middleware, which leaves no code behind.
+        "code": code[:CODE_MAX] if code else ("internal_error" if status == 500 else None),
         "duration_ms": round(latency * 1000, 3),
         "key_prefix": prefix.decode("latin-1") or None,
         "key_last_four": last_four.decode("latin-1") or None,

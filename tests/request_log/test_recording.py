@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import APIRouter, Depends
 from nuvera_client import sign_request
 from sqlalchemy import func, select
 
 from nuvera.app import create_app
 from nuvera.auth.api_keys import DISPLAY_PREFIX_LENGTH
+from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
+from nuvera.auth.principal import Principal
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.request_log.models import RequestLogEntry
 from nuvera.request_log.recorder import display_path
 from tests.request_log.support import ASSETS, expired, logged, signed
-from tests.support import Factory, LiveServer, new_rsa_key
+from tests.support import Factory, LiveServer, MutableClock, live_server, new_rsa_key
 
 
 def test_a_success_and_failing_signed_requests_are_logged_with_their_code(
@@ -91,3 +94,23 @@ def test_paths_lose_secret_shapes_and_query_values() -> None:
 def test_the_request_log_can_be_turned_off(settings: Settings, database: Database) -> None:
     app = create_app(settings.model_copy(update={"request_log": False}), database=database)
     assert app.state.request_log is None
+
+
+def test_a_bug_is_logged_as_internal_error(
+    factory: Factory, settings: Settings, database: Database, session_clock: MutableClock
+) -> None:
+    boom = APIRouter()
+
+    @boom.get("/api/v1/test-boom")
+    def explode(_p: Principal = Depends(require(Permission.CRYPTO_READ))) -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(settings, database=database, clock=session_clock)
+    app.include_router(boom)
+    partner = factory.partner([Permission.CRYPTO_READ])
+    with live_server(app) as running:
+        partner.base_url = running.base_url
+        response = signed(partner, "/api/v1/test-boom")
+        assert response.status_code == 500
+        entry = logged(running, database, response.headers["x-request-id"])
+    assert (entry.status, entry.code) == (500, "internal_error")
