@@ -1,7 +1,7 @@
 """`make bench`: the measurements of issue 14, for the embedded default and for PostgreSQL + Redis, in one run.
 
     .venv/bin/python -m bench [--quick] [--duration 2] [--rounds 3] [--clients 1] [--concurrency 8]
-        [--big 100000] [--skip-postgres] [--skip-verify]
+        [--big 100000] [--skip-postgres] [--skip-verify] [--request-log | --request-log-only]
 
 For each backend — the embedded default (SQLite, no Redis) and PostgreSQL + Redis from `scripts/services.sh env`
 (skipped, saying so, when they do not answer) — it starts, on this machine and over loopback:
@@ -21,6 +21,10 @@ clients' CPU is reported too: a client near 100 % of a core would be the bottlen
 Ratios come from scenarios measured side by side: every round runs all the scenarios of a group one after another,
 and the ratio is the median over rounds of the per-round ratios, so a noisy neighbour weighs on both sides alike.
 Signed requests are signed before their window (bench/loadgen.py), at most a few seconds before their use.
+
+`--request-log` adds, per backend, the request log's cost (issue 17): the signed crypto GET against two
+`nuvera serve` processes on the same database, one with NUVERA_REQUEST_LOG=true and one with false, interleaved
+(target: within 5 %). `--request-log-only` runs that section alone.
 
 No pass/fail: it prints numbers, the issue's targets beside them.
 """
@@ -525,6 +529,8 @@ class Options:
     verify_requests: int
     verify_rounds: int
     skip_verify: bool
+    request_log: bool = False
+    request_log_only: bool = False
 
 
 def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
@@ -640,6 +646,40 @@ def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
             print(f"  {line}")
 
 
+def run_request_log(backend: Backend, options: Options) -> None:
+    """The request log's cost on the fast path: the signed crypto GET with the request log on and off, side by
+    side on the same database (its recording is an in-memory append; batches are written by another thread)."""
+    print(f"\n== request log on vs off: {backend.name} ==", flush=True)
+    with ExitStack() as stack:
+        servers = {}
+        for state in ("true", "false"):
+            port = free_port()
+            env = {**backend.env, "NUVERA_REQUEST_LOG": state}
+            servers[state] = start(f"nuvera serve (request log {state})",
+                                   [sys.executable, "-m", "nuvera", "serve", "--port", str(port)], env, port,
+                                   backend.folder / f"serve-request-log-{state}.log", "/readyz")  # fmt: skip
+            stack.callback(servers[state].stop)
+        time.sleep(2)  # idle: whatever the start left running has settled
+        load = Load(options.duration, options.concurrency, options.clients, backend.api_key, backend.key_file)
+        on = Scenario(f"signed GET {CRYPTO_ASSETS}, request log on", servers["true"], CRYPTO_ASSETS, signed=True)
+        off = Scenario(f"signed GET {CRYPTO_ASSETS}, request log off", servers["false"], CRYPTO_ASSETS, signed=True)
+        outcomes = interleave(load, [on, off], options.rounds)
+        engine = create_engine(backend.database_url)
+        stack.callback(engine.dispose)
+        with engine.connect() as connection:
+            recorded = connection.execute(text("SELECT count(*) FROM request_log")).scalar_one()
+        print(f"{options.concurrency} connections; {options.duration:g} s per scenario; {options.rounds} round(s), "
+              f"interleaved; medians over rounds; {recorded} request log rows written meanwhile")  # fmt: skip
+        print(HEADER)
+        for label, measured in outcomes.items():
+            print(row(label, measured))
+        for warning in load.warnings:
+            print(f"  warning: {warning}")
+        print(f"  {'':<58} {'req/s':>7} {'1/CPU':>9}   target")
+        print(ratio_line("request log on ÷ off, signed crypto GET", outcomes[on.label], outcomes[off.label],
+                         "≥ 0.95 (within 5 %)"))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 round of 1 s, 10k customers: about half the time")
@@ -650,6 +690,8 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=None, help="customers of the large list (default 100000)")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-verify", action="store_true")
+    parser.add_argument("--request-log", action="store_true", help="add the request log on/off comparison")
+    parser.add_argument("--request-log-only", action="store_true", help="run only the request log on/off comparison")
     args = parser.parse_args()
     quick = args.quick
     options = Options(
@@ -663,6 +705,8 @@ def main() -> None:
         verify_requests=300 if quick else 1000,
         verify_rounds=3 if quick else 5,
         skip_verify=args.skip_verify,
+        request_log=args.request_log or args.request_log_only,
+        request_log_only=args.request_log_only,
     )
     load_average = os.getloadavg()[0]
     print(
@@ -675,7 +719,11 @@ def main() -> None:
         sqlite = folder / "sqlite"
         sqlite.mkdir()
         url = f"sqlite:///{sqlite / 'nuvera.db'}"
-        run_backend(prepare("embedded default (SQLite, no Redis)", url, None, sqlite), options, with_cli=True)
+        embedded = prepare("embedded default (SQLite, no Redis)", url, None, sqlite)
+        if not options.request_log_only:
+            run_backend(embedded, options, with_cli=True)
+        if options.request_log:
+            run_request_log(embedded, options)
         found = None if args.skip_postgres else services()
         if found is None:
             reason = "--skip-postgres" if args.skip_postgres else "not reachable (start them: scripts/services.sh up)"
@@ -685,7 +733,11 @@ def main() -> None:
         postgres = folder / "postgres"
         postgres.mkdir()
         with scratch_postgres_database(admin_url, prefix="nuvera_bench") as database_url:
-            run_backend(prepare("PostgreSQL + Redis", database_url, redis_url, postgres), options, with_cli=False)
+            pg = prepare("PostgreSQL + Redis", database_url, redis_url, postgres)
+            if not options.request_log_only:
+                run_backend(pg, options, with_cli=False)
+            if options.request_log:
+                run_request_log(pg, options)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

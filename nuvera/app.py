@@ -38,6 +38,7 @@ from nuvera.observability.middleware import ObservabilityMiddleware
 from nuvera.openapi import build_openapi
 from nuvera.payments.endpoints import router as payments_router
 from nuvera.reference.endpoints import router as reference_router
+from nuvera.request_log.recorder import RequestLogRecorder
 from nuvera.screening.endpoints import router as screening_router
 from nuvera.support.endpoints import router as support_router
 from nuvera.web.routes import STATIC_MOUNT as WEB_STATIC_MOUNT
@@ -68,12 +69,18 @@ def create_app(
         last_used_interval_seconds=settings.last_used_write_interval_seconds,
     )
 
+    request_log = RequestLogRecorder.from_settings(settings, database.engine, clock)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Nothing of screening loads here: matching runs in `nuvera worker` (nuvera/screening/jobs.py), so an API
         # process starts at once and stays small.
         hot_state.start()
+        if request_log is not None:
+            request_log.start()
         yield
+        if request_log is not None:
+            request_log.close()  # writes what is still buffered
         authenticator.close()
         hot_state.close()
 
@@ -90,6 +97,7 @@ def create_app(
     app.state.database = database
     app.state.clock = clock
     app.state.authenticator = authenticator
+    app.state.request_log = request_log
     app.state.redis = hot_state.redis
     app.state.blob_store = blob_store or blob_store_from_settings(settings)
 

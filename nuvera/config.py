@@ -109,6 +109,15 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(default=0.2, gt=0, le=60)
     # Workers write a heartbeat this often; /readyz calls the worker down after three missed beats.
     worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Per-application request log (nuvera/request_log/): every attributable /api/v1 request, recorded off the hot
+    # path in batches. Off (false) only for benchmarks or a deployment that must not keep request metadata at all.
+    request_log: bool = Field(default=True, description="Record /api/v1 requests for the partner's request log")
+    request_log_retention_days: int = Field(default=14, ge=1, le=400, description="Days a request log row is kept")
+    # A batch is written every flush interval, or as soon as this many rows wait, in one INSERT (executemany).
+    request_log_flush_seconds: float = Field(default=1.0, gt=0, le=60)
+    request_log_batch_rows: int = Field(default=500, ge=1, le=10_000)
+    # Rows held in memory while the database is away; beyond it the oldest are dropped (counted and logged).
+    request_log_buffer_rows: int = Field(default=20_000, ge=10, le=1_000_000)
     # Where built screening indexes are kept (one file per dataset content hash); default var_dir/screening-index.
     screening_index_dir: Path | None = None
     # Outgoing mail (invitations, password resets; nuvera/mail.py). Unset host = no mail: the web app shows an

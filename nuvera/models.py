@@ -15,6 +15,7 @@ from nuvera.jobs.models import Job, WorkerHeartbeat
 from nuvera.organizations.models import Organization, User
 from nuvera.payments.models import IdempotencyKey, Payment, PaymentQuote, PaymentStatusEvent
 from nuvera.ratelimit.models import RateLimitCounter
+from nuvera.request_log.models import RequestLogEntry
 from nuvera.screening.models import ScreeningMatch, ScreeningRun, ScreeningSubject
 from nuvera.support.models import SupportMessage, SupportTicket
 
@@ -42,6 +43,7 @@ __all__ = [
     "PaymentStatusEvent",
     "RateLimitCounter",
     "RecoveryCode",
+    "RequestLogEntry",
     "ScreeningMatch",
     "ScreeningRun",
     "ScreeningSubject",

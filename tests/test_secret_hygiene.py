@@ -1,5 +1,6 @@
-"""After every foundation flow, no raw API key, JWT, private key or password is in the database or the logs; nor,
-after the team and account-security flows, an invitation or reset token, a recovery code or a TOTP secret."""
+"""After every foundation flow, no raw API key, JWT, private key or password is in the database (the request log
+included) or the logs; nor, after the team and account-security flows, an invitation or reset token, a recovery
+code or a TOTP secret."""
 
 from __future__ import annotations
 
@@ -158,12 +159,28 @@ def test_no_secret_reaches_the_database_or_the_logs(settings: Settings, tmp_path
             assert send("/api/v1/customers", sign_request(api_key, key, "GET", "/api/v1/customers")) in (403, 404)
             typo = api_key[:-1] + ("A" if api_key[-1] != "A" else "B")
             assert send("/api/v1/crypto/assets", sign_request(typo, key, "GET", "/api/v1/crypto/assets"), typo) == 401
+            # Secrets where a careless client might put them: a query value and a path segment. The request log
+            # keeps the query's parameter names only, and masks key and JWT shapes in the path.
+            in_query = "/api/v1/crypto/assets?apiKey=" + api_key
+            assert send(in_query, sign_request(api_key, key, "GET", in_query)) in (200, 422)
+            in_path = "/api/v1/crypto/assets/" + ok
+            assert send(in_path, sign_request(api_key, key, "GET", in_path)) == 404
         owner = f"h-{org}@example.com"
         produced = team_and_security_flows(server.base_url, org, owner, nuvera)
     finally:
         server.stop()
 
     stored = database_text(url, tmp_path)
+    # The request log (written at the latest when the server stopped) is part of the scan: prove it has rows.
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        logged = connection.execute(
+            text("SELECT path, code FROM request_log WHERE key_last_four = :last"), {"last": api_key[-4:]}
+        ).all()
+    engine.dispose()
+    assert {"replay_detected", "uri_mismatch", "invalid_signature"} <= {code for _path, code in logged}
+    assert "/api/v1/crypto/assets?apiKey" in {path for path, _code in logged}
+    assert "/api/v1/crypto/assets/[redacted]" in {path for path, _code in logged}
     logs = server.log_path.read_text() + "\n".join(cli_log)
     assert created["apiKeyId"] in stored, "the scan must see this test's rows"
     assert "rejected GET /api/v1/crypto/networks: uri_mismatch" in logs, "the scan must see the server's log"

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -35,6 +36,14 @@ _MALFORMED_KEY = Rejected(
     "invalid_api_key",
     "The x-api-key value is not a Nuvera API key (nvk_…) or has a typo: its checksum does not match.",
 )
+
+
+@dataclass(frozen=True)
+class KeyRejected(Rejected):
+    """A rejection after the API key itself matched (its keyed hash is a stored key's): the request is the
+    key's application's, although it failed, and goes into that application's request log."""
+
+    application_id: str
 
 
 # The per-request value objects are NamedTuples: as immutable as frozen dataclasses, and built at a third of the
@@ -123,6 +132,15 @@ class Authenticator:
         matched = [hmac.compare_digest(record.key_hash, h) for h in key_hashes] if record is not None else []
         if record is None or not any(matched):
             return Rejected("invalid_api_key", "This API key is not known. Check that you copied it completely.")
+        verdict = self._check_signature(head, record, raw_key, rehash_to=None if matched[0] else key_hashes[0])
+        if isinstance(verdict, Rejected):
+            return KeyRejected(verdict.code, verdict.detail, record.application_id)
+        return verdict
+
+    def _check_signature(
+        self, head: RequestHead, record: KeyRecord, raw_key: str, *, rehash_to: str | None
+    ) -> HeadVerified | Rejected:
+        """The checks after the key matched: the key's state, then the request's JWT."""
         now = self._clock()
         rejected = self._check_key_state(record, now)
         if rejected is not None:
@@ -147,7 +165,6 @@ class Authenticator:
         )
         if isinstance(result, Rejected):
             return result
-        rehash_to = None if matched[0] else key_hashes[0]
         return HeadVerified(record=record, claims=result, client_ip=head.client_ip, rehash_to=rehash_to)
 
     def _check_key_state(self, record: KeyRecord, now: datetime) -> Rejected | None:

@@ -4,8 +4,8 @@ The order of its refusals (README, "Errors"): a head with both Content-Length an
 request target over MAX_REQUEST_TARGET_BYTES, a declared body over the route's cap; then the signed-request checks,
 the rate limit, and the JSON encoding of the body; then the route (and its permission).
 
-Outcomes it leaves in `scope["state"]` for the access log and metrics: `principal` on success, `error_code` and (once
-the key is known) `application_id` on a rejection.
+Outcomes it leaves in `scope["state"]` for the access log, metrics and request log: `principal` on success,
+`error_code` and (once the key matched) `application_id` on a rejection.
 """
 
 from __future__ import annotations
@@ -226,7 +226,8 @@ class SignedRequestMiddleware:
             return
         verifying = time.perf_counter() - started
         if isinstance(verified, Rejected):
-            await reject(verified.code, verified.detail)
+            # Once the key matched, the failure is its application's (access log, request log).
+            await reject(verified.code, verified.detail, getattr(verified, "application_id", None))
             return
         app_id = verified.record.application_id
         try:

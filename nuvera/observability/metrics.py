@@ -25,6 +25,9 @@ REQUEST_SECONDS = Histogram(
 )
 AUTH_FAILURES = Counter("nuvera_auth_failures_total", "Signed requests rejected before the route, by code", ["code"])
 RATE_LIMITED = Counter("nuvera_rate_limited_total", "Authenticated requests refused by the per-application limit")
+REQUEST_LOG_DROPPED = Counter(
+    "nuvera_request_log_dropped_total", "Request log rows dropped because the in-memory buffer was full"
+)
 VERIFICATION_SECONDS = Histogram(
     "nuvera_auth_verification_seconds",
     "Time to verify a signed request: key lookup, JWT signature and claims, body hash, replay record, rate count",
@@ -76,7 +79,14 @@ def render(
     if multiprocess_dir is not None:
         MultiProcessCollector(registry, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]  # unannotated upstream
     else:
-        for collector in (REQUESTS, REQUEST_SECONDS, AUTH_FAILURES, RATE_LIMITED, VERIFICATION_SECONDS):
+        for collector in (
+            REQUESTS,
+            REQUEST_SECONDS,
+            AUTH_FAILURES,
+            RATE_LIMITED,
+            VERIFICATION_SECONDS,
+            REQUEST_LOG_DROPPED,
+        ):
             registry.register(collector)
     if replay_store_size is not None:
         registry.register(ReplayStoreSize(replay_store_size))

@@ -10,6 +10,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuvera.observability import metrics
+from nuvera.request_log import recorder as request_log
 
 # A stdlib logger (rendered by structlog's formatter once configure_logging ran): silent in apps built by tests.
 log = logging.getLogger("nuvera.access")
@@ -59,6 +60,8 @@ class ObservabilityMiddleware:
             method: str = scope["method"]
             metrics.REQUESTS.labels(method=method, route=route, status=str(status)).inc()
             metrics.REQUEST_SECONDS.labels(route=route).observe(elapsed)
+            # The partner's request log: an append to an in-memory buffer, written in batches by another thread.
+            request_log.record(scope, status, elapsed)
             path: str = scope.get("path", "")
             if path not in QUIET_PATHS:
                 principal = state.get("principal")

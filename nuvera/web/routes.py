@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nuvera.web import applications, hub, security, sign_in, team
+from nuvera.web import applications, hub, request_log, security, sign_in, team
 
 STATIC_MOUNT = "/app/static"
 
@@ -12,6 +12,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)
 router.include_router(applications.json_router)
 router.include_router(applications.router)
+router.include_router(request_log.router)
 router.include_router(hub.router)
 router.include_router(security.router)
 router.include_router(team.router)

@@ -1,0 +1,3 @@
+from tests.accounts.browser import browsers
+
+__all__ = ["browsers"]
