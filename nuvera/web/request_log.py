@@ -24,7 +24,7 @@ from nuvera.errors import ERROR_CODES, NuveraError
 from nuvera.reference.error_guide import ERROR_GUIDE
 from nuvera.request_log import service
 from nuvera.request_log.models import RequestLogEntry
-from nuvera.tenancy import OrganizationScope, Tenant
+from nuvera.tenancy import OrganizationScope, Tenant, belongs
 from nuvera.web.applications import BASE
 from nuvera.web.rendering import page
 from nuvera.web.routing import WebRoute
@@ -171,7 +171,7 @@ def hub_request_log_page(
     filters = service.request_filter(view, status, code, path)
     tenant = OrganizationScope(organization_id)
     context = _context(request, session, viewer, tenant, application_id, filters, cursor)
-    if context["application"].organization_id != organization_id:
+    if not belongs(context["application"].organization_id, tenant):
         raise NuveraError("not_found", f"Application {application_id} not found")
     hub_org = f"/app/admin/organizations/{organization_id}"
     return page(
