@@ -14,10 +14,13 @@ from nuvera.jobs.worker import Handler
 
 def handlers(settings: Settings) -> dict[str, Handler]:
     # Imported here: the screening engine is the heavy part, and `nuvera jobs list` does not need it.
+    from nuvera.applications import jobs as applications_jobs
     from nuvera.screening import jobs as screening_jobs
 
-    return {**screening_jobs.handlers(settings)}
+    return {**screening_jobs.handlers(settings), **applications_jobs.handlers(settings)}
 
 
 def recurring(settings: Settings) -> dict[str, timedelta]:
-    return {}
+    from nuvera.applications import jobs as applications_jobs
+
+    return {**applications_jobs.recurring(settings)}

@@ -30,6 +30,7 @@ from nuvera.audit.service import record
 from nuvera.db import new_id
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.jobs.service import enqueue
+from nuvera.screening import events
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningRun, ScreeningSubject, SubjectType
 
 if TYPE_CHECKING:
@@ -274,6 +275,7 @@ def screen_customer(
     status = customer_status(session, organization_id, customer_id)
     _record_run(session, engine, main_row, result, len(subjects), compared, new, status.open_match_count, reason, now)
     _notify(session, status)
+    events.screened(session, status, new, now)
     return status
 
 
@@ -306,6 +308,7 @@ def screen_beneficiary(
     status = beneficiary_status(session, organization_id, beneficiary_id)
     _record_run(session, engine, row, result, 1, result.candidates_compared, new, status.open_match_count, reason, now)
     _notify(session, status)
+    events.screened(session, status, new, now)
     return status
 
 
@@ -435,6 +438,7 @@ def _request(session: Session, main: ScreeningSubject, reason: str, now: datetim
     session.flush()
     status = _status_for(session, main)
     _notify(session, status)
+    events.hold_changed(session, status, now)
     return status
 
 
@@ -832,6 +836,7 @@ def set_disposition(
         },
     )
     _notify(session, status)
+    events.hold_changed(session, status, now)
     return DispositionOutcome(match.id, disposition, status)
 
 
