@@ -30,6 +30,7 @@ from nuvera.customers.endpoints import router as customers_router
 from nuvera.db import Database
 from nuvera.documents.endpoints import router as documents_router
 from nuvera.errors import PROBLEM_JSON, NuveraError, field_errors, problem
+from nuvera.events.endpoints import router as events_router
 from nuvera.hot_state import HotState
 from nuvera.http_protocol import HeadDeadlineProtocol
 from nuvera.observability.endpoints import router as observability_router
@@ -111,6 +112,7 @@ def create_app(
     app.include_router(screening_router)
     app.include_router(payments_router)
     app.include_router(support_router)
+    app.include_router(events_router)
     app.include_router(reference_router)
     app.include_router(web_router)
     app.mount(WEB_STATIC_MOUNT, StaticFiles(packages=[("nuvera.web", "static")]), name="web-static")

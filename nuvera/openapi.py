@@ -72,6 +72,8 @@ TAG_DESCRIPTIONS = {
     "Payments": "Quotes, idempotent execution, listing and cancellation of payments.",
     "Support": "Support tickets and their messages.",
     "Crypto": "Supported crypto assets and networks (reference data).",
+    "Events": "What changed in your organization (statuses, screening, support answers, API keys), to catch up "
+    "after downtime; the same events are delivered to your webhook endpoints.",
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nuvera.applications import events
 from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, SigningKey
 from nuvera.applications.policy import Operation, authorize
 from nuvera.applications.public_keys import ParsedPublicKey, PrivateKeyRefused, parse_public_key
@@ -426,6 +427,7 @@ def rotate_api_key(
             _revoke(old, actor, now, reason=actor.reason or "replaced without a grace window")
             after = {"status": old.status.value, "revokedAt": _iso(now), "replacedBy": issued.api_key.id}
             _record(session, actor, application, "api_key.revoked", "api_key", old.id, now, before, after)
+            events.key_revoked(session, application, old, now)
         else:
             old.status = ApiKeyStatus.EXPIRING
             old.expires_at = now + window
@@ -459,6 +461,7 @@ def revoke_api_key(
     _revoke(api_key, actor, now, reason=actor.reason)
     after = {"status": ApiKeyStatus.REVOKED.value, "revokedAt": _iso(now)}
     _record(session, actor, application, "api_key.revoked", "api_key", api_key.id, now, before, after)
+    events.key_revoked(session, application, api_key, now)
     _touch(application, actor, now)
     session.flush()
     return api_key
@@ -572,6 +575,7 @@ def set_enabled(session: Session, *, actor: Actor, application_id: str, enabled:
     )
     _touch(application, actor, now)
     session.flush()
+    events.application_enabled_changed(session, application, now)
     return application
 
 

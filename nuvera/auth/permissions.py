@@ -21,6 +21,7 @@ class Permission(enum.StrEnum):
     SCREENING_READ = "SCREENING_READ"
     SUPPORT_READ = "SUPPORT_READ"
     SUPPORT_WRITE = "SUPPORT_WRITE"
+    EVENTS_READ = "EVENTS_READ"
 
     @property
     def area(self) -> str:

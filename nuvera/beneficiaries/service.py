@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
 from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
+from nuvera.beneficiaries import events
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
 from nuvera.customers.models import CustomerStatus
@@ -211,6 +212,8 @@ def update_beneficiary(
         comment = f"Updated: {changed}"
         _record(session, beneficiary, None, beneficiary.status, comment, actor, now, event_type=EventType.COMMENT)
     _screen(session, beneficiary, now)
+    if before != beneficiary.status:  # after the screening request: the snapshot shows the screening pending
+        events.beneficiary_status_changed(session, beneficiary, before, now)
     return beneficiary
 
 
@@ -238,6 +241,7 @@ def review_beneficiary(
     beneficiary.updated_at = now
     session.flush()
     _record(session, beneficiary, before, status, note, reviewer, now)
+    events.beneficiary_status_changed(session, beneficiary, before, now)
     audit_review(
         session,
         reviewer=reviewer,

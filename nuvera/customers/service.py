@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
 from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
-from nuvera.customers import schemas
+from nuvera.customers import events, schemas
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
 from nuvera.documents.service import require_documents
@@ -254,6 +254,7 @@ def submit_customer(
     customer.updated_at = now
     session.flush()
     _record(session, customer, before, S.PENDING_REVIEW, None, actor, now)
+    events.customer_status_changed(session, customer, before, now)
     return customer
 
 
@@ -292,6 +293,7 @@ def review_customer(
     customer.updated_at = now
     session.flush()
     _record(session, customer, before, status, note, reviewer, now)
+    events.customer_status_changed(session, customer, before, now)
     audit_review(
         session,
         reviewer=reviewer,

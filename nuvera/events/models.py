@@ -37,11 +37,17 @@ class Event(Base):
     __table_args__ = (
         # GET /api/v1/events: one organization's events, newest first, keyset-paginated on (created_at, id).
         Index("ix_events_organization_created", "organization_id", "created_at", "id"),
+        # The latest event of one type about one object (the last announced screening hold of a customer, the
+        # expiry reminders already sent for a key): a short index range, newest last.
+        Index("ix_events_object", "organization_id", "type", "object_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("evt"))
     organization_id: Mapped[str] = mapped_column(String(40))
     type: Mapped[str] = mapped_column(String(80))
+    # The id of the object the event is about (`data.object.id`, or the customer/beneficiary id of a screening
+    # event), for lookups by object; not part of the published event.
+    object_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
     # {"object": <the object as the REST API returns it>, ...type-specific fields such as "previousStatus"}
     data: Mapped[dict[str, Any]] = mapped_column(JSON)

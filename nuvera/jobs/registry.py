@@ -15,10 +15,17 @@ from nuvera.request_log import jobs as request_log_jobs
 
 def handlers(settings: Settings) -> dict[str, Handler]:
     # Imported here: the screening engine is the heavy part, and `nuvera jobs list` does not need it.
+    from nuvera.applications import jobs as applications_jobs
     from nuvera.screening import jobs as screening_jobs
 
-    return {**screening_jobs.handlers(settings), **request_log_jobs.handlers(settings)}
+    return {
+        **screening_jobs.handlers(settings),
+        **request_log_jobs.handlers(settings),
+        **applications_jobs.handlers(settings),
+    }
 
 
 def recurring(settings: Settings) -> dict[str, timedelta]:
-    return {**request_log_jobs.recurring(settings)}
+    from nuvera.applications import jobs as applications_jobs
+
+    return {**request_log_jobs.recurring(settings), **applications_jobs.recurring(settings)}

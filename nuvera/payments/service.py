@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from nuvera.db import new_id
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
-from nuvera.payments import idempotency, money
+from nuvera.payments import events, idempotency, money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus, PaymentStatusEvent
 from nuvera.payments.parties import require_payable
 from nuvera.payments.rates import RatesProvider
@@ -232,6 +232,7 @@ def _transition(
     session.refresh(payment)
     _add_event(payment, to, now, reason)
     session.flush()
+    events.payment_status_changed(session, payment, expected, now)
     return payment
 
 

@@ -16,6 +16,7 @@ from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
 from nuvera.db import new_id
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.screening import events
 from nuvera.screening.holds import HoldStatus, notify, status_for
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningSubject
 
@@ -96,4 +97,5 @@ def set_disposition(
         },
     )
     notify(session, status)
+    events.hold_changed(session, status, now)
     return DispositionOutcome(match.id, disposition, status)

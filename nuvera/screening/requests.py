@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from nuvera.jobs.service import enqueue
+from nuvera.screening import events
 from nuvera.screening.holds import HoldStatus, notify, status_for
 from nuvera.screening.matches import deactivate
 from nuvera.screening.models import ScreeningSubject, SubjectType
@@ -82,4 +83,5 @@ def _request(session: Session, main: ScreeningSubject, reason: str, now: datetim
     session.flush()
     status = status_for(session, main)
     notify(session, status)
+    events.hold_changed(session, status, now)
     return status

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from nuvera.errors import NotFound
+from nuvera.screening import events
 from nuvera.screening.holds import HoldStatus, beneficiary_status, customer_status, notify
 from nuvera.screening.matches import deactivate, record_result
 from nuvera.screening.models import ScreeningRun, ScreeningSubject, SubjectType
@@ -94,6 +95,7 @@ def screen_customer(
     status = customer_status(session, organization_id, customer_id)
     _record_run(session, engine, main_row, result, len(subjects), compared, new, status.open_match_count, reason, now)
     notify(session, status)
+    events.screened(session, status, new, now)
     return status
 
 
@@ -125,6 +127,7 @@ def screen_beneficiary(
     status = beneficiary_status(session, organization_id, beneficiary_id)
     _record_run(session, engine, row, result, 1, result.candidates_compared, new, status.open_match_count, reason, now)
     notify(session, status)
+    events.screened(session, status, new, now)
     return status
 
 

@@ -23,6 +23,7 @@ from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User
 from nuvera.pagination import Page, paginate
 from nuvera.payments import service as payments
+from nuvera.support import events
 from nuvera.support.models import AuthorType, SupportMessage, SupportTicket, TicketCategory, TicketStatus
 from nuvera.tenancy import Tenant, get_owned, readable
 
@@ -240,6 +241,7 @@ def nuvera_reply(session: Session, actor: Actor, ticket_id: str, *, body: str, n
         before={"status": before.value},
         after={"status": ticket.status.value, "messageId": message.id},
     )
+    events.ticket_replied(session, ticket, message, before, now)
     return ticket
 
 

@@ -38,6 +38,7 @@ class World:
     tickets: list[str]
     crypto_assets: list[str]
     payout_currency: str  # of parties.beneficiary_id
+    events: list[str] = field(default_factory=list)  # recorded by the reviews and payments above
     # Requests the world makes while fuzzing (fresh quotes, real cursors); counted apart from the fuzz requests.
     helper_requests: int = field(default=0)
 
@@ -57,6 +58,8 @@ class World:
             return [{"id": d} for d in self.documents]
         if path.startswith("/api/v1/support/tickets/{id}"):
             return [{"id": t} for t in self.tickets]
+        if path.startswith("/api/v1/events/{id}"):
+            return [{"id": e} for e in self.events]
         if path.startswith("/api/v1/crypto/assets/{code}"):
             return [{"code": c} for c in self.crypto_assets]
         assert "{" not in path, f"no real ids for the path parameters of {path}"
@@ -114,6 +117,10 @@ def build_world(factory: Factory, partner: Partner) -> World:
         )
         assert response.status_code == 201, response.text
         tickets.append(response.json()["id"])
+    listed = client.get("/api/v1/events", params={"limit": 3})
+    assert listed.status_code == 200, listed.text
+    events = [event["id"] for event in listed.json()["items"]]
+    assert events, "the reviews above record events"
     return World(
         client=client,
         parties=parties,
@@ -125,6 +132,7 @@ def build_world(factory: Factory, partner: Partner) -> World:
         tickets=tickets,
         crypto_assets=["USDC", "btc", "ETH"],
         payout_currency="EUR",
+        events=events,
     )
 
 

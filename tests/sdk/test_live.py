@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -258,8 +259,39 @@ def test_async_client(factory: Factory) -> None:
             assert seen == [c["id"] for c in reversed(created)]
             with pytest.raises(NotFoundError):
                 await nuvera.support.get_ticket("tkt_missing")
+            # The async client reads events the same way (this application has EVENTS_READ: all permissions).
+            assert [e async for e in nuvera.events.iter(types="customer.status_changed")] == []
+            assert (await nuvera.events.list(limit=1))["items"] == []
 
     asyncio.run(scenario())
+
+
+def test_events_list_iter_and_get(factory: Factory) -> None:
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE, Permission.EVENTS_READ])
+    stranger = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE, Permission.EVENTS_READ])
+    with sdk(partner) as nuvera, sdk(stranger) as other:
+        since = datetime.now(UTC) - timedelta(seconds=1)
+        drafts = [nuvera.customers.create(cast(CustomerCreate, customer_body()), draft=True) for _ in range(3)]
+        for draft in drafts:
+            nuvera.customers.submit(draft["id"])
+        other_draft = other.customers.create(cast(CustomerCreate, customer_body()), draft=True)
+        other.customers.submit(other_draft["id"])
+
+        page = nuvera.events.list(types="customer.status_changed", limit=2)
+        assert page["hasMore"] is True
+        assert len(page["items"]) == 2
+        every = list(nuvera.events.iter(types=["customer.status_changed"], created_from=since, page_size=1))
+        assert [e["data"]["object"]["id"] for e in every] == [d["id"] for d in reversed(drafts)]
+        assert [e["id"] for e in every[:2]] == [e["id"] for e in page["items"]]
+        assert nuvera.events.get(every[0]["id"]) == every[0]
+        assert list(nuvera.events.iter(created_before=since)) == []
+        with pytest.raises(NotFoundError):
+            nuvera.events.get(other.events.list()["items"][0]["id"])  # another organization's event
+        with pytest.raises(ValidationError) as unknown:
+            nuvera.events.list(types=["customer.created"])
+        assert unknown.value.errors
+        with pytest.raises(ValueError, match="time zone"):
+            nuvera.events.list(created_from=datetime(2026, 1, 1))
 
 
 def test_every_api_operation_went_through_the_sdk(server: LiveServer) -> None:

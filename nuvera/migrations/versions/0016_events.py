@@ -27,13 +27,16 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("organization_id", sa.String(length=40), nullable=False),
         sa.Column("type", sa.String(length=80), nullable=False),
+        sa.Column("object_id", sa.String(length=40), nullable=True),
         sa.Column("created_at", nuvera.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_index("ix_events_organization_created", "events", ["organization_id", "created_at", "id"])
+    op.create_index("ix_events_object", "events", ["organization_id", "type", "object_id", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_object", table_name="events")
     op.drop_index("ix_events_organization_created", table_name="events")
     op.drop_table("events")

@@ -6,7 +6,8 @@ Each builder names its OpenAPI `operationId`, so a test can prove the SDK covers
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from nuvera_client._core import Call, FileInput, query, read_upload, segment
@@ -16,6 +17,7 @@ CUSTOMERS = "/api/v1/customers"
 DOCUMENTS = "/api/v1/documents"
 PAYMENT = "/api/v1/payment"
 TICKETS = "/api/v1/support/tickets"
+EVENTS = "/api/v1/events"
 
 
 def _get(operation_id: str, path: str, params: tuple[tuple[str, str], ...] = (), *, raw: bool = False) -> Call:
@@ -183,6 +185,35 @@ def support_close(ticket_id: str) -> Call:
     return _send("SupportController_close", "POST", f"{TICKETS}/{segment(ticket_id)}/close", has_body=False)
 
 
+# Events
+def events_list(
+    types: str | Sequence[str] | None,
+    created_from: str | datetime | None,
+    created_before: str | datetime | None,
+    cursor: str | None,
+    limit: int | None,
+) -> Call:
+    # `type` repeats, once per wanted type (`?type=a&type=b`).
+    wanted = [types] if isinstance(types, str) else list(types or ())
+    params = (
+        *(("type", name) for name in wanted),
+        *query(createdFrom=_time(created_from), createdBefore=_time(created_before), cursor=cursor, limit=limit),
+    )
+    return _get("EventController_list", EVENTS, params)
+
+
+def events_get(event_id: str) -> Call:
+    return _get("EventController_get", f"{EVENTS}/{segment(event_id)}")
+
+
+def _time(value: str | datetime | None) -> str | None:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("give an aware datetime (with a time zone); the server refuses naive times")
+        return value.isoformat()
+    return value
+
+
 # operationId → the SDK method that calls it (documentation, and the coverage test's checklist).
 OPERATIONS: dict[str, str] = {
     "CryptoController_listAssets": "crypto.list_assets",
@@ -216,4 +247,6 @@ OPERATIONS: dict[str, str] = {
     "SupportController_get": "support.get_ticket",
     "SupportController_reply": "support.reply",
     "SupportController_close": "support.close_ticket",
+    "EventController_list": "events.list",
+    "EventController_get": "events.get",
 }

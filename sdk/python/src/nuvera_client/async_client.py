@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, cast
 
@@ -30,6 +31,8 @@ from nuvera_client.types import (
     CustomerPatch,
     DocumentOut,
     DocumentPage,
+    EventList,
+    EventOut,
     PaymentList,
     PaymentOut,
     QuoteCreate,
@@ -76,6 +79,7 @@ class AsyncNuveraClient:
         self.screening = AsyncScreening(self)
         self.payments = AsyncPayments(self)
         self.support = AsyncSupport(self)
+        self.events = AsyncEvents(self)
 
     async def send(self, call: Call) -> Any:
         attempt = 0
@@ -304,3 +308,35 @@ class AsyncSupport(_Resource):
 
     async def close_ticket(self, ticket_id: str) -> TicketDetail:
         return cast(TicketDetail, await self._send(ops.support_close(ticket_id)))
+
+
+class AsyncEvents(_Resource):
+    """What changed in your organization, newest first (`EVENTS_READ`); as `NuveraClient.events`."""
+
+    async def list(
+        self,
+        *,
+        types: str | Sequence[str] | None = None,
+        created_from: str | datetime | None = None,
+        created_before: str | datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> EventList:
+        return cast(EventList, await self._send(ops.events_list(types, created_from, created_before, cursor, limit)))
+
+    def iter(
+        self,
+        *,
+        types: str | Sequence[str] | None = None,
+        created_from: str | datetime | None = None,
+        created_before: str | datetime | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[EventOut]:
+        return _pages(
+            lambda cursor: self.list(
+                types=types, created_from=created_from, created_before=created_before, cursor=cursor, limit=page_size
+            )
+        )
+
+    async def get(self, event_id: str) -> EventOut:
+        return cast(EventOut, await self._send(ops.events_get(event_id)))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -31,6 +32,8 @@ from nuvera_client.types import (
     CustomerPatch,
     DocumentOut,
     DocumentPage,
+    EventList,
+    EventOut,
     PaymentList,
     PaymentOut,
     QuoteCreate,
@@ -84,6 +87,7 @@ class NuveraClient:
         self.screening = Screening(self)
         self.payments = Payments(self)
         self.support = Support(self)
+        self.events = Events(self)
 
     def send(self, call: Call) -> Any:
         """Send one call (with the retry policy) and return the decoded body."""
@@ -309,3 +313,37 @@ class Support(_Resource):
 
     def close_ticket(self, ticket_id: str) -> TicketDetail:
         return cast(TicketDetail, self._send(ops.support_close(ticket_id)))
+
+
+class Events(_Resource):
+    """What changed in your organization, newest first (`EVENTS_READ`). `types`: one type or several;
+    `created_from` (inclusive) and `created_before` (exclusive): aware datetimes or ISO 8601 strings."""
+
+    def list(
+        self,
+        *,
+        types: str | Sequence[str] | None = None,
+        created_from: str | datetime | None = None,
+        created_before: str | datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> EventList:
+        return cast(EventList, self._send(ops.events_list(types, created_from, created_before, cursor, limit)))
+
+    def iter(
+        self,
+        *,
+        types: str | Sequence[str] | None = None,
+        created_from: str | datetime | None = None,
+        created_before: str | datetime | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[EventOut]:
+        """Every matching event, page after page (newest first)."""
+        return _pages(
+            lambda cursor: self.list(
+                types=types, created_from=created_from, created_before=created_before, cursor=cursor, limit=page_size
+            )
+        )
+
+    def get(self, event_id: str) -> EventOut:
+        return cast(EventOut, self._send(ops.events_get(event_id)))

@@ -7,7 +7,7 @@ Money amounts are decimal strings; timestamps are ISO 8601 UTC strings.
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
     "ActivityItemOut",
@@ -38,6 +38,8 @@ __all__ = [
     "DocumentPage",
     "DocumentType",
     "EntityType",
+    "EventList",
+    "EventOut",
     "EventType",
     "EvidenceOut",
     "FeatureOut",
@@ -1144,6 +1146,42 @@ class DocumentPage(TypedDict):
     items: list[DocumentOut]
     nextCursor: str | None
     hasMore: bool
+
+
+class EventList(TypedDict):
+    """EventList."""
+
+    items: list[EventOut]
+    nextCursor: str | None
+    hasMore: bool
+
+
+class EventOut(TypedDict):
+    """EventOut."""
+
+    #: The event (`evt_…`); the same id in every webhook delivery of it
+    id: str
+    #: What happened: `<object>.<what happened>`
+    type: Literal[
+        "customer.status_changed",
+        "beneficiary.status_changed",
+        "screening.match_opened",
+        "screening.hold_changed",
+        "payment.status_changed",
+        "support.ticket_replied",
+        "api_key.expiring_soon",
+        "api_key.revoked",
+        "api_application.disabled",
+        "api_application.enabled",
+    ]
+    #: When the change was committed (the transaction's time)
+    createdAt: str
+    #: Your organization
+    organizationId: str
+    #: `object`: the object as the REST API returned it at that moment (a customer, beneficiary, screening detail,
+    #: payment, support ticket, API key or application), plus what the type adds, e.g. `previousStatus`, `matchId`,
+    #: `paymentHold`/`previousPaymentHold`, `messageId`, `applicationId`, `window`
+    data: dict[str, Any]
 
 
 class EvidenceOut(TypedDict):

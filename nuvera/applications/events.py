@@ -1,0 +1,75 @@
+"""The API application and API key events of the catalogue (nuvera/events), and the expiry reminders.
+
+`data.object` is the key or the application exactly as the management API returns it (`ApiKeyOut`,
+`ApplicationOut`); neither ever carries a raw key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus
+from nuvera.events.models import EventType
+from nuvera.events.service import latest_events, record_event, snapshot
+
+# The reminders of `api_key.expiring_soon`, each sent once per key: the name in `data.window` → how long before
+# `expiresAt` it is due. Checked in this order: a key found with less than an hour left gets only the last one.
+REMINDERS: dict[str, timedelta] = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
+
+
+def _key_json(key: ApiKey, now: datetime) -> dict[str, Any]:
+    # Imported here: the schemas module imports the applications service, which records these events.
+    from nuvera.applications.schemas import ApiKeyOut
+
+    return snapshot(ApiKeyOut.of(key, now))
+
+
+def key_revoked(session: Session, application: ApiApplication, key: ApiKey, now: datetime) -> None:
+    """`api_key.revoked`: revoked by hand, or replaced without a grace window."""
+    data = {"object": _key_json(key, now), "applicationId": application.id}
+    record_event(session, application.organization_id, EventType.API_KEY_REVOKED, data, now=now, object_id=key.id)
+
+
+def application_enabled_changed(session: Session, application: ApiApplication, now: datetime) -> None:
+    """`api_application.enabled` / `api_application.disabled` (e.g. an emergency disablement by Nuvera)."""
+    from nuvera.applications.schemas import ApplicationOut
+    from nuvera.applications.service import view_of
+
+    data = {"object": snapshot(ApplicationOut.of(view_of(session, application), now))}
+    kind = EventType.API_APPLICATION_ENABLED if application.enabled else EventType.API_APPLICATION_DISABLED
+    record_event(session, application.organization_id, kind, data, now=now, object_id=application.id)
+
+
+def send_expiry_reminders(session: Session, now: datetime) -> int:
+    """`api_key.expiring_soon` for every expiring key whose reminder is due and not sent yet; returns how many.
+
+    Run every few minutes by the jobs worker (`api_keys.expiry_reminders`). What was sent is remembered by the
+    events themselves (type + key + `data.window`), so a repeated run, or two workers racing on PostgreSQL where
+    the key row lock serialises them, sends each reminder once.
+    """
+    horizon = max(REMINDERS.values())
+    rows = session.execute(
+        select(ApiKey, ApiApplication)
+        .join(ApiApplication, ApiApplication.id == ApiKey.application_id)
+        .where(ApiKey.status == ApiKeyStatus.EXPIRING, ApiKey.expires_at > now, ApiKey.expires_at <= now + horizon)
+        .order_by(ApiKey.expires_at, ApiKey.id)
+        .with_for_update(of=ApiKey)
+    ).all()
+    sent = 0
+    for key, application in rows:
+        assert key.expires_at is not None  # selected on it
+        left = key.expires_at - now
+        window = next(name for name, before in REMINDERS.items() if left <= before)
+        earlier = latest_events(session, application.organization_id, EventType.API_KEY_EXPIRING_SOON, key.id)
+        if any(event.data.get("window") == window for event in earlier):
+            continue
+        data = {"object": _key_json(key, now), "applicationId": application.id, "window": window}
+        record_event(
+            session, application.organization_id, EventType.API_KEY_EXPIRING_SOON, data, now=now, object_id=key.id
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,20 @@
+"""The payment events of the catalogue (nuvera/events), recorded at each status transition."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from nuvera.events.models import EventType
+from nuvera.events.service import record_event, snapshot
+from nuvera.payments.models import Payment, PaymentStatus
+from nuvera.payments.schemas import PaymentOut
+
+
+def payment_status_changed(session: Session, payment: Payment, previous: PaymentStatus, now: datetime) -> None:
+    """`payment.status_changed`: PENDING → PROCESSING → COMPLETED | FAILED, or PENDING → CANCELLED."""
+    data = {"object": snapshot(PaymentOut.of(payment)), "previousStatus": previous.value}
+    record_event(
+        session, payment.organization_id, EventType.PAYMENT_STATUS_CHANGED, data, now=now, object_id=payment.id
+    )

@@ -1,0 +1,78 @@
+"""The screening events of the catalogue (nuvera/events): a new potential match, and a payment hold put or lifted.
+
+`data.object` of both is the screening detail of the customer or beneficiary, exactly as
+`GET /api/v1/customers/{id}/screening` (or `…/beneficiaries/{id}/screening`) returns it at that moment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from nuvera.events.models import EventType
+from nuvera.events.service import latest_events, record_event, snapshot
+from nuvera.screening.models import SubjectType
+from nuvera.screening.schemas import ScreeningDetailOut
+
+if TYPE_CHECKING:
+    from nuvera.screening.service import HoldStatus
+
+
+def _detail(session: Session, status: HoldStatus) -> dict[str, Any]:
+    # Imported here: the screening service calls this module after each screening and disposition.
+    from nuvera.screening import service
+
+    if status.subject_type == SubjectType.BENEFICIARY:
+        assert status.beneficiary_id is not None
+        assert status.customer_id is not None
+        detail = service.beneficiary_screening(
+            session, status.organization_id, status.customer_id, status.beneficiary_id
+        )
+    else:
+        assert status.customer_id is not None
+        detail = service.customer_screening(session, status.organization_id, status.customer_id)
+    return snapshot(ScreeningDetailOut.model_validate(detail))
+
+
+def _object_id(status: HoldStatus) -> str:
+    object_id = status.beneficiary_id if status.subject_type == SubjectType.BENEFICIARY else status.customer_id
+    assert object_id is not None
+    return object_id
+
+
+def screened(session: Session, status: HoldStatus, opened: int, now: datetime) -> None:
+    """After a screening: `screening.match_opened` once per new open match (`data.matchId` names it), then
+    `screening.hold_changed` if the hold changed."""
+    if opened:
+        detail = _detail(session, status)
+        for match in detail["openMatches"]:
+            if datetime.fromisoformat(match["createdAt"].replace("Z", "+00:00")) == now:
+                data = {"object": detail, "matchId": match["matchId"]}
+                record_event(
+                    session,
+                    status.organization_id,
+                    EventType.SCREENING_MATCH_OPENED,
+                    data,
+                    now=now,
+                    object_id=_object_id(status),
+                )
+    hold_changed(session, status, now)
+
+
+def hold_changed(session: Session, status: HoldStatus, now: datetime) -> None:
+    """`screening.hold_changed` when `paymentHold` differs from the last one announced for this customer or
+    beneficiary. Every subject starts on hold (never screened → held, fail closed), so the first event of a subject
+    is its hold being lifted (`previousPaymentHold: true`)."""
+    object_id = _object_id(status)
+    last = latest_events(session, status.organization_id, EventType.SCREENING_HOLD_CHANGED, object_id, limit=1)
+    previous = bool(last[0].data.get("paymentHold", True)) if last else True
+    if previous == status.payment_hold:
+        return
+    data = {
+        "object": _detail(session, status),
+        "paymentHold": status.payment_hold,
+        "previousPaymentHold": previous,
+    }
+    record_event(session, status.organization_id, EventType.SCREENING_HOLD_CHANGED, data, now=now, object_id=object_id)
