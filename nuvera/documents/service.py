@@ -103,6 +103,17 @@ def upload_document(
     can leave at worst an unreferenced blob, which nothing can reach and which a sweep can remove; any
     rollback or failed commit that the process survives deletes it at once.
     """
+    content_type = _checked_content_type(session, organization_id, upload)
+    document = _new_document(organization_id, upload, content_type, application_id=application_id, now=now)
+    session.add(document)
+    _record_upload(session, document, actor=actor, now=now)
+    session.flush()
+    _store_blob(session, store, document, upload.data)
+    return document
+
+
+def _checked_content_type(session: Session, organization_id: str, upload: Upload) -> str:
+    """Every check that can refuse the upload, with no side effect; the content type read from the bytes."""
     errors: list[FieldError] = []
     if upload.customer_id is not None:
         # Imported here: the customers service imports this module (require_documents) at import time.
@@ -124,9 +135,14 @@ def upload_document(
             "unsupported_media_type",
             "Only PDF, PNG and JPEG files are accepted; the type is read from the file's content, not its name.",
         )
+    return content_type
 
+
+def _new_document(
+    organization_id: str, upload: Upload, content_type: str, *, application_id: str | None, now: datetime
+) -> Document:
     document_id = new_id("doc")
-    document = Document(
+    return Document(
         id=document_id,
         organization_id=organization_id,
         customer_id=upload.customer_id,
@@ -140,12 +156,14 @@ def upload_document(
         application_id=application_id,
         created_at=now,
     )
-    session.add(document)
+
+
+def _record_upload(session: Session, document: Document, *, actor: Actor, now: datetime) -> None:
     record(
         session,
         actor=actor,
-        organization_id=organization_id,
-        application_id=application_id,
+        organization_id=document.organization_id,
+        application_id=document.application_id,
         action="document.uploaded",
         subject_type="document",
         subject_id=document.id,
@@ -153,19 +171,21 @@ def upload_document(
         after={
             "documentType": document.document_type.value,
             "customerId": document.customer_id,
-            "contentType": content_type,
+            "contentType": document.content_type,
             "sizeBytes": document.size_bytes,
             "sha256": document.sha256,
         },
     )
-    session.flush()
+
+
+def _store_blob(session: Session, store: BlobStore, document: Document, data: bytes) -> None:
+    """Write the bytes after the row flushed, and delete them again unless this transaction commits."""
     try:
-        store.put(document.storage_key, upload.data, content_type)
+        store.put(document.storage_key, data, document.content_type)
     except BlobStoreError as exc:
         log.warning("document blob write failed: %s", exc)
         raise NuveraError("dependency_unavailable", "Document storage is unavailable; try again.") from exc
     _delete_unless_committed(session, store, document.storage_key)
-    return document
 
 
 # --- compensation: a blob written in a transaction that does not commit is deleted -------------------------

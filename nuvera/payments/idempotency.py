@@ -44,7 +44,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -125,6 +125,9 @@ def _in_flight() -> NuveraError:
     )
 
 
+_RETRY = None  # `_settle` found no row to decide from (deleted in between, or expired): try to insert again
+
+
 def claim(
     engine: Engine,
     *,
@@ -139,80 +142,127 @@ def claim(
     """Claim `key` for this request, or return the stored response to replay; raises conflict / in-flight."""
     for _attempt in range(3):
         token = secrets.token_hex(16)
-        row_id = new_id("idk")
-        try:
-            with engine.begin() as connection:
-                connection.execute(
-                    insert(IdempotencyKey).values(
-                        id=row_id,
-                        organization_id=organization_id,
-                        key=key,
-                        request_hash=fingerprint,
-                        method=method.upper(),
-                        path=path,
-                        state=IdempotencyState.IN_FLIGHT,
-                        lock_token=token,
-                        locked_until=now + lease,
-                        created_at=now,
-                        expires_at=now + KEY_TTL,
-                    )
-                )
-            return Claim(row_id=row_id, token=token)
-        except IntegrityError:
-            pass  # someone holds (or held) this key: decide from their row
+        claimed = _insert_claim(
+            engine,
+            organization_id=organization_id,
+            key=key,
+            fingerprint=fingerprint,
+            method=method,
+            path=path,
+            token=token,
+            now=now,
+            lease=lease,
+        )
+        if claimed is not None:
+            return claimed
+        # Someone holds (or held) this key: decide from their row.
         with engine.begin() as connection:
-            values = (
-                connection.execute(
-                    select(
-                        IdempotencyKey.id,
-                        IdempotencyKey.request_hash,
-                        IdempotencyKey.state,
-                        IdempotencyKey.lock_token,
-                        IdempotencyKey.locked_until,
-                        IdempotencyKey.expires_at,
-                        IdempotencyKey.response_status,
-                        IdempotencyKey.response_body,
-                    ).where(IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key)
-                )
-                .mappings()
-                .one_or_none()
-            )
-            if values is None:
+            holder = _holder(connection, organization_id, key)
+            if holder is None:
                 continue  # deleted in between (released or purged): try to insert again
-            if values["expires_at"] <= now:
-                # Remembered for 24 h only: an expired key starts over. Conditional, so two requests reviving the
-                # same expired key cannot both delete a fresh claim.
-                connection.execute(
-                    delete(IdempotencyKey).where(IdempotencyKey.id == values["id"], IdempotencyKey.expires_at <= now)
-                )
-                continue
-            if values["request_hash"] != fingerprint:
-                raise NuveraError(
-                    "idempotency_conflict",
-                    "This Idempotency-Key was already used with a different request (method, path or body). "
-                    "Use a new key for a new request.",
-                )
-            if values["state"] == IdempotencyState.COMPLETED:
-                return StoredResponse(status=values["response_status"], body=values["response_body"])
-            locked_until: datetime | None = values["locked_until"]
-            if locked_until is not None and locked_until > now:
-                raise _in_flight()
-            # The owner's lease ran out: it crashed (or stalled). Take over with a compare-and-swap on its token,
-            # so that of several retries racing here exactly one becomes the new owner.
-            taken = connection.execute(
-                update(IdempotencyKey)
-                .where(
-                    IdempotencyKey.id == values["id"],
-                    IdempotencyKey.state == IdempotencyState.IN_FLIGHT,
-                    IdempotencyKey.lock_token == values["lock_token"],
-                )
-                .values(lock_token=token, locked_until=now + lease)
-            )
-            if taken.rowcount == 1:
-                log.warning("idempotency key %s: took over an expired in-flight lease", values["id"])
-                return Claim(row_id=values["id"], token=token)
-            raise _in_flight()
+            outcome = _settle(connection, holder, fingerprint=fingerprint, token=token, now=now, lease=lease)
+            if outcome is not _RETRY:
+                return outcome
     raise _in_flight()  # pragma: no cover - three inserts lost to three deletions in a row
+
+
+def _insert_claim(
+    engine: Engine,
+    *,
+    organization_id: str,
+    key: str,
+    fingerprint: str,
+    method: str,
+    path: str,
+    token: str,
+    now: datetime,
+    lease: timedelta,
+) -> Claim | None:
+    """Step 1: INSERT the in-flight row in its own committed transaction; None when the key is already taken."""
+    row_id = new_id("idk")
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(IdempotencyKey).values(
+                    id=row_id,
+                    organization_id=organization_id,
+                    key=key,
+                    request_hash=fingerprint,
+                    method=method.upper(),
+                    path=path,
+                    state=IdempotencyState.IN_FLIGHT,
+                    lock_token=token,
+                    locked_until=now + lease,
+                    created_at=now,
+                    expires_at=now + KEY_TTL,
+                )
+            )
+    except IntegrityError:
+        return None
+    return Claim(row_id=row_id, token=token)
+
+
+def _holder(connection: Connection, organization_id: str, key: str) -> RowMapping | None:
+    """The row that holds (or held) `key` in this organization, if it still exists."""
+    return (
+        connection.execute(
+            select(
+                IdempotencyKey.id,
+                IdempotencyKey.request_hash,
+                IdempotencyKey.state,
+                IdempotencyKey.lock_token,
+                IdempotencyKey.locked_until,
+                IdempotencyKey.expires_at,
+                IdempotencyKey.response_status,
+                IdempotencyKey.response_body,
+            ).where(IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key)
+        )
+        .mappings()
+        .one_or_none()
+    )
+
+
+def _settle(
+    connection: Connection, values: RowMapping, *, fingerprint: str, token: str, now: datetime, lease: timedelta
+) -> Claim | StoredResponse | None:
+    """Answer from the holder's row: replay, conflict, in-flight, a take-over, or None to insert again."""
+    if values["expires_at"] <= now:
+        # Remembered for 24 h only: an expired key starts over. Conditional, so two requests reviving the
+        # same expired key cannot both delete a fresh claim.
+        connection.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.id == values["id"], IdempotencyKey.expires_at <= now)
+        )
+        return _RETRY
+    if values["request_hash"] != fingerprint:
+        raise NuveraError(
+            "idempotency_conflict",
+            "This Idempotency-Key was already used with a different request (method, path or body). "
+            "Use a new key for a new request.",
+        )
+    if values["state"] == IdempotencyState.COMPLETED:
+        return StoredResponse(status=values["response_status"], body=values["response_body"])
+    locked_until: datetime | None = values["locked_until"]
+    if locked_until is not None and locked_until > now:
+        raise _in_flight()
+    return _take_over(connection, values, token=token, now=now, lease=lease)
+
+
+def _take_over(connection: Connection, values: RowMapping, *, token: str, now: datetime, lease: timedelta) -> Claim:
+    """The owner's lease ran out: it crashed (or stalled). Take over with a compare-and-swap on its token, so that
+    of several retries racing here exactly one becomes the new owner."""
+    taken = connection.execute(
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.id == values["id"],
+            IdempotencyKey.state == IdempotencyState.IN_FLIGHT,
+            IdempotencyKey.lock_token == values["lock_token"],
+        )
+        .values(lock_token=token, locked_until=now + lease)
+    )
+    if taken.rowcount != 1:
+        raise _in_flight()
+    log.warning("idempotency key %s: took over an expired in-flight lease", values["id"])
+    return Claim(row_id=values["id"], token=token)
 
 
 def complete(session: Session, held: Claim, response: StoredResponse, now: datetime) -> None:
