@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
-from nuvera.audit import service as audit
-from nuvera.audit.actor import Actor
 from nuvera.auth.principal import Principal
-from nuvera.errors import FieldError, NuveraError, validation_error
 from nuvera.organizations.models import User
 
 
@@ -113,76 +107,4 @@ def list_activity(
             )
             .order_by(ActivityEvent.sequence)
         )
-    )
-
-
-MAX_REVIEW_NOTE_LENGTH = 5000
-_Status = TypeVar("_Status", bound=StrEnum)
-
-
-def check_review(
-    kind: str,
-    transitions: Mapping[_Status, frozenset[_Status]],
-    *,
-    reviewer: ActivityActor,
-    before: _Status | None,
-    status: _Status,
-    note: str,
-) -> str:
-    """The rules every review decision (customer or beneficiary) obeys; returns the cleaned note.
-
-    Only Nuvera staff decide; a decision sets one of the statuses the lifecycle can reach, always with a note;
-    `before is None` checks the request alone (before the object is loaded), otherwise the transition too.
-    """
-    if reviewer.role not in (ActorRole.NUVERA_ADMIN, ActorRole.NUVERA_OPERATOR):
-        raise NuveraError("forbidden", f"Only Nuvera admins and operators decide a {kind} review.")
-    note = note.strip()
-    reachable = frozenset().union(*transitions.values())
-    errors = []
-    if status not in reachable:
-        errors.append(FieldError("status", f"a review sets one of {', '.join(sorted(reachable))}"))
-    if not 1 <= len(note) <= MAX_REVIEW_NOTE_LENGTH:
-        errors.append(FieldError("note", f"a review needs a note of 1 to {MAX_REVIEW_NOTE_LENGTH} characters"))
-    if errors:
-        raise validation_error(errors)
-    if before is not None:
-        allowed = transitions.get(before, frozenset())
-        if status not in allowed:
-            raise NuveraError(
-                "invalid_state",
-                f"A {kind} in {before} cannot move to {status}; allowed from {before}: "
-                f"{', '.join(sorted(allowed)) or 'none (final)'}.",
-            )
-    return note
-
-
-def audit_review(
-    session: Session,
-    *,
-    reviewer: ActivityActor,
-    organization_id: str,
-    subject_type: str,
-    subject_id: str,
-    before: str,
-    after: str,
-    note: str,
-    now: datetime,
-) -> None:
-    """A review decision also goes to the audit history, as an admin's (or operator's) action with the note as
-    its reason — the timeline is what the partner sees, the audit is what compliance keeps."""
-    audit.record(
-        session,
-        actor=Actor(
-            type="admin" if reviewer.role == ActorRole.NUVERA_ADMIN else "operator",
-            label=" ".join(p for p in (reviewer.first_name, reviewer.last_name) if p) or "operator",
-            id=reviewer.id,
-            reason=note,
-        ),
-        organization_id=organization_id,
-        action=f"{subject_type}.review",
-        subject_type=subject_type,
-        subject_id=subject_id,
-        now=now,
-        before={"status": before},
-        after={"status": after},
     )

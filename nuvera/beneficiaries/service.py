@@ -20,13 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
-from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
+from nuvera.activity.service import ActivityActor, list_activity
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.service import get_customer
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
+from nuvera.review.workflow import ReviewFlow
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 
@@ -42,6 +43,15 @@ REVIEW_TRANSITIONS: dict[BeneficiaryStatus, frozenset[BeneficiaryStatus]] = {
     S.APPROVED: frozenset({S.SUSPENDED}),
     S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
 }
+
+REVIEW: ReviewFlow[Beneficiary, BeneficiaryStatus] = ReviewFlow(
+    kind="beneficiary",
+    label="Beneficiary",
+    model=Beneficiary,
+    statuses=BeneficiaryStatus,
+    entity_type=EntityType.BENEFICIARY,
+    transitions=REVIEW_TRANSITIONS,
+)
 _REQUIRED = {"company_name": "companyName", "country": "country", "currency_code": "currencyCode"}
 
 
@@ -165,7 +175,7 @@ def create_beneficiary(
     _check(beneficiary)
     session.add(beneficiary)
     session.flush()
-    _record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
+    REVIEW.record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
     _screen(session, beneficiary, now)
     return beneficiary
 
@@ -203,16 +213,14 @@ def update_beneficiary(
         return beneficiary
     _apply(beneficiary, values)
     _check(beneficiary)
-    before = beneficiary.status
-    beneficiary.status = S.PENDING_REVIEW
-    beneficiary.updated_at = now
-    session.flush()
     changed = ", ".join(sorted(BeneficiaryPatch.model_fields[name].alias or name for name in values))
-    if before == S.CORRECTION_REQUESTED:
-        _record(session, beneficiary, before, S.PENDING_REVIEW, f"Corrected: {changed}", actor, now)
-    else:
+    if beneficiary.status == S.CORRECTION_REQUESTED:
+        REVIEW.change_status(session, beneficiary, S.PENDING_REVIEW, note=f"Corrected: {changed}", actor=actor, now=now)
+    else:  # still PENDING_REVIEW: the edit is a comment on the timeline
+        beneficiary.updated_at = now
+        session.flush()
         comment = f"Updated: {changed}"
-        _record(session, beneficiary, None, beneficiary.status, comment, actor, now, event_type=EventType.COMMENT)
+        REVIEW.record(session, beneficiary, None, beneficiary.status, comment, actor, now, event_type=EventType.COMMENT)
     _screen(session, beneficiary, now)
     return beneficiary
 
@@ -230,29 +238,7 @@ def review_beneficiary(
     now: datetime,
 ) -> Beneficiary:
     """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's beneficiaries."""
-    check_review("beneficiary", REVIEW_TRANSITIONS, reviewer=reviewer, before=None, status=status, note=note)
-    # Locked so that two reviewers deciding at once are serialised and the second sees the first's status.
-    beneficiary = session.scalar(select(Beneficiary).where(Beneficiary.id == beneficiary_id).with_for_update())
-    if beneficiary is None:
-        raise NotFound("Beneficiary")
-    before = beneficiary.status
-    note = check_review("beneficiary", REVIEW_TRANSITIONS, reviewer=reviewer, before=before, status=status, note=note)
-    beneficiary.status = status
-    beneficiary.updated_at = now
-    session.flush()
-    _record(session, beneficiary, before, status, note, reviewer, now)
-    audit_review(
-        session,
-        reviewer=reviewer,
-        organization_id=beneficiary.organization_id,
-        subject_type="beneficiary",
-        subject_id=beneficiary.id,
-        before=before.value,
-        after=status.value,
-        note=note,
-        now=now,
-    )
-    return beneficiary
+    return REVIEW.decide(session, beneficiary_id, status=status, note=note, reviewer=reviewer, now=now)
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -274,28 +260,3 @@ def _check(beneficiary: Beneficiary) -> None:
         errors.append(FieldError("bankBic", "an accountNumber needs a bankBic, wireRoutingNumber or achRoutingNumber"))
     if errors:
         raise validation_error(errors)
-
-
-def _record(
-    session: Session,
-    beneficiary: Beneficiary,
-    from_status: BeneficiaryStatus | None,
-    to_status: BeneficiaryStatus | None,
-    note: str | None,
-    actor: ActivityActor,
-    now: datetime,
-    *,
-    event_type: EventType = EventType.STATUS_CHANGE,
-) -> None:
-    record_activity(
-        session,
-        organization_id=beneficiary.organization_id,
-        entity_type=EntityType.BENEFICIARY,
-        entity_id=beneficiary.id,
-        event_type=event_type,
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value if to_status else None,
-        note=note,
-        actor=actor,
-        now=now,
-    )
