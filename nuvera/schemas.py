@@ -52,6 +52,10 @@ class Problem(BaseModel):
     errors: list[ProblemField] | None = None
 
 
+# FastAPI's `responses=` of a route: status (or "default") → what that response is. The one alias for it.
+Responses = dict[int | str, dict[str, Any]]
+
+
 def problem_doc(description: str) -> dict[str, Any]:
     """One documented error response for FastAPI's `responses=`: the Problem schema and what the code means."""
     return {"model": Problem, "description": description}

@@ -14,7 +14,7 @@ from fastapi.security import APIKeyCookie, APIKeyHeader
 from nuvera.accounts import service
 from nuvera.accounts.service import Identity
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 
 SESSION_COOKIE = "nuvera_session"
 CSRF_HEADER = "x-csrf-token"
@@ -55,7 +55,7 @@ def _checked(request: Request, session: SessionDep, now: NowDep, token: str | No
         server_secret(request), identity.token, request.headers.get(CSRF_HEADER)
     ):
         raise NuveraError(
-            "csrf_failed",
+            ErrorCode.CSRF_FAILED,
             f"Send this session's CSRF token (csrfToken from GET /app/api/me) in the {CSRF_HEADER} header.",
         )
     return identity
@@ -64,7 +64,9 @@ def _checked(request: Request, session: SessionDep, now: NowDep, token: str | No
 def _identity(request: Request, session: SessionDep, now: NowDep, token: str | None) -> Identity:
     identity = _checked(request, session, now, token)
     if identity is None:
-        raise NuveraError("unauthenticated", "Sign in first: POST /app/api/session with your email and password.")
+        raise NuveraError(
+            ErrorCode.UNAUTHENTICATED, "Sign in first: POST /app/api/session with your email and password."
+        )
     return identity
 
 
@@ -122,4 +124,4 @@ def require_json(request: Request) -> None:
     """
     media_type = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
-        raise NuveraError("unsupported_media_type", "Send the request body as application/json.")
+        raise NuveraError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the request body as application/json.")

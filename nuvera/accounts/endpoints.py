@@ -18,7 +18,7 @@ from nuvera.accounts.routing import BoundedBodyRoute
 from nuvera.accounts.schemas import MeOrganizationOut, MeOut, MeUserOut, SignInIn
 from nuvera.accounts.service import Identity
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import PROBLEM_JSON, NuveraError, problem
+from nuvera.errors import PROBLEM_JSON, ErrorCode, NuveraError, problem
 from nuvera.schemas import Problem
 
 router = APIRouter(prefix="/app/api", tags=["Management: Session"], route_class=BoundedBodyRoute)
@@ -64,7 +64,7 @@ def sign_in(body: SignInIn, request: Request, response: Response, session: Sessi
     )
     if started is None:
         # Returned, not raised: the request's transaction must commit so the failure counts towards the throttle.
-        error = NuveraError("unauthenticated", "The email or password is not correct.")
+        error = NuveraError(ErrorCode.UNAUTHENTICATED, "The email or password is not correct.")
         request_id = str(getattr(request.state, "request_id", "req_unknown"))
         return JSONResponse(
             problem(error.code, error.detail, request_id), status_code=error.status, media_type=PROBLEM_JSON

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 
 from nuvera.audit.actor import Actor
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import OrganizationKind, UserRole
 
 MAX_REASON_LENGTH = 500
@@ -69,7 +69,7 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
         return actor
     if actor.type == "user" and actor.organization_kind == OrganizationKind.CUSTOMER_PLATFORM.value:
         raise NuveraError(
-            "forbidden",
+            ErrorCode.FORBIDDEN,
             "Customer platform accounts cannot view or manage API applications; only partner organizations hold them.",
         )
     if actor.type == "admin" and actor.organization_kind == OrganizationKind.ADMIN.value:
@@ -93,13 +93,13 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
             raise NotFound(what)
         if operation in _STAFF_ONLY:
             raise NuveraError(
-                "forbidden",
+                ErrorCode.FORBIDDEN,
                 "Only Nuvera can change an application's rate limit; ask Nuvera support if your traffic needs more.",
             )
         if operation.mutates and actor.role not in _MANAGERS:
             raise NuveraError(
-                "forbidden",
+                ErrorCode.FORBIDDEN,
                 "Only an owner or admin of your organization can change API applications; members can view them.",
             )
         return actor
-    raise NuveraError("forbidden", "You may not view or manage API applications.")
+    raise NuveraError(ErrorCode.FORBIDDEN, "You may not view or manage API applications.")

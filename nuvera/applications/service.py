@@ -27,7 +27,7 @@ from nuvera.auth import api_keys
 # a CLI command, a script) must tell the node's other processes after the commit, whatever else it imported.
 from nuvera.auth import key_cache as _key_cache  # noqa: F401
 from nuvera.auth.permissions import parse_permissions
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind
 from nuvera.pagination import Page, paginate
 
@@ -68,7 +68,7 @@ def _validated_fields(
         except PrivateKeyRefused:
             raise
         except NuveraError as exc:
-            if exc.code != "validation_error":
+            if exc.code != ErrorCode.VALIDATION_ERROR:
                 raise
             errors.extend(exc.errors)
             return None
@@ -113,7 +113,7 @@ def create_application(
     assert organization is not None  # authorize() raised NotFound otherwise
     if organization.kind is not OrganizationKind.PARTNER:
         raise NuveraError(
-            "organization_not_allowed",
+            ErrorCode.ORGANIZATION_NOT_ALLOWED,
             f"{organization.name} is a {organization.kind.value} organization; only partner organizations can "
             "hold API applications.",
         )
@@ -453,7 +453,7 @@ def revoke_api_key(
     """Revoke a key: immediate and final."""
     api_key, application, actor = _key_for(session, actor, key_id, Operation.REVOKE_KEY, application_id)
     if api_key.status is ApiKeyStatus.REVOKED:
-        raise NuveraError("invalid_state", f"API key {key_id} is already revoked.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"API key {key_id} is already revoked.")
     before = {"status": api_key.effective_status(now).value, "expiresAt": _iso(api_key.expires_at)}
     _revoke(api_key, actor, now, reason=actor.reason)
     after = {"status": ApiKeyStatus.REVOKED.value, "revokedAt": _iso(now)}
@@ -485,7 +485,7 @@ def expire_api_key(
             ApiKeyStatus.EXPIRED: "its grace window has already ended",
             ApiKeyStatus.REVOKED: "it is revoked",
         }[status]
-        raise NuveraError("invalid_state", f"API key {key_id} has no grace window to shorten: {hint}.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"API key {key_id} has no grace window to shorten: {hint}.")
     current = api_key.expires_at
     assert current is not None  # an expiring key always has expires_at
     if at is not None:
@@ -519,7 +519,7 @@ def replace_signing_key(
     old = current_signing_key(session, application.id)
     if old.fingerprint == parsed.fingerprint:
         raise NuveraError(
-            "conflict", f"{parsed.fingerprint} is already this application's signing key; nothing was changed."
+            ErrorCode.CONFLICT, f"{parsed.fingerprint} is already this application's signing key; nothing was changed."
         )
     old.retired_at = now
     # Flush the retirement first: at most one un-retired key per application is a unique index.
@@ -556,7 +556,7 @@ def set_enabled(session: Session, *, actor: Actor, application_id: str, enabled:
     application, actor = _application_for(session, actor, application_id, operation)
     if application.enabled == enabled:
         state = "enabled" if enabled else "disabled"
-        raise NuveraError("invalid_state", f"Application {application_id} is already {state}.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"Application {application_id} is already {state}.")
     application.enabled = enabled
     _record(
         session,

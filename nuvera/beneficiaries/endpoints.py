@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -18,16 +18,13 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep
 from nuvera.errors import FieldError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_doc
 
 router = APIRouter(
     prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"], route_class=OneHopRoute
 )
 BeneficiaryReader = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_READ))]
 BeneficiaryWriter = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_WRITE))]
-
-
-Responses = dict[int | str, dict[str, Any]]
 
 
 NOT_FOUND: Responses = {

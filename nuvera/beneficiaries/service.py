@@ -25,7 +25,7 @@ from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.service import get_customer
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
 from nuvera.review.workflow import ReviewFlow
 from nuvera.screening import service as screening
@@ -163,7 +163,7 @@ def create_beneficiary(
     if values.pop("customer_id", None) not in (None, customer.id):
         raise validation_error([FieldError("customerId", "must be the customerId of the path, or be left out")])
     if customer.status == CustomerStatus.REJECTED:
-        raise NuveraError("invalid_state", "A REJECTED customer cannot get new beneficiaries.")
+        raise NuveraError(ErrorCode.INVALID_STATE, "A REJECTED customer cannot get new beneficiaries.")
     beneficiary = Beneficiary(
         organization_id=organization_id,
         customer_id=customer.id,
@@ -197,7 +197,7 @@ def update_beneficiary(
     beneficiary = get_beneficiary(session, organization_id, customer_id, beneficiary_id, for_update=True)
     if beneficiary.status not in EDITABLE:
         raise NuveraError(
-            "invalid_state",
+            ErrorCode.INVALID_STATE,
             f"A beneficiary in {beneficiary.status} cannot be changed; only PENDING_REVIEW or "
             "CORRECTION_REQUESTED beneficiaries can.",
         )

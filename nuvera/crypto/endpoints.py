@@ -10,10 +10,9 @@ from nuvera.auth.principal import Principal
 from nuvera.crypto import service
 from nuvera.crypto.schemas import CryptoAssetList, CryptoAssetOut, CryptoNetworkList, CryptoNetworkOut
 from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, SessionDep
-from nuvera.openapi import Responses
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_doc
 
 router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"], route_class=OneHopRoute)
 CryptoReader = Annotated[Principal, Depends(require(Permission.CRYPTO_READ))]

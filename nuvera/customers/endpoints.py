@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -17,14 +17,13 @@ from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, 
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_doc
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"], route_class=OneHopRoute)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
 CustomerWriter = Annotated[Principal, Depends(require(Permission.CUSTOMERS_WRITE))]
 
 
-Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem_doc("No customer with this id in your organization (`not_found`).")}
 INVALID: Responses = {
     422: problem_doc("Invalid fields (`validation_error`); `errors` names each one, e.g. `persons.0.email`.")

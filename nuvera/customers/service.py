@@ -27,7 +27,7 @@ from nuvera.customers import schemas
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
 from nuvera.documents.service import require_documents
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
 from nuvera.review.workflow import ReviewFlow
 from nuvera.screening import service as screening
@@ -228,7 +228,7 @@ def update_customer(
     customer = get_customer(session, organization_id, customer_id, for_update=True)
     if customer.status not in EDITABLE:
         raise NuveraError(
-            "invalid_state",
+            ErrorCode.INVALID_STATE,
             f"A customer in {customer.status} cannot be changed; only DRAFT or CORRECTION_REQUESTED customers can.",
         )
     values = data.model_dump(exclude_unset=True)
@@ -258,7 +258,7 @@ def submit_customer(
     customer = get_customer(session, organization_id, customer_id, for_update=True)
     if customer.status not in EDITABLE:
         raise NuveraError(
-            "invalid_state",
+            ErrorCode.INVALID_STATE,
             f"A customer in {customer.status} cannot be submitted; only DRAFT or CORRECTION_REQUESTED customers can.",
         )
     _require_complete(customer)

@@ -18,7 +18,7 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, SessionDep
 from nuvera.documents import service
 from nuvera.documents.models import DocumentType
 from nuvera.documents.schemas import DocumentOut, DocumentPage
-from nuvera.errors import FieldError, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
@@ -39,7 +39,7 @@ BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
 
 async def _one_multipart_form(request: Request) -> None:
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        raise NuveraError("unsupported_media_type", "Upload documents as multipart/form-data.")
+        raise NuveraError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Upload documents as multipart/form-data.")
     # FastAPI has already parsed (and cached) the form; a repeated part would otherwise be silently dropped,
     # storing a different file than the one the partner believes it sent.
     form = await request.form()

@@ -18,7 +18,7 @@ from nuvera.auth.principal import Principal
 from nuvera.blobs import BlobNotFound, BlobStore, BlobStoreError
 from nuvera.db import new_id
 from nuvera.documents.models import Document, DocumentType
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
 
 log = logging.getLogger("nuvera.documents")
@@ -132,7 +132,7 @@ def _checked_content_type(session: Session, organization_id: str, upload: Upload
     content_type = sniff_content_type(upload.data)
     if content_type is None:
         raise NuveraError(
-            "unsupported_media_type",
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             "Only PDF, PNG and JPEG files are accepted; the type is read from the file's content, not its name.",
         )
     return content_type
@@ -184,7 +184,7 @@ def _store_blob(session: Session, store: BlobStore, document: Document, data: by
         store.put(document.storage_key, data, document.content_type)
     except BlobStoreError as exc:
         log.warning("document blob write failed: %s", exc)
-        raise NuveraError("dependency_unavailable", "Document storage is unavailable; try again.") from exc
+        raise NuveraError(ErrorCode.DEPENDENCY_UNAVAILABLE, "Document storage is unavailable; try again.") from exc
     _delete_unless_committed(session, store, document.storage_key)
 
 
@@ -242,7 +242,7 @@ def read_content(session: Session, store: BlobStore, organization_id: str, docum
         raise
     except BlobStoreError as exc:
         log.warning("document blob read failed: %s", exc)
-        raise NuveraError("dependency_unavailable", "Document storage is unavailable; try again.") from exc
+        raise NuveraError(ErrorCode.DEPENDENCY_UNAVAILABLE, "Document storage is unavailable; try again.") from exc
     return document, data
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
@@ -19,13 +19,12 @@ from nuvera.payments.models import PaymentStatus
 from nuvera.payments.rates import RatesProvider, get_rates
 from nuvera.payments.schemas import PaymentExecute, PaymentList, PaymentOut, QuoteCreate, QuoteOut
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_doc
 
 router = APIRouter(prefix="/api/v1/payment", tags=["Payments"], route_class=OneHopRoute)
 PaymentReader = Annotated[Principal, Depends(require(Permission.PAYMENTS_READ))]
 PaymentWriter = Annotated[Principal, Depends(require(Permission.PAYMENTS_WRITE))]
 Rates = Annotated[RatesProvider, Depends(get_rates)]
-Responses = dict[int | str, dict[str, Any]]
 
 
 INVALID: Responses = {422: problem_doc("Invalid fields (`validation_error`); `errors` names each one.")}

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from nuvera.db import Database, new_id
-from nuvera.errors import PROBLEM_JSON, FieldError, NuveraError, problem, validation_error
+from nuvera.errors import PROBLEM_JSON, ErrorCode, FieldError, NuveraError, problem, validation_error
 from nuvera.payments.models import IdempotencyKey, IdempotencyState
 
 log = logging.getLogger("nuvera.payments.idempotency")
@@ -72,7 +72,7 @@ def affected(result: Result[Any]) -> int:
 def parse_key(value: str | None) -> str:
     if value is None or value == "":
         raise NuveraError(
-            "idempotency_key_required",
+            ErrorCode.IDEMPOTENCY_KEY_REQUIRED,
             f"Send an {HEADER} header (e.g. a UUID you generate per payment) so that a retry cannot pay twice.",
         )
     if len(value) > MAX_KEY_LENGTH or not all("!" <= ch <= "~" for ch in value):
@@ -111,7 +111,7 @@ class LeaseLost(NuveraError):
 
     def __init__(self) -> None:
         super().__init__(
-            "idempotency_in_flight",
+            ErrorCode.IDEMPOTENCY_IN_FLIGHT,
             "Another request with this Idempotency-Key took over; retry to get its result.",
             headers={"Retry-After": "1"},
         )
@@ -119,7 +119,7 @@ class LeaseLost(NuveraError):
 
 def _in_flight() -> NuveraError:
     return NuveraError(
-        "idempotency_in_flight",
+        ErrorCode.IDEMPOTENCY_IN_FLIGHT,
         "A request with this Idempotency-Key is still being processed; retry in a moment to get its result.",
         headers={"Retry-After": "1"},
     )
@@ -235,7 +235,7 @@ def _settle(
         return _RETRY
     if values["request_hash"] != fingerprint:
         raise NuveraError(
-            "idempotency_conflict",
+            ErrorCode.IDEMPOTENCY_CONFLICT,
             "This Idempotency-Key was already used with a different request (method, path or body). "
             "Use a new key for a new request.",
         )
@@ -347,7 +347,7 @@ def run(
     except LeaseLost:
         raise  # the key belongs to another request now: leave its row alone
     except NuveraError as error:
-        if error.code == "validation_error" or error.status >= 500:
+        if error.code == ErrorCode.VALIDATION_ERROR or error.status >= 500:
             release(database.engine, held)
             raise
         # The work rolled back; its expected outcome (an error) is the result this key stands for.

@@ -27,7 +27,7 @@ from nuvera.activity.models import ActorRole, EntityType, EventType
 from nuvera.activity.service import ActivityActor, record_activity
 from nuvera.audit import service as audit
 from nuvera.audit.actor import Actor
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User
 
 
@@ -62,7 +62,7 @@ def check_review(
     `before is None` checks the request alone (before the object is loaded), otherwise the transition too.
     """
     if reviewer.role not in (ActorRole.NUVERA_ADMIN, ActorRole.NUVERA_OPERATOR):
-        raise NuveraError("forbidden", f"Only Nuvera admins and operators decide a {kind} review.")
+        raise NuveraError(ErrorCode.FORBIDDEN, f"Only Nuvera admins and operators decide a {kind} review.")
     note = note.strip()
     reachable = frozenset().union(*transitions.values())
     errors = []
@@ -76,7 +76,7 @@ def check_review(
         allowed = transitions.get(before, frozenset())
         if status not in allowed:
             raise NuveraError(
-                "invalid_state",
+                ErrorCode.INVALID_STATE,
                 f"A {kind} in {before} cannot move to {status}; allowed from {before}: "
                 f"{', '.join(sorted(allowed)) or 'none (final)'}.",
             )
@@ -214,5 +214,5 @@ def resolve_reviewer(session: Session, admin_email: str | None) -> ActivityActor
     organization = session.get(Organization, user.organization_id) if user else None
     if user is None or organization is None or organization.kind != OrganizationKind.ADMIN:
         # Only people of the Nuvera admin organization review customers; a partner user never can.
-        raise NuveraError("forbidden", f"{admin_email} is not a Nuvera admin user.")
+        raise NuveraError(ErrorCode.FORBIDDEN, f"{admin_email} is not a Nuvera admin user.")
     return ActivityActor.user(user, ActorRole.NUVERA_ADMIN)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
 from nuvera.db import new_id
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.jobs.service import enqueue
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningRun, ScreeningSubject, SubjectType
 
@@ -789,7 +789,7 @@ def set_disposition(
     Not scoped to an organization: only Nuvera admins and operators reach this function.
     """
     if actor.type not in ("admin", "operator"):
-        raise NuveraError("forbidden", "Only Nuvera compliance (admins) can disposition screening matches.")
+        raise NuveraError(ErrorCode.FORBIDDEN, "Only Nuvera compliance (admins) can disposition screening matches.")
     reason = reason.strip()
     if not reason:
         raise validation_error([FieldError("reason", "a reason is required for every disposition")])
@@ -801,7 +801,7 @@ def set_disposition(
     if match is None:
         raise NotFound(f"Screening match {match_id!r}")
     if disposition not in _ALLOWED[match.disposition]:
-        raise NuveraError("invalid_state", f"The match is already {match.disposition.value}.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"The match is already {match.disposition.value}.")
     subject = session.get_one(ScreeningSubject, match.subject_id)
     before = {"disposition": match.disposition.value}
     match.disposition = disposition

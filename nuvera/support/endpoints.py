@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -12,7 +12,7 @@ from nuvera.auth.principal import Principal
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_doc
 from nuvera.support import service
 from nuvera.support.models import TicketStatus
 from nuvera.support.schemas import MessageCreate, TicketCreate, TicketDetail, TicketList, TicketOut
@@ -20,7 +20,6 @@ from nuvera.support.schemas import MessageCreate, TicketCreate, TicketDetail, Ti
 router = APIRouter(prefix="/api/v1/support", tags=["Support"], route_class=OneHopRoute)
 SupportReader = Annotated[Principal, Depends(require(Permission.SUPPORT_READ))]
 SupportWriter = Annotated[Principal, Depends(require(Permission.SUPPORT_WRITE))]
-Responses = dict[int | str, dict[str, Any]]
 
 
 NOT_FOUND: Responses = {404: problem_doc("No ticket with this id in your organization (`not_found`).")}

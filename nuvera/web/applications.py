@@ -26,7 +26,7 @@ from nuvera.applications.schemas import ApplicationOut
 from nuvera.audit.models import AuditEvent
 from nuvera.config import Settings
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 from nuvera.schemas import CamelModel
 from nuvera.web.rendering import format_time, page, permission_label
 from nuvera.web.routing import WebRoute
@@ -291,6 +291,8 @@ def check_public_key(body: PublicKeyCheckIn, identity: SignedInForChange) -> Pub
     anyway, `parse_public_key` refuses it first, without echoing it.
     """
     if not allowed(identity.actor(), Operation.CREATE, identity.organization.id):
-        raise NuveraError("forbidden", "Only an owner or admin of a partner organization (or Nuvera staff) sets keys.")
+        raise NuveraError(
+            ErrorCode.FORBIDDEN, "Only an owner or admin of a partner organization (or Nuvera staff) sets keys."
+        )
     parsed = parse_public_key(body.public_key)
     return PublicKeyCheckOut(fingerprint=parsed.fingerprint, bits=parsed.bits)

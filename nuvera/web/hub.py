@@ -29,7 +29,7 @@ from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.customers import service as customers
 from nuvera.customers.models import Customer, CustomerStatus
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import FieldError, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.organizations.models import OrganizationKind
 from nuvera.review.workflow import ReviewFlow, resolve_reviewer
 from nuvera.screening import service as screening
@@ -166,7 +166,7 @@ def organization_application_page(
 ) -> Response:
     context = detail_context(request, session, viewer, application_id, now, audit_cursor)
     if context["application"].organization_id != organization_id:
-        raise NuveraError("not_found", f"Application {application_id} not found")
+        raise NuveraError(ErrorCode.NOT_FOUND, f"Application {application_id} not found")
     organization = queries.organization(session, organization_id)
     return page(
         request,

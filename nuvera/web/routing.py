@@ -9,7 +9,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from nuvera.accounts.routing import BoundedBodyRoute
-from nuvera.errors import NuveraError, field_errors
+from nuvera.errors import ErrorCode, NuveraError, field_errors
 from nuvera.web.rendering import error_page
 from nuvera.web.viewer import SignInRequired, sign_in_redirect
 
@@ -30,14 +30,14 @@ class WebRoute(BoundedBodyRoute):
             except SignInRequired:
                 return sign_in_redirect(request)
             except NuveraError as exc:
-                if exc.code == "unauthenticated":
+                if exc.code == ErrorCode.UNAUTHENTICATED:
                     return sign_in_redirect(request)
                 return error_page(request, exc)
             except RequestValidationError as exc:
                 # Field names and messages only: the submitted values are never echoed back.
                 errors = field_errors(exc.errors(), default="form")
                 return error_page(
-                    request, NuveraError("validation_error", "The form has invalid fields.", errors=errors)
+                    request, NuveraError(ErrorCode.VALIDATION_ERROR, "The form has invalid fields.", errors=errors)
                 )
 
         return handle
