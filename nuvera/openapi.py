@@ -50,8 +50,8 @@ HANDLER_REQUIRED_HEADERS = frozenset({"Idempotency-Key"})
 # What a status means when a route declares it without naming codes.
 _DEFAULT_CODES: dict[int, tuple[ErrorCode, ...]] = {
     400: (ErrorCode.BAD_REQUEST,),
-    401: AUTH_CODES_401,
-    403: AUTH_CODES_403,
+    401: tuple(ErrorCode(c) for c in AUTH_CODES_401),
+    403: tuple(ErrorCode(c) for c in AUTH_CODES_403),
     404: (ErrorCode.NOT_FOUND,),
     408: (ErrorCode.REQUEST_TIMEOUT,),
     409: (ErrorCode.INVALID_STATE,),
@@ -241,8 +241,8 @@ def _annotate_api_operation(path: str, method: str, operation: dict[str, Any]) -
     has_path_parameter = any(p.get("in") == "path" for p in operation.get("parameters", []))
     # 414: the request target is capped before authentication (auth.middleware.MAX_REQUEST_TARGET_BYTES).
     inferred: dict[int, tuple[ErrorCode, ...]] = {
-        401: AUTH_CODES_401,
-        403: AUTH_CODES_403,
+        401: _DEFAULT_CODES[401],
+        403: _DEFAULT_CODES[403],
         414: (ErrorCode.URI_TOO_LONG,),
         429: (ErrorCode.RATE_LIMITED,),
     }

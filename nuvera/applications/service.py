@@ -19,6 +19,7 @@ from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, Sig
 from nuvera.applications.policy import Operation, authorize
 from nuvera.applications.public_keys import ParsedPublicKey, PrivateKeyRefused, parse_public_key
 from nuvera.audit import service as audit
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.models import AuditEvent
 from nuvera.auth import api_keys
@@ -145,7 +146,7 @@ def create_application(
         actor=actor,
         organization_id=organization_id,
         application_id=application.id,
-        action="application.created",
+        action=AuditAction.APPLICATION_CREATED,
         subject_type="application",
         subject_id=application.id,
         after={
@@ -188,7 +189,7 @@ def issue_api_key(
         actor=actor,
         organization_id=application.organization_id,
         application_id=application.id,
-        action="api_key.created",
+        action=AuditAction.API_KEY_CREATED,
         subject_type="api_key",
         subject_id=api_key.id,
         after={
@@ -267,7 +268,7 @@ def _record(
     session: Session,
     actor: Actor,
     application: ApiApplication,
-    action: str,
+    action: AuditAction,
     subject_type: str,
     subject_id: str,
     now: datetime,
@@ -424,7 +425,7 @@ def rotate_api_key(
         if window is None:
             _revoke(old, actor, now, reason=actor.reason or "replaced without a grace window")
             after = {"status": old.status.value, "revokedAt": _iso(now), "replacedBy": issued.api_key.id}
-            _record(session, actor, application, "api_key.revoked", "api_key", old.id, now, before, after)
+            _record(session, actor, application, AuditAction.API_KEY_REVOKED, "api_key", old.id, now, before, after)
         else:
             old.status = ApiKeyStatus.EXPIRING
             old.expires_at = now + window
@@ -434,7 +435,7 @@ def rotate_api_key(
                 "grace": grace.value,
                 "replacedBy": issued.api_key.id,
             }
-            _record(session, actor, application, "api_key.grace_set", "api_key", old.id, now, before, after)
+            _record(session, actor, application, AuditAction.API_KEY_GRACE_SET, "api_key", old.id, now, before, after)
     _touch(application, actor, now)
     session.flush()
     return Rotation(issued=issued, replaced=replaced, application=application)
@@ -457,7 +458,7 @@ def revoke_api_key(
     before = {"status": api_key.effective_status(now).value, "expiresAt": _iso(api_key.expires_at)}
     _revoke(api_key, actor, now, reason=actor.reason)
     after = {"status": ApiKeyStatus.REVOKED.value, "revokedAt": _iso(now)}
-    _record(session, actor, application, "api_key.revoked", "api_key", api_key.id, now, before, after)
+    _record(session, actor, application, AuditAction.API_KEY_REVOKED, "api_key", api_key.id, now, before, after)
     _touch(application, actor, now)
     session.flush()
     return api_key
@@ -500,10 +501,10 @@ def expire_api_key(
     before = {"status": status.value, "expiresAt": _iso(current)}
     if at is None:
         after = {"status": ApiKeyStatus.EXPIRED.value, "expiresAt": _iso(new_end)}
-        action = "api_key.grace_ended"
+        action = AuditAction.API_KEY_GRACE_ENDED
     else:
         after = {"status": ApiKeyStatus.EXPIRING.value, "expiresAt": _iso(new_end)}
-        action = "api_key.grace_shortened"
+        action = AuditAction.API_KEY_GRACE_SHORTENED
     _record(session, actor, application, action, "api_key", api_key.id, now, before, after)
     _touch(application, actor, now)
     session.flush()
@@ -538,7 +539,7 @@ def replace_signing_key(
         session,
         actor,
         application,
-        "signing_key.replaced",
+        AuditAction.SIGNING_KEY_REPLACED,
         "signing_key",
         new.id,
         now,
@@ -562,7 +563,7 @@ def set_enabled(session: Session, *, actor: Actor, application_id: str, enabled:
         session,
         actor,
         application,
-        "application.enabled" if enabled else "application.disabled",
+        AuditAction.APPLICATION_ENABLED if enabled else AuditAction.APPLICATION_DISABLED,
         "application",
         application.id,
         now,
@@ -588,7 +589,7 @@ def set_permissions(
         session,
         actor,
         application,
-        "application.permissions_changed",
+        AuditAction.APPLICATION_PERMISSIONS_CHANGED,
         "application",
         application.id,
         now,
@@ -613,7 +614,7 @@ def rename_application(
         session,
         actor,
         application,
-        "application.renamed",
+        AuditAction.APPLICATION_RENAMED,
         "application",
         application.id,
         now,
@@ -647,7 +648,7 @@ def set_rate_limit(
         session,
         actor,
         application,
-        "application.rate_limit_changed",
+        AuditAction.APPLICATION_RATE_LIMIT_CHANGED,
         "application",
         application.id,
         now,

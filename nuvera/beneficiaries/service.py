@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
 from nuvera.activity.service import ActivityActor, list_activity
+from nuvera.audit.actions import AuditAction
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
 from nuvera.customers.models import CustomerStatus
@@ -51,6 +52,7 @@ REVIEW: ReviewFlow[Beneficiary, BeneficiaryStatus] = ReviewFlow(
     statuses=BeneficiaryStatus,
     entity_type=EntityType.BENEFICIARY,
     transitions=REVIEW_TRANSITIONS,
+    audit_action=AuditAction.BENEFICIARY_REVIEW,
 )
 _REQUIRED = {"company_name": "companyName", "country": "country", "currency_code": "currencyCode"}
 

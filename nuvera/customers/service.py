@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
 from nuvera.activity.service import ActivityActor, list_activity
+from nuvera.audit.actions import AuditAction
 from nuvera.customers import schemas
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
@@ -55,6 +56,7 @@ REVIEW: ReviewFlow[Customer, CustomerStatus] = ReviewFlow(
     statuses=CustomerStatus,
     entity_type=EntityType.CUSTOMER,
     transitions=REVIEW_TRANSITIONS,
+    audit_action=AuditAction.CUSTOMER_REVIEW,
 )
 
 # What a customer needs before Nuvera can review it (JSON name → attribute). Drafts may lack any of these. The

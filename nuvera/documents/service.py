@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
 from nuvera.auth.principal import Principal
@@ -164,7 +165,7 @@ def _record_upload(session: Session, document: Document, *, actor: Actor, now: d
         actor=actor,
         organization_id=document.organization_id,
         application_id=document.application_id,
-        action="document.uploaded",
+        action=AuditAction.DOCUMENT_UPLOADED,
         subject_type="document",
         subject_id=document.id,
         now=now,

@@ -3,14 +3,13 @@
 One table feeds three readers: the `/api-reference/errors` page (the `type` URI of every problem body points at
 `/api-reference/errors#<code>`), the examples in the OpenAPI document, and `nuvera request`, which prints the fix
 next to the server's code. The HTTP status and title stay in `nuvera.errors.ERROR_CODES`, the single source of
-truth; a test fails when a code there has no entry here.
+truth; a test fails when an `ErrorCode` has no entry here or an entry names no `ErrorCode`. Keyed by the wire
+values, without importing `nuvera.errors`: `nuvera request` runs on the partner side and loads no server module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from nuvera.errors import ErrorCode
 
 
 @dataclass(frozen=True)
@@ -23,65 +22,65 @@ class ErrorHelp:
 # The signed-request checks, in the order the server runs them (README, "Errors"); organization_not_allowed (403)
 # runs right after disabled_application, and permission_denied last, once the request is routed.
 AUTH_CODES_401 = (
-    ErrorCode.MISSING_API_KEY,
-    ErrorCode.INVALID_API_KEY,
-    ErrorCode.REVOKED_KEY,
-    ErrorCode.EXPIRED_KEY,
-    ErrorCode.DISABLED_APPLICATION,
-    ErrorCode.MISSING_SIGNATURE,
-    ErrorCode.INVALID_SIGNATURE,
-    ErrorCode.EXPIRED_JWT,
-    ErrorCode.JWT_LIFETIME_TOO_LONG,
-    ErrorCode.JWT_ISSUED_IN_FUTURE,
-    ErrorCode.JWT_NOT_YET_VALID,
-    ErrorCode.WRONG_ISSUER_OR_AUDIENCE,
-    ErrorCode.SUBJECT_MISMATCH,
-    ErrorCode.METHOD_MISMATCH,
-    ErrorCode.URI_MISMATCH,
-    ErrorCode.BODY_HASH_MISMATCH,
-    ErrorCode.REPLAY_DETECTED,
+    "missing_api_key",
+    "invalid_api_key",
+    "revoked_key",
+    "expired_key",
+    "disabled_application",
+    "missing_signature",
+    "invalid_signature",
+    "expired_jwt",
+    "jwt_lifetime_too_long",
+    "jwt_issued_in_future",
+    "jwt_not_yet_valid",
+    "wrong_issuer_or_audience",
+    "subject_mismatch",
+    "method_mismatch",
+    "uri_mismatch",
+    "body_hash_mismatch",
+    "replay_detected",
 )
-AUTH_CODES_403 = (ErrorCode.ORGANIZATION_NOT_ALLOWED, ErrorCode.PERMISSION_DENIED)
+AUTH_CODES_403 = ("organization_not_allowed", "permission_denied")
 
-ERROR_GUIDE: dict[ErrorCode, ErrorHelp] = {
-    ErrorCode.MISSING_API_KEY: ErrorHelp(
+ERROR_GUIDE: dict[str, ErrorHelp] = {
+    "missing_api_key": ErrorHelp(
         "The request carried no `x-api-key` header.",
         "Send the application's API key in `x-api-key` on every `/api/v1` request.",
         "Send the API key in the x-api-key header.",
     ),
-    ErrorCode.INVALID_API_KEY: ErrorHelp(
+    "invalid_api_key": ErrorHelp(
         "The API key is unknown, malformed, has a wrong checksum, or several `x-api-key` headers were sent.",
         "Copy the full key (`nvk_…`) again without spaces or line breaks and send exactly one `x-api-key` header. "
         "A lost key cannot be shown again: create a replacement key.",
         "The API key is not valid.",
     ),
-    ErrorCode.REVOKED_KEY: ErrorHelp(
+    "revoked_key": ErrorHelp(
         "The API key was revoked; it is never accepted again.",
         "Switch to the application's current key, or create a replacement key under Settings → Platform → "
         "API Applications.",
         "This API key was revoked.",
     ),
-    ErrorCode.EXPIRED_KEY: ErrorHelp(
+    "expired_key": ErrorHelp(
         "The key was being rotated out (`expiring`) and its grace window has passed.",
         "Deploy the replacement key created during the rotation.",
         "This API key expired at its expiresAt time.",
     ),
-    ErrorCode.DISABLED_APPLICATION: ErrorHelp(
+    "disabled_application": ErrorHelp(
         "The API application was disabled (for example in an emergency); every request is refused.",
         "Ask an owner or admin of your organization to re-enable the application once it is safe.",
         "This API application is disabled.",
     ),
-    ErrorCode.ORGANIZATION_NOT_ALLOWED: ErrorHelp(
+    "organization_not_allowed": ErrorHelp(
         "The key belongs to an organization that may not use the REST API (customer platform, admin).",
         "Use an API application owned by a partner organization.",
         "This organization may not use the REST API.",
     ),
-    ErrorCode.MISSING_SIGNATURE: ErrorHelp(
+    "missing_signature": ErrorHelp(
         "No `Authorization: Bearer <JWT>` header, or it is malformed.",
         "Sign each request (see the signing guide) and send `Authorization: Bearer <JWT>`.",
         "Send the request signature as Authorization: Bearer <JWT>.",
     ),
-    ErrorCode.INVALID_SIGNATURE: ErrorHelp(
+    "invalid_signature": ErrorHelp(
         "The JWT does not verify with the application's registered public key: another key signed it, `alg` is "
         "not RS256, it is malformed, a claim is missing, not an integer, or present twice, the header names a "
         "key (`jwk`, `jku`, `x5u`, `x5c`, `crit`), or the token is longer than 8,192 characters (`detail` then "
@@ -90,65 +89,65 @@ ERROR_GUIDE: dict[ErrorCode, ErrorHelp] = {
         "SHA256 fingerprints), and send every claim of the claim table exactly once.",
         "The request signature does not verify with this application's public key.",
     ),
-    ErrorCode.EXPIRED_JWT: ErrorHelp(
+    "expired_jwt": ErrorHelp(
         "The JWT's `exp` is more than 30 seconds in the past.",
         "Sign each request just before sending it (never reuse a token) and keep the machine's clock in sync (NTP).",
         "The request signature expired.",
     ),
-    ErrorCode.JWT_LIFETIME_TOO_LONG: ErrorHelp(
+    "jwt_lifetime_too_long": ErrorHelp(
         "`exp - iat` is greater than 60 seconds.",
         "Set `exp` at most 60 seconds after `iat` (30 is a good default).",
         "exp may be at most 60 seconds after iat.",
     ),
-    ErrorCode.JWT_ISSUED_IN_FUTURE: ErrorHelp(
+    "jwt_issued_in_future": ErrorHelp(
         "The JWT's `iat` is more than 30 seconds ahead of the server's clock.",
         "Synchronise the client's clock (NTP) and use the current Unix time in seconds, not milliseconds.",
         "iat is in the future.",
     ),
-    ErrorCode.JWT_NOT_YET_VALID: ErrorHelp(
+    "jwt_not_yet_valid": ErrorHelp(
         "The JWT carries an `nbf` (not before) more than 30 seconds ahead of the server's clock.",
         "Leave `nbf` out (it is optional), or set it to `iat`; keep the client's clock in sync (NTP).",
         "nbf is 120 s ahead of server time: the token is not valid yet.",
     ),
-    ErrorCode.WRONG_ISSUER_OR_AUDIENCE: ErrorHelp(
+    "wrong_issuer_or_audience": ErrorHelp(
         "`iss` is not `nuvera-api` or `aud` is not the single string `nuvera-rest-api`.",
         "Set `iss` to `nuvera-api` and `aud` to `nuvera-rest-api` (a string, not a list).",
         "iss must be nuvera-api and aud must be nuvera-rest-api.",
     ),
-    ErrorCode.SUBJECT_MISMATCH: ErrorHelp(
+    "subject_mismatch": ErrorHelp(
         "The JWT's `sub` is not the API key sent in `x-api-key`.",
         "Put the exact API key you send in `x-api-key` into the `sub` claim.",
         "sub must be the API key sent in x-api-key.",
     ),
-    ErrorCode.METHOD_MISMATCH: ErrorHelp(
+    "method_mismatch": ErrorHelp(
         "The `method` claim differs from the request's HTTP method.",
         "Sign the HTTP method you send, in upper case (`GET`, `POST`, …).",
         "The signature is for GET but the request is POST.",
     ),
-    ErrorCode.URI_MISMATCH: ErrorHelp(
+    "uri_mismatch": ErrorHelp(
         "The `uri` claim differs from the path and query the server received.",
         "Sign the path and query exactly as sent, byte for byte: same parameter order, same percent-encoding, no "
         "scheme or host. `detail` shows the URI the server received.",
         "The signature is for /api/v1/customers?limit=20 but the request URI is /api/v1/customers?limit=10.",
     ),
-    ErrorCode.BODY_HASH_MISMATCH: ErrorHelp(
+    "body_hash_mismatch": ErrorHelp(
         "The `bodyHash` claim is not the SHA-256 of the body bytes the server received.",
         "Serialise the body once, hash those exact bytes (lowercase hex SHA-256; the empty body hashes to "
         "`e3b0c442…b855`; for multipart, the whole encoded body with its boundaries) and send the same bytes. "
         "`detail` shows the server's hash and the byte count.",
         "bodyHash does not match the 17 body bytes received (sha256 5e0f…).",
     ),
-    ErrorCode.REPLAY_DETECTED: ErrorHelp(
+    "replay_detected": ErrorHelp(
         "A request with this `jti` was already accepted for this application.",
         "Sign every request (and every retry) anew with a fresh random `jti`.",
         "This jti was already used.",
     ),
-    ErrorCode.PERMISSION_DENIED: ErrorHelp(
+    "permission_denied": ErrorHelp(
         "The API application lacks the permission the operation requires (named in `permission`).",
         "An owner or admin adds the permission (and its read permission) in Settings → Platform → API Applications.",
         "This API application lacks the CUSTOMERS_WRITE permission.",
     ),
-    ErrorCode.BAD_REQUEST: ErrorHelp(
+    "bad_request": ErrorHelp(
         "The request is malformed in a way no more specific code describes: for example a body that is not "
         "parseable JSON, or a request with both `Content-Length` and `Transfer-Encoding` (refused before anything "
         "else, and the connection is closed). Bytes the HTTP parser refuses get it too, and the connection is "
@@ -157,72 +156,72 @@ ERROR_GUIDE: dict[ErrorCode, ErrorHelp] = {
         "`Transfer-Encoding: chunked`, never both.",
         "The request is malformed.",
     ),
-    ErrorCode.INVALID_CURSOR: ErrorHelp(
+    "invalid_cursor": ErrorHelp(
         "The pagination `cursor` is forged, damaged, or belongs to another list (other filters, another organization).",
         "Pass back the `nextCursor` of the previous page unchanged, with the same filters, or start without a cursor.",
         "The cursor is not valid for this list; start again without a cursor.",
     ),
-    ErrorCode.UNAUTHENTICATED: ErrorHelp(
+    "unauthenticated": ErrorHelp(
         "The management API needs a signed-in web session.",
         "Sign in with `POST /app/api/session` and send the session cookie.",
         "Sign in first.",
     ),
-    ErrorCode.FORBIDDEN: ErrorHelp(
+    "forbidden": ErrorHelp(
         "The signed-in user's role or organization does not allow this action.",
         "Ask an owner or admin of the organization.",
         "Your role does not allow this action.",
     ),
-    ErrorCode.CSRF_FAILED: ErrorHelp(
+    "csrf_failed": ErrorHelp(
         "A state-changing management request lacked the right `x-csrf-token` header.",
         "Send the `csrfToken` returned at sign-in in the `x-csrf-token` header.",
         "Missing or wrong x-csrf-token.",
     ),
-    ErrorCode.NOT_FOUND: ErrorHelp(
+    "not_found": ErrorHelp(
         "No such object in your organization. Another organization's objects answer exactly like missing ones.",
         "Check the id, and that it was created with an application of the same organization.",
         "Customer not found",
     ),
-    ErrorCode.METHOD_NOT_ALLOWED: ErrorHelp(
+    "method_not_allowed": ErrorHelp(
         "The path exists but not with this HTTP method.",
         "Use a method the API reference lists for this path.",
         "Method Not Allowed",
     ),
-    ErrorCode.CONFLICT: ErrorHelp(
+    "conflict": ErrorHelp(
         "The request conflicts with the current state of another object (for example a duplicate).",
         "Read `detail`, fetch the current state and decide again.",
         "This object already exists.",
     ),
-    ErrorCode.INVALID_STATE: ErrorHelp(
+    "invalid_state": ErrorHelp(
         "The object's status does not allow this operation (for example editing an approved customer).",
         "Fetch the object, check its `status`, and follow the allowed transitions in the reference.",
         "The customer's status APPROVED does not allow this.",
     ),
-    ErrorCode.IDEMPOTENCY_IN_FLIGHT: ErrorHelp(
+    "idempotency_in_flight": ErrorHelp(
         "A request with this `Idempotency-Key` is still being processed.",
         "Wait for `Retry-After` seconds, then retry with the same key and body: you get the original outcome.",
         "A request with this Idempotency-Key is still in flight.",
     ),
-    ErrorCode.PAYLOAD_TOO_LARGE: ErrorHelp(
+    "payload_too_large": ErrorHelp(
         "The body is over the operation's cap: 20 MiB for a multipart document upload, 1 MiB for every other "
         "operation, whatever `Content-Type` is sent.",
         "Send a smaller body (split or compress the document).",
         "The body may be at most 1048576 bytes for this operation.",
     ),
-    ErrorCode.URI_TOO_LONG: ErrorHelp(
+    "uri_too_long": ErrorHelp(
         "The request target (path and query) of an `/api/v1` request is over 4,096 bytes; it is refused before "
         "authentication, because its `uri` claim would not fit in a request signature (at most 8,192 characters).",
         "Shorten the query: page with `cursor` and `limit`, and filter with the documented parameters. Every URI "
         "the API itself produces (its cursors and filters) stays far below the limit.",
         "The request target (path and query) is 5600 bytes; at most 4096 are accepted.",
     ),
-    ErrorCode.REQUEST_TIMEOUT: ErrorHelp(
+    "request_timeout": ErrorHelp(
         "The request did not arrive in time: its request line and headers within 10 s by default, or its body "
         "within 30 s from its first byte (or less arrived than `Content-Length` announced). The connection is "
         "closed.",
         "Send the whole request promptly, with a `Content-Length` that matches the body; retry on a fresh connection.",
         "The request body did not arrive within 30 s.",
     ),
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE: ErrorHelp(
+    "unsupported_media_type": ErrorHelp(
         "The body's media type or encoding is not accepted here: a JSON body that is not UTF-8 (UTF-16, UTF-32, a "
         "byte order mark, invalid bytes) or whose `Content-Type` names another charset, or a document that is not "
         "a PDF, PNG or JPEG, judged from its bytes.",
@@ -230,66 +229,66 @@ ERROR_GUIDE: dict[ErrorCode, ErrorHelp] = {
         "or `charset=utf-8`; for documents, a real PDF, PNG or JPEG file.",
         "The JSON body starts with a byte order mark: send UTF-8 without a BOM (RFC 8259).",
     ),
-    ErrorCode.VALIDATION_ERROR: ErrorHelp(
+    "validation_error": ErrorHelp(
         "Some fields are missing or invalid; `errors` lists each one as `{field, message}`.",
         "Correct each field named in `errors` and send the request again.",
         "The request has invalid fields: companyName",
     ),
-    ErrorCode.IDEMPOTENCY_CONFLICT: ErrorHelp(
+    "idempotency_conflict": ErrorHelp(
         "This `Idempotency-Key` was already used with a different request.",
         "Use a new key for a new payment; reuse a key only to retry exactly the same request.",
         "This Idempotency-Key was used with a different request.",
     ),
-    ErrorCode.IDEMPOTENCY_KEY_REQUIRED: ErrorHelp(
+    "idempotency_key_required": ErrorHelp(
         "Payment execution needs an `Idempotency-Key` header.",
         "Send a unique key per payment (for example a UUID) in `Idempotency-Key`, and reuse it on retries.",
         "The Idempotency-Key header is required.",
     ),
-    ErrorCode.QUOTE_EXPIRED: ErrorHelp(
+    "quote_expired": ErrorHelp(
         "The quote is older than its validity (`expiresAt`).",
         "Create a new quote and execute it before it expires.",
         "The quote expired.",
     ),
-    ErrorCode.QUOTE_ALREADY_USED: ErrorHelp(
+    "quote_already_used": ErrorHelp(
         "The quote was already executed; a quote pays once.",
         "Create a new quote for a new payment (to retry the same payment, reuse its Idempotency-Key).",
         "The quote was already used.",
     ),
-    ErrorCode.CUSTOMER_NOT_APPROVED: ErrorHelp(
+    "customer_not_approved": ErrorHelp(
         "Payments need a customer in status `APPROVED`.",
         "Wait for the customer's KYB review to approve it.",
         "The customer is not APPROVED.",
     ),
-    ErrorCode.BENEFICIARY_NOT_APPROVED: ErrorHelp(
+    "beneficiary_not_approved": ErrorHelp(
         "Payments need a beneficiary in status `APPROVED`.",
         "Wait for the beneficiary's review to approve it.",
         "The beneficiary is not APPROVED.",
     ),
-    ErrorCode.CUSTOMER_ON_HOLD: ErrorHelp(
+    "customer_on_hold": ErrorHelp(
         "Sanctions screening put the customer (or one of its persons) on payment hold: its screening is still "
         "pending (it runs within seconds of a create or change), or a match is open or confirmed.",
         "If the detail says screening pending, retry shortly; otherwise wait for Nuvera's compliance team to resolve "
         "the match. See the customer's screening.",
         "The customer is on payment hold.",
     ),
-    ErrorCode.BENEFICIARY_ON_HOLD: ErrorHelp(
+    "beneficiary_on_hold": ErrorHelp(
         "Sanctions screening put the beneficiary on payment hold: its screening is still pending (it runs within "
         "seconds of a create or change), or a match is open or confirmed.",
         "If the detail says screening pending, retry shortly; otherwise wait for Nuvera's compliance team to resolve "
         "the match. See the beneficiary's screening.",
         "The beneficiary is on payment hold.",
     ),
-    ErrorCode.RATE_LIMITED: ErrorHelp(
+    "rate_limited": ErrorHelp(
         "Too many requests (or failed sign-ins) in a short time.",
         "Wait for the `Retry-After` seconds, then retry with a fresh signature.",
         "Too many requests; retry after the Retry-After seconds.",
     ),
-    ErrorCode.INTERNAL_ERROR: ErrorHelp(
+    "internal_error": ErrorHelp(
         "An unexpected error on Nuvera's side.",
         "Retry later; if it persists, quote the `requestId` to support.",
         "Something went wrong on our side; quote the requestId to support.",
     ),
-    ErrorCode.DEPENDENCY_UNAVAILABLE: ErrorHelp(
+    "dependency_unavailable": ErrorHelp(
         "A service Nuvera depends on is unavailable for a moment, or the replay store lost its memory moments ago "
         "(a restart) and cannot vouch that your token was not used before. Nothing was changed.",
         "Sign the request again (new iat and jti) and retry with backoff: safe for reads and for payment execution "
@@ -301,6 +300,5 @@ ERROR_GUIDE: dict[ErrorCode, ErrorHelp] = {
 
 
 def fix_for(code: str) -> str | None:
-    """The fix for a code the server sent (`nuvera request`); None for a code this version does not know."""
-    help_ = ERROR_GUIDE.get(ErrorCode(code)) if code in ERROR_GUIDE else None
+    help_ = ERROR_GUIDE.get(code)
     return help_.fix if help_ else None

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from nuvera.activity.models import ActorRole, EntityType, EventType
 from nuvera.activity.service import ActivityActor, record_activity
 from nuvera.audit import service as audit
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User
@@ -88,6 +89,7 @@ def audit_review(
     *,
     reviewer: ActivityActor,
     organization_id: str,
+    action: AuditAction,
     subject_type: str,
     subject_id: str,
     before: str,
@@ -106,7 +108,7 @@ def audit_review(
             reason=note,
         ),
         organization_id=organization_id,
-        action=f"{subject_type}.review",
+        action=action,
         subject_type=subject_type,
         subject_id=subject_id,
         now=now,
@@ -126,6 +128,7 @@ class ReviewFlow(Generic[Subject, Status]):
     entity_type: EntityType
     # Reviewer transitions: from a status, the statuses a reviewer's decision may set.
     transitions: Mapping[Status, frozenset[Status]]
+    audit_action: AuditAction  # what a decision is recorded as in the audit history
 
     def decisions(self, status: Status) -> frozenset[Status]:
         """The statuses a reviewer may set from `status` (none once it is final)."""
@@ -196,6 +199,7 @@ class ReviewFlow(Generic[Subject, Status]):
             session,
             reviewer=reviewer,
             organization_id=subject.organization_id,
+            action=self.audit_action,
             subject_type=self.kind,
             subject_id=subject.id,
             before=before.value,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
 from nuvera.db import new_id
@@ -758,6 +759,10 @@ def _status_for(session: Session, subject: ScreeningSubject) -> HoldStatus:
 
 # --- dispositions (Nuvera admins and operators) -------------------------------------------------------------
 
+_DISPOSITION_ACTIONS = {
+    Disposition.CLEARED: AuditAction.SCREENING_MATCH_CLEARED,
+    Disposition.CONFIRMED: AuditAction.SCREENING_MATCH_CONFIRMED,
+}
 _ALLOWED = {
     Disposition.OPEN: {Disposition.CLEARED, Disposition.CONFIRMED},
     # Decisions can be corrected (a wrongly cleared hit, a confirmed hit later found to be a namesake), never
@@ -819,7 +824,7 @@ def set_disposition(
         session,
         actor=actor.because(reason),
         organization_id=match.organization_id,
-        action=f"screening.match.{disposition.value}",
+        action=_DISPOSITION_ACTIONS[disposition],
         subject_type="screening_match",
         subject_id=match.id,
         now=now,

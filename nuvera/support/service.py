@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.audit import service as audit
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.auth.principal import Principal
 from nuvera.customers import service as customers
@@ -237,7 +238,7 @@ def nuvera_reply(session: Session, actor: Actor, ticket_id: str, *, body: str, n
         session,
         actor=actor,
         organization_id=ticket.organization_id,
-        action="support.ticket_replied",
+        action=AuditAction.SUPPORT_TICKET_REPLIED,
         subject_type="support_ticket",
         subject_id=ticket.id,
         now=now,
@@ -262,7 +263,7 @@ def nuvera_resolve(session: Session, actor: Actor, ticket_id: str, *, now: datet
         session,
         actor=actor,
         organization_id=ticket.organization_id,
-        action="support.ticket_resolved",
+        action=AuditAction.SUPPORT_TICKET_RESOLVED,
         subject_type="support_ticket",
         subject_id=ticket.id,
         now=now,
