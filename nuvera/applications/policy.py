@@ -67,12 +67,12 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
         if owner_organization_id is None:
             raise NotFound(what)
         return actor
-    if actor.type == "user" and actor.organization_kind == OrganizationKind.CUSTOMER_PLATFORM.value:
+    if actor.type == "user" and actor.organization_kind is OrganizationKind.CUSTOMER_PLATFORM:
         raise NuveraError(
             ErrorCode.FORBIDDEN,
             "Customer platform accounts cannot view or manage API applications; only partner organizations hold them.",
         )
-    if actor.type == "admin" and actor.organization_kind == OrganizationKind.ADMIN.value:
+    if actor.type == "admin" and actor.organization_kind is OrganizationKind.ADMIN:
         if owner_organization_id is None:
             raise NotFound(what)
         if operation.mutates and not actor.reason:
@@ -88,7 +88,7 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
                 ]
             )
         return actor
-    if actor.type == "user" and actor.organization_kind == OrganizationKind.PARTNER.value:
+    if actor.type == "user" and actor.organization_kind is OrganizationKind.PARTNER:
         if owner_organization_id is None or owner_organization_id != actor.organization_id:
             raise NotFound(what)
         if operation in _STAFF_ONLY:

@@ -23,7 +23,7 @@ class Actor:
     organization_id: str | None = None
     role: str | None = None
     reason: str | None = None
-    organization_kind: str | None = None
+    organization_kind: OrganizationKind | None = None
 
     @classmethod
     def operator(cls, reason: str | None = None) -> Actor:
@@ -41,7 +41,7 @@ class Actor:
             organization_id=organization.id,
             role=user.role.value,
             reason=reason,
-            organization_kind=organization.kind.value,
+            organization_kind=organization.kind,
         )
 
     def because(self, reason: str | None) -> Actor:
