@@ -27,8 +27,9 @@ from nuvera import iso_codes
 from nuvera.auth.dependencies import route_permissions
 from nuvera.errors import ERROR_CODES, ErrorCode
 from nuvera.payments.rates import bundled_table
-from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403, ERROR_GUIDE
-from nuvera.schemas import Problem, Responses
+from nuvera.reference.error_guide import ERROR_GUIDE
+from nuvera.schemas import DEFAULT_CODES, ERROR_CODES_EXTENSION, Problem
+from nuvera.schemas import problem_responses as problem_responses  # re-exported: routes and tests name it here
 
 API_PREFIX = "/api/v1"
 # The header as Nuvera's published reference prints it (info.version '1.0', one server on port 45000, the
@@ -41,27 +42,10 @@ API_KEY_SCHEME = "x-api-key"
 SIGNED_REQUEST_SCHEME = "signed-request"
 SIGNING_GUIDE_URL = "/api-reference/signing-guide"
 ERRORS_URL = "/api-reference/errors"
-ERROR_CODES_EXTENSION = "x-error-codes"
 # Headers a handler requires itself, so that a missing one gets its own code (400 `idempotency_key_required`)
 # rather than FastAPI's generic 422: declared optional to FastAPI, published as required, which is the contract.
 HANDLER_REQUIRED_HEADERS = frozenset({"Idempotency-Key"})
 
-
-# What a status means when a route declares it without naming codes.
-_DEFAULT_CODES: dict[int, tuple[ErrorCode, ...]] = {
-    400: (ErrorCode.BAD_REQUEST,),
-    401: tuple(ErrorCode(c) for c in AUTH_CODES_401),
-    403: tuple(ErrorCode(c) for c in AUTH_CODES_403),
-    404: (ErrorCode.NOT_FOUND,),
-    408: (ErrorCode.REQUEST_TIMEOUT,),
-    409: (ErrorCode.INVALID_STATE,),
-    413: (ErrorCode.PAYLOAD_TOO_LARGE,),
-    414: (ErrorCode.URI_TOO_LONG,),
-    415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE,),
-    422: (ErrorCode.VALIDATION_ERROR,),
-    429: (ErrorCode.RATE_LIMITED,),
-    503: (ErrorCode.DEPENDENCY_UNAVAILABLE,),
-}
 
 TAG_DESCRIPTIONS = {
     "Customers": "Business customers going through KYB review.",
@@ -72,29 +56,6 @@ TAG_DESCRIPTIONS = {
     "Support": "Support tickets and their messages.",
     "Crypto": "Supported crypto assets and networks (reference data).",
 }
-
-
-def problem_responses(*declared: int | ErrorCode, **descriptions: str) -> Responses:
-    """`responses=` for a route: each argument is a status (`404`) or a stable code (`"quote_expired"`).
-
-    Codes are grouped under their status from `ERROR_CODES`; each status gets the `Problem` schema, a description
-    and the `x-error-codes` list the reference turns into one example per code. A keyword argument `s409="…"`
-    overrides the description of that status.
-    """
-    codes_by_status: dict[int, list[ErrorCode]] = {}
-    for item in declared:
-        if isinstance(item, int):
-            codes_by_status.setdefault(item, [])
-            continue
-        if item not in ERROR_CODES:  # a plain string that is no code
-            raise ValueError(f"unknown error code {item!r}")
-        codes_by_status.setdefault(ERROR_CODES[item].status, []).append(item)
-    responses: Responses = {}
-    for status, codes in sorted(codes_by_status.items()):
-        codes = codes or list(_DEFAULT_CODES.get(status, ()))
-        description = descriptions.get(f"s{status}") or "; ".join(f"`{c}`: {ERROR_CODES[c].title}" for c in codes)
-        responses[status] = {"model": Problem, "description": description, ERROR_CODES_EXTENSION: codes}
-    return responses
 
 
 def _link_named_schemas(node: Any) -> None:
@@ -241,8 +202,8 @@ def _annotate_api_operation(path: str, method: str, operation: dict[str, Any]) -
     has_path_parameter = any(p.get("in") == "path" for p in operation.get("parameters", []))
     # 414: the request target is capped before authentication (auth.middleware.MAX_REQUEST_TARGET_BYTES).
     inferred: dict[int, tuple[ErrorCode, ...]] = {
-        401: _DEFAULT_CODES[401],
-        403: _DEFAULT_CODES[403],
+        401: DEFAULT_CODES[401],
+        403: DEFAULT_CODES[403],
         414: (ErrorCode.URI_TOO_LONG,),
         429: (ErrorCode.RATE_LIMITED,),
     }
@@ -282,7 +243,7 @@ def _rewrite_error_responses(operation: dict[str, Any]) -> None:
             continue
         status = int(status_text)
         codes = response.get(ERROR_CODES_EXTENSION) or _codes_named_in(response.get("description", ""), status)
-        codes = codes or list(_DEFAULT_CODES.get(status, ()))
+        codes = codes or list(DEFAULT_CODES.get(status, ()))
         response[ERROR_CODES_EXTENSION] = codes
         if not response.get("description") or response["description"] in ("Validation Error", "Additional Response"):
             response["description"] = "; ".join(f"`{c}`: {ERROR_CODES[c].title}" for c in codes) or "Error"

@@ -33,20 +33,26 @@ from nuvera.applications.schemas import (
 )
 from nuvera.audit.schemas import AuditEventOut, AuditEventPage
 from nuvera.dependencies import LimitParam, NowDep, SessionDep
+from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
-from nuvera.schemas import Problem, Responses
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(prefix="/app/api/applications", tags=["Management: API applications"], route_class=BoundedBodyRoute)
 
-_ERRORS: Responses = {
-    401: {"model": Problem, "description": "Not signed in (`unauthenticated`)"},
-    403: {"model": Problem, "description": "`forbidden` for your role, or `csrf_failed`"},
-    404: {"model": Problem, "description": "No such application in your organization (`not_found`)"},
-    422: {"model": Problem, "description": "`validation_error` (staff: `reason` is required for changes)"},
-}
+_ERRORS: Responses = problem_responses(
+    ErrorCode.UNAUTHENTICATED,
+    ErrorCode.FORBIDDEN,
+    ErrorCode.CSRF_FAILED,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.VALIDATION_ERROR,
+    s401="Not signed in (`unauthenticated`)",
+    s403="`forbidden` for your role, or `csrf_failed`",
+    s404="No such application in your organization (`not_found`)",
+    s422="`validation_error` (staff: `reason` is required for changes)",
+)
 _CHANGE_ERRORS: Responses = {
     **_ERRORS,
-    409: {"model": Problem, "description": "`invalid_state` or `conflict`"},
+    **problem_responses(ErrorCode.INVALID_STATE, ErrorCode.CONFLICT, s409="`invalid_state` or `conflict`"),
 }
 _NO_STORE = {"Cache-Control": "no-store"}
 Cursor = Annotated[str | None, Query(max_length=500, description="nextCursor of the previous page")]

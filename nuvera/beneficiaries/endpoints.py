@@ -15,10 +15,10 @@ from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
-from nuvera.errors import FieldError, validation_error
+from nuvera.errors import ErrorCode, FieldError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_doc
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(
     prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"], route_class=OneHopRoute
@@ -27,11 +27,15 @@ BeneficiaryReader = Annotated[Principal, Depends(require(Permission.BENEFICIARIE
 BeneficiaryWriter = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_WRITE))]
 
 
-NOT_FOUND: Responses = {
-    404: problem_doc("No such customer, or no such beneficiary of it, in your organization (`not_found`).")
-}
-INVALID: Responses = {422: problem_doc("Invalid fields (`validation_error`); `errors` names each one, e.g. `iban`.")}
-WRONG_STATE: Responses = {409: problem_doc("The beneficiary's status does not allow this (`invalid_state`).")}
+NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No such customer, or no such beneficiary of it, in your organization (`not_found`)."
+)
+INVALID: Responses = problem_responses(
+    ErrorCode.VALIDATION_ERROR, s422="Invalid fields (`validation_error`); `errors` names each one, e.g. `iban`."
+)
+WRONG_STATE: Responses = problem_responses(
+    ErrorCode.INVALID_STATE, s409="The beneficiary's status does not allow this (`invalid_state`)."
+)
 
 
 @router.get(
@@ -39,7 +43,9 @@ WRONG_STATE: Responses = {409: problem_doc("The beneficiary's status does not al
     operation_id="BeneficiaryController_list",
     response_model=BeneficiaryList,
     responses={
-        400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."),
+        **problem_responses(
+            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+        ),
         **NOT_FOUND,
         **INVALID,
     },

@@ -15,27 +15,38 @@ from nuvera.customers import service
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
+from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_doc
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"], route_class=OneHopRoute)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
 CustomerWriter = Annotated[Principal, Depends(require(Permission.CUSTOMERS_WRITE))]
 
 
-NOT_FOUND: Responses = {404: problem_doc("No customer with this id in your organization (`not_found`).")}
-INVALID: Responses = {
-    422: problem_doc("Invalid fields (`validation_error`); `errors` names each one, e.g. `persons.0.email`.")
-}
-WRONG_STATE: Responses = {409: problem_doc("The customer's status does not allow this (`invalid_state`).")}
+NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No customer with this id in your organization (`not_found`)."
+)
+INVALID: Responses = problem_responses(
+    ErrorCode.VALIDATION_ERROR,
+    s422="Invalid fields (`validation_error`); `errors` names each one, e.g. `persons.0.email`.",
+)
+WRONG_STATE: Responses = problem_responses(
+    ErrorCode.INVALID_STATE, s409="The customer's status does not allow this (`invalid_state`)."
+)
 
 
 @router.get(
     "",
     operation_id="CustomerController_list",
     response_model=CustomerList,
-    responses={400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+    responses={
+        **problem_responses(
+            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+        ),
+        **INVALID,
+    },
 )
 def list_customers(
     principal: CustomerReader,
