@@ -8,32 +8,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
-from nuvera.auth.principal import Principal
-from nuvera.organizations.models import User
+from nuvera.activity.models import ActivityEvent, EntityType, EventType
+from nuvera.audit.actor import Actor
 
-
-@dataclass(frozen=True)
-class ActivityActor:
-    """Who an entry is attributed to (`createdBy*`). Names are copied onto the entry, so the timeline keeps
-    saying who acted even if the user is renamed or removed later."""
-
-    role: ActorRole
-    id: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-
-    @classmethod
-    def application(cls, principal: Principal) -> ActivityActor:
-        return cls(role=ActorRole.PARTNER_APPLICATION, id=principal.application_id)
-
-    @classmethod
-    def operator(cls) -> ActivityActor:
-        return cls(role=ActorRole.NUVERA_OPERATOR, first_name="Nuvera", last_name="Operator")
-
-    @classmethod
-    def user(cls, user: User, role: ActorRole) -> ActivityActor:
-        return cls(role=role, id=user.id, first_name=user.first_name or None, last_name=user.last_name or None)
+# The timeline's name for the one `Actor` (audit.actor): the same object goes to the audit history and here.
+ActivityActor = Actor
 
 
 @dataclass(frozen=True)
@@ -55,7 +34,7 @@ def record_activity(
     from_status: str | None,
     to_status: str | None,
     note: str | None,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
     target_user: TargetUser | None = None,
 ) -> ActivityEvent:

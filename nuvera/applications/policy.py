@@ -96,7 +96,7 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
                 ErrorCode.FORBIDDEN,
                 "Only Nuvera can change an application's rate limit; ask Nuvera support if your traffic needs more.",
             )
-        if operation.mutates and actor.role not in _MANAGERS:
+        if operation.mutates and actor.member_role not in _MANAGERS:
             raise NuveraError(
                 ErrorCode.FORBIDDEN,
                 "Only an owner or admin of your organization can change API applications; members can view them.",

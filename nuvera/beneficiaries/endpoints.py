@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from nuvera.activity.schemas import ActivityList
-from nuvera.activity.service import ActivityActor
+from nuvera.audit.actor import Actor
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
@@ -110,7 +110,7 @@ def create_beneficiary(
         principal.organization_id,
         customerId,
         body,
-        actor=ActivityActor.application(principal),
+        actor=Actor.application(principal),
         now=now,
     )
     return BeneficiaryOut.read(session, beneficiary)
@@ -147,7 +147,7 @@ def update_beneficiary(
         customerId,
         id,
         body,
-        actor=ActivityActor.application(principal),
+        actor=Actor.application(principal),
         now=now,
     )
     return BeneficiaryOut.read(session, beneficiary)

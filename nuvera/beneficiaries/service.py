@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
-from nuvera.activity.service import ActivityActor, list_activity
+from nuvera.activity.service import list_activity
 from nuvera.audit.actions import AuditAction
+from nuvera.audit.actor import Actor
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
 from nuvera.customers.models import CustomerStatus
@@ -154,7 +155,7 @@ def create_beneficiary(
     customer_id: str,
     data: BeneficiaryCreate,
     *,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
 ) -> Beneficiary:
     """A new payout account for one of the caller's customers, submitted for review (PENDING_REVIEW)."""
@@ -189,7 +190,7 @@ def update_beneficiary(
     beneficiary_id: str,
     data: BeneficiaryPatch,
     *,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
 ) -> Beneficiary:
     """Change the fields present in `data`; only while PENDING_REVIEW or CORRECTION_REQUESTED.
@@ -236,7 +237,7 @@ def review_beneficiary(
     *,
     status: BeneficiaryStatus,
     note: str,
-    reviewer: ActivityActor,
+    reviewer: Actor,
     now: datetime,
 ) -> Beneficiary:
     """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's beneficiaries."""

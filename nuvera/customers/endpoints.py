@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from nuvera.activity.schemas import ActivityList
-from nuvera.activity.service import ActivityActor
+from nuvera.audit.actor import Actor
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
@@ -92,7 +92,7 @@ def create_customer(
         principal.organization_id,
         body,
         draft=draft,
-        actor=ActivityActor.application(principal),
+        actor=Actor.application(principal),
         now=now,
     )
     return CustomerOut.model_validate(customer)
@@ -127,7 +127,7 @@ def update_customer(
         principal.organization_id,
         id,
         body,
-        actor=ActivityActor.application(principal),
+        actor=Actor.application(principal),
         now=now,
     )
     return CustomerOut.model_validate(customer)
@@ -146,7 +146,7 @@ def submit_customer(id: str, principal: CustomerWriter, session: SessionDep, now
     `addressLine1`, `city`, `addressCountryId` and at least one person; missing ones are listed in a 422.
     """
     customer = service.submit_customer(
-        session, principal.organization_id, id, actor=ActivityActor.application(principal), now=now
+        session, principal.organization_id, id, actor=Actor.application(principal), now=now
     )
     return CustomerOut.model_validate(customer)
 

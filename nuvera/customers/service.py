@@ -22,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
-from nuvera.activity.service import ActivityActor, list_activity
+from nuvera.activity.service import list_activity
 from nuvera.audit.actions import AuditAction
+from nuvera.audit.actor import Actor
 from nuvera.customers import schemas
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
@@ -191,7 +192,7 @@ def create_customer(
     data: CustomerCreate,
     *,
     draft: bool,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
 ) -> Customer:
     """Create a customer; unless `draft`, it must be complete and goes straight to PENDING_REVIEW."""
@@ -223,7 +224,7 @@ def update_customer(
     customer_id: str,
     data: CustomerPatch,
     *,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
 ) -> Customer:
     """Change the fields present in `data`; only while DRAFT or CORRECTION_REQUESTED."""
@@ -254,7 +255,7 @@ def update_customer(
 
 
 def submit_customer(
-    session: Session, organization_id: str, customer_id: str, *, actor: ActivityActor, now: datetime
+    session: Session, organization_id: str, customer_id: str, *, actor: Actor, now: datetime
 ) -> Customer:
     """DRAFT or CORRECTION_REQUESTED → PENDING_REVIEW, if the customer is complete."""
     customer = get_customer(session, organization_id, customer_id, for_update=True)
@@ -277,7 +278,7 @@ def review_customer(
     *,
     status: CustomerStatus,
     note: str,
-    reviewer: ActivityActor,
+    reviewer: Actor,
     now: datetime,
 ) -> Customer:
     """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's customers."""

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from nuvera.audit.actor import Actor
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
@@ -109,7 +110,7 @@ def upload(
         session,
         store,
         organization_id=principal.organization_id,
-        actor=service.application_actor(principal),
+        actor=Actor.application(principal),
         upload=service.Upload(
             file_name=file.filename,
             data=file.file.read(),

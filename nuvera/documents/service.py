@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, SessionTransaction
 from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
-from nuvera.auth.principal import Principal
 from nuvera.blobs import BlobNotFound, BlobStore, BlobStoreError
 from nuvera.db import new_id
 from nuvera.documents.models import Document, DocumentType
@@ -69,11 +68,6 @@ def sanitize_file_name(raw: str | None, content_type: str) -> str:
         stem, _, suffix = name.rpartition(".")
         name = f"{stem[: MAX_FILE_NAME - len(suffix) - 1]}.{suffix}"
     return name
-
-
-def application_actor(principal: Principal) -> Actor:
-    """A partner's API application, as the audit history names it (its id is in `application_id`)."""
-    return Actor(type="user", label=f"API application {principal.application_id}")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActorRole, EntityType, EventType
-from nuvera.activity.service import ActivityActor, record_activity
+from nuvera.activity.service import record_activity
 from nuvera.audit import service as audit
 from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
@@ -52,7 +52,7 @@ def check_review(
     kind: str,
     transitions: Mapping[Status, frozenset[Status]],
     *,
-    reviewer: ActivityActor,
+    reviewer: Actor,
     before: Status | None,
     status: Status,
     note: str,
@@ -87,7 +87,7 @@ def check_review(
 def audit_review(
     session: Session,
     *,
-    reviewer: ActivityActor,
+    reviewer: Actor,
     organization_id: str,
     action: AuditAction,
     subject_type: str,
@@ -101,12 +101,7 @@ def audit_review(
     its reason — the timeline is what the partner sees, the audit is what compliance keeps."""
     audit.record(
         session,
-        actor=Actor(
-            type="admin" if reviewer.role == ActorRole.NUVERA_ADMIN else "operator",
-            label=" ".join(p for p in (reviewer.first_name, reviewer.last_name) if p) or "operator",
-            id=reviewer.id,
-            reason=note,
-        ),
+        actor=reviewer.because(note),
         organization_id=organization_id,
         action=action,
         subject_type=subject_type,
@@ -141,7 +136,7 @@ class ReviewFlow(Generic[Subject, Status]):
         from_status: Status | None,
         to_status: Status | None,
         note: str | None,
-        actor: ActivityActor,
+        actor: Actor,
         now: datetime,
         *,
         event_type: EventType = EventType.STATUS_CHANGE,
@@ -167,7 +162,7 @@ class ReviewFlow(Generic[Subject, Status]):
         status: Status,
         *,
         note: str | None,
-        actor: ActivityActor,
+        actor: Actor,
         now: datetime,
     ) -> Status:
         """The one place a reviewable's status changes; returns the status it had before.
@@ -183,7 +178,7 @@ class ReviewFlow(Generic[Subject, Status]):
         return before
 
     def decide(
-        self, session: Session, subject_id: str, *, status: Status, note: str, reviewer: ActivityActor, now: datetime
+        self, session: Session, subject_id: str, *, status: Status, note: str, reviewer: Actor, now: datetime
     ) -> Subject:
         """A reviewer's decision: checked, applied, on the timeline and in the audit history."""
         check_review(self.kind, self.transitions, reviewer=reviewer, before=None, status=status, note=note)
@@ -210,13 +205,13 @@ class ReviewFlow(Generic[Subject, Status]):
         return subject
 
 
-def resolve_reviewer(session: Session, admin_email: str | None) -> ActivityActor:
+def resolve_reviewer(session: Session, admin_email: str | None) -> Actor:
     """The reviewer a decision is by: a named Nuvera admin, or (without an email) the anonymous operator."""
     if admin_email is None:
-        return ActivityActor.operator()
+        return Actor.operator()
     user = session.scalar(select(User).where(User.email == admin_email.strip().lower()))
     organization = session.get(Organization, user.organization_id) if user else None
     if user is None or organization is None or organization.kind != OrganizationKind.ADMIN:
         # Only people of the Nuvera admin organization review customers; a partner user never can.
         raise NuveraError(ErrorCode.FORBIDDEN, f"{admin_email} is not a Nuvera admin user.")
-    return ActivityActor.user(user, ActorRole.NUVERA_ADMIN)
+    return Actor.user(user, ActorRole.NUVERA_ADMIN)
