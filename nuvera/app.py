@@ -29,7 +29,7 @@ from nuvera.crypto.endpoints import router as crypto_router
 from nuvera.customers.endpoints import router as customers_router
 from nuvera.db import Database
 from nuvera.documents.endpoints import router as documents_router
-from nuvera.errors import PROBLEM_JSON, NuveraError, field_errors, problem
+from nuvera.errors import PROBLEM_JSON, ErrorCode, NuveraError, field_errors, problem
 from nuvera.events.endpoints import router as events_router
 from nuvera.hot_state import HotState
 from nuvera.http_protocol import HeadDeadlineProtocol
@@ -159,7 +159,9 @@ class RequestIdMiddleware:
             if started:
                 raise
             body = problem(
-                "internal_error", "Something went wrong on our side; quote the requestId to support.", request_id
+                ErrorCode.INTERNAL_ERROR,
+                "Something went wrong on our side; quote the requestId to support.",
+                request_id,
             )
             payload = json.dumps(body).encode()
             await send_with_id(
@@ -196,20 +198,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         fields = ", ".join(dict.fromkeys(e.field for e in errors))
         return problem_response(
             request,
-            NuveraError("validation_error", f"The request has invalid fields: {fields}", errors=errors),
+            NuveraError(ErrorCode.VALIDATION_ERROR, f"The request has invalid fields: {fields}", errors=errors),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {
-            404: "not_found",
-            405: "method_not_allowed",
-            408: "request_timeout",
-            413: "payload_too_large",
-            415: "unsupported_media_type",
+            404: ErrorCode.NOT_FOUND,
+            405: ErrorCode.METHOD_NOT_ALLOWED,
+            408: ErrorCode.REQUEST_TIMEOUT,
+            413: ErrorCode.PAYLOAD_TOO_LARGE,
+            415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         }
         # The exception's headers are kept (`Connection: close` of a body timeout, `Allow` of a 405).
-        error = NuveraError(code.get(exc.status_code, "bad_request"), str(exc.detail), headers=dict(exc.headers or {}))
+        error = NuveraError(
+            code.get(exc.status_code, ErrorCode.BAD_REQUEST), str(exc.detail), headers=dict(exc.headers or {})
+        )
         return problem_response(request, error)
 
     @app.exception_handler(OperationalError)
@@ -220,7 +224,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem_response(
             request,
             NuveraError(
-                "dependency_unavailable",
+                ErrorCode.DEPENDENCY_UNAVAILABLE,
                 "The database is busy or unavailable; nothing was changed. Retry with backoff.",
                 headers={"Retry-After": "1"},
             ),
@@ -235,7 +239,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem_response(
             request,
             NuveraError(
-                "validation_error",
+                ErrorCode.VALIDATION_ERROR,
                 "A value in the request cannot be stored (for example text containing a NUL character).",
             ),
         )

@@ -27,7 +27,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from nuvera.errors import PROBLEM_JSON, problem
+from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 
 MAX_INCOMPLETE_HEAD_BYTES = 16 * 1024
 SMUGGLING_DETAIL = (
@@ -36,7 +36,7 @@ SMUGGLING_DETAIL = (
 _REASONS = {400: "Bad Request", 408: "Request Timeout"}
 
 
-def _problem_response(status: int, code: str, detail: str) -> bytes:
+def _problem_response(status: int, code: ErrorCode, detail: str) -> bytes:
     # Written straight to the socket: the parser answers before any request reaches the app. Same problem shape.
     request_id = "req_" + secrets.token_hex(12)
     body = json.dumps(problem(code, detail, request_id)).encode()
@@ -106,14 +106,14 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             return
         except httptools.HttpParserError as error:
             detail, self._refusal = self._refusal, None
-            self._refuse(400, "bad_request", detail or _parser_refusal_detail(error))
+            self._refuse(400, ErrorCode.BAD_REQUEST, detail or _parser_refusal_detail(error))
             return
         if self._in_head or self._head_due is not None:
             self._head_bytes += len(data)
             if self._head_bytes > MAX_INCOMPLETE_HEAD_BYTES:
                 self._refuse(
                     400,
-                    "bad_request",
+                    ErrorCode.BAD_REQUEST,
                     f"The request line and headers are still incomplete after {self._head_bytes} bytes; at most "
                     f"{MAX_INCOMPLETE_HEAD_BYTES} are accepted.",
                 )
@@ -186,13 +186,13 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             self.transport.write(
                 _problem_response(
                     408,
-                    "request_timeout",
+                    ErrorCode.REQUEST_TIMEOUT,
                     f"The request line and headers did not arrive within {self.head_timeout_seconds:g} s.",
                 )
             )
         self.transport.close()
 
-    def _refuse(self, status: int, code: str, detail: str) -> None:
+    def _refuse(self, status: int, code: ErrorCode, detail: str) -> None:
         self._stop_head_timer()
         if not self.transport.is_closing():
             self.transport.write(_problem_response(status, code, detail))

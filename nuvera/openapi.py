@@ -25,10 +25,11 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from nuvera import iso_codes
 from nuvera.auth.dependencies import route_permissions
-from nuvera.errors import ERROR_CODES
+from nuvera.errors import ERROR_CODES, ErrorCode
 from nuvera.payments.rates import bundled_table
-from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403, ERROR_GUIDE
-from nuvera.schemas import Problem
+from nuvera.reference.error_guide import ERROR_GUIDE
+from nuvera.schemas import DEFAULT_CODES, ERROR_CODES_EXTENSION, Problem
+from nuvera.schemas import problem_responses as problem_responses  # re-exported: routes and tests name it here
 
 API_PREFIX = "/api/v1"
 # The header as Nuvera's published reference prints it (info.version '1.0', one server on port 45000, the
@@ -41,28 +42,10 @@ API_KEY_SCHEME = "x-api-key"
 SIGNED_REQUEST_SCHEME = "signed-request"
 SIGNING_GUIDE_URL = "/api-reference/signing-guide"
 ERRORS_URL = "/api-reference/errors"
-ERROR_CODES_EXTENSION = "x-error-codes"
 # Headers a handler requires itself, so that a missing one gets its own code (400 `idempotency_key_required`)
 # rather than FastAPI's generic 422: declared optional to FastAPI, published as required, which is the contract.
 HANDLER_REQUIRED_HEADERS = frozenset({"Idempotency-Key"})
 
-Responses = dict[int | str, dict[str, Any]]
-
-# What a status means when a route declares it without naming codes.
-_DEFAULT_CODES: dict[int, tuple[str, ...]] = {
-    400: ("bad_request",),
-    401: AUTH_CODES_401,
-    403: AUTH_CODES_403,
-    404: ("not_found",),
-    408: ("request_timeout",),
-    409: ("invalid_state",),
-    413: ("payload_too_large",),
-    414: ("uri_too_long",),
-    415: ("unsupported_media_type",),
-    422: ("validation_error",),
-    429: ("rate_limited",),
-    503: ("dependency_unavailable",),
-}
 
 TAG_DESCRIPTIONS = {
     "Customers": "Business customers going through KYB review.",
@@ -75,29 +58,6 @@ TAG_DESCRIPTIONS = {
     "Events": "What changed in your organization (statuses, screening, support answers, API keys), to catch up "
     "after downtime; the same events are delivered to your webhook endpoints.",
 }
-
-
-def problem_responses(*declared: int | str, **descriptions: str) -> Responses:
-    """`responses=` for a route: each argument is a status (`404`) or a stable code (`"quote_expired"`).
-
-    Codes are grouped under their status from `ERROR_CODES`; each status gets the `Problem` schema, a description
-    and the `x-error-codes` list the reference turns into one example per code. A keyword argument `s409="…"`
-    overrides the description of that status.
-    """
-    codes_by_status: dict[int, list[str]] = {}
-    for item in declared:
-        if isinstance(item, int):
-            codes_by_status.setdefault(item, [])
-            continue
-        if item not in ERROR_CODES:
-            raise ValueError(f"unknown error code {item!r}")
-        codes_by_status.setdefault(ERROR_CODES[item].status, []).append(item)
-    responses: Responses = {}
-    for status, codes in sorted(codes_by_status.items()):
-        codes = codes or list(_DEFAULT_CODES.get(status, ()))
-        description = descriptions.get(f"s{status}") or "; ".join(f"`{c}`: {ERROR_CODES[c].title}" for c in codes)
-        responses[status] = {"model": Problem, "description": description, ERROR_CODES_EXTENSION: codes}
-    return responses
 
 
 def _link_named_schemas(node: Any) -> None:
@@ -243,25 +203,25 @@ def _annotate_api_operation(path: str, method: str, operation: dict[str, Any]) -
     has_body = "requestBody" in operation
     has_path_parameter = any(p.get("in") == "path" for p in operation.get("parameters", []))
     # 414: the request target is capped before authentication (auth.middleware.MAX_REQUEST_TARGET_BYTES).
-    inferred: dict[int, tuple[str, ...]] = {
-        401: AUTH_CODES_401,
-        403: AUTH_CODES_403,
-        414: ("uri_too_long",),
-        429: ("rate_limited",),
+    inferred: dict[int, tuple[ErrorCode, ...]] = {
+        401: DEFAULT_CODES[401],
+        403: DEFAULT_CODES[403],
+        414: (ErrorCode.URI_TOO_LONG,),
+        429: (ErrorCode.RATE_LIMITED,),
     }
     if has_body:
-        inferred[413] = ("payload_too_large",)
-        inferred[408] = ("request_timeout",)  # the body must arrive within body_read_timeout_seconds
-        inferred[415] = ("unsupported_media_type",)  # JSON must be UTF-8 without a BOM (auth.middleware)
+        inferred[413] = (ErrorCode.PAYLOAD_TOO_LARGE,)
+        inferred[408] = (ErrorCode.REQUEST_TIMEOUT,)  # the body must arrive within body_read_timeout_seconds
+        inferred[415] = (ErrorCode.UNSUPPORTED_MEDIA_TYPE,)  # JSON must be UTF-8 without a BOM (auth.middleware)
     if has_body or operation.get("parameters"):
-        inferred[422] = ("validation_error",)
+        inferred[422] = (ErrorCode.VALIDATION_ERROR,)
     if has_path_parameter:
-        inferred[404] = ("not_found",)
-    bad_request: list[str] = []
+        inferred[404] = (ErrorCode.NOT_FOUND,)
+    bad_request: list[ErrorCode] = []
     if any(p.get("in") == "query" and p.get("name") == "cursor" for p in operation.get("parameters", [])):
-        bad_request.append("invalid_cursor")  # pagination.decode_cursor refuses forged or foreign cursors
+        bad_request.append(ErrorCode.INVALID_CURSOR)  # pagination.decode_cursor refuses forged or foreign cursors
     if has_body:
-        bad_request.append("bad_request")  # a body that is not parseable JSON or multipart at all
+        bad_request.append(ErrorCode.BAD_REQUEST)  # a body that is not parseable JSON or multipart at all
     if bad_request:
         inferred[400] = tuple(bad_request)
     for status, codes in inferred.items():
@@ -272,10 +232,11 @@ def _annotate_api_operation(path: str, method: str, operation: dict[str, Any]) -
     operation.setdefault("x-codeSamples", _code_samples(path, method, operation))
 
 
-def _codes_named_in(description: str, status: int) -> list[str]:
+def _codes_named_in(description: str, status: int) -> list[ErrorCode]:
     """Area owners name codes in their descriptions (e.g. "(`invalid_state`)"); keep those of this status."""
     named = re.findall(r"`?\b([a-z][a-z_]+[a-z])\b`?", description)
-    return [c for c in dict.fromkeys(named) if c in ERROR_CODES and ERROR_CODES[c].status == status]
+    codes = [ErrorCode(c) for c in dict.fromkeys(named) if c in ERROR_CODES]
+    return [c for c in codes if ERROR_CODES[c].status == status]
 
 
 def _rewrite_error_responses(operation: dict[str, Any]) -> None:
@@ -284,7 +245,7 @@ def _rewrite_error_responses(operation: dict[str, Any]) -> None:
             continue
         status = int(status_text)
         codes = response.get(ERROR_CODES_EXTENSION) or _codes_named_in(response.get("description", ""), status)
-        codes = codes or list(_DEFAULT_CODES.get(status, ()))
+        codes = codes or list(DEFAULT_CODES.get(status, ()))
         response[ERROR_CODES_EXTENSION] = codes
         if not response.get("description") or response["description"] in ("Validation Error", "Additional Response"):
             response["description"] = "; ".join(f"`{c}`: {ERROR_CODES[c].title}" for c in codes) or "Error"
@@ -295,14 +256,14 @@ def _rewrite_error_responses(operation: dict[str, Any]) -> None:
                 "examples": {code: {"$ref": f"#/components/examples/{code}"} for code in codes},
             }
         }
-        if status in (429, 503) or "idempotency_in_flight" in codes:
+        if status in (429, 503) or ErrorCode.IDEMPOTENCY_IN_FLIGHT in codes:
             response.setdefault("headers", {})["Retry-After"] = {
                 "description": "Seconds to wait before retrying (sent with 429, 503 and idempotency_in_flight).",
                 "schema": {"type": "integer"},
             }
 
 
-def _example(code: str) -> dict[str, Any]:
+def _example(code: ErrorCode) -> dict[str, Any]:
     kind = ERROR_CODES[code]
     help_ = ERROR_GUIDE.get(code)
     value: dict[str, Any] = {
@@ -313,9 +274,9 @@ def _example(code: str) -> dict[str, Any]:
         "code": code,
         "requestId": "req_5f2b8c1d9e0a4b7c6d3e2f10",
     }
-    if code == "validation_error":
+    if code == ErrorCode.VALIDATION_ERROR:
         value["errors"] = [{"field": "companyName", "message": "Field required"}]
-    if code == "permission_denied":
+    if code == ErrorCode.PERMISSION_DENIED:
         value["permission"] = "CUSTOMERS_WRITE"
     example: dict[str, Any] = {"summary": f"{code}: {kind.title}", "value": value}
     if help_:

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from nuvera.errors import FieldError, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
@@ -58,7 +58,7 @@ def _seal(secret: bytes, scope: str, position: dict[str, str]) -> str:
 
 def _unseal(secret: bytes, scope: str, cursor: str) -> dict[str, Any]:
     """The position a cursor of this list carries; 400 `invalid_cursor` for a forged or foreign one."""
-    invalid = NuveraError("invalid_cursor", _INVALID_CURSOR)
+    invalid = NuveraError(ErrorCode.INVALID_CURSOR, _INVALID_CURSOR)
     # The decoder would skip characters outside the alphabet; a cursor is exactly what `_seal` produced.
     if len(cursor) > CURSOR_MAX_LENGTH or not _CURSOR.fullmatch(cursor):
         raise invalid
@@ -88,7 +88,7 @@ def decode_cursor(secret: bytes, scope: str, cursor: str) -> tuple[datetime, str
     try:
         return datetime.fromisoformat(position["t"]), str(position["i"])
     except (ValueError, KeyError, TypeError):  # pragma: no cover - only reachable with a valid MAC
-        raise NuveraError("invalid_cursor", _INVALID_CURSOR) from None
+        raise NuveraError(ErrorCode.INVALID_CURSOR, _INVALID_CURSOR) from None
 
 
 def check_limit(limit: int) -> int:
@@ -143,7 +143,7 @@ def paginate_by_key(
     if cursor:
         after = _unseal(secret, scope, cursor).get("k")
         if not isinstance(after, str):  # pragma: no cover - only reachable with a valid MAC
-            raise NuveraError("invalid_cursor", _INVALID_CURSOR)
+            raise NuveraError(ErrorCode.INVALID_CURSOR, _INVALID_CURSOR)
         query = query.where(key > after)
     rows: list[Any] = list(session.scalars(query.order_by(key).limit(limit + 1)))
     return _page(rows, limit, lambda last: _seal(secret, scope, {"k": getattr(last, key.key)}))

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any, Self
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from nuvera.errors import ERROR_CODES, ErrorCode
+from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403
+
 if TYPE_CHECKING:
     from nuvera.pagination import Page
 
@@ -52,6 +55,48 @@ class Problem(BaseModel):
     errors: list[ProblemField] | None = None
 
 
-def problem_doc(description: str) -> dict[str, Any]:
-    """One documented error response for FastAPI's `responses=`: the Problem schema and what the code means."""
-    return {"model": Problem, "description": description}
+# FastAPI's `responses=` of a route: status (or "default") → what that response is. The one alias for it.
+Responses = dict[int | str, dict[str, Any]]
+
+
+# The OpenAPI extension listing the codes a documented error status stands for (one example each in the reference).
+ERROR_CODES_EXTENSION = "x-error-codes"
+
+# What a status means when a route declares it without naming codes.
+DEFAULT_CODES: dict[int, tuple[ErrorCode, ...]] = {
+    400: (ErrorCode.BAD_REQUEST,),
+    401: tuple(ErrorCode(c) for c in AUTH_CODES_401),
+    403: tuple(ErrorCode(c) for c in AUTH_CODES_403),
+    404: (ErrorCode.NOT_FOUND,),
+    408: (ErrorCode.REQUEST_TIMEOUT,),
+    409: (ErrorCode.INVALID_STATE,),
+    413: (ErrorCode.PAYLOAD_TOO_LARGE,),
+    414: (ErrorCode.URI_TOO_LONG,),
+    415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE,),
+    422: (ErrorCode.VALIDATION_ERROR,),
+    429: (ErrorCode.RATE_LIMITED,),
+    503: (ErrorCode.DEPENDENCY_UNAVAILABLE,),
+}
+
+
+def problem_responses(*declared: int | ErrorCode, **descriptions: str) -> Responses:
+    """`responses=` for a route: each argument is a status (`404`) or a stable code (`"quote_expired"`).
+
+    Codes are grouped under their status from `ERROR_CODES`; each status gets the `Problem` schema, a description
+    and the `x-error-codes` list the reference turns into one example per code. A keyword argument `s409="…"`
+    overrides the description of that status.
+    """
+    codes_by_status: dict[int, list[ErrorCode]] = {}
+    for item in declared:
+        if isinstance(item, int):
+            codes_by_status.setdefault(item, [])
+            continue
+        if item not in ERROR_CODES:  # a plain string that is no code
+            raise ValueError(f"unknown error code {item!r}")
+        codes_by_status.setdefault(ERROR_CODES[item].status, []).append(item)
+    responses: Responses = {}
+    for status, codes in sorted(codes_by_status.items()):
+        codes = codes or list(DEFAULT_CODES.get(status, ()))
+        description = descriptions.get(f"s{status}") or "; ".join(f"`{c}`: {ERROR_CODES[c].title}" for c in codes)
+        responses[status] = {"model": Problem, "description": description, ERROR_CODES_EXTENSION: codes}
+    return responses

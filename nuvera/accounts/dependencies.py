@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from nuvera.accounts import service, two_factor
 from nuvera.accounts.service import Identity
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 
 SESSION_COOKIE = "nuvera_session"
 CSRF_HEADER = "x-csrf-token"
@@ -56,7 +56,7 @@ def _checked(request: Request, session: SessionDep, now: NowDep, token: str | No
         server_secret(request), identity.token, request.headers.get(CSRF_HEADER)
     ):
         raise NuveraError(
-            "csrf_failed",
+            ErrorCode.CSRF_FAILED,
             f"Send this session's CSRF token (csrfToken from GET /app/api/me) in the {CSRF_HEADER} header.",
         )
     return identity
@@ -65,10 +65,12 @@ def _checked(request: Request, session: SessionDep, now: NowDep, token: str | No
 def _identity(request: Request, session: SessionDep, now: NowDep, token: str | None) -> Identity:
     identity = _checked(request, session, now, token)
     if identity is None:
-        raise NuveraError("unauthenticated", "Sign in first: POST /app/api/session with your email and password.")
+        raise NuveraError(
+            ErrorCode.UNAUTHENTICATED, "Sign in first: POST /app/api/session with your email and password."
+        )
     if request.url.path != "/app/api/me" and must_enrol_two_factor(session, identity):
         raise NuveraError(
-            "forbidden",
+            ErrorCode.FORBIDDEN,
             "Your organization requires two-factor authentication: turn it on in the web app (Settings → Security).",
         )
     return identity
@@ -135,4 +137,4 @@ def require_json(request: Request) -> None:
     """
     media_type = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
-        raise NuveraError("unsupported_media_type", "Send the request body as application/json.")
+        raise NuveraError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the request body as application/json.")

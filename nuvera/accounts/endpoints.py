@@ -18,8 +18,8 @@ from nuvera.accounts.routing import BoundedBodyRoute
 from nuvera.accounts.schemas import MeOrganizationOut, MeOut, MeUserOut, SignInIn
 from nuvera.accounts.service import Identity
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import PROBLEM_JSON, NuveraError, problem
-from nuvera.schemas import Problem
+from nuvera.errors import PROBLEM_JSON, ErrorCode, NuveraError, problem
+from nuvera.schemas import problem_responses
 
 router = APIRouter(prefix="/app/api", tags=["Management: Session"], route_class=BoundedBodyRoute)
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -42,11 +42,14 @@ def _me(request: Request, identity: Identity) -> MeOut:
     operation_id="ManagementSessionController_signIn",
     response_model=MeOut,
     dependencies=[Depends(require_json)],
-    responses={
-        401: {"model": Problem, "description": "Wrong email or password (`unauthenticated`)"},
-        415: {"model": Problem, "description": "The body is not application/json"},
-        429: {"model": Problem, "description": "Too many failed attempts (`rate_limited`, with Retry-After)"},
-    },
+    responses=problem_responses(
+        ErrorCode.UNAUTHENTICATED,
+        415,
+        ErrorCode.RATE_LIMITED,
+        s401="Wrong email or password (`unauthenticated`)",
+        s415="The body is not application/json",
+        s429="Too many failed attempts (`rate_limited`, with Retry-After)",
+    ),
 )
 def sign_in(body: SignInIn, request: Request, response: Response, session: SessionDep, now: NowDep) -> Response | MeOut:
     """Sign in with email and password. Sets the HttpOnly session cookie and returns the CSRF token.
@@ -74,7 +77,7 @@ def sign_in(body: SignInIn, request: Request, response: Response, session: Sessi
             detail = "This account uses two-factor authentication: send oneTimeCode (a TOTP or recovery code)."
         elif body.one_time_code is not None:
             detail = "The email, password or one-time code is not correct."
-        error = NuveraError("unauthenticated", detail)
+        error = NuveraError(ErrorCode.UNAUTHENTICATED, detail)
         request_id = str(getattr(request.state, "request_id", "req_unknown"))
         return JSONResponse(
             problem(error.code, error.detail, request_id), status_code=error.status, media_type=PROBLEM_JSON
@@ -88,7 +91,7 @@ def sign_in(body: SignInIn, request: Request, response: Response, session: Sessi
     "/session",
     operation_id="ManagementSessionController_signOut",
     status_code=204,
-    responses={403: {"model": Problem, "description": "Missing or wrong x-csrf-token (`csrf_failed`)"}},
+    responses=problem_responses(ErrorCode.CSRF_FAILED, s403="Missing or wrong x-csrf-token (`csrf_failed`)"),
 )
 def sign_out(identity: MaybeSignedInForChange, request: Request, session: SessionDep) -> Response:
     """Sign out: ends the session on the server and clears the cookie. Requires the x-csrf-token header."""
@@ -103,7 +106,7 @@ def sign_out(identity: MaybeSignedInForChange, request: Request, session: Sessio
     "/me",
     operation_id="ManagementSessionController_me",
     response_model=MeOut,
-    responses={401: {"model": Problem, "description": "No valid session (`unauthenticated`)"}},
+    responses=problem_responses(ErrorCode.UNAUTHENTICATED, s401="No valid session (`unauthenticated`)"),
 )
 def me(identity: SignedIn, request: Request, response: Response) -> MeOut:
     """The signed-in user, their organization, and the CSRF token for state-changing requests."""

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from nuvera.accounts.models import OneTimeLink
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 from nuvera.organizations.models import User
 
 log = logging.getLogger("nuvera.accounts")
@@ -63,7 +63,9 @@ def issue(session: Session, *, user: User, purpose: Purpose, secret: bytes, base
 
 def usable(session: Session, *, token: str, secret: bytes, now: datetime) -> tuple[OneTimeLink, User]:
     """The unused, unexpired link behind `token` and its user; else one 404 for every reason (no oracle)."""
-    invalid = NuveraError("not_found", "This link is invalid, has expired or was already used. Ask for a new one.")
+    invalid = NuveraError(
+        ErrorCode.NOT_FOUND, "This link is invalid, has expired or was already used. Ask for a new one."
+    )
     if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
         raise invalid
     expected = token_hash(secret, token)
@@ -84,4 +86,6 @@ def consume(session: Session, link: OneTimeLink, now: datetime) -> None:
         update(OneTimeLink).where(OneTimeLink.id == link.id, OneTimeLink.used_at.is_(None)).values(used_at=now)
     )
     if getattr(done, "rowcount", 0) != 1:
-        raise NuveraError("not_found", "This link is invalid, has expired or was already used. Ask for a new one.")
+        raise NuveraError(
+            ErrorCode.NOT_FOUND, "This link is invalid, has expired or was already used. Ask for a new one."
+        )

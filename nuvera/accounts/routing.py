@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 
 # The largest legitimate body is a public key PEM (≤ 16 KiB) with a few fields around it.
 MAX_BODY_BYTES = 64 * 1024
@@ -24,7 +24,7 @@ class BoundedBodyRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def bounded(request: Request) -> Response:
-            too_large = NuveraError("payload_too_large", f"The body may be at most {MAX_BODY_BYTES} bytes.")
+            too_large = NuveraError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body may be at most {MAX_BODY_BYTES} bytes.")
             declared = request.headers.get("content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
                 raise too_large

@@ -21,8 +21,9 @@ from nuvera.accounts.links import IssuedLink
 from nuvera.accounts.models import LoginFailure, OneTimeLink, RecoveryCode, TwoFactor
 from nuvera.accounts.service import end_all_sessions
 from nuvera.audit import service as audit
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User, UserRole
 from nuvera.organizations.service import MIN_PASSWORD_LENGTH, get_organization, hash_password, normalise_email
 from nuvera.tenancy import OrganizationScope, belongs, get_owned, scoped
@@ -59,12 +60,12 @@ def _require_manager(actor: Actor, organization_id: str) -> None:
         # Other organizations' members are not found; a member of this one is told the rule.
         if not belongs(actor.organization_id, OrganizationScope(organization_id)) and actor.type != "admin":
             raise NotFound("Organization")
-        raise NuveraError("forbidden", "Only owners and admins of the organization manage its team.")
+        raise NuveraError(ErrorCode.FORBIDDEN, "Only owners and admins of the organization manage its team.")
 
 
 def _require_owner_for(actor: Actor, *roles: UserRole) -> None:
     if UserRole.OWNER in roles and actor.type == "user" and actor.role != UserRole.OWNER.value:
-        raise NuveraError("forbidden", "Only an owner may grant, change or remove the owner role.")
+        raise NuveraError(ErrorCode.FORBIDDEN, "Only an owner may grant, change or remove the owner role.")
 
 
 def _member(session: Session, organization_id: str, user_id: str) -> User:
@@ -112,10 +113,12 @@ def _owners(session: Session, organization_id: str) -> list[str]:
 
 def _keep_an_owner(session: Session, user: User) -> None:
     if user.role is UserRole.OWNER and _owners(session, user.organization_id) == [user.id]:
-        raise NuveraError("invalid_state", "This is the organization's last owner. Make another member an owner first.")
+        raise NuveraError(
+            ErrorCode.INVALID_STATE, "This is the organization's last owner. Make another member an owner first."
+        )
 
 
-def _record(session: Session, actor: Actor, user: User, action: str, now: datetime, **changes: object) -> None:
+def _record(session: Session, actor: Actor, user: User, action: AuditAction, now: datetime, **changes: object) -> None:
     before = changes.pop("before", None)
     after = changes.pop("after", None)
     audit.record(
@@ -146,10 +149,10 @@ def invite(
     _require_owner_for(actor, role)
     organization = get_organization(session, organization_id)
     if organization.kind is OrganizationKind.ADMIN and actor.type != "operator":
-        raise NuveraError("forbidden", "Nuvera staff accounts are created by an operator.")
+        raise NuveraError(ErrorCode.FORBIDDEN, "Nuvera staff accounts are created by an operator.")
     address = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise NuveraError("conflict", f"A user with the email {address} already exists.")
+        raise NuveraError(ErrorCode.CONFLICT, f"A user with the email {address} already exists.")
     user = User(
         organization_id=organization_id,
         email=address,
@@ -160,7 +163,7 @@ def invite(
     session.add(user)
     session.flush()
     link = links.issue(session, user=user, purpose="invite", secret=secret, base_url=base_url, now=now)
-    _record(session, actor, user, "user.invited", now, after={"email": address, "role": role.value})
+    _record(session, actor, user, AuditAction.USER_INVITED, now, after={"email": address, "role": role.value})
     return user, link
 
 
@@ -177,7 +180,9 @@ def set_role(
     before = user.role.value
     user.role = role
     session.flush()
-    _record(session, actor, user, "user.role_changed", now, before={"role": before}, after={"role": role.value})
+    _record(
+        session, actor, user, AuditAction.USER_ROLE_CHANGED, now, before={"role": before}, after={"role": role.value}
+    )
     return user
 
 
@@ -187,9 +192,9 @@ def remove(session: Session, *, actor: Actor, organization_id: str, user_id: str
     user = _member(session, organization_id, user_id)
     _require_owner_for(actor, user.role)
     if actor.id == user.id:
-        raise NuveraError("invalid_state", "You cannot remove yourself. Ask another owner or admin.")
+        raise NuveraError(ErrorCode.INVALID_STATE, "You cannot remove yourself. Ask another owner or admin.")
     _keep_an_owner(session, user)
-    _record(session, actor, user, "user.removed", now, before={"email": user.email, "role": user.role.value})
+    _record(session, actor, user, AuditAction.USER_REMOVED, now, before={"email": user.email, "role": user.role.value})
     end_all_sessions(session, user.id)
     for model in (OneTimeLink, RecoveryCode, TwoFactor):
         session.execute(delete(model).where(model.user_id == user.id))
@@ -208,7 +213,7 @@ def unlock(session: Session, *, actor: Actor, organization_id: str, user_id: str
         _require_manager(actor, organization_id)
     user = _member(session, organization_id, user_id)
     throttle.clear_email(session, email_hash=throttle.email_key(secret, user.email))
-    _record(session, actor, user, "user.unlocked", now)
+    _record(session, actor, user, AuditAction.USER_UNLOCKED, now)
     return user
 
 
@@ -220,7 +225,8 @@ def issue_reset_link(
     _require_owner_for(actor, user.role)
     purpose: links.Purpose = "invite" if user.password_hash == INVITED_PASSWORD_HASH else "reset"
     link = links.issue(session, user=user, purpose=purpose, secret=secret, base_url=base_url, now=now)
-    _record(session, actor, user, f"user.{purpose}_link_issued", now)
+    issued = AuditAction.USER_INVITE_LINK_ISSUED if purpose == "invite" else AuditAction.USER_RESET_LINK_ISSUED
+    _record(session, actor, user, issued, now)
     return user, link
 
 
@@ -236,7 +242,7 @@ def request_reset(
     if user is None or user.password_hash == INVITED_PASSWORD_HASH:
         return None
     link = links.issue(session, user=user, purpose="reset", secret=secret, base_url=base_url, now=now)
-    _record(session, Actor(type="user", label=user.email, id=user.id), user, "user.reset_link_requested", now)
+    _record(session, Actor(type="user", label=user.email, id=user.id), user, AuditAction.USER_RESET_LINK_REQUESTED, now)
     return user, link
 
 
@@ -249,7 +255,7 @@ def set_password(session: Session, *, token: str, password: str, secret: bytes, 
     user.password_hash = hash_password(password)
     end_all_sessions(session, user.id)
     throttle.clear_email(session, email_hash=throttle.email_key(secret, user.email))
-    action = "user.invitation_accepted" if link.purpose == "invite" else "user.password_reset"
+    action = AuditAction.USER_INVITATION_ACCEPTED if link.purpose == "invite" else AuditAction.USER_PASSWORD_RESET
     _record(
         session,
         Actor(type="user", label=user.email, id=user.id, organization_id=user.organization_id),
@@ -265,16 +271,16 @@ def require_two_factor(session: Session, *, actor: Actor, organization_id: str, 
     if actor.type != "operator" and not (
         belongs(actor.organization_id, OrganizationScope(organization_id)) and actor.role == "owner"
     ):
-        raise NuveraError("forbidden", "Only an owner may change the organization's two-factor requirement.")
+        raise NuveraError(ErrorCode.FORBIDDEN, "Only an owner may change the organization's two-factor requirement.")
     if required and actor.id is not None and not two_factor.is_enabled(session, actor.id):
-        raise NuveraError("invalid_state", "Turn on two-factor authentication for yourself first.")
+        raise NuveraError(ErrorCode.INVALID_STATE, "Turn on two-factor authentication for yourself first.")
     before = two_factor.set_organization_requirement(session, organization_id, required, now)
     if before != required:
         audit.record(
             session,
             actor=actor,
             organization_id=organization_id,
-            action="organization.two_factor_requirement_changed",
+            action=AuditAction.ORGANIZATION_TWO_FACTOR_REQUIREMENT_CHANGED,
             subject_type="organization",
             subject_id=organization_id,
             now=now,

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nuvera.accounts.models import LoginFailure
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
@@ -50,7 +50,7 @@ def check(session: Session, *, email_hash: str, ip: str | None, now: datetime) -
             # Retry when the oldest counted failure leaves the window, which frees one attempt.
             wait = max(1, math.ceil((oldest + WINDOW - now).total_seconds()))
             raise NuveraError(
-                "rate_limited",
+                ErrorCode.RATE_LIMITED,
                 f"Too many failed sign-in attempts. Try again in {math.ceil(wait / 60)} minute(s).",
                 headers={"Retry-After": str(wait)},
             )

@@ -28,7 +28,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from nuvera.accounts.models import OrganizationSecurity, RecoveryCode, TwoFactor
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 
 ISSUER = "Nuvera"
 STEP_SECONDS = 30
@@ -60,7 +60,7 @@ def _decrypt(secrets_: tuple[bytes, ...], user_id: str, ciphertext: str) -> str:
             return AESGCM(_aead_key(secret)).decrypt(raw[:12], raw[12:], user_id.encode()).decode()
         except InvalidTag:
             continue
-    raise NuveraError("invalid_state", "The two-factor secret cannot be read with this server's secret.")
+    raise NuveraError(ErrorCode.INVALID_STATE, "The two-factor secret cannot be read with this server's secret.")
 
 
 def recovery_hash(secret: bytes, code: str) -> str:
@@ -96,7 +96,9 @@ def begin(session: Session, *, user_id: str, email: str, secret: bytes, now: dat
     """A fresh secret, pending until a code from the authenticator confirms it. Refused when already enabled."""
     row = session.get(TwoFactor, user_id)
     if row is not None and row.enabled_at is not None:
-        raise NuveraError("conflict", "Two-factor authentication is already on. Turn it off first to enrol again.")
+        raise NuveraError(
+            ErrorCode.CONFLICT, "Two-factor authentication is already on. Turn it off first to enrol again."
+        )
     totp_secret = pyotp.random_base32()
     ciphertext = _encrypt(secret, user_id, totp_secret)
     if row is None:
@@ -139,10 +141,10 @@ def confirm(session: Session, *, user_id: str, code: str, secrets_: tuple[bytes,
     """Turn two-factor on with the first code from the authenticator; returns the recovery codes (shown once)."""
     row = session.get(TwoFactor, user_id)
     if row is None or row.enabled_at is not None:
-        raise NuveraError("invalid_state", "Start the enrolment again: no enrolment is pending.")
+        raise NuveraError(ErrorCode.INVALID_STATE, "Start the enrolment again: no enrolment is pending.")
     step = _matching_step(_decrypt(secrets_, user_id, row.secret_ciphertext), code, now, row.last_step)
     if step is None:
-        raise NuveraError("validation_error", "That code is not right. Enter the current 6-digit code.")
+        raise NuveraError(ErrorCode.VALIDATION_ERROR, "That code is not right. Enter the current 6-digit code.")
     row.enabled_at, row.last_step = now, step
     return new_recovery_codes(session, user_id=user_id, secret=secrets_[0], now=now)
 

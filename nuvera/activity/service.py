@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
-from nuvera.audit import service as audit
+from nuvera.activity.models import ActivityEvent, EntityType, EventType
 from nuvera.audit.actor import Actor
-from nuvera.auth.principal import Principal
-from nuvera.errors import FieldError, NuveraError, validation_error
-from nuvera.organizations.models import User
 from nuvera.tenancy import OrganizationScope, readable, scoped
 
-
-@dataclass(frozen=True)
-class ActivityActor:
-    """Who an entry is attributed to (`createdBy*`). Names are copied onto the entry, so the timeline keeps
-    saying who acted even if the user is renamed or removed later."""
-
-    role: ActorRole
-    id: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-
-    @classmethod
-    def application(cls, principal: Principal) -> ActivityActor:
-        return cls(role=ActorRole.PARTNER_APPLICATION, id=principal.application_id)
-
-    @classmethod
-    def operator(cls) -> ActivityActor:
-        return cls(role=ActorRole.NUVERA_OPERATOR, first_name="Nuvera", last_name="Operator")
-
-    @classmethod
-    def user(cls, user: User, role: ActorRole) -> ActivityActor:
-        return cls(role=role, id=user.id, first_name=user.first_name or None, last_name=user.last_name or None)
+# The timeline's name for the one `Actor` (audit.actor): the same object goes to the audit history and here.
+ActivityActor = Actor
 
 
 @dataclass(frozen=True)
@@ -62,7 +35,7 @@ def record_activity(
     from_status: str | None,
     to_status: str | None,
     note: str | None,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
     target_user: TargetUser | None = None,
 ) -> ActivityEvent:
@@ -109,76 +82,4 @@ def list_activity(
             .where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
             .order_by(ActivityEvent.sequence)
         )
-    )
-
-
-MAX_REVIEW_NOTE_LENGTH = 5000
-_Status = TypeVar("_Status", bound=StrEnum)
-
-
-def check_review(
-    kind: str,
-    transitions: Mapping[_Status, frozenset[_Status]],
-    *,
-    reviewer: ActivityActor,
-    before: _Status | None,
-    status: _Status,
-    note: str,
-) -> str:
-    """The rules every review decision (customer or beneficiary) obeys; returns the cleaned note.
-
-    Only Nuvera staff decide; a decision sets one of the statuses the lifecycle can reach, always with a note;
-    `before is None` checks the request alone (before the object is loaded), otherwise the transition too.
-    """
-    if reviewer.role not in (ActorRole.NUVERA_ADMIN, ActorRole.NUVERA_OPERATOR):
-        raise NuveraError("forbidden", f"Only Nuvera admins and operators decide a {kind} review.")
-    note = note.strip()
-    reachable = frozenset().union(*transitions.values())
-    errors = []
-    if status not in reachable:
-        errors.append(FieldError("status", f"a review sets one of {', '.join(sorted(reachable))}"))
-    if not 1 <= len(note) <= MAX_REVIEW_NOTE_LENGTH:
-        errors.append(FieldError("note", f"a review needs a note of 1 to {MAX_REVIEW_NOTE_LENGTH} characters"))
-    if errors:
-        raise validation_error(errors)
-    if before is not None:
-        allowed = transitions.get(before, frozenset())
-        if status not in allowed:
-            raise NuveraError(
-                "invalid_state",
-                f"A {kind} in {before} cannot move to {status}; allowed from {before}: "
-                f"{', '.join(sorted(allowed)) or 'none (final)'}.",
-            )
-    return note
-
-
-def audit_review(
-    session: Session,
-    *,
-    reviewer: ActivityActor,
-    organization_id: str,
-    subject_type: str,
-    subject_id: str,
-    before: str,
-    after: str,
-    note: str,
-    now: datetime,
-) -> None:
-    """A review decision also goes to the audit history, as an admin's (or operator's) action with the note as
-    its reason — the timeline is what the partner sees, the audit is what compliance keeps."""
-    audit.record(
-        session,
-        actor=Actor(
-            type="admin" if reviewer.role == ActorRole.NUVERA_ADMIN else "operator",
-            label=" ".join(p for p in (reviewer.first_name, reviewer.last_name) if p) or "operator",
-            id=reviewer.id,
-            reason=note,
-        ),
-        organization_id=organization_id,
-        action=f"{subject_type}.review",
-        subject_type=subject_type,
-        subject_id=subject_id,
-        now=now,
-        before={"status": before},
-        after={"status": after},
     )

@@ -8,7 +8,7 @@ freshly issued API key are marked `Cache-Control: no-store`; no other response e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -32,25 +32,30 @@ from nuvera.applications.schemas import (
     SigningKeyIn,
 )
 from nuvera.audit.schemas import AuditEventOut, AuditEventPage
-from nuvera.dependencies import NowDep, SessionDep
+from nuvera.dependencies import LimitParam, NowDep, SessionDep
+from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
-from nuvera.schemas import Problem
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(prefix="/app/api/applications", tags=["Management: API applications"], route_class=BoundedBodyRoute)
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "Not signed in (`unauthenticated`)"},
-    403: {"model": Problem, "description": "`forbidden` for your role, or `csrf_failed`"},
-    404: {"model": Problem, "description": "No such application in your organization (`not_found`)"},
-    422: {"model": Problem, "description": "`validation_error` (staff: `reason` is required for changes)"},
-}
-_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+_ERRORS: Responses = problem_responses(
+    ErrorCode.UNAUTHENTICATED,
+    ErrorCode.FORBIDDEN,
+    ErrorCode.CSRF_FAILED,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.VALIDATION_ERROR,
+    s401="Not signed in (`unauthenticated`)",
+    s403="`forbidden` for your role, or `csrf_failed`",
+    s404="No such application in your organization (`not_found`)",
+    s422="`validation_error` (staff: `reason` is required for changes)",
+)
+_CHANGE_ERRORS: Responses = {
     **_ERRORS,
-    409: {"model": Problem, "description": "`invalid_state` or `conflict`"},
+    **problem_responses(ErrorCode.INVALID_STATE, ErrorCode.CONFLICT, s409="`invalid_state` or `conflict`"),
 }
 _NO_STORE = {"Cache-Control": "no-store"}
 Cursor = Annotated[str | None, Query(max_length=500, description="nextCursor of the previous page")]
-Limit = Annotated[int, Query(description="Page size, 1–100")]
 
 
 def _detail(session: SessionDep, application_id: str, identity: SignedIn, now: datetime) -> ApplicationOut:
@@ -74,7 +79,7 @@ def list_applications(
         Query(alias="organizationId", max_length=100, description="Staff: the partner organization to list"),
     ] = None,
     cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> ApplicationPage:
     """The API applications of your organization (Nuvera staff: of any organization, via `organizationId`)."""
     page = service.list_applications(
@@ -354,7 +359,7 @@ def audit_history(
     request: Request,
     session: SessionDep,
     cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> AuditEventPage:
     """The application's audit history, newest first: who changed what, when, why, and the values before/after."""
     page = service.list_audit_events(

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, Index, 
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nuvera.db import Base, new_id
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 
 
 class ApiKeyStatus(enum.StrEnum):
@@ -93,7 +93,7 @@ class ApiKey(Base):
         if status is ApiKeyStatus.EXPIRED:
             raise ValueError("`expired` is derived from expires_at and never stored")
         if self.status is ApiKeyStatus.REVOKED and status is not ApiKeyStatus.REVOKED:
-            raise NuveraError("invalid_state", "A revoked API key can never be re-activated; create a new key.")
+            raise NuveraError(ErrorCode.INVALID_STATE, "A revoked API key can never be re-activated; create a new key.")
         return status
 
     def effective_status(self, now: datetime) -> ApiKeyStatus:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 
 from nuvera.audit.actor import Actor
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import OrganizationKind, UserRole
 from nuvera.tenancy import OrganizationScope, belongs
 
@@ -68,12 +68,12 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
         if owner_organization_id is None:
             raise NotFound(what)
         return actor
-    if actor.type == "user" and actor.organization_kind == OrganizationKind.CUSTOMER_PLATFORM.value:
+    if actor.type == "user" and actor.organization_kind is OrganizationKind.CUSTOMER_PLATFORM:
         raise NuveraError(
-            "forbidden",
+            ErrorCode.FORBIDDEN,
             "Customer platform accounts cannot view or manage API applications; only partner organizations hold them.",
         )
-    if actor.type == "admin" and actor.organization_kind == OrganizationKind.ADMIN.value:
+    if actor.type == "admin" and actor.organization_kind is OrganizationKind.ADMIN:
         if owner_organization_id is None:
             raise NotFound(what)
         if operation.mutates and not actor.reason:
@@ -89,20 +89,20 @@ def authorize(actor: Actor, operation: Operation, owner_organization_id: str | N
                 ]
             )
         return actor
-    if actor.type == "user" and actor.organization_kind == OrganizationKind.PARTNER.value:
+    if actor.type == "user" and actor.organization_kind is OrganizationKind.PARTNER:
         if owner_organization_id is None or not belongs(
             actor.organization_id, OrganizationScope(owner_organization_id)
         ):
             raise NotFound(what)
         if operation in _STAFF_ONLY:
             raise NuveraError(
-                "forbidden",
+                ErrorCode.FORBIDDEN,
                 "Only Nuvera can change an application's rate limit; ask Nuvera support if your traffic needs more.",
             )
-        if operation.mutates and actor.role not in _MANAGERS:
+        if operation.mutates and actor.member_role not in _MANAGERS:
             raise NuveraError(
-                "forbidden",
+                ErrorCode.FORBIDDEN,
                 "Only an owner or admin of your organization can change API applications; members can view them.",
             )
         return actor
-    raise NuveraError("forbidden", "You may not view or manage API applications.")
+    raise NuveraError(ErrorCode.FORBIDDEN, "You may not view or manage API applications.")

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from nuvera.errors import FieldError, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 
 MIN_BITS = 2048
 # Verification cost grows with the modulus; 8192 bits bounds what one request can make the server spend.
@@ -79,7 +79,7 @@ def _is_private_key(text: str) -> bool:
 def parse_public_key(text: str, *, field: str = "publicKey") -> ParsedPublicKey:
     if _is_private_key(text):
         raise PrivateKeyRefused(
-            "validation_error",
+            ErrorCode.VALIDATION_ERROR,
             "This is a private key. Never paste or upload a private key: keep it on your side and submit only "
             "the public key (-----BEGIN PUBLIC KEY-----). The text you pasted was not stored.",
             errors=[FieldError(field, "private keys are refused; paste the public key (BEGIN PUBLIC KEY)")],

@@ -20,6 +20,7 @@ from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, Sig
 from nuvera.applications.policy import Operation, authorize
 from nuvera.applications.public_keys import ParsedPublicKey, PrivateKeyRefused, parse_public_key
 from nuvera.audit import service as audit
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.models import AuditEvent
 from nuvera.auth import api_keys
@@ -28,7 +29,7 @@ from nuvera.auth import api_keys
 # a CLI command, a script) must tell the node's other processes after the commit, whatever else it imported.
 from nuvera.auth import key_cache as _key_cache  # noqa: F401
 from nuvera.auth.permissions import parse_permissions
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind
 from nuvera.pagination import Page, paginate
 from nuvera.tenancy import OrganizationScope, readable
@@ -70,7 +71,7 @@ def _validated_fields(
         except PrivateKeyRefused:
             raise
         except NuveraError as exc:
-            if exc.code != "validation_error":
+            if exc.code != ErrorCode.VALIDATION_ERROR:
                 raise
             errors.extend(exc.errors)
             return None
@@ -115,7 +116,7 @@ def create_application(
     assert organization is not None  # authorize() raised NotFound otherwise
     if organization.kind is not OrganizationKind.PARTNER:
         raise NuveraError(
-            "organization_not_allowed",
+            ErrorCode.ORGANIZATION_NOT_ALLOWED,
             f"{organization.name} is a {organization.kind.value} organization; only partner organizations can "
             "hold API applications.",
         )
@@ -147,7 +148,7 @@ def create_application(
         actor=actor,
         organization_id=organization_id,
         application_id=application.id,
-        action="application.created",
+        action=AuditAction.APPLICATION_CREATED,
         subject_type="application",
         subject_id=application.id,
         after={
@@ -190,7 +191,7 @@ def issue_api_key(
         actor=actor,
         organization_id=application.organization_id,
         application_id=application.id,
-        action="api_key.created",
+        action=AuditAction.API_KEY_CREATED,
         subject_type="api_key",
         subject_id=api_key.id,
         after={
@@ -269,7 +270,7 @@ def _record(
     session: Session,
     actor: Actor,
     application: ApiApplication,
-    action: str,
+    action: AuditAction,
     subject_type: str,
     subject_id: str,
     now: datetime,
@@ -426,7 +427,7 @@ def rotate_api_key(
         if window is None:
             _revoke(old, actor, now, reason=actor.reason or "replaced without a grace window")
             after = {"status": old.status.value, "revokedAt": _iso(now), "replacedBy": issued.api_key.id}
-            _record(session, actor, application, "api_key.revoked", "api_key", old.id, now, before, after)
+            _record(session, actor, application, AuditAction.API_KEY_REVOKED, "api_key", old.id, now, before, after)
             events.key_revoked(session, application, old, now)
         else:
             old.status = ApiKeyStatus.EXPIRING
@@ -437,7 +438,7 @@ def rotate_api_key(
                 "grace": grace.value,
                 "replacedBy": issued.api_key.id,
             }
-            _record(session, actor, application, "api_key.grace_set", "api_key", old.id, now, before, after)
+            _record(session, actor, application, AuditAction.API_KEY_GRACE_SET, "api_key", old.id, now, before, after)
     _touch(application, actor, now)
     session.flush()
     return Rotation(issued=issued, replaced=replaced, application=application)
@@ -456,11 +457,11 @@ def revoke_api_key(
     """Revoke a key: immediate and final."""
     api_key, application, actor = _key_for(session, actor, key_id, Operation.REVOKE_KEY, application_id)
     if api_key.status is ApiKeyStatus.REVOKED:
-        raise NuveraError("invalid_state", f"API key {key_id} is already revoked.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"API key {key_id} is already revoked.")
     before = {"status": api_key.effective_status(now).value, "expiresAt": _iso(api_key.expires_at)}
     _revoke(api_key, actor, now, reason=actor.reason)
     after = {"status": ApiKeyStatus.REVOKED.value, "revokedAt": _iso(now)}
-    _record(session, actor, application, "api_key.revoked", "api_key", api_key.id, now, before, after)
+    _record(session, actor, application, AuditAction.API_KEY_REVOKED, "api_key", api_key.id, now, before, after)
     events.key_revoked(session, application, api_key, now)
     _touch(application, actor, now)
     session.flush()
@@ -489,7 +490,7 @@ def expire_api_key(
             ApiKeyStatus.EXPIRED: "its grace window has already ended",
             ApiKeyStatus.REVOKED: "it is revoked",
         }[status]
-        raise NuveraError("invalid_state", f"API key {key_id} has no grace window to shorten: {hint}.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"API key {key_id} has no grace window to shorten: {hint}.")
     current = api_key.expires_at
     assert current is not None  # an expiring key always has expires_at
     if at is not None:
@@ -504,10 +505,10 @@ def expire_api_key(
     before = {"status": status.value, "expiresAt": _iso(current)}
     if at is None:
         after = {"status": ApiKeyStatus.EXPIRED.value, "expiresAt": _iso(new_end)}
-        action = "api_key.grace_ended"
+        action = AuditAction.API_KEY_GRACE_ENDED
     else:
         after = {"status": ApiKeyStatus.EXPIRING.value, "expiresAt": _iso(new_end)}
-        action = "api_key.grace_shortened"
+        action = AuditAction.API_KEY_GRACE_SHORTENED
     _record(session, actor, application, action, "api_key", api_key.id, now, before, after)
     _touch(application, actor, now)
     session.flush()
@@ -523,7 +524,7 @@ def replace_signing_key(
     old = current_signing_key(session, application.id)
     if old.fingerprint == parsed.fingerprint:
         raise NuveraError(
-            "conflict", f"{parsed.fingerprint} is already this application's signing key; nothing was changed."
+            ErrorCode.CONFLICT, f"{parsed.fingerprint} is already this application's signing key; nothing was changed."
         )
     old.retired_at = now
     # Flush the retirement first: at most one un-retired key per application is a unique index.
@@ -542,7 +543,7 @@ def replace_signing_key(
         session,
         actor,
         application,
-        "signing_key.replaced",
+        AuditAction.SIGNING_KEY_REPLACED,
         "signing_key",
         new.id,
         now,
@@ -560,13 +561,13 @@ def set_enabled(session: Session, *, actor: Actor, application_id: str, enabled:
     application, actor = _application_for(session, actor, application_id, operation)
     if application.enabled == enabled:
         state = "enabled" if enabled else "disabled"
-        raise NuveraError("invalid_state", f"Application {application_id} is already {state}.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"Application {application_id} is already {state}.")
     application.enabled = enabled
     _record(
         session,
         actor,
         application,
-        "application.enabled" if enabled else "application.disabled",
+        AuditAction.APPLICATION_ENABLED if enabled else AuditAction.APPLICATION_DISABLED,
         "application",
         application.id,
         now,
@@ -593,7 +594,7 @@ def set_permissions(
         session,
         actor,
         application,
-        "application.permissions_changed",
+        AuditAction.APPLICATION_PERMISSIONS_CHANGED,
         "application",
         application.id,
         now,
@@ -618,7 +619,7 @@ def rename_application(
         session,
         actor,
         application,
-        "application.renamed",
+        AuditAction.APPLICATION_RENAMED,
         "application",
         application.id,
         now,
@@ -652,7 +653,7 @@ def set_rate_limit(
         session,
         actor,
         application,
-        "application.rate_limit_changed",
+        AuditAction.APPLICATION_RATE_LIMIT_CHANGED,
         "application",
         application.id,
         now,

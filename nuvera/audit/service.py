@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.models import AuditEvent
 from nuvera.pagination import Page, paginate
@@ -30,7 +31,7 @@ def record(
     *,
     actor: Actor,
     organization_id: str,
-    action: str,
+    action: AuditAction,
     subject_type: str,
     subject_id: str,
     now: datetime,

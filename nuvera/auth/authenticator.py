@@ -28,12 +28,13 @@ from nuvera.auth.replay import DATABASE_DOWN, ReplayStore
 from nuvera.auth.signing import Rejected, RequestFacts, SignedClaims
 from nuvera.backends import DependencyUnavailable
 from nuvera.clock import Clock
+from nuvera.errors import ErrorCode
 from nuvera.organizations.models import OrganizationKind
 
 log = logging.getLogger(__name__)
 
 _MALFORMED_KEY = Rejected(
-    "invalid_api_key",
+    ErrorCode.INVALID_API_KEY,
     "The x-api-key value is not a Nuvera API key (nvk_…) or has a typo: its checksum does not match.",
 )
 
@@ -108,9 +109,9 @@ class Authenticator:
 
     def _check_head(self, head: RequestHead, *, may_read_database: bool) -> HeadVerified | Rejected | None:
         if not head.api_keys:
-            return Rejected("missing_api_key", "Send the API key in the x-api-key header.")
+            return Rejected(ErrorCode.MISSING_API_KEY, "Send the API key in the x-api-key header.")
         if len(head.api_keys) > 1:
-            return Rejected("invalid_api_key", "Send exactly one x-api-key header.")
+            return Rejected(ErrorCode.INVALID_API_KEY, "Send exactly one x-api-key header.")
         raw_key = head.api_keys[0]
         # Only a value of the issued length and alphabet is hashed at all (ASCII also makes it encodable).
         if len(raw_key) != api_keys.KEY_LENGTH or not raw_key.isascii():
@@ -131,7 +132,9 @@ class Authenticator:
         # The lookup is by hash; the comparison that decides is constant-time all the same.
         matched = [hmac.compare_digest(record.key_hash, h) for h in key_hashes] if record is not None else []
         if record is None or not any(matched):
-            return Rejected("invalid_api_key", "This API key is not known. Check that you copied it completely.")
+            return Rejected(
+                ErrorCode.INVALID_API_KEY, "This API key is not known. Check that you copied it completely."
+            )
         verdict = self._check_signature(head, record, raw_key, rehash_to=None if matched[0] else key_hashes[0])
         if isinstance(verdict, Rejected):
             return KeyRejected(verdict.code, verdict.detail, record.application_id)
@@ -147,15 +150,15 @@ class Authenticator:
             return rejected
         if len(head.authorizations) != 1:
             return Rejected(
-                "missing_signature",
+                ErrorCode.MISSING_SIGNATURE,
                 "Send exactly one 'Authorization: Bearer <JWT>' header with the RS256 request signature.",
             )
         scheme, _, token = head.authorizations[0].partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            return Rejected("missing_signature", "The Authorization header must be 'Bearer <JWT>'.")
+            return Rejected(ErrorCode.MISSING_SIGNATURE, "The Authorization header must be 'Bearer <JWT>'.")
         if record.public_key is None:  # pragma: no cover - every application is created with a signing key
-            return Rejected("invalid_signature", "This application has no signing key registered.")
+            return Rejected(ErrorCode.INVALID_SIGNATURE, "This application has no signing key registered.")
         result = signing.verify_token(
             token,
             record.public_key,
@@ -169,19 +172,19 @@ class Authenticator:
 
     def _check_key_state(self, record: KeyRecord, now: datetime) -> Rejected | None:
         if record.status is ApiKeyStatus.REVOKED:
-            return Rejected("revoked_key", "This API key was revoked. Use the application's current key.")
+            return Rejected(ErrorCode.REVOKED_KEY, "This API key was revoked. Use the application's current key.")
         if record.status is ApiKeyStatus.EXPIRING and record.expires_at is not None and record.expires_at <= now:
             return Rejected(
-                "expired_key",
+                ErrorCode.EXPIRED_KEY,
                 f"This API key's grace window ended at {record.expires_at.isoformat()}. Use the replacement key.",
             )
         if not record.application_enabled:
             return Rejected(
-                "disabled_application",
+                ErrorCode.DISABLED_APPLICATION,
                 "This API application is disabled. An owner or admin of your organization can re-enable it.",
             )
         if record.organization_kind is not OrganizationKind.PARTNER:
-            return Rejected("organization_not_allowed", "Only partner organizations may use the REST API.")
+            return Rejected(ErrorCode.ORGANIZATION_NOT_ALLOWED, "Only partner organizations may use the REST API.")
         return None
 
     def check_body(self, verified: HeadVerified, body: bytes, *, nowait: bool = False) -> Principal | Rejected:
@@ -202,7 +205,9 @@ class Authenticator:
             nowait=nowait,
         )
         if not fresh:
-            return Rejected("replay_detected", "This jti was already used. Sign every request with a fresh jti.")
+            return Rejected(
+                ErrorCode.REPLAY_DETECTED, "This jti was already used. Sign every request with a fresh jti."
+            )
         record = verified.record
         self._last_used.touch(record.api_key_id, verified.client_ip, now)
         if verified.rehash_to is not None:

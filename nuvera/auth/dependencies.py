@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute
 
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 
 PERMISSION_ATTRIBUTE = "__nuvera_permission__"
 
@@ -21,10 +21,10 @@ def require(permission: Permission) -> Callable[[Request], Coroutine[Any, Any, P
     async def dependency(request: Request) -> Principal:
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is None:  # pragma: no cover - the middleware guards every /api/v1 path
-            raise NuveraError("missing_api_key", "This endpoint requires a signed request.")
+            raise NuveraError(ErrorCode.MISSING_API_KEY, "This endpoint requires a signed request.")
         if permission not in principal.permissions:
             raise NuveraError(
-                "permission_denied",
+                ErrorCode.PERMISSION_DENIED,
                 f"This API application lacks the {permission} permission. An owner or admin can add it in "
                 "Settings → Platform → API Applications.",
                 extra={"permission": permission.value},

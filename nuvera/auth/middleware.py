@@ -31,7 +31,7 @@ from nuvera.auth.signing import MAX_TOKEN_LENGTH, Rejected
 from nuvera.backends import DependencyUnavailable
 from nuvera.config import Settings
 from nuvera.direct_sql import WouldBlock
-from nuvera.errors import PROBLEM_JSON, problem
+from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 from nuvera.observability import metrics
 from nuvera.ratelimit.limiter import Decision, RateLimiter
 
@@ -173,7 +173,7 @@ class SignedRequestMiddleware:
                 extra={"requestId": request_id, "code": code, "applicationId": application_id},
             )
             closing = [(b"connection", b"close")] if body_pending else []
-            await send_problem(send, problem(code, detail, request_id), [*(headers or []), *closing])
+            await send_problem(send, problem(ErrorCode(code), detail, request_id), [*(headers or []), *closing])
 
         # Request smuggling: a proxy in front that frames this body by its Content-Length, while a parser frames it
         # by the chunked encoding, would see a different request boundary than we do. RFC 9112 §6.3 allows refusing

@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 
+from nuvera.errors import ErrorCode
+
 ALGORITHM = "RS256"
 ISSUER = "nuvera-api"
 AUDIENCE = "nuvera-rest-api"
@@ -61,7 +63,7 @@ class SignedClaims(NamedTuple):
 
 @dataclass(frozen=True)
 class Rejected:
-    code: str
+    code: ErrorCode
     detail: str
 
 
@@ -127,17 +129,17 @@ def _check_header(segment: str) -> Rejected | None:
     try:
         header = _json_object(_b64decode(segment))
     except _DuplicateClaim as dup:
-        return Rejected("invalid_signature", f"The JWT header repeats the parameter {dup}.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, f"The JWT header repeats the parameter {dup}.")
     except ValueError:  # binascii.Error, UnicodeDecodeError and JSONDecodeError included
-        return Rejected("invalid_signature", "The JWT header is not base64url-encoded JSON.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, "The JWT header is not base64url-encoded JSON.")
     if not isinstance(header, dict):
-        return Rejected("invalid_signature", "The JWT header must be a JSON object.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, "The JWT header must be a JSON object.")
     if header.get("alg") != ALGORITHM:
-        return Rejected("invalid_signature", f"Only alg {ALGORITHM} is accepted; sign with RS256.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, f"Only alg {ALGORITHM} is accepted; sign with RS256.")
     forbidden = sorted(FORBIDDEN_HEADERS.intersection(header))
     if forbidden:
         return Rejected(
-            "invalid_signature",
+            ErrorCode.INVALID_SIGNATURE,
             f"Header parameter(s) {', '.join(forbidden)} are not accepted: the verifying key is always the "
             "application's registered public key.",
         )
@@ -151,14 +153,14 @@ def verify_token(
     if len(token) > MAX_TOKEN_LENGTH:
         # Which limit, and by how much: the usual cause is a long `uri` claim (it carries the whole path and query).
         return Rejected(
-            "invalid_signature",
+            ErrorCode.INVALID_SIGNATURE,
             f"The JWT is too long: token length {len(token)} > {MAX_TOKEN_LENGTH} characters. The uri claim carries "
             "the whole path and query; keep request URIs short and add no header parameters or claims of your own.",
         )
     compact = _COMPACT_JWS.fullmatch(token)
     if compact is None:
         return Rejected(
-            "invalid_signature", "The Authorization bearer value is not a compact JWS (three base64url parts)."
+            ErrorCode.INVALID_SIGNATURE, "The Authorization bearer value is not a compact JWS (three base64url parts)."
         )
     header_segment, payload_segment, signature_segment = compact.groups()
     rejected = _check_header(header_segment)
@@ -170,25 +172,27 @@ def verify_token(
     try:
         signature = _b64decode(signature_segment)
     except ValueError:  # binascii.Error included
-        return Rejected("invalid_signature", "The JWT signature is not canonical base64url (truncated or altered).")
+        return Rejected(
+            ErrorCode.INVALID_SIGNATURE, "The JWT signature is not canonical base64url (truncated or altered)."
+        )
     if not _RS256.verify(signing_input, public_key, signature):
         return Rejected(
-            "invalid_signature",
+            ErrorCode.INVALID_SIGNATURE,
             "The signature does not verify with this application's registered public key. Sign with the "
             "private key matching the current signing key.",
         )
     try:
         payload_bytes = _b64decode(payload_segment)
     except ValueError:  # binascii.Error included: a validly signed but non-canonical or impossible-length segment
-        return Rejected("invalid_signature", "The JWT payload is not canonical base64url.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, "The JWT payload is not canonical base64url.")
     try:
         claims = _json_object(payload_bytes)
     except _DuplicateClaim as dup:
-        return Rejected("invalid_signature", f"The JWT payload repeats the claim {dup}.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, f"The JWT payload repeats the claim {dup}.")
     except ValueError:  # UnicodeDecodeError and JSONDecodeError included
-        return Rejected("invalid_signature", "The JWT payload is not JSON.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, "The JWT payload is not JSON.")
     if not isinstance(claims, dict):
-        return Rejected("invalid_signature", "The JWT payload must be a JSON object.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, "The JWT payload must be a JSON object.")
     return _check_claims(claims, facts, now=now, leeway=leeway)
 
 
@@ -198,59 +202,62 @@ def _check_claims(claims: dict[str, Any], facts: RequestFacts, *, now: int, leew
     for name in ("sub", "method", "uri", "bodyHash", "jti"):
         if not _is_text(claims.get(name)):
             return Rejected(
-                "invalid_signature", f"The claim {name!r} is missing or not a string of Unicode text without NUL."
+                ErrorCode.INVALID_SIGNATURE,
+                f"The claim {name!r} is missing or not a string of Unicode text without NUL.",
             )
     for name in ("iat", "exp"):
         if not _is_int(claims.get(name)):
-            return Rejected("invalid_signature", f"The claim {name!r} is missing or not an integer (Unix seconds).")
+            return Rejected(
+                ErrorCode.INVALID_SIGNATURE, f"The claim {name!r} is missing or not an integer (Unix seconds)."
+            )
     # `nbf` is optional, but never ignored: a signer that sets it means "not before", and a token is accepted only
     # in the window its signer intended (RFC 7519 §4.1.5).
     nbf = claims.get("nbf")
     if "nbf" in claims and not _is_int(nbf):
-        return Rejected("invalid_signature", "The claim 'nbf' must be an integer (Unix seconds) when present.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, "The claim 'nbf' must be an integer (Unix seconds) when present.")
     iat: int = claims["iat"]
     exp: int = claims["exp"]
     jti: str = claims["jti"]
     if not jti or len(jti) > MAX_JTI_LENGTH:
-        return Rejected("invalid_signature", f"The claim 'jti' must be 1 to {MAX_JTI_LENGTH} characters.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, f"The claim 'jti' must be 1 to {MAX_JTI_LENGTH} characters.")
     if exp <= iat:
-        return Rejected("invalid_signature", "The claim 'exp' must be after 'iat'.")
+        return Rejected(ErrorCode.INVALID_SIGNATURE, "The claim 'exp' must be after 'iat'.")
     if exp + leeway < now:
         return Rejected(
-            "expired_jwt",
+            ErrorCode.EXPIRED_JWT,
             f"The JWT expired at {exp}; server time is {now}. Sign each request just before sending.",
         )
     if exp - iat > MAX_LIFETIME_SECONDS:
         return Rejected(
-            "jwt_lifetime_too_long",
+            ErrorCode.JWT_LIFETIME_TOO_LONG,
             f"exp - iat is {exp - iat} s; at most {MAX_LIFETIME_SECONDS} s is accepted.",
         )
     if iat > now + leeway:
         return Rejected(
-            "jwt_issued_in_future",
+            ErrorCode.JWT_ISSUED_IN_FUTURE,
             f"iat is {iat - now} s ahead of server time {now}; check the signing host's clock (leeway {leeway} s).",
         )
     if nbf is not None and nbf > now + leeway:
         return Rejected(
-            "jwt_not_yet_valid",
+            ErrorCode.JWT_NOT_YET_VALID,
             f"nbf is {nbf - now} s ahead of server time {now} (leeway {leeway} s): the token is not valid yet. "
             "Leave nbf out, or set it to iat.",
         )
     # Equality with a str also refuses absent, list-valued or numeric iss/aud.
     if claims.get("iss") != ISSUER or claims.get("aud") != AUDIENCE:
         return Rejected(
-            "wrong_issuer_or_audience", f"Use iss {ISSUER!r} and aud {AUDIENCE!r} (aud as a single string)."
+            ErrorCode.WRONG_ISSUER_OR_AUDIENCE, f"Use iss {ISSUER!r} and aud {AUDIENCE!r} (aud as a single string)."
         )
     if not hmac.compare_digest(claims["sub"].encode(), facts.api_key.encode()):
-        return Rejected("subject_mismatch", "The claim 'sub' must be exactly the API key sent in x-api-key.")
+        return Rejected(ErrorCode.SUBJECT_MISMATCH, "The claim 'sub' must be exactly the API key sent in x-api-key.")
     if claims["method"] != facts.method:
         return Rejected(
-            "method_mismatch",
+            ErrorCode.METHOD_MISMATCH,
             f"The request method is {facts.method}; the JWT claims {claims['method'][:16]!r}.",
         )
     if claims["uri"] != facts.uri:
         return Rejected(
-            "uri_mismatch",
+            ErrorCode.URI_MISMATCH,
             f"The server received the URI {facts.uri!r} (path and query, byte for byte); sign exactly that.",
         )
     return SignedClaims(jti=jti, iat=iat, exp=exp, body_hash=claims["bodyHash"])
@@ -263,7 +270,7 @@ def check_body_hash(claims: SignedClaims, body: bytes) -> Rejected | None:
     if hmac.compare_digest(actual.encode(), claims.body_hash.encode()):
         return None
     return Rejected(
-        "body_hash_mismatch",
+        ErrorCode.BODY_HASH_MISMATCH,
         f"bodyHash must be the lowercase hex SHA-256 of the exact body bytes sent ({len(body)} bytes received, "
         f"SHA-256 {actual}). Hash the bytes you send, after serialising JSON or building the multipart body.",
     )

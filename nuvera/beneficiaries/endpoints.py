@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from nuvera.activity.schemas import ActivityList
-from nuvera.activity.service import ActivityActor
+from nuvera.audit.actor import Actor
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
@@ -15,10 +15,10 @@ from nuvera.beneficiaries import service
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryList, BeneficiaryOut, BeneficiaryPatch
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
-from nuvera.errors import FieldError, validation_error
+from nuvera.errors import ErrorCode, FieldError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(
     prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"], route_class=OneHopRoute
@@ -27,14 +27,15 @@ BeneficiaryReader = Annotated[Principal, Depends(require(Permission.BENEFICIARIE
 BeneficiaryWriter = Annotated[Principal, Depends(require(Permission.BENEFICIARIES_WRITE))]
 
 
-Responses = dict[int | str, dict[str, Any]]
-
-
-NOT_FOUND: Responses = {
-    404: problem_doc("No such customer, or no such beneficiary of it, in your organization (`not_found`).")
-}
-INVALID: Responses = {422: problem_doc("Invalid fields (`validation_error`); `errors` names each one, e.g. `iban`.")}
-WRONG_STATE: Responses = {409: problem_doc("The beneficiary's status does not allow this (`invalid_state`).")}
+NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No such customer, or no such beneficiary of it, in your organization (`not_found`)."
+)
+INVALID: Responses = problem_responses(
+    ErrorCode.VALIDATION_ERROR, s422="Invalid fields (`validation_error`); `errors` names each one, e.g. `iban`."
+)
+WRONG_STATE: Responses = problem_responses(
+    ErrorCode.INVALID_STATE, s409="The beneficiary's status does not allow this (`invalid_state`)."
+)
 
 
 @router.get(
@@ -42,7 +43,9 @@ WRONG_STATE: Responses = {409: problem_doc("The beneficiary's status does not al
     operation_id="BeneficiaryController_list",
     response_model=BeneficiaryList,
     responses={
-        400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."),
+        **problem_responses(
+            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+        ),
         **NOT_FOUND,
         **INVALID,
     },
@@ -107,7 +110,7 @@ def create_beneficiary(
         principal.organization_id,
         customerId,
         body,
-        actor=ActivityActor.application(principal),
+        actor=Actor.application(principal),
         now=now,
     )
     return BeneficiaryOut.read(session, beneficiary)
@@ -144,7 +147,7 @@ def update_beneficiary(
         customerId,
         id,
         body,
-        actor=ActivityActor.application(principal),
+        actor=Actor.application(principal),
         now=now,
     )
     return BeneficiaryOut.read(session, beneficiary)

@@ -16,18 +16,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
-from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
+from nuvera.activity.service import list_activity
+from nuvera.audit.actions import AuditAction
+from nuvera.audit.actor import Actor
 from nuvera.beneficiaries import events
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate, BeneficiaryPatch
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.service import get_customer
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
+from nuvera.review.workflow import ReviewFlow
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 from nuvera.tenancy import OrganizationScope, readable
@@ -44,6 +46,17 @@ REVIEW_TRANSITIONS: dict[BeneficiaryStatus, frozenset[BeneficiaryStatus]] = {
     S.APPROVED: frozenset({S.SUSPENDED}),
     S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
 }
+
+REVIEW: ReviewFlow[Beneficiary, BeneficiaryStatus] = ReviewFlow(
+    kind="beneficiary",
+    label="Beneficiary",
+    model=Beneficiary,
+    statuses=BeneficiaryStatus,
+    entity_type=EntityType.BENEFICIARY,
+    transitions=REVIEW_TRANSITIONS,
+    audit_action=AuditAction.BENEFICIARY_REVIEW,
+    announce=events.beneficiary_status_changed,
+)
 _REQUIRED = {"company_name": "companyName", "country": "country", "currency_code": "currencyCode"}
 
 
@@ -140,7 +153,7 @@ def create_beneficiary(
     customer_id: str,
     data: BeneficiaryCreate,
     *,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
 ) -> Beneficiary:
     """A new payout account for one of the caller's customers, submitted for review (PENDING_REVIEW)."""
@@ -151,7 +164,7 @@ def create_beneficiary(
     if values.pop("customer_id", None) not in (None, customer.id):
         raise validation_error([FieldError("customerId", "must be the customerId of the path, or be left out")])
     if customer.status == CustomerStatus.REJECTED:
-        raise NuveraError("invalid_state", "A REJECTED customer cannot get new beneficiaries.")
+        raise NuveraError(ErrorCode.INVALID_STATE, "A REJECTED customer cannot get new beneficiaries.")
     beneficiary = Beneficiary(
         organization_id=organization_id,
         customer_id=customer.id,
@@ -163,7 +176,7 @@ def create_beneficiary(
     _check(beneficiary)
     session.add(beneficiary)
     session.flush()
-    _record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
+    REVIEW.record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
     _screen(session, beneficiary, now)
     return beneficiary
 
@@ -175,7 +188,7 @@ def update_beneficiary(
     beneficiary_id: str,
     data: BeneficiaryPatch,
     *,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
 ) -> Beneficiary:
     """Change the fields present in `data`; only while PENDING_REVIEW or CORRECTION_REQUESTED.
@@ -185,7 +198,7 @@ def update_beneficiary(
     beneficiary = get_beneficiary(session, organization_id, customer_id, beneficiary_id, for_update=True)
     if beneficiary.status not in EDITABLE:
         raise NuveraError(
-            "invalid_state",
+            ErrorCode.INVALID_STATE,
             f"A beneficiary in {beneficiary.status} cannot be changed; only PENDING_REVIEW or "
             "CORRECTION_REQUESTED beneficiaries can.",
         )
@@ -201,16 +214,16 @@ def update_beneficiary(
         return beneficiary
     _apply(beneficiary, values)
     _check(beneficiary)
-    before = beneficiary.status
-    beneficiary.status = S.PENDING_REVIEW
-    beneficiary.updated_at = now
-    session.flush()
     changed = ", ".join(sorted(BeneficiaryPatch.model_fields[name].alias or name for name in values))
-    if before == S.CORRECTION_REQUESTED:
-        _record(session, beneficiary, before, S.PENDING_REVIEW, f"Corrected: {changed}", actor, now)
-    else:
+    before = beneficiary.status
+    if beneficiary.status == S.CORRECTION_REQUESTED:
+        note = f"Corrected: {changed}"
+        REVIEW.change_status(session, beneficiary, S.PENDING_REVIEW, note=note, actor=actor, now=now, announce=False)
+    else:  # still PENDING_REVIEW: the edit is a comment on the timeline
+        beneficiary.updated_at = now
+        session.flush()
         comment = f"Updated: {changed}"
-        _record(session, beneficiary, None, beneficiary.status, comment, actor, now, event_type=EventType.COMMENT)
+        REVIEW.record(session, beneficiary, None, beneficiary.status, comment, actor, now, event_type=EventType.COMMENT)
     _screen(session, beneficiary, now)
     if before != beneficiary.status:  # after the screening request: the snapshot shows the screening pending
         events.beneficiary_status_changed(session, beneficiary, before, now)
@@ -226,34 +239,11 @@ def review_beneficiary(
     *,
     status: BeneficiaryStatus,
     note: str,
-    reviewer: ActivityActor,
+    reviewer: Actor,
     now: datetime,
 ) -> Beneficiary:
     """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's beneficiaries."""
-    check_review("beneficiary", REVIEW_TRANSITIONS, reviewer=reviewer, before=None, status=status, note=note)
-    # Locked so that two reviewers deciding at once are serialised and the second sees the first's status.
-    beneficiary = session.scalar(select(Beneficiary).where(Beneficiary.id == beneficiary_id).with_for_update())
-    if beneficiary is None:
-        raise NotFound("Beneficiary")
-    before = beneficiary.status
-    note = check_review("beneficiary", REVIEW_TRANSITIONS, reviewer=reviewer, before=before, status=status, note=note)
-    beneficiary.status = status
-    beneficiary.updated_at = now
-    session.flush()
-    _record(session, beneficiary, before, status, note, reviewer, now)
-    events.beneficiary_status_changed(session, beneficiary, before, now)
-    audit_review(
-        session,
-        reviewer=reviewer,
-        organization_id=beneficiary.organization_id,
-        subject_type="beneficiary",
-        subject_id=beneficiary.id,
-        before=before.value,
-        after=status.value,
-        note=note,
-        now=now,
-    )
-    return beneficiary
+    return REVIEW.decide(session, beneficiary_id, status=status, note=note, reviewer=reviewer, now=now)
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -275,28 +265,3 @@ def _check(beneficiary: Beneficiary) -> None:
         errors.append(FieldError("bankBic", "an accountNumber needs a bankBic, wireRoutingNumber or achRoutingNumber"))
     if errors:
         raise validation_error(errors)
-
-
-def _record(
-    session: Session,
-    beneficiary: Beneficiary,
-    from_status: BeneficiaryStatus | None,
-    to_status: BeneficiaryStatus | None,
-    note: str | None,
-    actor: ActivityActor,
-    now: datetime,
-    *,
-    event_type: EventType = EventType.STATUS_CHANGE,
-) -> None:
-    record_activity(
-        session,
-        organization_id=beneficiary.organization_id,
-        entity_type=EntityType.BENEFICIARY,
-        entity_id=beneficiary.id,
-        event_type=event_type,
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value if to_status else None,
-        note=note,
-        actor=actor,
-        now=now,
-    )

@@ -6,6 +6,8 @@ timeline (who, role, from/to status, note) and to the audit history in one trans
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,7 @@ from nuvera.clock import utcnow
 from nuvera.config import Settings
 from nuvera.customers import service as customers
 from nuvera.customers.models import CustomerStatus
+from nuvera.review.workflow import ReviewFlow, Status, resolve_reviewer
 
 review_app = typer.Typer(help="Review decisions on customers (and beneficiaries).", no_args_is_help=True)
 
@@ -34,16 +37,7 @@ def review_customer(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Move a customer to a review status (PENDING_REVIEW → APPROVED/REJECTED/CORRECTION_REQUESTED, …)."""
-
-    def decide(session: Session, _settings: Settings) -> tuple[str, str]:
-        reviewer = customers.resolve_reviewer(session, admin_email)
-        customer = customers.review_customer(
-            session, customer_id, status=status, note=note, reviewer=reviewer, now=utcnow()
-        )
-        return customer.id, customer.status.value
-
-    customer_id, new_status = run(decide)
-    emit({"id": customer_id, "status": new_status}, as_json, f"customer {customer_id} is now {new_status}")
+    _decide(customers.REVIEW, customer_id, status, note, admin_email, as_json)
 
 
 @review_app.command("beneficiary")
@@ -57,13 +51,18 @@ def review_beneficiary(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Move a beneficiary to a review status (PENDING_REVIEW → APPROVED/REJECTED/CORRECTION_REQUESTED, …)."""
+    _decide(beneficiaries.REVIEW, beneficiary_id, status, note, admin_email, as_json)
+
+
+def _decide(
+    flow: ReviewFlow[Any, Status], subject_id: str, status: Status, note: str, admin_email: str | None, as_json: bool
+) -> None:
+    """One decision in one transaction (the workflow checks, applies and records it), then its outcome."""
 
     def decide(session: Session, _settings: Settings) -> tuple[str, str]:
-        reviewer = customers.resolve_reviewer(session, admin_email)
-        beneficiary = beneficiaries.review_beneficiary(
-            session, beneficiary_id, status=status, note=note, reviewer=reviewer, now=utcnow()
-        )
-        return beneficiary.id, beneficiary.status.value
+        reviewer = resolve_reviewer(session, admin_email)
+        subject = flow.decide(session, subject_id, status=status, note=note, reviewer=reviewer, now=utcnow())
+        return subject.id, subject.status.value
 
-    beneficiary_id, new_status = run(decide)
-    emit({"id": beneficiary_id, "status": new_status}, as_json, f"beneficiary {beneficiary_id} is now {new_status}")
+    decided_id, new_status = run(decide)
+    emit({"id": decided_id, "status": new_status}, as_json, f"{flow.kind} {decided_id} is now {new_status}")

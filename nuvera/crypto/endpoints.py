@@ -10,14 +10,16 @@ from nuvera.auth.principal import Principal
 from nuvera.crypto import service
 from nuvera.crypto.schemas import CryptoAssetList, CryptoAssetOut, CryptoNetworkList, CryptoNetworkOut
 from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, SessionDep
-from nuvera.openapi import Responses
+from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"], route_class=OneHopRoute)
 CryptoReader = Annotated[Principal, Depends(require(Permission.CRYPTO_READ))]
-INVALID_CURSOR: Responses = {400: problem_doc("The cursor is forged or from another list (`invalid_cursor`).")}
+INVALID_CURSOR: Responses = problem_responses(
+    ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+)
 
 
 @router.get(

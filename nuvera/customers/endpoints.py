@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from nuvera.activity.schemas import ActivityList
-from nuvera.activity.service import ActivityActor
+from nuvera.audit.actor import Actor
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
@@ -15,28 +15,38 @@ from nuvera.customers import service
 from nuvera.customers.models import CustomerStatus
 from nuvera.customers.schemas import CustomerCreate, CustomerList, CustomerOut, CustomerPatch
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
+from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"], route_class=OneHopRoute)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
 CustomerWriter = Annotated[Principal, Depends(require(Permission.CUSTOMERS_WRITE))]
 
 
-Responses = dict[int | str, dict[str, Any]]
-NOT_FOUND: Responses = {404: problem_doc("No customer with this id in your organization (`not_found`).")}
-INVALID: Responses = {
-    422: problem_doc("Invalid fields (`validation_error`); `errors` names each one, e.g. `persons.0.email`.")
-}
-WRONG_STATE: Responses = {409: problem_doc("The customer's status does not allow this (`invalid_state`).")}
+NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No customer with this id in your organization (`not_found`)."
+)
+INVALID: Responses = problem_responses(
+    ErrorCode.VALIDATION_ERROR,
+    s422="Invalid fields (`validation_error`); `errors` names each one, e.g. `persons.0.email`.",
+)
+WRONG_STATE: Responses = problem_responses(
+    ErrorCode.INVALID_STATE, s409="The customer's status does not allow this (`invalid_state`)."
+)
 
 
 @router.get(
     "",
     operation_id="CustomerController_list",
     response_model=CustomerList,
-    responses={400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+    responses={
+        **problem_responses(
+            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+        ),
+        **INVALID,
+    },
 )
 def list_customers(
     principal: CustomerReader,
@@ -82,7 +92,7 @@ def create_customer(
         principal.organization_id,
         body,
         draft=draft,
-        actor=ActivityActor.application(principal),
+        actor=Actor.application(principal),
         now=now,
     )
     return CustomerOut.model_validate(customer)
@@ -117,7 +127,7 @@ def update_customer(
         principal.organization_id,
         id,
         body,
-        actor=ActivityActor.application(principal),
+        actor=Actor.application(principal),
         now=now,
     )
     return CustomerOut.model_validate(customer)
@@ -136,7 +146,7 @@ def submit_customer(id: str, principal: CustomerWriter, session: SessionDep, now
     `addressLine1`, `city`, `addressCountryId` and at least one person; missing ones are listed in a 422.
     """
     customer = service.submit_customer(
-        session, principal.organization_id, id, actor=ActivityActor.application(principal), now=now
+        session, principal.organization_id, id, actor=Actor.application(principal), now=now
     )
     return CustomerOut.model_validate(customer)
 

@@ -18,18 +18,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nuvera.activity.models import ActivityEvent, ActorRole, EntityType, EventType
-from nuvera.activity.service import ActivityActor, audit_review, check_review, list_activity, record_activity
+from nuvera.activity.models import ActivityEvent, EntityType, EventType
+from nuvera.activity.service import list_activity
+from nuvera.audit.actions import AuditAction
+from nuvera.audit.actor import Actor
 from nuvera.customers import events, schemas
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
 from nuvera.documents.service import require_documents
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
-from nuvera.organizations.models import Organization, OrganizationKind, User
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
+from nuvera.review.workflow import ReviewFlow
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
@@ -48,6 +49,17 @@ REVIEW_TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
     S.APPROVED: frozenset({S.SUSPENDED}),
     S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
 }
+
+REVIEW: ReviewFlow[Customer, CustomerStatus] = ReviewFlow(
+    kind="customer",
+    label="Customer",
+    model=Customer,
+    statuses=CustomerStatus,
+    entity_type=EntityType.CUSTOMER,
+    transitions=REVIEW_TRANSITIONS,
+    audit_action=AuditAction.CUSTOMER_REVIEW,
+    announce=events.customer_status_changed,
+)
 
 # What a customer needs before Nuvera can review it (JSON name → attribute). Drafts may lack any of these. The
 # schema module owns the list because the reference describes it next to each field.
@@ -178,7 +190,7 @@ def create_customer(
     data: CustomerCreate,
     *,
     draft: bool,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
 ) -> Customer:
     """Create a customer; unless `draft`, it must be complete and goes straight to PENDING_REVIEW."""
@@ -199,7 +211,7 @@ def create_customer(
         _require_complete(customer)
     session.add(customer)
     session.flush()
-    _record(session, customer, None, status, None, actor, now)
+    REVIEW.record(session, customer, None, status, None, actor, now)
     _screen(session, customer, now)
     return customer
 
@@ -210,14 +222,14 @@ def update_customer(
     customer_id: str,
     data: CustomerPatch,
     *,
-    actor: ActivityActor,
+    actor: Actor,
     now: datetime,
 ) -> Customer:
     """Change the fields present in `data`; only while DRAFT or CORRECTION_REQUESTED."""
     customer = get_customer(session, organization_id, customer_id, for_update=True)
     if customer.status not in EDITABLE:
         raise NuveraError(
-            "invalid_state",
+            ErrorCode.INVALID_STATE,
             f"A customer in {customer.status} cannot be changed; only DRAFT or CORRECTION_REQUESTED customers can.",
         )
     values = data.model_dump(exclude_unset=True)
@@ -233,44 +245,29 @@ def update_customer(
     customer.updated_at = now
     session.flush()
     changed = ", ".join(sorted(CustomerPatch.model_fields[name].alias or name for name in values))
-    _record(session, customer, None, customer.status, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT)
+    REVIEW.record(
+        session, customer, None, customer.status, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT
+    )
     _screen(session, customer, now)
     return customer
 
 
 def submit_customer(
-    session: Session, organization_id: str, customer_id: str, *, actor: ActivityActor, now: datetime
+    session: Session, organization_id: str, customer_id: str, *, actor: Actor, now: datetime
 ) -> Customer:
     """DRAFT or CORRECTION_REQUESTED → PENDING_REVIEW, if the customer is complete."""
     customer = get_customer(session, organization_id, customer_id, for_update=True)
     if customer.status not in EDITABLE:
         raise NuveraError(
-            "invalid_state",
+            ErrorCode.INVALID_STATE,
             f"A customer in {customer.status} cannot be submitted; only DRAFT or CORRECTION_REQUESTED customers can.",
         )
     _require_complete(customer)
-    before = customer.status
-    customer.status = S.PENDING_REVIEW
-    customer.updated_at = now
-    session.flush()
-    _record(session, customer, before, S.PENDING_REVIEW, None, actor, now)
-    events.customer_status_changed(session, customer, before, now)
+    REVIEW.change_status(session, customer, S.PENDING_REVIEW, note=None, actor=actor, now=now)
     return customer
 
 
 # --- Nuvera review -----------------------------------------------------------------------------------------
-
-
-def resolve_reviewer(session: Session, admin_email: str | None) -> ActivityActor:
-    """The reviewer a CLI command acts as: a named Nuvera admin, or the anonymous operator."""
-    if admin_email is None:
-        return ActivityActor.operator()
-    user = session.scalar(select(User).where(User.email == admin_email.strip().lower()))
-    organization = session.get(Organization, user.organization_id) if user else None
-    if user is None or organization is None or organization.kind != OrganizationKind.ADMIN:
-        # Only people of the Nuvera admin organization review customers; a partner user never can.
-        raise NuveraError("forbidden", f"{admin_email} is not a Nuvera admin user.")
-    return ActivityActor.user(user, ActorRole.NUVERA_ADMIN)
 
 
 def review_customer(
@@ -279,61 +276,14 @@ def review_customer(
     *,
     status: CustomerStatus,
     note: str,
-    reviewer: ActivityActor,
+    reviewer: Actor,
     now: datetime,
 ) -> Customer:
     """A reviewer's decision. Not scoped to an organization: Nuvera reviews every partner's customers."""
-    check_review("customer", REVIEW_TRANSITIONS, reviewer=reviewer, before=None, status=status, note=note)
-    customer = session.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
-    if customer is None:
-        raise NotFound("Customer")
-    before = customer.status
-    note = check_review("customer", REVIEW_TRANSITIONS, reviewer=reviewer, before=before, status=status, note=note)
-    customer.status = status
-    customer.updated_at = now
-    session.flush()
-    _record(session, customer, before, status, note, reviewer, now)
-    events.customer_status_changed(session, customer, before, now)
-    audit_review(
-        session,
-        reviewer=reviewer,
-        organization_id=customer.organization_id,
-        subject_type="customer",
-        subject_id=customer.id,
-        before=before.value,
-        after=status.value,
-        note=note,
-        now=now,
-    )
-    return customer
+    return REVIEW.decide(session, customer_id, status=status, note=note, reviewer=reviewer, now=now)
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
-
-
-def _record(
-    session: Session,
-    customer: Customer,
-    from_status: CustomerStatus | None,
-    to_status: CustomerStatus | None,
-    note: str | None,
-    actor: ActivityActor,
-    now: datetime,
-    *,
-    event_type: EventType = EventType.STATUS_CHANGE,
-) -> None:
-    record_activity(
-        session,
-        organization_id=customer.organization_id,
-        entity_type=EntityType.CUSTOMER,
-        entity_id=customer.id,
-        event_type=event_type,
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value if to_status else None,
-        note=note,
-        actor=actor,
-        now=now,
-    )
 
 
 def _check(session: Session, organization_id: str, data: CustomerFields, values: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from nuvera.audit.actor import Actor
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
@@ -18,10 +19,10 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, SessionDep
 from nuvera.documents import service
 from nuvera.documents.models import DocumentType
 from nuvera.documents.schemas import DocumentOut, DocumentPage
-from nuvera.errors import FieldError, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import problem_responses
 
 router = APIRouter(prefix="/api/v1/documents", tags=["Documents"], route_class=OneHopRoute)
 UPLOAD_TYPES = "application/pdf, image/png, image/jpeg"
@@ -39,7 +40,7 @@ BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
 
 async def _one_multipart_form(request: Request) -> None:
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        raise NuveraError("unsupported_media_type", "Upload documents as multipart/form-data.")
+        raise NuveraError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Upload documents as multipart/form-data.")
     # FastAPI has already parsed (and cached) the form; a repeated part would otherwise be silently dropped,
     # storing a different file than the one the partner believes it sent.
     form = await request.form()
@@ -58,9 +59,17 @@ async def _one_multipart_form(request: Request) -> None:
         "requestBody": {"content": {"multipart/form-data": {"encoding": {"file": {"contentType": UPLOAD_TYPES}}}}}
     },
     responses={
-        413: problem_doc("payload_too_large: the whole multipart body (file, other parts, boundaries) exceeds 20 MiB"),
-        415: problem_doc("unsupported_media_type: not a PDF, PNG or JPEG (detected from the bytes)"),
-        422: problem_doc("validation_error: missing/empty file, unknown documentType or customerId"),
+        **problem_responses(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            s413="payload_too_large: the whole multipart body (file, other parts, boundaries) exceeds 20 MiB",
+        ),
+        **problem_responses(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            s415="unsupported_media_type: not a PDF, PNG or JPEG (detected from the bytes)",
+        ),
+        **problem_responses(
+            ErrorCode.VALIDATION_ERROR, s422="validation_error: missing/empty file, unknown documentType or customerId"
+        ),
     },
 )
 def upload(
@@ -101,7 +110,7 @@ def upload(
         session,
         store,
         organization_id=principal.organization_id,
-        actor=service.application_actor(principal),
+        actor=Actor.application(principal),
         upload=service.Upload(
             file_name=file.filename,
             data=file.file.read(),
@@ -139,7 +148,7 @@ def list_documents(
     "/{id}",
     operation_id="DocumentController_get",
     response_model=DocumentOut,
-    responses={404: problem_doc("not_found")},
+    responses=problem_responses(ErrorCode.NOT_FOUND, s404="not_found"),
 )
 def get_document(id: str, principal: DocumentReader, session: SessionDep) -> DocumentOut:
     """A document's metadata: file name, detected content type, size, SHA-256, type, customer."""
@@ -155,7 +164,7 @@ def get_document(id: str, principal: DocumentReader, session: SessionDep) -> Doc
             "description": "The stored bytes, with the stored content type",
             "content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}},
         },
-        404: problem_doc("not_found"),
+        **problem_responses(ErrorCode.NOT_FOUND, s404="not_found"),
     },
 )
 def get_content(id: str, principal: DocumentReader, session: SessionDep, store: BlobStoreDep) -> Response:

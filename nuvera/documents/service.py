@@ -12,13 +12,13 @@ from datetime import datetime
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
-from nuvera.auth.principal import Principal
 from nuvera.blobs import BlobNotFound, BlobStore, BlobStoreError
 from nuvera.db import new_id
 from nuvera.documents.models import Document, DocumentType
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
 from nuvera.tenancy import OrganizationScope, Tenant, get_owned, readable, scoped
 
@@ -71,11 +71,6 @@ def sanitize_file_name(raw: str | None, content_type: str) -> str:
     return name
 
 
-def application_actor(principal: Principal) -> Actor:
-    """A partner's API application, as the audit history names it (its id is in `application_id`)."""
-    return Actor(type="user", label=f"API application {principal.application_id}")
-
-
 @dataclass(frozen=True)
 class Upload:
     file_name: str | None
@@ -104,6 +99,17 @@ def upload_document(
     can leave at worst an unreferenced blob, which nothing can reach and which a sweep can remove; any
     rollback or failed commit that the process survives deletes it at once.
     """
+    content_type = _checked_content_type(session, organization_id, upload)
+    document = _new_document(organization_id, upload, content_type, application_id=application_id, now=now)
+    session.add(document)
+    _record_upload(session, document, actor=actor, now=now)
+    session.flush()
+    _store_blob(session, store, document, upload.data)
+    return document
+
+
+def _checked_content_type(session: Session, organization_id: str, upload: Upload) -> str:
+    """Every check that can refuse the upload, with no side effect; the content type read from the bytes."""
     errors: list[FieldError] = []
     if upload.customer_id is not None:
         # Imported here: the customers service imports this module (require_documents) at import time.
@@ -122,12 +128,17 @@ def upload_document(
     content_type = sniff_content_type(upload.data)
     if content_type is None:
         raise NuveraError(
-            "unsupported_media_type",
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             "Only PDF, PNG and JPEG files are accepted; the type is read from the file's content, not its name.",
         )
+    return content_type
 
+
+def _new_document(
+    organization_id: str, upload: Upload, content_type: str, *, application_id: str | None, now: datetime
+) -> Document:
     document_id = new_id("doc")
-    document = Document(
+    return Document(
         id=document_id,
         organization_id=organization_id,
         customer_id=upload.customer_id,
@@ -141,32 +152,36 @@ def upload_document(
         application_id=application_id,
         created_at=now,
     )
-    session.add(document)
+
+
+def _record_upload(session: Session, document: Document, *, actor: Actor, now: datetime) -> None:
     record(
         session,
         actor=actor,
-        organization_id=organization_id,
-        application_id=application_id,
-        action="document.uploaded",
+        organization_id=document.organization_id,
+        application_id=document.application_id,
+        action=AuditAction.DOCUMENT_UPLOADED,
         subject_type="document",
         subject_id=document.id,
         now=now,
         after={
             "documentType": document.document_type.value,
             "customerId": document.customer_id,
-            "contentType": content_type,
+            "contentType": document.content_type,
             "sizeBytes": document.size_bytes,
             "sha256": document.sha256,
         },
     )
-    session.flush()
+
+
+def _store_blob(session: Session, store: BlobStore, document: Document, data: bytes) -> None:
+    """Write the bytes after the row flushed, and delete them again unless this transaction commits."""
     try:
-        store.put(document.storage_key, upload.data, content_type)
+        store.put(document.storage_key, data, document.content_type)
     except BlobStoreError as exc:
         log.warning("document blob write failed: %s", exc)
-        raise NuveraError("dependency_unavailable", "Document storage is unavailable; try again.") from exc
+        raise NuveraError(ErrorCode.DEPENDENCY_UNAVAILABLE, "Document storage is unavailable; try again.") from exc
     _delete_unless_committed(session, store, document.storage_key)
-    return document
 
 
 # --- compensation: a blob written in a transaction that does not commit is deleted -------------------------
@@ -221,7 +236,7 @@ def read_content(session: Session, store: BlobStore, tenant: Tenant, document_id
         raise
     except BlobStoreError as exc:
         log.warning("document blob read failed: %s", exc)
-        raise NuveraError("dependency_unavailable", "Document storage is unavailable; try again.") from exc
+        raise NuveraError(ErrorCode.DEPENDENCY_UNAVAILABLE, "Document storage is unavailable; try again.") from exc
     return document, data
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -11,30 +11,35 @@ from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, SessionDep
+from nuvera.errors import ErrorCode
 from nuvera.events import service
 from nuvera.events.schemas import EventList, EventOut, EventTypeName
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(prefix="/api/v1/events", tags=["Events"], route_class=OneHopRoute)
 EventReader = Annotated[Principal, Depends(require(Permission.EVENTS_READ))]
-Responses = dict[int | str, dict[str, Any]]
-
-NOT_FOUND: Responses = {404: problem_doc("No event with this id in your organization (`not_found`).")}
-INVALID: Responses = {
-    422: problem_doc(
-        "Invalid filters (`validation_error`): an unknown `type`, a time without a time zone, or "
-        "`createdBefore` not after `createdFrom`."
-    )
-}
+NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No event with this id in your organization (`not_found`)."
+)
+INVALID: Responses = problem_responses(
+    ErrorCode.VALIDATION_ERROR,
+    s422="Invalid filters (`validation_error`): an unknown `type`, a time without a time zone, or "
+    "`createdBefore` not after `createdFrom`.",
+)
 
 
 @router.get(
     "",
     operation_id="EventController_list",
     response_model=EventList,
-    responses={400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+    responses={
+        **problem_responses(
+            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+        ),
+        **INVALID,
+    },
 )
 def list_events(
     principal: EventReader,

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from nuvera.errors import PROBLEM_JSON, problem
+from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 from nuvera.jobs import service as jobs
 from nuvera.observability import metrics
 
@@ -53,9 +53,9 @@ def readyz(request: Request) -> Response:
         return JSONResponse({"status": "ready", **body})
     down = ", ".join(name for name, outcome in required.items() if outcome != "ok")
     request_id = str(getattr(request.state, "request_id", "req_unknown"))
-    request.state.error_code = "dependency_unavailable"
+    request.state.error_code = ErrorCode.DEPENDENCY_UNAVAILABLE
     problem_body: dict[str, Any] = problem(
-        "dependency_unavailable", f"Not ready: {down} unavailable.", request_id, checks=checks
+        ErrorCode.DEPENDENCY_UNAVAILABLE, f"Not ready: {down} unavailable.", request_id, checks=checks
     )
     return JSONResponse(problem_body, status_code=503, media_type=PROBLEM_JSON)
 

@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User, UserRole
 
 _hasher = PasswordHasher()
@@ -65,7 +65,7 @@ def create_user(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise validation_error([FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")])
     if session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise NuveraError("conflict", f"A user with the email {address} already exists.")
+        raise NuveraError(ErrorCode.CONFLICT, f"A user with the email {address} already exists.")
     user = User(
         organization_id=organization_id,
         email=address,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
@@ -13,27 +13,37 @@ from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.db import Database
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
+from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.payments import idempotency, service
 from nuvera.payments.models import PaymentStatus
 from nuvera.payments.rates import RatesProvider, get_rates
 from nuvera.payments.schemas import PaymentExecute, PaymentList, PaymentOut, QuoteCreate, QuoteOut
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_responses
 
 router = APIRouter(prefix="/api/v1/payment", tags=["Payments"], route_class=OneHopRoute)
 PaymentReader = Annotated[Principal, Depends(require(Permission.PAYMENTS_READ))]
 PaymentWriter = Annotated[Principal, Depends(require(Permission.PAYMENTS_WRITE))]
 Rates = Annotated[RatesProvider, Depends(get_rates)]
-Responses = dict[int | str, dict[str, Any]]
 
 
-INVALID: Responses = {422: problem_doc("Invalid fields (`validation_error`); `errors` names each one.")}
+INVALID: Responses = problem_responses(
+    ErrorCode.VALIDATION_ERROR, s422="Invalid fields (`validation_error`); `errors` names each one."
+)
 PARTIES: Responses = {
-    409: problem_doc(
-        "The payment is not allowed now: `customer_not_approved`, `beneficiary_not_approved`, "
-        "`customer_on_hold` or `beneficiary_on_hold` (sanctions screening), and on execution `quote_expired` or "
-        "`quote_already_used`."
+    **problem_responses(
+        ErrorCode.CUSTOMER_NOT_APPROVED,
+        ErrorCode.BENEFICIARY_NOT_APPROVED,
+        ErrorCode.CUSTOMER_ON_HOLD,
+        ErrorCode.BENEFICIARY_ON_HOLD,
+        ErrorCode.QUOTE_EXPIRED,
+        ErrorCode.QUOTE_ALREADY_USED,
+        s409=(
+            "The payment is not allowed now: `customer_not_approved`, `beneficiary_not_approved`, "
+            "`customer_on_hold` or `beneficiary_on_hold` (sanctions screening), and on execution `quote_expired` or "
+            "`quote_already_used`."
+        ),
     )
 }
 
@@ -82,7 +92,7 @@ def create_quote(
     "/quote/{id}",
     operation_id="PaymentController_getQuote",
     response_model=QuoteOut,
-    responses={404: problem_doc("No quote with this id in your organization (`not_found`).")},
+    responses=problem_responses(ErrorCode.NOT_FOUND, s404="No quote with this id in your organization (`not_found`)."),
 )
 def get_quote(id: str, principal: PaymentReader, session: SessionDep) -> QuoteOut:
     """One quote; `usedAt` and `paymentId` are set once it has been executed."""
@@ -104,16 +114,32 @@ def get_quote(id: str, principal: PaymentReader, session: SessionDep) -> QuoteOu
                 }
             },
         },
-        400: problem_doc("The `Idempotency-Key` header is missing (`idempotency_key_required`)."),
-        404: problem_doc("No quote with this id in your organization (`not_found`)."),
-        409: problem_doc(
-            "A request with this key is still running (`idempotency_in_flight`, retry after `Retry-After`), or the "
-            "payment is not allowed: `quote_expired`, `quote_already_used`, `customer_not_approved`, "
-            "`beneficiary_not_approved`, `customer_on_hold`, `beneficiary_on_hold`."
+        **problem_responses(
+            ErrorCode.IDEMPOTENCY_KEY_REQUIRED,
+            s400="The `Idempotency-Key` header is missing (`idempotency_key_required`).",
         ),
-        422: problem_doc(
-            "Invalid fields (`validation_error`), or this key was used with a different request "
-            "(`idempotency_conflict`)."
+        **problem_responses(ErrorCode.NOT_FOUND, s404="No quote with this id in your organization (`not_found`)."),
+        **problem_responses(
+            ErrorCode.IDEMPOTENCY_IN_FLIGHT,
+            ErrorCode.QUOTE_EXPIRED,
+            ErrorCode.QUOTE_ALREADY_USED,
+            ErrorCode.CUSTOMER_NOT_APPROVED,
+            ErrorCode.BENEFICIARY_NOT_APPROVED,
+            ErrorCode.CUSTOMER_ON_HOLD,
+            ErrorCode.BENEFICIARY_ON_HOLD,
+            s409=(
+                "A request with this key is still running (`idempotency_in_flight`, retry after `Retry-After`), or the "
+                "payment is not allowed: `quote_expired`, `quote_already_used`, `customer_not_approved`, "
+                "`beneficiary_not_approved`, `customer_on_hold`, `beneficiary_on_hold`."
+            ),
+        ),
+        **problem_responses(
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+            s422=(
+                "Invalid fields (`validation_error`), or this key was used with a different request "
+                "(`idempotency_conflict`)."
+            ),
         ),
     },
 )
@@ -171,7 +197,12 @@ def execute_payment(
     "",
     operation_id="PaymentController_list",
     response_model=PaymentList,
-    responses={400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+    responses={
+        **problem_responses(
+            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+        ),
+        **INVALID,
+    },
 )
 def list_payments(
     principal: PaymentReader,
@@ -201,7 +232,9 @@ def list_payments(
     "/{id}",
     operation_id="PaymentController_get",
     response_model=PaymentOut,
-    responses={404: problem_doc("No payment with this id in your organization (`not_found`).")},
+    responses=problem_responses(
+        ErrorCode.NOT_FOUND, s404="No payment with this id in your organization (`not_found`)."
+    ),
 )
 def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> PaymentOut:
     """One payment with its `statusHistory` (every status reached, with its time)."""
@@ -213,8 +246,10 @@ def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> Payme
     operation_id="PaymentController_cancel",
     response_model=PaymentOut,
     responses={
-        404: problem_doc("No payment with this id in your organization (`not_found`)."),
-        409: problem_doc("Only `PENDING` payments can be cancelled (`invalid_state`)."),
+        **problem_responses(ErrorCode.NOT_FOUND, s404="No payment with this id in your organization (`not_found`)."),
+        **problem_responses(
+            ErrorCode.INVALID_STATE, s409="Only `PENDING` payments can be cancelled (`invalid_state`)."
+        ),
     },
 )
 def cancel_payment(id: str, principal: PaymentWriter, session: SessionDep, now: NowDep) -> PaymentOut:

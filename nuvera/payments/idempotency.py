@@ -44,13 +44,13 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from nuvera.db import Database, new_id
-from nuvera.errors import PROBLEM_JSON, FieldError, NuveraError, problem, validation_error
+from nuvera.errors import PROBLEM_JSON, ErrorCode, FieldError, NuveraError, problem, validation_error
 from nuvera.payments.models import IdempotencyKey, IdempotencyState
 from nuvera.tenancy import OrganizationScope, scoped
 
@@ -73,7 +73,7 @@ def affected(result: Result[Any]) -> int:
 def parse_key(value: str | None) -> str:
     if value is None or value == "":
         raise NuveraError(
-            "idempotency_key_required",
+            ErrorCode.IDEMPOTENCY_KEY_REQUIRED,
             f"Send an {HEADER} header (e.g. a UUID you generate per payment) so that a retry cannot pay twice.",
         )
     if len(value) > MAX_KEY_LENGTH or not all("!" <= ch <= "~" for ch in value):
@@ -112,7 +112,7 @@ class LeaseLost(NuveraError):
 
     def __init__(self) -> None:
         super().__init__(
-            "idempotency_in_flight",
+            ErrorCode.IDEMPOTENCY_IN_FLIGHT,
             "Another request with this Idempotency-Key took over; retry to get its result.",
             headers={"Retry-After": "1"},
         )
@@ -120,10 +120,13 @@ class LeaseLost(NuveraError):
 
 def _in_flight() -> NuveraError:
     return NuveraError(
-        "idempotency_in_flight",
+        ErrorCode.IDEMPOTENCY_IN_FLIGHT,
         "A request with this Idempotency-Key is still being processed; retry in a moment to get its result.",
         headers={"Retry-After": "1"},
     )
+
+
+_RETRY = None  # `_settle` found no row to decide from (deleted in between, or expired): try to insert again
 
 
 def claim(
@@ -140,79 +143,131 @@ def claim(
     """Claim `key` for this request, or return the stored response to replay; raises conflict / in-flight."""
     for _attempt in range(3):
         token = secrets.token_hex(16)
-        row_id = new_id("idk")
-        try:
-            with engine.begin() as connection:
-                connection.execute(
-                    insert(IdempotencyKey).values(
-                        id=row_id,
-                        organization_id=organization_id,
-                        key=key,
-                        request_hash=fingerprint,
-                        method=method.upper(),
-                        path=path,
-                        state=IdempotencyState.IN_FLIGHT,
-                        lock_token=token,
-                        locked_until=now + lease,
-                        created_at=now,
-                        expires_at=now + KEY_TTL,
-                    )
-                )
-            return Claim(row_id=row_id, token=token)
-        except IntegrityError:
-            pass  # someone holds (or held) this key: decide from their row
+        claimed = _insert_claim(
+            engine,
+            organization_id=organization_id,
+            key=key,
+            fingerprint=fingerprint,
+            method=method,
+            path=path,
+            token=token,
+            now=now,
+            lease=lease,
+        )
+        if claimed is not None:
+            return claimed
+        # Someone holds (or held) this key: decide from their row.
         with engine.begin() as connection:
-            stored = select(
-                IdempotencyKey.id,
-                IdempotencyKey.request_hash,
-                IdempotencyKey.state,
-                IdempotencyKey.lock_token,
-                IdempotencyKey.locked_until,
-                IdempotencyKey.expires_at,
-                IdempotencyKey.response_status,
-                IdempotencyKey.response_body,
-            ).where(IdempotencyKey.key == key)
-            values = (
-                connection.execute(scoped(stored, IdempotencyKey, OrganizationScope(organization_id)))
-                .mappings()
-                .one_or_none()
-            )
-            if values is None:
+            holder = _holder(connection, organization_id, key)
+            if holder is None:
                 continue  # deleted in between (released or purged): try to insert again
-            if values["expires_at"] <= now:
-                # Remembered for 24 h only: an expired key starts over. Conditional, so two requests reviving the
-                # same expired key cannot both delete a fresh claim.
-                connection.execute(
-                    delete(IdempotencyKey).where(IdempotencyKey.id == values["id"], IdempotencyKey.expires_at <= now)
-                )
-                continue
-            if values["request_hash"] != fingerprint:
-                raise NuveraError(
-                    "idempotency_conflict",
-                    "This Idempotency-Key was already used with a different request (method, path or body). "
-                    "Use a new key for a new request.",
-                )
-            if values["state"] == IdempotencyState.COMPLETED:
-                return StoredResponse(status=values["response_status"], body=values["response_body"])
-            locked_until: datetime | None = values["locked_until"]
-            if locked_until is not None and locked_until > now:
-                raise _in_flight()
-            # The owner's lease ran out: it crashed (or stalled). Take over with a compare-and-swap on its token,
-            # so that of several retries racing here exactly one becomes the new owner.
-            taken = connection.execute(
-                update(IdempotencyKey)
-                .where(
-                    IdempotencyKey.id == values["id"],
-                    IdempotencyKey.state == IdempotencyState.IN_FLIGHT,
-                    IdempotencyKey.lock_token == values["lock_token"],
-                )
-                .values(lock_token=token, locked_until=now + lease)
-            )
-            if taken.rowcount == 1:
-                log.warning("idempotency key %s: took over an expired in-flight lease", values["id"])
-                return Claim(row_id=values["id"], token=token)
-            raise _in_flight()
+            outcome = _settle(connection, holder, fingerprint=fingerprint, token=token, now=now, lease=lease)
+            if outcome is not _RETRY:
+                return outcome
     raise _in_flight()  # pragma: no cover - three inserts lost to three deletions in a row
+
+
+def _insert_claim(
+    engine: Engine,
+    *,
+    organization_id: str,
+    key: str,
+    fingerprint: str,
+    method: str,
+    path: str,
+    token: str,
+    now: datetime,
+    lease: timedelta,
+) -> Claim | None:
+    """Step 1: INSERT the in-flight row in its own committed transaction; None when the key is already taken."""
+    row_id = new_id("idk")
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(IdempotencyKey).values(
+                    id=row_id,
+                    organization_id=organization_id,
+                    key=key,
+                    request_hash=fingerprint,
+                    method=method.upper(),
+                    path=path,
+                    state=IdempotencyState.IN_FLIGHT,
+                    lock_token=token,
+                    locked_until=now + lease,
+                    created_at=now,
+                    expires_at=now + KEY_TTL,
+                )
+            )
+    except IntegrityError:
+        return None
+    return Claim(row_id=row_id, token=token)
+
+
+def _holder(connection: Connection, organization_id: str, key: str) -> RowMapping | None:
+    """The row that holds (or held) `key` in this organization, if it still exists."""
+    return (
+        connection.execute(
+            scoped(
+                select(
+                    IdempotencyKey.id,
+                    IdempotencyKey.request_hash,
+                    IdempotencyKey.state,
+                    IdempotencyKey.lock_token,
+                    IdempotencyKey.locked_until,
+                    IdempotencyKey.expires_at,
+                    IdempotencyKey.response_status,
+                    IdempotencyKey.response_body,
+                ).where(IdempotencyKey.key == key),
+                IdempotencyKey,
+                OrganizationScope(organization_id),
+            )
+        )
+        .mappings()
+        .one_or_none()
+    )
+
+
+def _settle(
+    connection: Connection, values: RowMapping, *, fingerprint: str, token: str, now: datetime, lease: timedelta
+) -> Claim | StoredResponse | None:
+    """Answer from the holder's row: replay, conflict, in-flight, a take-over, or None to insert again."""
+    if values["expires_at"] <= now:
+        # Remembered for 24 h only: an expired key starts over. Conditional, so two requests reviving the
+        # same expired key cannot both delete a fresh claim.
+        connection.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.id == values["id"], IdempotencyKey.expires_at <= now)
+        )
+        return _RETRY
+    if values["request_hash"] != fingerprint:
+        raise NuveraError(
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+            "This Idempotency-Key was already used with a different request (method, path or body). "
+            "Use a new key for a new request.",
+        )
+    if values["state"] == IdempotencyState.COMPLETED:
+        return StoredResponse(status=values["response_status"], body=values["response_body"])
+    locked_until: datetime | None = values["locked_until"]
+    if locked_until is not None and locked_until > now:
+        raise _in_flight()
+    return _take_over(connection, values, token=token, now=now, lease=lease)
+
+
+def _take_over(connection: Connection, values: RowMapping, *, token: str, now: datetime, lease: timedelta) -> Claim:
+    """The owner's lease ran out: it crashed (or stalled). Take over with a compare-and-swap on its token, so that
+    of several retries racing here exactly one becomes the new owner."""
+    taken = connection.execute(
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.id == values["id"],
+            IdempotencyKey.state == IdempotencyState.IN_FLIGHT,
+            IdempotencyKey.lock_token == values["lock_token"],
+        )
+        .values(lock_token=token, locked_until=now + lease)
+    )
+    if taken.rowcount != 1:
+        raise _in_flight()
+    log.warning("idempotency key %s: took over an expired in-flight lease", values["id"])
+    return Claim(row_id=values["id"], token=token)
 
 
 def complete(session: Session, held: Claim, response: StoredResponse, now: datetime) -> None:
@@ -297,7 +352,7 @@ def run(
     except LeaseLost:
         raise  # the key belongs to another request now: leave its row alone
     except NuveraError as error:
-        if error.code == "validation_error" or error.status >= 500:
+        if error.code == ErrorCode.VALIDATION_ERROR or error.status >= 500:
             release(database.engine, held)
             raise
         # The work rolled back; its expected outcome (an error) is the result this key stands for.

@@ -18,7 +18,7 @@ from nuvera.beneficiaries import service as beneficiaries
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.customers import service as customers
 from nuvera.customers.models import CustomerStatus
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.screening import service as screening
 
 
@@ -52,21 +52,23 @@ def require_payable(session: Session, organization_id: str, customer_id: str, be
         raise validation_error([FieldError("beneficiaryId", "no such beneficiary for this customer")]) from None
     if customer_status is not CustomerStatus.APPROVED:
         raise NuveraError(
-            "customer_not_approved",
+            ErrorCode.CUSTOMER_NOT_APPROVED,
             f"Customer {customer_id} is {customer_status}; payments need an APPROVED customer.",
         )
     if beneficiary.status is not BeneficiaryStatus.APPROVED:
         raise NuveraError(
-            "beneficiary_not_approved",
+            ErrorCode.BENEFICIARY_NOT_APPROVED,
             f"Beneficiary {beneficiary_id} is {beneficiary.status}; payments need an APPROVED beneficiary.",
         )
     # A sanctions hit on the sender stops its payments as surely as one on the recipient.
     customer_hold = screening.customer_status(session, organization_id, customer_id)
     if customer_hold.payment_hold:
-        raise NuveraError("customer_on_hold", _hold_detail(f"Customer {customer_id}", customer_hold))
+        raise NuveraError(ErrorCode.CUSTOMER_ON_HOLD, _hold_detail(f"Customer {customer_id}", customer_hold))
     beneficiary_hold = screening.beneficiary_status(session, organization_id, beneficiary_id)
     if beneficiary_hold.payment_hold:
-        raise NuveraError("beneficiary_on_hold", _hold_detail(f"Beneficiary {beneficiary_id}", beneficiary_hold))
+        raise NuveraError(
+            ErrorCode.BENEFICIARY_ON_HOLD, _hold_detail(f"Beneficiary {beneficiary_id}", beneficiary_hold)
+        )
     return Parties(customer_id=customer_id, beneficiary_id=beneficiary_id, payout_currency=beneficiary.currency_code)
 
 

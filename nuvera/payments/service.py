@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from nuvera.db import new_id
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
 from nuvera.payments import events, idempotency, money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus, PaymentStatusEvent
@@ -51,7 +51,7 @@ def create_quote(
         try:
             return check()
         except NuveraError as exc:
-            if exc.code != "validation_error":
+            if exc.code != ErrorCode.VALIDATION_ERROR:
                 raise
             errors.extend(exc.errors)
             return None
@@ -128,12 +128,12 @@ def execute_quote(session: Session, *, organization_id: str, quote_id: str, refe
     quote = get_quote(session, OrganizationScope(organization_id), quote_id)
     if quote.used_at is not None:
         raise NuveraError(
-            "quote_already_used",
+            ErrorCode.QUOTE_ALREADY_USED,
             f"Quote {quote.id} was already used by payment {quote.payment_id}; request a new quote.",
         )
     if now >= quote.expires_at:
         raise NuveraError(
-            "quote_expired", f"Quote {quote.id} expired at {quote.expires_at.isoformat()}; request a new quote."
+            ErrorCode.QUOTE_EXPIRED, f"Quote {quote.id} expired at {quote.expires_at.isoformat()}; request a new quote."
         )
     require_payable(session, organization_id, quote.customer_id, quote.beneficiary_id)
 
@@ -147,7 +147,9 @@ def execute_quote(session: Session, *, organization_id: str, quote_id: str, refe
         .execution_options(synchronize_session=False)
     )
     if idempotency.affected(used) != 1:
-        raise NuveraError("quote_already_used", f"Quote {quote.id} was used by another request; request a new quote.")
+        raise NuveraError(
+            ErrorCode.QUOTE_ALREADY_USED, f"Quote {quote.id} was used by another request; request a new quote."
+        )
     payment = Payment(
         id=payment_id,
         organization_id=organization_id,
@@ -243,7 +245,7 @@ def cancel_payment(session: Session, tenant: Tenant, payment_id: str, now: datet
     if cancelled is None:
         session.refresh(payment)
         raise NuveraError(
-            "invalid_state",
+            ErrorCode.INVALID_STATE,
             f"Payment {payment.id} is {payment.status}; only PENDING payments can be cancelled.",
         )
     return cancelled

@@ -3,7 +3,8 @@
 One table feeds three readers: the `/api-reference/errors` page (the `type` URI of every problem body points at
 `/api-reference/errors#<code>`), the examples in the OpenAPI document, and `nuvera request`, which prints the fix
 next to the server's code. The HTTP status and title stay in `nuvera.errors.ERROR_CODES`, the single source of
-truth; a test fails when a code there has no entry here.
+truth; a test fails when an `ErrorCode` has no entry here or an entry names no `ErrorCode`. Keyed by the wire
+values, without importing `nuvera.errors`: `nuvera request` runs on the partner side and loads no server module.
 """
 
 from __future__ import annotations

@@ -12,10 +12,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
 from nuvera.db import new_id
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.screening import events
 from nuvera.screening.holds import HoldStatus, notify, status_for
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningSubject
@@ -39,6 +40,12 @@ class DispositionOutcome:
     status: HoldStatus
 
 
+_DISPOSITION_ACTIONS = {
+    Disposition.CLEARED: AuditAction.SCREENING_MATCH_CLEARED,
+    Disposition.CONFIRMED: AuditAction.SCREENING_MATCH_CONFIRMED,
+}
+
+
 def set_disposition(
     session: Session,
     *,
@@ -54,7 +61,7 @@ def set_disposition(
     Not scoped to an organization: only Nuvera admins and operators reach this function.
     """
     if actor.type not in ("admin", "operator"):
-        raise NuveraError("forbidden", "Only Nuvera compliance (admins) can disposition screening matches.")
+        raise NuveraError(ErrorCode.FORBIDDEN, "Only Nuvera compliance (admins) can disposition screening matches.")
     reason = reason.strip()
     if not reason:
         raise validation_error([FieldError("reason", "a reason is required for every disposition")])
@@ -66,7 +73,7 @@ def set_disposition(
     if match is None:
         raise NotFound(f"Screening match {match_id!r}")
     if disposition not in _ALLOWED[match.disposition]:
-        raise NuveraError("invalid_state", f"The match is already {match.disposition.value}.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"The match is already {match.disposition.value}.")
     subject = session.get_one(ScreeningSubject, match.subject_id)
     before = {"disposition": match.disposition.value}
     match.disposition = disposition
@@ -84,7 +91,7 @@ def set_disposition(
         session,
         actor=actor.because(reason),
         organization_id=match.organization_id,
-        action=f"screening.match.{disposition.value}",
+        action=_DISPOSITION_ACTIONS[disposition],
         subject_type="screening_match",
         subject_id=match.id,
         now=now,

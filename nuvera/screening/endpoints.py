@@ -10,8 +10,8 @@ from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.dependencies import SessionDep
-from nuvera.openapi import problem_responses
 from nuvera.routing import OneHopRoute
+from nuvera.schemas import problem_responses
 from nuvera.screening import service
 from nuvera.screening.schemas import ScreeningDetailOut
 

@@ -20,7 +20,7 @@ from followthemoney import EntityProxy, model, registry
 from rigour.reset import reset_caches
 
 from nuvera.config import Settings
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 from nuvera.screening.dataset import DatasetInfo, bundled_sample_path, load_index, load_index_cached
 from nuvera.screening.index import CandidateIndex
 
@@ -377,7 +377,7 @@ def get_engine(settings: Settings) -> ScreeningEngine:
         except OSError as exc:
             # Screening must never silently pass when its data is missing: the caller's transaction fails (503).
             log.error("screening dataset %s cannot be read: %s", path, exc.strerror)
-            raise NuveraError("dependency_unavailable", "Sanctions screening data is unavailable.") from exc
+            raise NuveraError(ErrorCode.DEPENDENCY_UNAVAILABLE, "Sanctions screening data is unavailable.") from exc
         return engine
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -10,9 +10,10 @@ from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep, SessionDep
+from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import problem_doc
+from nuvera.schemas import Responses, problem_responses
 from nuvera.support import service
 from nuvera.support.models import TicketStatus
 from nuvera.support.schemas import MessageCreate, TicketCreate, TicketDetail, TicketList, TicketOut
@@ -20,19 +21,29 @@ from nuvera.support.schemas import MessageCreate, TicketCreate, TicketDetail, Ti
 router = APIRouter(prefix="/api/v1/support", tags=["Support"], route_class=OneHopRoute)
 SupportReader = Annotated[Principal, Depends(require(Permission.SUPPORT_READ))]
 SupportWriter = Annotated[Principal, Depends(require(Permission.SUPPORT_WRITE))]
-Responses = dict[int | str, dict[str, Any]]
 
 
-NOT_FOUND: Responses = {404: problem_doc("No ticket with this id in your organization (`not_found`).")}
-INVALID: Responses = {422: problem_doc("Invalid fields (`validation_error`); `errors` names each one.")}
-CLOSED: Responses = {409: problem_doc("The ticket is CLOSED (`invalid_state`); open a new one.")}
+NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No ticket with this id in your organization (`not_found`)."
+)
+INVALID: Responses = problem_responses(
+    ErrorCode.VALIDATION_ERROR, s422="Invalid fields (`validation_error`); `errors` names each one."
+)
+CLOSED: Responses = problem_responses(
+    ErrorCode.INVALID_STATE, s409="The ticket is CLOSED (`invalid_state`); open a new one."
+)
 
 
 @router.get(
     "/tickets",
     operation_id="SupportController_list",
     response_model=TicketList,
-    responses={400: problem_doc("The cursor is forged or from another list (`invalid_cursor`)."), **INVALID},
+    responses={
+        **problem_responses(
+            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+        ),
+        **INVALID,
+    },
 )
 def list_tickets(
     principal: SupportReader,

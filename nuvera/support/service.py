@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.audit import service as audit
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.auth.principal import Principal
 from nuvera.customers import service as customers
-from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User
 from nuvera.pagination import Page, paginate
 from nuvera.payments import service as payments
@@ -157,7 +158,9 @@ def list_tickets(
 
 def _refuse_closed(ticket: SupportTicket, action: str) -> None:
     if ticket.status is TicketStatus.CLOSED:
-        raise NuveraError("invalid_state", f"Ticket {ticket.id} is CLOSED; it cannot be {action}. Open a new ticket.")
+        raise NuveraError(
+            ErrorCode.INVALID_STATE, f"Ticket {ticket.id} is CLOSED; it cannot be {action}. Open a new ticket."
+        )
 
 
 def partner_reply(session: Session, principal: Principal, ticket_id: str, *, body: str, now: datetime) -> SupportTicket:
@@ -200,13 +203,13 @@ def nuvera_actor(session: Session, admin_email: str | None) -> Actor:
     organization = session.get(Organization, user.organization_id) if user else None
     if user is None or organization is None or organization.kind is not OrganizationKind.ADMIN:
         # Only people of the Nuvera admin organization speak for Nuvera support; a partner user never can.
-        raise NuveraError("forbidden", f"{admin_email} is not a Nuvera admin user.")
+        raise NuveraError(ErrorCode.FORBIDDEN, f"{admin_email} is not a Nuvera admin user.")
     return Actor.for_user(user, organization)
 
 
 def _require_nuvera(actor: Actor) -> None:
     if actor.type not in ("admin", "operator"):
-        raise NuveraError("forbidden", "Only Nuvera admins and operators answer support tickets.")
+        raise NuveraError(ErrorCode.FORBIDDEN, "Only Nuvera admins and operators answer support tickets.")
 
 
 def _any_ticket(session: Session, ticket_id: str) -> SupportTicket:
@@ -234,7 +237,7 @@ def nuvera_reply(session: Session, actor: Actor, ticket_id: str, *, body: str, n
         session,
         actor=actor,
         organization_id=ticket.organization_id,
-        action="support.ticket_replied",
+        action=AuditAction.SUPPORT_TICKET_REPLIED,
         subject_type="support_ticket",
         subject_id=ticket.id,
         now=now,
@@ -250,7 +253,7 @@ def nuvera_resolve(session: Session, actor: Actor, ticket_id: str, *, now: datet
     _require_nuvera(actor)
     ticket = _any_ticket(session, ticket_id)
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-        raise NuveraError("invalid_state", f"Ticket {ticket.id} is already {ticket.status}.")
+        raise NuveraError(ErrorCode.INVALID_STATE, f"Ticket {ticket.id} is already {ticket.status}.")
     before = ticket.status
     ticket.status = TicketStatus.RESOLVED
     ticket.resolved_at = now
@@ -260,7 +263,7 @@ def nuvera_resolve(session: Session, actor: Actor, ticket_id: str, *, now: datet
         session,
         actor=actor,
         organization_id=ticket.organization_id,
-        action="support.ticket_resolved",
+        action=AuditAction.SUPPORT_TICKET_RESOLVED,
         subject_type="support_ticket",
         subject_id=ticket.id,
         now=now,

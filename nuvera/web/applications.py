@@ -23,10 +23,11 @@ from nuvera.applications.models import ApiApplication, ApiKeyStatus
 from nuvera.applications.policy import Operation, authorize
 from nuvera.applications.public_keys import parse_public_key
 from nuvera.applications.schemas import ApplicationOut
+from nuvera.audit.actions import AuditAction
 from nuvera.audit.models import AuditEvent
 from nuvera.config import Settings
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 from nuvera.schemas import CamelModel
 from nuvera.web.rendering import format_time, page, permission_label
 from nuvera.web.routing import WebRoute
@@ -92,19 +93,19 @@ class AuditLine:
     reason: str | None
 
 
-_TITLES = {
-    "application.created": "Application created",
-    "application.renamed": "Application renamed",
-    "application.permissions_changed": "Permissions changed",
-    "application.disabled": "Application disabled",
-    "application.enabled": "Application enabled",
-    "application.rate_limit_changed": "Rate limit changed",
-    "signing_key.replaced": "Signing key replaced",
-    "api_key.created": "API key created",
-    "api_key.grace_set": "Grace window started",
-    "api_key.grace_shortened": "Grace window shortened",
-    "api_key.grace_ended": "Grace window ended",
-    "api_key.revoked": "API key revoked",
+_TITLES: dict[str, str] = {  # keyed by the stored action string (history may hold retired ones)
+    AuditAction.APPLICATION_CREATED: "Application created",
+    AuditAction.APPLICATION_RENAMED: "Application renamed",
+    AuditAction.APPLICATION_PERMISSIONS_CHANGED: "Permissions changed",
+    AuditAction.APPLICATION_DISABLED: "Application disabled",
+    AuditAction.APPLICATION_ENABLED: "Application enabled",
+    AuditAction.APPLICATION_RATE_LIMIT_CHANGED: "Rate limit changed",
+    AuditAction.SIGNING_KEY_REPLACED: "Signing key replaced",
+    AuditAction.API_KEY_CREATED: "API key created",
+    AuditAction.API_KEY_GRACE_SET: "Grace window started",
+    AuditAction.API_KEY_GRACE_SHORTENED: "Grace window shortened",
+    AuditAction.API_KEY_GRACE_ENDED: "Grace window ended",
+    AuditAction.API_KEY_REVOKED: "API key revoked",
 }
 
 
@@ -118,14 +119,14 @@ def describe(event: AuditEvent, key_labels: dict[str, str]) -> AuditLine:
     key = key_labels.get(event.subject_id, event.subject_id)
     detail = ""
     match event.action:
-        case "application.created":
+        case AuditAction.APPLICATION_CREATED:
             count = len(after.get("permissions", []))
             detail = (
                 f"“{after.get('name', '')}”, {count} permission(s), signing key {after.get('signingKeyFingerprint')}"
             )
-        case "application.renamed":
+        case AuditAction.APPLICATION_RENAMED:
             detail = f"“{before.get('name')}” → “{after.get('name')}”"
-        case "application.permissions_changed":
+        case AuditAction.APPLICATION_PERMISSIONS_CHANGED:
             old, new = set(before.get("permissions", [])), set(after.get("permissions", []))
             parts = []
             if added := sorted(new - old):
@@ -133,24 +134,24 @@ def describe(event: AuditEvent, key_labels: dict[str, str]) -> AuditLine:
             if removed := sorted(old - new):
                 parts.append("removed " + ", ".join(permission_label(p) for p in removed))
             detail = "; ".join(parts)
-        case "application.rate_limit_changed":
+        case AuditAction.APPLICATION_RATE_LIMIT_CHANGED:
             detail = f"{_limit_label(before.get('rateLimitRequests'))} → {_limit_label(after.get('rateLimitRequests'))}"
-        case "signing_key.replaced":
+        case AuditAction.SIGNING_KEY_REPLACED:
             detail = f"{before.get('fingerprint')} → {after.get('fingerprint')}"
-        case "api_key.created":
+        case AuditAction.API_KEY_CREATED:
             label = f"{after.get('prefix', '')}…{after.get('lastFour', '')}"
             detail = f"Key {label}"
             if after.get("grace"):
                 replaced = len(after.get("replacesKeyIds", []))
                 grace = "no grace window" if after["grace"] == "none" else f"grace {after['grace']}"
                 detail += f" (replacement; {replaced} active key(s), {grace})"
-        case "api_key.grace_set":
+        case AuditAction.API_KEY_GRACE_SET:
             detail = f"Key {key} expires {format_time(after.get('expiresAt'))}"
-        case "api_key.grace_shortened":
+        case AuditAction.API_KEY_GRACE_SHORTENED:
             detail = f"Key {key}: {format_time(before.get('expiresAt'))} → {format_time(after.get('expiresAt'))}"
-        case "api_key.grace_ended":
+        case AuditAction.API_KEY_GRACE_ENDED:
             detail = f"Key {key} no longer accepted"
-        case "api_key.revoked":
+        case AuditAction.API_KEY_REVOKED:
             detail = f"Key {key}" + (" (replaced without a grace window)" if after.get("replacedBy") else "")
     return AuditLine(
         at=event.created_at,
@@ -291,6 +292,8 @@ def check_public_key(body: PublicKeyCheckIn, identity: SignedInForChange) -> Pub
     anyway, `parse_public_key` refuses it first, without echoing it.
     """
     if not allowed(identity.actor(), Operation.CREATE, identity.organization.id):
-        raise NuveraError("forbidden", "Only an owner or admin of a partner organization (or Nuvera staff) sets keys.")
+        raise NuveraError(
+            ErrorCode.FORBIDDEN, "Only an owner or admin of a partner organization (or Nuvera staff) sets keys."
+        )
     parsed = parse_public_key(body.public_key)
     return PublicKeyCheckOut(fingerprint=parsed.fingerprint, bits=parsed.bits)

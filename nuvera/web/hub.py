@@ -3,8 +3,8 @@ support inbox. Staff only (`Staff` / `StaffForm`).
 
 Reads come from `web.admin_queries` (across organizations, on purpose: the one module allowed to be). Every
 decision goes through its area's service, which validates it, records the activity and the audit event with the
-admin's identity and reason:
-`customers.review_customer`, `beneficiaries.review_beneficiary`, `screening.set_disposition`,
+admin's identity and reason: the review workflow (`review.workflow.ReviewFlow.decide`, one page pair for every
+reviewable), `screening.set_disposition`,
 `support.nuvera_reply` / `nuvera_resolve`, and for applications the management API (policy: reason required).
 
 Form posts follow post/redirect/get. A refused decision re-renders the page with the message and the error's
@@ -14,6 +14,8 @@ status, after rolling the transaction back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
@@ -21,16 +23,16 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from nuvera.accounts.dependencies import server_secret
-from nuvera.activity.models import EntityType
 from nuvera.activity.service import list_activity
 from nuvera.applications import service as applications
 from nuvera.beneficiaries import service as beneficiaries
-from nuvera.beneficiaries.models import BeneficiaryStatus
+from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.customers import service as customers
-from nuvera.customers.models import CustomerStatus
+from nuvera.customers.models import Customer, CustomerStatus
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import FieldError, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.organizations.models import OrganizationKind
+from nuvera.review.workflow import ReviewFlow, resolve_reviewer
 from nuvera.screening import service as screening
 from nuvera.screening.models import Disposition
 from nuvera.support import service as support
@@ -49,6 +51,7 @@ Id = Annotated[str, Path(max_length=100)]
 Cursor = Annotated[str | None, Query(max_length=500)]
 SearchText = Annotated[str, Query(alias="q", max_length=queries.MAX_QUERY_LENGTH)]
 Note = Annotated[str, Form(max_length=10_000)]
+Decision = Annotated[str, Form(max_length=40)]
 
 DECISION_LABELS = {
     "APPROVED": "Approve",
@@ -165,7 +168,7 @@ def organization_application_page(
 ) -> Response:
     context = detail_context(request, session, viewer, application_id, now, audit_cursor)
     if not belongs(context["application"].organization_id, OrganizationScope(organization_id)):
-        raise NuveraError("not_found", f"Application {application_id} not found")
+        raise NuveraError(ErrorCode.NOT_FOUND, f"Application {application_id} not found")
     organization = queries.organization(session, organization_id)
     return page(
         request,
@@ -233,27 +236,96 @@ def review_page(
     )
 
 
-def _customer_page(
-    request: Request, viewer: Viewer, session: Session, customer_id: str, error: NuveraError | None = None
+@dataclass(frozen=True)
+class _ReviewPage:
+    """One reviewable's hub page: its workflow, template and what the template shows besides the subject."""
+
+    flow: ReviewFlow[Any, Any]
+    collection: str  # the URL segment: /review/<collection>/<id>
+    template: str
+    load: Callable[[Session, str], Any]
+    context: Callable[[Session, Any], dict[str, Any]]
+    hold: Callable[[Session, str, str], Any]
+
+
+def _customer_context(session: Session, customer: Customer) -> dict[str, Any]:
+    return {"customer": customer}
+
+
+def _beneficiary_context(session: Session, beneficiary: Beneficiary) -> dict[str, Any]:
+    return {"beneficiary": beneficiary, "customer": queries.customer(session, beneficiary.customer_id)}
+
+
+CUSTOMER_REVIEW = _ReviewPage(
+    customers.REVIEW,
+    "customers",
+    "hub/review_customer.html",
+    queries.customer,
+    _customer_context,
+    screening.customer_status,
+)
+BENEFICIARY_REVIEW = _ReviewPage(
+    beneficiaries.REVIEW,
+    "beneficiaries",
+    "hub/review_beneficiary.html",
+    queries.beneficiary,
+    _beneficiary_context,
+    screening.beneficiary_status,
+)
+
+
+def _subject_page(
+    spec: _ReviewPage,
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    subject_id: str,
+    error: NuveraError | None = None,
 ) -> Response:
-    customer = queries.customer(session, customer_id)
+    subject = spec.load(session, subject_id)
     return page(
         request,
-        "hub/review_customer.html",
+        spec.template,
         viewer,
         status=error.status if error else 200,
         error=error,
-        customer=customer,
-        organization=queries.organization(session, customer.organization_id),
-        activity=list_activity(session, customer.organization_id, EntityType.CUSTOMER, customer.id),
-        decisions=_decisions(customers.REVIEW_TRANSITIONS.get(customer.status, frozenset())),
-        hold=screening.customer_status(session, customer.organization_id, customer.id),
+        **spec.context(session, subject),
+        organization=queries.organization(session, subject.organization_id),
+        activity=list_activity(session, subject.organization_id, spec.flow.entity_type, subject.id),
+        decisions=_decisions(spec.flow.decisions(subject.status)),
+        hold=spec.hold(session, subject.organization_id, subject.id),
+    )
+
+
+def _record_decision(
+    spec: _ReviewPage,
+    request: Request,
+    viewer: Viewer,
+    session: Session,
+    now: datetime,
+    subject_id: str,
+    decision: str,
+    note: str,
+) -> Response:
+    def act() -> None:
+        if decision not in DECISION_LABELS:
+            raise validation_error([FieldError("decision", "choose a decision")])
+        reviewer = resolve_reviewer(session, viewer.email)
+        spec.flow.decide(
+            session, subject_id, status=spec.flow.statuses(decision), note=note, reviewer=reviewer, now=now
+        )
+
+    return _decide(
+        session,
+        act,
+        lambda exc: _subject_page(spec, request, viewer, session, subject_id, exc),
+        f"{HUB}/review/{spec.collection}/{subject_id}?notice=decision-recorded",
     )
 
 
 @router.get("/review/customers/{customer_id}")
 def review_customer_page(request: Request, customer_id: Id, viewer: Staff, session: SessionDep) -> Response:
-    return _customer_page(request, viewer, session, customer_id)
+    return _subject_page(CUSTOMER_REVIEW, request, viewer, session, customer_id)
 
 
 @router.post("/review/customers/{customer_id}")
@@ -263,47 +335,15 @@ def review_customer(
     viewer: StaffForm,
     session: SessionDep,
     now: NowDep,
-    decision: Annotated[str, Form(max_length=40)] = "",
+    decision: Decision = "",
     note: Note = "",
 ) -> Response:
-    def act() -> None:
-        if decision not in DECISION_LABELS:
-            raise validation_error([FieldError("decision", "choose a decision")])
-        reviewer = customers.resolve_reviewer(session, viewer.email)
-        customers.review_customer(
-            session, customer_id, status=CustomerStatus(decision), note=note, reviewer=reviewer, now=now
-        )
-
-    return _decide(
-        session,
-        act,
-        lambda exc: _customer_page(request, viewer, session, customer_id, exc),
-        f"{HUB}/review/customers/{customer_id}?notice=decision-recorded",
-    )
-
-
-def _beneficiary_page(
-    request: Request, viewer: Viewer, session: Session, beneficiary_id: str, error: NuveraError | None = None
-) -> Response:
-    beneficiary = queries.beneficiary(session, beneficiary_id)
-    return page(
-        request,
-        "hub/review_beneficiary.html",
-        viewer,
-        status=error.status if error else 200,
-        error=error,
-        beneficiary=beneficiary,
-        customer=queries.customer(session, beneficiary.customer_id),
-        organization=queries.organization(session, beneficiary.organization_id),
-        activity=list_activity(session, beneficiary.organization_id, EntityType.BENEFICIARY, beneficiary.id),
-        decisions=_decisions(beneficiaries.REVIEW_TRANSITIONS.get(beneficiary.status, frozenset())),
-        hold=screening.beneficiary_status(session, beneficiary.organization_id, beneficiary.id),
-    )
+    return _record_decision(CUSTOMER_REVIEW, request, viewer, session, now, customer_id, decision, note)
 
 
 @router.get("/review/beneficiaries/{beneficiary_id}")
 def review_beneficiary_page(request: Request, beneficiary_id: Id, viewer: Staff, session: SessionDep) -> Response:
-    return _beneficiary_page(request, viewer, session, beneficiary_id)
+    return _subject_page(BENEFICIARY_REVIEW, request, viewer, session, beneficiary_id)
 
 
 @router.post("/review/beneficiaries/{beneficiary_id}")
@@ -313,23 +353,10 @@ def review_beneficiary(
     viewer: StaffForm,
     session: SessionDep,
     now: NowDep,
-    decision: Annotated[str, Form(max_length=40)] = "",
+    decision: Decision = "",
     note: Note = "",
 ) -> Response:
-    def act() -> None:
-        if decision not in DECISION_LABELS:
-            raise validation_error([FieldError("decision", "choose a decision")])
-        reviewer = customers.resolve_reviewer(session, viewer.email)
-        beneficiaries.review_beneficiary(
-            session, beneficiary_id, status=BeneficiaryStatus(decision), note=note, reviewer=reviewer, now=now
-        )
-
-    return _decide(
-        session,
-        act,
-        lambda exc: _beneficiary_page(request, viewer, session, beneficiary_id, exc),
-        f"{HUB}/review/beneficiaries/{beneficiary_id}?notice=decision-recorded",
-    )
+    return _record_decision(BENEFICIARY_REVIEW, request, viewer, session, now, beneficiary_id, decision, note)
 
 
 # --- screening -------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from nuvera.accounts.dependencies import server_secret
 from nuvera.applications import service as applications
 from nuvera.config import Settings
 from nuvera.dependencies import SessionDep
-from nuvera.errors import ERROR_CODES, NuveraError
+from nuvera.errors import ERROR_CODES, ErrorCode, NuveraError
 from nuvera.reference.error_guide import ERROR_GUIDE
 from nuvera.request_log import service
 from nuvera.request_log.models import RequestLogEntry
@@ -76,9 +76,18 @@ class RequestRow:
         return "success" if self.status < 400 else ("warning" if self.status < 500 else "danger")
 
 
+def _known_code(code: str | None) -> ErrorCode | None:
+    """The stored code as an ErrorCode; None for none, or for a code this release no longer has."""
+    try:
+        return ErrorCode(code) if code else None
+    except ValueError:
+        return None
+
+
 def row_of(entry: RequestLogEntry) -> RequestRow:
     help_ = ERROR_GUIDE.get(entry.code) if entry.code else None
-    kind = ERROR_CODES.get(entry.code) if entry.code else None
+    known = _known_code(entry.code)
+    kind = ERROR_CODES.get(known) if known is not None else None
     key = f"{entry.key_prefix}…{entry.key_last_four}" if entry.key_prefix and entry.key_last_four else None
     return RequestRow(
         request_id=entry.id,
@@ -172,7 +181,7 @@ def hub_request_log_page(
     tenant = OrganizationScope(organization_id)
     context = _context(request, session, viewer, tenant, application_id, filters, cursor)
     if not belongs(context["application"].organization_id, tenant):
-        raise NuveraError("not_found", f"Application {application_id} not found")
+        raise NuveraError(ErrorCode.NOT_FOUND, f"Application {application_id} not found")
     hub_org = f"/app/admin/organizations/{organization_id}"
     return page(
         request,

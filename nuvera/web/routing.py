@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 
 from nuvera.accounts.routing import BoundedBodyRoute
-from nuvera.errors import NuveraError, field_errors
+from nuvera.errors import ErrorCode, NuveraError, field_errors
 from nuvera.web.rendering import error_page
 from nuvera.web.viewer import SECURITY_PATH, SignInRequired, TwoFactorEnrolmentRequired, sign_in_redirect
 
@@ -33,14 +33,14 @@ class WebRoute(BoundedBodyRoute):
             except TwoFactorEnrolmentRequired:
                 return RedirectResponse(SECURITY_PATH + "?notice=two-factor-required", status_code=303)
             except NuveraError as exc:
-                if exc.code == "unauthenticated":
+                if exc.code == ErrorCode.UNAUTHENTICATED:
                     return sign_in_redirect(request)
                 return error_page(request, exc)
             except RequestValidationError as exc:
                 # Field names and messages only: the submitted values are never echoed back.
                 errors = field_errors(exc.errors(), default="form")
                 return error_page(
-                    request, NuveraError("validation_error", "The form has invalid fields.", errors=errors)
+                    request, NuveraError(ErrorCode.VALIDATION_ERROR, "The form has invalid fields.", errors=errors)
                 )
 
         return handle

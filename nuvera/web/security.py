@@ -19,9 +19,10 @@ from nuvera.accounts import links, team, two_factor
 from nuvera.accounts import service as accounts
 from nuvera.accounts.dependencies import clear_session_cookie
 from nuvera.audit import service as audit
+from nuvera.audit.actions import AuditAction
 from nuvera.config import Settings
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 from nuvera.mail import mail_configured, send_mail
 from nuvera.web.rendering import page
 from nuvera.web.routing import WebRoute
@@ -159,7 +160,7 @@ def _security_page(
     )
 
 
-def _audit(session: SessionDep, viewer: Viewer, action: str, now: NowDep) -> None:
+def _audit(session: SessionDep, viewer: Viewer, action: AuditAction, now: NowDep) -> None:
     audit.record(
         session,
         actor=viewer.actor,
@@ -200,7 +201,7 @@ def two_factor_confirm(
         if exc.code != "validation_error":
             raise
         return _security_page(request, viewer, session, now, status=422, error=exc)
-    _audit(session, viewer, "user.two_factor_enabled", now)
+    _audit(session, viewer, AuditAction.USER_TWO_FACTOR_ENABLED, now)
     return page(request, "recovery_codes.html", viewer, codes=codes)
 
 
@@ -214,9 +215,9 @@ def recovery_codes(
 ) -> Response:
     settings: Settings = request.app.state.settings
     if two_factor.verify(session, user_id=viewer.user_id, code=code, secrets_=settings.hmac_secrets, now=now) is None:
-        raise NuveraError("validation_error", "That code is not right. Enter the current code from your app.")
+        raise NuveraError(ErrorCode.VALIDATION_ERROR, "That code is not right. Enter the current code from your app.")
     codes = two_factor.new_recovery_codes(session, user_id=viewer.user_id, secret=settings.hmac_secret, now=now)
-    _audit(session, viewer, "user.recovery_codes_replaced", now)
+    _audit(session, viewer, AuditAction.USER_RECOVERY_CODES_REPLACED, now)
     return page(request, "recovery_codes.html", viewer, codes=codes)
 
 
@@ -229,20 +230,20 @@ def two_factor_disable(
     code: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     if two_factor.organization_requires(session, viewer.organization_id):
-        raise NuveraError("invalid_state", "Your organization requires two-factor authentication: it stays on.")
+        raise NuveraError(ErrorCode.INVALID_STATE, "Your organization requires two-factor authentication: it stays on.")
     secrets_ = request.app.state.settings.hmac_secrets
     if two_factor.verify(session, user_id=viewer.user_id, code=code, secrets_=secrets_, now=now) is None:
-        raise NuveraError("validation_error", "That code is not right. Enter the current code from your app.")
+        raise NuveraError(ErrorCode.VALIDATION_ERROR, "That code is not right. Enter the current code from your app.")
     two_factor.disable(session, viewer.user_id)
-    _audit(session, viewer, "user.two_factor_disabled", now)
+    _audit(session, viewer, AuditAction.USER_TWO_FACTOR_DISABLED, now)
     return RedirectResponse(SECURITY_PATH + "?notice=two-factor-off", status_code=303)
 
 
 @router.post(SECURITY_PATH + "/sessions/{session_id}/revoke")
 def revoke_session(request: Request, viewer: FormViewer, session: SessionDep, now: NowDep, session_id: str) -> Response:
     if not accounts.revoke_session(session, user_id=viewer.user_id, session_id=session_id[:40]):
-        raise NuveraError("not_found", "Session not found (it may have ended already).")
-    _audit(session, viewer, "user.session_revoked", now)
+        raise NuveraError(ErrorCode.NOT_FOUND, "Session not found (it may have ended already).")
+    _audit(session, viewer, AuditAction.USER_SESSION_REVOKED, now)
     if session_id == viewer.identity.web_session.id:
         response = RedirectResponse(SIGN_IN_PATH + "?notice=signed-out", status_code=303)
         clear_session_cookie(request, response)

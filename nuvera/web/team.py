@@ -17,7 +17,7 @@ from nuvera.accounts import team, two_factor
 from nuvera.accounts.links import IssuedLink
 from nuvera.config import Settings
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import NotFound, NuveraError
+from nuvera.errors import ErrorCode, NotFound, NuveraError
 from nuvera.mail import mail_configured
 from nuvera.organizations.models import UserRole
 from nuvera.organizations.service import get_organization
@@ -186,7 +186,7 @@ def hub_unlock(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     if not reason.strip():
-        raise NuveraError("validation_error", "Give a reason: the partner sees it in the audit history.")
+        raise NuveraError(ErrorCode.VALIDATION_ERROR, "Give a reason: the partner sees it in the audit history.")
     team.unlock(
         session,
         actor=viewer.actor.because(reason.strip()),

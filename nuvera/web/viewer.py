@@ -19,7 +19,7 @@ from nuvera.accounts.service import Identity
 from nuvera.applications.policy import Operation, authorize
 from nuvera.audit.actor import Actor
 from nuvera.dependencies import NowDep, SessionDep
-from nuvera.errors import NuveraError
+from nuvera.errors import ErrorCode, NuveraError
 from nuvera.organizations.models import OrganizationKind
 
 SIGN_IN_PATH = "/app/sign-in"
@@ -128,14 +128,16 @@ def form_viewer(
     """For form posts: the session's CSRF token must come back in the hidden `csrf_token` field (or the header)."""
     presented = csrf_token or request.headers.get(CSRF_HEADER)
     if not accounts.csrf_matches(server_secret(request), viewer.identity.token, presented):
-        raise NuveraError("csrf_failed", "This form has expired or did not come from this site. Reload and retry.")
+        raise NuveraError(
+            ErrorCode.CSRF_FAILED, "This form has expired or did not come from this site. Reload and retry."
+        )
     return viewer
 
 
 def staff(viewer: Annotated[Viewer, Depends(current_viewer)]) -> Viewer:
     """The admin hub is for Nuvera staff only; everyone else gets 403."""
     if not viewer.is_admin:
-        raise NuveraError("forbidden", "The organization hub is for Nuvera staff only.")
+        raise NuveraError(ErrorCode.FORBIDDEN, "The organization hub is for Nuvera staff only.")
     return viewer
 
 

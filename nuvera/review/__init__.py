@@ -1,0 +1,1 @@
+"""The Nuvera review workflow, written once for every reviewable entity (customers, beneficiaries)."""
