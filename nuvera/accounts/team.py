@@ -51,7 +51,7 @@ def can_manage(actor: Actor, organization_id: str) -> bool:
     return (
         actor.type == "user"
         and belongs(actor.organization_id, OrganizationScope(organization_id))
-        and actor.role in MANAGERS
+        and actor.member_role in MANAGERS
     )
 
 
@@ -64,7 +64,7 @@ def _require_manager(actor: Actor, organization_id: str) -> None:
 
 
 def _require_owner_for(actor: Actor, *roles: UserRole) -> None:
-    if UserRole.OWNER in roles and actor.type == "user" and actor.role != UserRole.OWNER.value:
+    if UserRole.OWNER in roles and actor.type == "user" and actor.member_role != UserRole.OWNER.value:
         raise NuveraError(ErrorCode.FORBIDDEN, "Only an owner may grant, change or remove the owner role.")
 
 
@@ -269,7 +269,7 @@ def set_password(session: Session, *, token: str, password: str, secret: bytes, 
 
 def require_two_factor(session: Session, *, actor: Actor, organization_id: str, required: bool, now: datetime) -> None:
     if actor.type != "operator" and not (
-        belongs(actor.organization_id, OrganizationScope(organization_id)) and actor.role == "owner"
+        belongs(actor.organization_id, OrganizationScope(organization_id)) and actor.member_role == "owner"
     ):
         raise NuveraError(ErrorCode.FORBIDDEN, "Only an owner may change the organization's two-factor requirement.")
     if required and actor.id is not None and not two_factor.is_enabled(session, actor.id):
