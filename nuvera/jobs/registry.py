@@ -14,9 +14,10 @@ from nuvera.jobs.worker import Handler
 
 def handlers(settings: Settings) -> dict[str, Handler]:
     # Imported here: the screening engine is the heavy part, and `nuvera jobs list` does not need it.
+    from nuvera import demo
     from nuvera.screening import jobs as screening_jobs
 
-    return {**screening_jobs.handlers(settings)}
+    return {**screening_jobs.handlers(settings), **demo.handlers(settings)}
 
 
 def recurring(settings: Settings) -> dict[str, timedelta]:
