@@ -97,6 +97,7 @@ def test_the_demo_data_is_on_the_partner_pages_and_in_the_hub(
 
         owner.goto("/app/payments")
         owner.follow(owner.page.get_by_role("link", name=PAYMENT_REFERENCE))
+        payment_path = owner.page.url.removeprefix(server.base_url)
         assert "Completed" in owner.page.inner_text("[data-payment-status]")
         assert "Lieferant Logistik AG" in owner.page.inner_text("main")
         assert "Beneficiary receives" in owner.page.inner_text("[data-quote]")
@@ -119,6 +120,9 @@ def test_the_demo_data_is_on_the_partner_pages_and_in_the_hub(
         northwind.goto("/app/customers")
         assert "Basalt Metals Trading Ltd" in northwind.page.inner_text("[data-customers]")
         assert "Acme Trading GmbH" not in northwind.page.inner_text("main")
+        assert northwind.status_of(payment_path) == 404  # the other partner's payment does not exist for it
+        northwind.goto("/app/payments")
+        assert PAYMENT_REFERENCE not in northwind.page.inner_text("main")
 
         admin = site.open()
         admin.sign_in("admin@nuvera.example", DEMO_PASSWORD)

@@ -66,7 +66,9 @@ def test_another_organizations_objects_are_not_found_on_every_page(
 ) -> None:
     other = factory.partner(DATA_PERMISSIONS, private_key=new_rsa_key())
     with other.client() as client:
-        foreign_customer = client.post("/api/v1/customers", json=customer_body()).json()["id"]
+        foreign_customer = client.post(
+            "/api/v1/customers", json=customer_body(companyName="Other customer GmbH")
+        ).json()["id"]
         foreign_beneficiary = client.post(
             f"/api/v1/customers/{foreign_customer}/beneficiaries", json=iban_body()
         ).json()["id"]
@@ -86,7 +88,7 @@ def test_another_organizations_objects_are_not_found_on_every_page(
         ):
             response = owner.get(path)
             assert response.status_code == 404, path
-            assert foreign_customer not in response.text or path.endswith(foreign_customer)
+            assert "Other customer" not in response.text  # nothing of the other organization's data is shown
         # Nor can a reply be written into another organization's ticket, and nothing is added to it.
         assert reply_form(owner, foreign_ticket, "hello").status_code == 404
         with database.session() as session:
