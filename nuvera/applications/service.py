@@ -28,7 +28,7 @@ from nuvera.auth import api_keys
 # Imported for its session listener: every process that changes credentials through these use cases (a server,
 # a CLI command, a script) must tell the node's other processes after the commit, whatever else it imported.
 from nuvera.auth import key_cache as _key_cache  # noqa: F401
-from nuvera.auth.permissions import parse_permissions
+from nuvera.auth.permissions import Permission, parse_permissions
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind
 from nuvera.pagination import Page, paginate
@@ -59,6 +59,20 @@ def validate_name(name: str) -> str:
     return name
 
 
+def granted_permissions(names: Iterable[str]) -> list[Permission]:
+    """A permission set an application may hold: known names, each write with its read, and at least one.
+
+    An application without any permission could not call a single endpoint; the CLI has always required one
+    (`--permission`), and the web app and the management API refuse an empty set with the same message.
+    """
+    granted = parse_permissions(names)
+    if not granted:
+        raise validation_error(
+            [FieldError("permissions", "choose at least one permission: without any, the application can call nothing")]
+        )
+    return granted
+
+
 def _validated_fields(
     name: str, public_key_pem: str, permissions: Iterable[str]
 ) -> tuple[str, ParsedPublicKey, list[str]]:
@@ -78,7 +92,7 @@ def _validated_fields(
 
     clean_name = attempt(lambda: validate_name(name))
     parsed = attempt(lambda: parse_public_key(public_key_pem))
-    granted = attempt(lambda: parse_permissions(permissions))
+    granted = attempt(lambda: granted_permissions(permissions))
     if errors or clean_name is None or parsed is None or granted is None:
         raise validation_error(errors)
     return clean_name, parsed, [p.value for p in granted]
@@ -585,7 +599,7 @@ def set_permissions(
 ) -> ApiApplication:
     """Replace the permission set (known names only; every write permission needs its read permission)."""
     application, actor = _application_for(session, actor, application_id, Operation.SET_PERMISSIONS)
-    granted = [p.value for p in parse_permissions(permissions)]
+    granted = [p.value for p in granted_permissions(permissions)]
     previous = list(application.permissions)
     if granted == previous:
         return application  # nothing changed, nothing to audit

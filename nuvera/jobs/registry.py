@@ -15,6 +15,7 @@ from nuvera.request_log import jobs as request_log_jobs
 
 def handlers(settings: Settings) -> dict[str, Handler]:
     # Imported here: the screening engine is the heavy part, and `nuvera jobs list` does not need it.
+    from nuvera import demo
     from nuvera.applications import jobs as applications_jobs
     from nuvera.screening import jobs as screening_jobs
 
@@ -22,6 +23,7 @@ def handlers(settings: Settings) -> dict[str, Handler]:
         **screening_jobs.handlers(settings),
         **request_log_jobs.handlers(settings),
         **applications_jobs.handlers(settings),
+        **demo.handlers(settings),
     }
 
 

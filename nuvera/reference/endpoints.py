@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
 
 from nuvera.errors import ERROR_CODES, NotFound
@@ -52,6 +53,16 @@ _PAGE_HEADERS: Final = {
 _templates = Environment(
     loader=PackageLoader("nuvera.reference", "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
 )
+# The error guide's texts are written with Markdown code spans (`x-api-key`); rendered inline, without raw HTML,
+# so a text can only ever produce Markdown's own markup (code, emphasis, links), everything else escaped.
+_inline_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+def inline_markdown(text: str) -> Markup:
+    return Markup(_inline_markdown.renderInline(text))  # noqa: S704  # markdown-it escapes all text; raw HTML is off
+
+
+_templates.filters["inline_markdown"] = inline_markdown
 
 
 def _page(template: str, **context: object) -> HTMLResponse:

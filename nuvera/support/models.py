@@ -35,7 +35,7 @@ class TicketCategory(enum.StrEnum):
 
 
 class AuthorType(enum.StrEnum):
-    PARTNER = "PARTNER"  # the partner's API application (or, later, its users)
+    PARTNER = "PARTNER"  # the partner: its API application, or an owner or admin in the web app
     NUVERA = "NUVERA"  # Nuvera support (an admin in the hub, or an operator at the CLI)
 
 

@@ -1,4 +1,5 @@
-"""Support ticket rules: partners open, read, reply and close; Nuvera replies and resolves.
+"""Support ticket rules: partners open, read, reply and close (through the API, or as an owner or admin in the web
+app); Nuvera replies and resolves.
 
 Status flow:
     (create) → OPEN
@@ -10,6 +11,7 @@ Status flow:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,7 +23,7 @@ from nuvera.audit.actor import Actor
 from nuvera.auth.principal import Principal
 from nuvera.customers import service as customers
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
-from nuvera.organizations.models import Organization, OrganizationKind, User
+from nuvera.organizations.models import Organization, OrganizationKind, User, UserRole
 from nuvera.pagination import Page, paginate
 from nuvera.payments import service as payments
 from nuvera.support import events
@@ -61,8 +63,39 @@ def _add_message(
     return message
 
 
-def _application_label(principal: Principal) -> str:
-    return f"API application {principal.application_id}"
+@dataclass(frozen=True)
+class PartnerUser:
+    """An owner or admin of a partner organization, writing from the web app (made by `partner_user`)."""
+
+    organization_id: str
+    user_id: str
+    email: str
+
+
+# Who writes on the partner side: the API application (SUPPORT_WRITE) or a person in the web app.
+PartnerSide = Principal | PartnerUser
+
+# The REST API's rule for people, as the web app applies it: members read, owners and admins act.
+_WRITERS = frozenset({UserRole.OWNER.value, UserRole.ADMIN.value})
+
+
+def partner_user(actor: Actor) -> PartnerUser:
+    """The signed-in person as a ticket author, or 403: only owners and admins of a partner organization write."""
+    if actor.type != "user" or actor.organization_kind is not OrganizationKind.PARTNER:
+        raise NuveraError(ErrorCode.FORBIDDEN, "Only users of a partner organization write to its support tickets.")
+    if actor.member_role not in _WRITERS or actor.id is None or actor.organization_id is None:
+        raise NuveraError(
+            ErrorCode.FORBIDDEN,
+            "Only an owner or admin of your organization can open or answer tickets; members read them.",
+        )
+    return PartnerUser(organization_id=actor.organization_id, user_id=actor.id, email=actor.label)
+
+
+def _author(who: PartnerSide) -> tuple[str, str]:
+    """(author id, label) copied onto a partner message: the application, or the person's email."""
+    if isinstance(who, PartnerUser):
+        return who.user_id, who.email
+    return who.application_id, f"API application {who.application_id}"
 
 
 # --- partner side (scoped to the caller's organization) ----------------------------------------------------
@@ -70,7 +103,7 @@ def _application_label(principal: Principal) -> str:
 
 def create_ticket(
     session: Session,
-    principal: Principal,
+    principal: PartnerSide,
     *,
     subject: str,
     body: str,
@@ -111,11 +144,12 @@ def create_ticket(
         resolved_at=None,
         closed_at=None,
     )
+    author_id, author_label = _author(principal)
     _add_message(
         ticket,
         author_type=AuthorType.PARTNER,
-        author_id=principal.application_id,
-        author_label=_application_label(principal),
+        author_id=author_id,
+        author_label=author_label,
         body=body.strip(),
         now=now,
     )
@@ -163,16 +197,19 @@ def _refuse_closed(ticket: SupportTicket, action: str) -> None:
         )
 
 
-def partner_reply(session: Session, principal: Principal, ticket_id: str, *, body: str, now: datetime) -> SupportTicket:
+def partner_reply(
+    session: Session, principal: PartnerSide, ticket_id: str, *, body: str, now: datetime
+) -> SupportTicket:
     text = _text(body, "body", MAX_BODY)
     # Row lock (PostgreSQL): two replies at once get consecutive message sequences instead of a unique violation.
     ticket = get_ticket(session, principal, ticket_id, for_update=True)
     _refuse_closed(ticket, "replied to")
+    author_id, author_label = _author(principal)
     _add_message(
         ticket,
         author_type=AuthorType.PARTNER,
-        author_id=principal.application_id,
-        author_label=_application_label(principal),
+        author_id=author_id,
+        author_label=author_label,
         body=text,
         now=now,
     )
@@ -182,7 +219,7 @@ def partner_reply(session: Session, principal: Principal, ticket_id: str, *, bod
     return ticket
 
 
-def close_ticket(session: Session, principal: Principal, ticket_id: str, *, now: datetime) -> SupportTicket:
+def close_ticket(session: Session, principal: PartnerSide, ticket_id: str, *, now: datetime) -> SupportTicket:
     ticket = get_ticket(session, principal, ticket_id, for_update=True)
     _refuse_closed(ticket, "closed again")
     ticket.status = TicketStatus.CLOSED

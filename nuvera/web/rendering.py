@@ -56,6 +56,8 @@ NOTICES: Final = {
     "disposition-recorded": "Disposition recorded in the audit history.",
     "reply-sent": "Reply sent. The ticket now waits for the partner.",
     "ticket-resolved": "Ticket marked as resolved.",
+    "ticket-opened": "Ticket opened. Nuvera support answers here; you can add to it at any time.",
+    "reply-posted": "Reply posted. The ticket now waits for Nuvera support.",
 }
 
 AREA_LABELS: Final = {

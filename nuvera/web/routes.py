@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nuvera.web import applications, hub, request_log, security, sign_in, team
+from nuvera.web import applications, hub, partner_data, request_log, security, sign_in, team
 
 STATIC_MOUNT = "/app/static"
 
@@ -16,3 +16,4 @@ router.include_router(request_log.router)
 router.include_router(hub.router)
 router.include_router(security.router)
 router.include_router(team.router)
+router.include_router(partner_data.router)

@@ -52,7 +52,7 @@ def screening_jobs(database: Database) -> int:
 
 
 def test_the_screening_job_commits_with_the_change_or_not_at_all(factory: Factory, database: Database) -> None:
-    organization_id = factory.partner([]).organization_id
+    organization_id = factory.organization()
     before = screening_jobs(database)
 
     def create(session: Session) -> str:

@@ -6,6 +6,7 @@ import re
 
 import httpx
 
+from nuvera.auth.permissions import Permission
 from nuvera.errors import ERROR_CODES
 from nuvera.reference.error_guide import ERROR_GUIDE
 from tests.support import Factory, LiveServer
@@ -47,7 +48,7 @@ def test_every_error_code_has_an_explained_anchor(server: LiveServer) -> None:
 
 
 def test_a_real_problem_type_points_at_its_explanation(factory: Factory, server: LiveServer) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.SUPPORT_READ])  # anything but CRYPTO_READ
     with partner.client() as client:
         problem = client.get("/api/v1/crypto/assets").json()
     assert problem["code"] == "permission_denied"

@@ -219,7 +219,7 @@ def test_a_pasted_private_key_is_refused_with_a_warning_and_nothing_is_stored(
     start_wizard(tab, "Should not exist")
     paste_key(tab, "#signing-key", private_path.read_text())
 
-    warning = tab.page.locator("#signing-key [data-key-error]")
+    warning = tab.page.locator("#signing-key [data-private-key-warning]")
     warning.wait_for(state="visible")
     assert "private key" in warning.inner_text().lower()
     assert "not sent" in warning.inner_text()

@@ -3,7 +3,9 @@
   "use strict";
   var element = document.getElementById("redoc");
   var options = {
-    showExtensions: ["x-permission", "x-error-codes"],
+    // x-permission is not listed: each operation's description already ends with "Required permission: …"
+    // (nuvera/openapi.py writes both from the route), and ReDoc would show it a second time.
+    showExtensions: ["x-error-codes"],
     requiredPropsFirst: true,
     sortPropsAlphabetically: false,
     expandResponses: "200,201",

@@ -42,6 +42,7 @@
       hidden: chooser.querySelector("[data-public-key]"),
       result: chooser.querySelector("[data-key-result]"),
       error: chooser.querySelector("[data-key-error]"),
+      warning: chooser.querySelector("[data-private-key-warning]"),
       pasted: chooser.querySelector("[data-pem]"),
       status: chooser.querySelector("[data-generate-status]"),
       again: chooser.querySelector("[data-download-again]"),
@@ -154,13 +155,13 @@
       reset(chooser);
       if (PRIVATE_KEY.test(p.pasted.value)) {
         // Refused here, before any request: a private key must not travel to Nuvera, not even to be refused.
+        // The warning has its own box, which nothing on this page hides again: checking a public key afterwards
+        // (or any other message) must not make the advice about the exposed private key disappear.
         p.pasted.value = "";
-        refuse(chooser, {
-          detail: "That was a private key. It was cleared and not sent to Nuvera. Never paste a private key: paste " +
-            "only the public key (-----BEGIN PUBLIC KEY-----). If the private key may have been exposed, create a new key pair.",
-          errors: [],
-        });
-        chooser.querySelector("[data-key-error]").setAttribute("data-private-key-refused", "");
+        p.hidden.value = "";
+        p.result.hidden = true;
+        p.warning.hidden = false;
+        p.warning.scrollIntoView({ block: "nearest" });
       }
     });
     chooser.querySelector("[data-check]").addEventListener("click", () => {
