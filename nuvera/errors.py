@@ -62,6 +62,9 @@ ERROR_CODES: dict[str, ErrorKind] = {
     "beneficiary_not_approved": ErrorKind(409, "Beneficiary not approved"),
     "customer_on_hold": ErrorKind(409, "Customer on payment hold"),
     "beneficiary_on_hold": ErrorKind(409, "Beneficiary on payment hold"),
+    # Webhooks: the SSRF guard (nuvera/webhooks/targets.py).
+    "webhook_target_forbidden": ErrorKind(422, "Webhook target not allowed"),
+    "webhook_target_unresolvable": ErrorKind(422, "Webhook target does not resolve"),
     "rate_limited": ErrorKind(429, "Rate limited"),
     "internal_error": ErrorKind(500, "Internal error"),
     "dependency_unavailable": ErrorKind(503, "Dependency unavailable"),

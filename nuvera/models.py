@@ -17,6 +17,7 @@ from nuvera.payments.models import IdempotencyKey, Payment, PaymentQuote, Paymen
 from nuvera.ratelimit.models import RateLimitCounter
 from nuvera.screening.models import ScreeningMatch, ScreeningRun, ScreeningSubject
 from nuvera.support.models import SupportMessage, SupportTicket
+from nuvera.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ActivityEvent",
@@ -48,5 +49,8 @@ __all__ = [
     "SupportTicket",
     "User",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkerHeartbeat",
 ]

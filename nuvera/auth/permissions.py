@@ -21,6 +21,8 @@ class Permission(enum.StrEnum):
     SCREENING_READ = "SCREENING_READ"
     SUPPORT_READ = "SUPPORT_READ"
     SUPPORT_WRITE = "SUPPORT_WRITE"
+    WEBHOOKS_READ = "WEBHOOKS_READ"
+    WEBHOOKS_WRITE = "WEBHOOKS_WRITE"
 
     @property
     def area(self) -> str:

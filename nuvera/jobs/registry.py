@@ -15,8 +15,9 @@ from nuvera.jobs.worker import Handler
 def handlers(settings: Settings) -> dict[str, Handler]:
     # Imported here: the screening engine is the heavy part, and `nuvera jobs list` does not need it.
     from nuvera.screening import jobs as screening_jobs
+    from nuvera.webhooks import jobs as webhook_jobs
 
-    return {**screening_jobs.handlers(settings)}
+    return {**screening_jobs.handlers(settings), **webhook_jobs.handlers(settings)}
 
 
 def recurring(settings: Settings) -> dict[str, timedelta]:
