@@ -141,7 +141,8 @@ def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused(
         assert hook.received == []  # nothing ever reached the loopback receiver
     first = attempts(database, created.endpoint.id)[0]
     assert not first.succeeded
-    assert first.error is not None and first.error.startswith("refused:")
+    assert first.error is not None
+    assert first.error.startswith("refused:")
     assert deliveries(database, created.endpoint.id)[0].state is DeliveryState.PENDING  # retried, not dropped
 
 
