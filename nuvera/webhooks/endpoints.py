@@ -16,18 +16,18 @@ from nuvera.routing import OneHopRoute
 from nuvera.schemas import problem_doc
 from nuvera.webhooks import service
 from nuvera.webhooks.schemas import (
-    AttemptList,
-    AttemptOut,
-    DeliveryOut,
-    EndpointCreate,
-    EndpointList,
-    EndpointOut,
-    EndpointUpdate,
-    EndpointWithSecret,
-    Replay,
-    ReplayOut,
-    Resend,
-    RotateSecret,
+    WebhookAttemptList,
+    WebhookAttemptOut,
+    WebhookDeliveryOut,
+    WebhookEndpointCreate,
+    WebhookEndpointList,
+    WebhookEndpointOut,
+    WebhookEndpointUpdate,
+    WebhookEndpointWithSecret,
+    WebhookReplay,
+    WebhookReplayOut,
+    WebhookResend,
+    WebhookSecretRotate,
 )
 
 router = APIRouter(prefix="/api/v1/webhook-endpoints", tags=["Webhooks"], route_class=OneHopRoute)
@@ -62,53 +62,53 @@ def _actor(principal: Principal) -> Actor:
     )
 
 
-@router.get("", operation_id="WebhookEndpointController_list", response_model=EndpointList)
-def list_endpoints(principal: Reader, session: SessionDep) -> EndpointList:
+@router.get("", operation_id="WebhookEndpointController_list", response_model=WebhookEndpointList)
+def list_endpoints(principal: Reader, session: SessionDep) -> WebhookEndpointList:
     """Your webhook endpoints, oldest first (at most 20)."""
-    return EndpointList(items=[EndpointOut.model_validate(e) for e in service.list_endpoints(session, principal)])
+    return WebhookEndpointList(items=[WebhookEndpointOut.model_validate(e) for e in service.list_endpoints(session, principal)])
 
 
 @router.post(
     "",
     operation_id="WebhookEndpointController_create",
-    response_model=EndpointWithSecret,
+    response_model=WebhookEndpointWithSecret,
     status_code=201,
     responses={409: problem_doc("Already 20 endpoints (`conflict`)."), **INVALID},
 )
 def create_endpoint(
-    payload: EndpointCreate, principal: Writer, session: SessionDep, now: NowDep, settings: SettingsDep
-) -> EndpointWithSecret:
+    payload: WebhookEndpointCreate, principal: Writer, session: SessionDep, now: NowDep, settings: SettingsDep
+) -> WebhookEndpointWithSecret:
     """Add an endpoint (enabled). The response carries its signing secret, shown this once."""
     created = service.create_endpoint(
         session,
         principal,
         _actor(principal),
         url=payload.url,
-        event_types=[t.value for t in payload.event_types],
+        event_types=payload.event_types,
         description=payload.description,
         settings=settings,
         now=now,
         application_id=principal.application_id,
     )
-    out = EndpointOut.model_validate(created.endpoint)
-    return EndpointWithSecret(**out.model_dump(), secret=created.secret)
+    out = WebhookEndpointOut.model_validate(created.endpoint)
+    return WebhookEndpointWithSecret(**out.model_dump(), secret=created.secret)
 
 
-@router.get("/{id}", operation_id="WebhookEndpointController_get", response_model=EndpointOut, responses=NOT_FOUND)
-def get_endpoint(id: str, principal: Reader, session: SessionDep) -> EndpointOut:
+@router.get("/{id}", operation_id="WebhookEndpointController_get", response_model=WebhookEndpointOut, responses=NOT_FOUND)
+def get_endpoint(id: str, principal: Reader, session: SessionDep) -> WebhookEndpointOut:
     """One endpoint (never its secret)."""
-    return EndpointOut.model_validate(service.get_endpoint(session, principal, id))
+    return WebhookEndpointOut.model_validate(service.get_endpoint(session, principal, id))
 
 
 @router.patch(
     "/{id}",
     operation_id="WebhookEndpointController_update",
-    response_model=EndpointOut,
+    response_model=WebhookEndpointOut,
     responses={**NOT_FOUND, **INVALID},
 )
 def update_endpoint(
-    id: str, payload: EndpointUpdate, principal: Writer, session: SessionDep, now: NowDep, settings: SettingsDep
-) -> EndpointOut:
+    id: str, payload: WebhookEndpointUpdate, principal: Writer, session: SessionDep, now: NowDep, settings: SettingsDep
+) -> WebhookEndpointOut:
     """Change the URL, the event types, the description, or enable/disable it (omitted fields stay)."""
     endpoint = service.update_endpoint(
         session,
@@ -118,12 +118,12 @@ def update_endpoint(
         settings=settings,
         now=now,
         url=payload.url,
-        event_types=None if payload.event_types is None else [t.value for t in payload.event_types],
+        event_types=payload.event_types,
         description=payload.description,
         enabled=payload.enabled,
         application_id=principal.application_id,
     )
-    return EndpointOut.model_validate(endpoint)
+    return WebhookEndpointOut.model_validate(endpoint)
 
 
 @router.delete("/{id}", operation_id="WebhookEndpointController_delete", status_code=204, responses=NOT_FOUND)
@@ -136,12 +136,12 @@ def delete_endpoint(id: str, principal: Writer, session: SessionDep, now: NowDep
 @router.post(
     "/{id}/rotate-secret",
     operation_id="WebhookEndpointController_rotateSecret",
-    response_model=EndpointWithSecret,
+    response_model=WebhookEndpointWithSecret,
     responses={**NOT_FOUND, **INVALID},
 )
 def rotate_secret(
-    id: str, payload: RotateSecret, principal: Writer, session: SessionDep, now: NowDep, settings: SettingsDep
-) -> EndpointWithSecret:
+    id: str, payload: WebhookSecretRotate, principal: Writer, session: SessionDep, now: NowDep, settings: SettingsDep
+) -> WebhookEndpointWithSecret:
     """A new signing secret, shown this once. During the overlap window every delivery carries two signatures
     (new and old secret), so you can switch your verifier at any moment within it."""
     rotated = service.rotate_secret(
@@ -154,44 +154,44 @@ def rotate_secret(
         overlap_seconds=payload.overlap_seconds,
         application_id=principal.application_id,
     )
-    out = EndpointOut.model_validate(rotated.endpoint)
-    return EndpointWithSecret(**out.model_dump(), secret=rotated.secret)
+    out = WebhookEndpointOut.model_validate(rotated.endpoint)
+    return WebhookEndpointWithSecret(**out.model_dump(), secret=rotated.secret)
 
 
 @router.get(
-    "/{id}/attempts", operation_id="WebhookEndpointController_attempts", response_model=AttemptList, responses=NOT_FOUND
+    "/{id}/attempts", operation_id="WebhookEndpointController_attempts", response_model=WebhookAttemptList, responses=NOT_FOUND
 )
-def list_attempts(id: str, principal: Reader, session: SessionDep) -> AttemptList:
+def list_attempts(id: str, principal: Reader, session: SessionDep) -> WebhookAttemptList:
     """The latest 50 delivery attempts to this endpoint, newest first."""
-    return AttemptList(items=[AttemptOut.model_validate(a) for a in service.list_attempts(session, principal, id)])
+    return WebhookAttemptList(items=[WebhookAttemptOut.model_validate(a) for a in service.list_attempts(session, principal, id)])
 
 
 @router.post(
     "/{id}/resend",
     operation_id="WebhookEndpointController_resend",
-    response_model=DeliveryOut,
+    response_model=WebhookDeliveryOut,
     status_code=202,
     responses={**NOT_FOUND, **DISABLED},
 )
-def resend(id: str, payload: Resend, principal: Writer, session: SessionDep, now: NowDep) -> DeliveryOut:
+def resend(id: str, payload: WebhookResend, principal: Writer, session: SessionDep, now: NowDep) -> WebhookDeliveryOut:
     """Deliver one of your events to this endpoint again (a new delivery, same `webhook-id`)."""
     delivery = service.resend(
         session, principal, _actor(principal), id, payload.event_id, now=now, application_id=principal.application_id
     )
-    return DeliveryOut.model_validate(delivery)
+    return WebhookDeliveryOut.model_validate(delivery)
 
 
 @router.post(
     "/{id}/replay",
     operation_id="WebhookEndpointController_replay",
-    response_model=ReplayOut,
+    response_model=WebhookReplayOut,
     status_code=202,
     responses={**NOT_FOUND, **DISABLED, **INVALID},
 )
-def replay(id: str, payload: Replay, principal: Writer, session: SessionDep, now: NowDep) -> ReplayOut:
+def replay(id: str, payload: WebhookReplay, principal: Writer, session: SessionDep, now: NowDep) -> WebhookReplayOut:
     """Deliver again every event since `since` that the endpoint subscribes to (up to 10,000, oldest first),
     queued in the background."""
     job_id = service.replay_since(
         session, principal, _actor(principal), id, payload.since, now=now, application_id=principal.application_id
     )
-    return ReplayOut(job_id=job_id)
+    return WebhookReplayOut(job_id=job_id)

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from nuvera.db import Base, new_id
 
 
-class DisabledReason(enum.StrEnum):
+class WebhookDisabledReason(enum.StrEnum):
     MANUAL = "manual"  # a partner (or Nuvera) turned it off
     FAILING = "failing"  # every attempt failed for settings.webhook_disable_after_seconds
 
 
-class DeliveryState(enum.StrEnum):
+class WebhookDeliveryState(enum.StrEnum):
     PENDING = "pending"  # an attempt is queued (first one or a retry)
     SUCCEEDED = "succeeded"  # a 2xx answer
     FAILED = "failed"  # every scheduled attempt failed, or the endpoint was disabled or deleted meanwhile
@@ -33,8 +33,8 @@ class WebhookEndpoint(Base):
     # Event type values; an empty list means every type (including types added later).
     event_types: Mapped[list[str]] = mapped_column(JSON)
     enabled: Mapped[bool] = mapped_column(Boolean)
-    disabled_reason: Mapped[DisabledReason | None] = mapped_column(
-        Enum(DisabledReason, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    disabled_reason: Mapped[WebhookDisabledReason | None] = mapped_column(
+        Enum(WebhookDisabledReason, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
     )
     disabled_at: Mapped[datetime | None]
     # The signing secret (whsec_…), AES-GCM encrypted with a key derived from the server secret (secrets.py).
@@ -62,8 +62,8 @@ class WebhookDelivery(Base):
     endpoint_id: Mapped[str] = mapped_column(String(40))
     event_id: Mapped[str] = mapped_column(String(40))
     event_type: Mapped[str] = mapped_column(String(80))
-    state: Mapped[DeliveryState] = mapped_column(
-        Enum(DeliveryState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    state: Mapped[WebhookDeliveryState] = mapped_column(
+        Enum(WebhookDeliveryState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
     )
     # "event" (fan-out), "resend" or "replay"
     origin: Mapped[str] = mapped_column(String(20))

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from nuvera.events.models import EventType
 from nuvera.schemas import CamelModel
-from nuvera.webhooks.models import DeliveryState, DisabledReason
+from nuvera.webhooks.models import WebhookDeliveryState, WebhookDisabledReason
 
 _URL = Field(
     min_length=1,
@@ -16,22 +16,27 @@ _URL = Field(
 )
 
 
-class EndpointCreate(CamelModel):
+# Plain strings checked by the service (422 naming the unknown ones): the catalogue grows, and a client built from
+# an older document should still be able to send a type it does not know yet.
+_TYPES = "The event types to receive (empty: every type, including types added later): " + ", ".join(
+    f"`{t.value}`" for t in EventType
+)
+
+
+class WebhookEndpointCreate(CamelModel):
     url: str = _URL
-    event_types: list[EventType] = Field(
-        default_factory=list, max_length=50, description="The event types to receive; empty: every type"
-    )
+    event_types: list[str] = Field(default_factory=list, max_length=50, description=_TYPES)
     description: str = Field(default="", max_length=500)
 
 
-class EndpointUpdate(CamelModel):
+class WebhookEndpointUpdate(CamelModel):
     url: str | None = Field(default=None, min_length=1, max_length=2048, description=_URL.description)
-    event_types: list[EventType] | None = Field(default=None, max_length=50)
+    event_types: list[str] | None = Field(default=None, max_length=50, description=_TYPES)
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = Field(default=None, description="false disables deliveries; true enables them again")
 
 
-class RotateSecret(CamelModel):
+class WebhookSecretRotate(CamelModel):
     overlap_seconds: int | None = Field(
         default=None,
         ge=0,
@@ -40,21 +45,21 @@ class RotateSecret(CamelModel):
     )
 
 
-class Replay(CamelModel):
+class WebhookReplay(CamelModel):
     since: datetime = Field(description="Every event of a subscribed type created at or after this time")
 
 
-class Resend(CamelModel):
+class WebhookResend(CamelModel):
     event_id: str = Field(min_length=1, max_length=40)
 
 
-class EndpointOut(CamelModel):
+class WebhookEndpointOut(CamelModel):
     id: str
     url: str
     description: str
     event_types: list[str] = Field(description="Empty: every type")
     enabled: bool
-    disabled_reason: DisabledReason | None = Field(
+    disabled_reason: WebhookDisabledReason | None = Field(
         description="`manual`, or `failing` when Nuvera disabled it after every attempt failed for days"
     )
     disabled_at: datetime | None
@@ -66,15 +71,15 @@ class EndpointOut(CamelModel):
     updated_at: datetime
 
 
-class EndpointWithSecret(EndpointOut):
+class WebhookEndpointWithSecret(WebhookEndpointOut):
     secret: str = Field(description="The signing secret (`whsec_…`). Shown only in this response: store it now.")
 
 
-class EndpointList(CamelModel):
-    items: list[EndpointOut]
+class WebhookEndpointList(CamelModel):
+    items: list[WebhookEndpointOut]
 
 
-class AttemptOut(CamelModel):
+class WebhookAttemptOut(CamelModel):
     id: str
     delivery_id: str
     event_id: str
@@ -87,15 +92,15 @@ class AttemptOut(CamelModel):
     response_excerpt: str = Field(description="The first ~1 KB of your answer, control characters removed")
 
 
-class AttemptList(CamelModel):
-    items: list[AttemptOut]
+class WebhookAttemptList(CamelModel):
+    items: list[WebhookAttemptOut]
 
 
-class DeliveryOut(CamelModel):
+class WebhookDeliveryOut(CamelModel):
     id: str
     event_id: str
     event_type: str
-    state: DeliveryState
+    state: WebhookDeliveryState
     origin: str = Field(description="`event`, `resend` or `replay`")
     attempts: int
     next_attempt_at: datetime | None
@@ -103,5 +108,5 @@ class DeliveryOut(CamelModel):
     finished_at: datetime | None
 
 
-class ReplayOut(CamelModel):
+class WebhookReplayOut(CamelModel):
     job_id: str = Field(description="The background job adding the deliveries")

@@ -27,7 +27,7 @@ from nuvera.events.models import Event, EventType
 from nuvera.jobs.service import enqueue
 from nuvera.tenancy import OrganizationScope, Tenant
 from nuvera.webhooks import sender, signing, targets
-from nuvera.webhooks.models import DeliveryState, DisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from nuvera.webhooks.models import WebhookDeliveryState, WebhookDisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger("nuvera.webhooks")
 
@@ -211,7 +211,7 @@ def update_endpoint(
         endpoint.url = _url(url, settings, resolver)
     if enabled is not None and enabled != endpoint.enabled:
         endpoint.enabled = enabled
-        endpoint.disabled_reason = None if enabled else DisabledReason.MANUAL
+        endpoint.disabled_reason = None if enabled else WebhookDisabledReason.MANUAL
         endpoint.disabled_at = None if enabled else now
         endpoint.failing_since = None
     after = _snapshot(endpoint)
@@ -295,7 +295,7 @@ def _new_delivery(
         endpoint_id=endpoint.id,
         event_id=event_id,
         event_type=event_type,
-        state=DeliveryState.PENDING,
+        state=WebhookDeliveryState.PENDING,
         origin=origin,
         attempts=0,
         next_attempt_at=now,
@@ -465,13 +465,13 @@ def attempt(
     it notice).
     """
     delivery = session.get(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.state is not DeliveryState.PENDING:
+    if delivery is None or delivery.state is not WebhookDeliveryState.PENDING:
         return None  # already finished (a repeated job)
     tenant = OrganizationScope(delivery.organization_id)
     endpoint = get_owned(session, WebhookEndpoint, tenant, delivery.endpoint_id)
     event = get_owned(session, Event, tenant, delivery.event_id)
     if endpoint is None or event is None or not endpoint.enabled:
-        delivery.state = DeliveryState.FAILED
+        delivery.state = WebhookDeliveryState.FAILED
         delivery.finished_at = now
         delivery.next_attempt_at = None
         session.flush()
@@ -503,7 +503,7 @@ def attempt(
     session.add(record)
     delivery.attempts = number
     if outcome.succeeded:
-        delivery.state = DeliveryState.SUCCEEDED
+        delivery.state = WebhookDeliveryState.SUCCEEDED
         delivery.finished_at = now
         delivery.next_attempt_at = None
         endpoint.failing_since = None
@@ -512,7 +512,7 @@ def attempt(
             endpoint.failing_since = now
         delay = retry_delay(settings, number)
         if delay is None:
-            delivery.state = DeliveryState.FAILED
+            delivery.state = WebhookDeliveryState.FAILED
             delivery.finished_at = now
             delivery.next_attempt_at = None
         else:
@@ -535,7 +535,7 @@ def attempt(
 def _disable_failing(session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:
     since = endpoint.failing_since
     endpoint.enabled = False
-    endpoint.disabled_reason = DisabledReason.FAILING
+    endpoint.disabled_reason = WebhookDisabledReason.FAILING
     endpoint.disabled_at = now
     endpoint.updated_at = now
     # The notice: this log line for operators, the endpoint page for the partner (email: later, see the issue).

@@ -21,7 +21,7 @@ from nuvera.events.models import Event, EventType
 from nuvera.events.service import record_event
 from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import service, signing
-from nuvera.webhooks.models import DeliveryState, DisabledReason, WebhookEndpoint
+from nuvera.webhooks.models import WebhookDeliveryState, WebhookDisabledReason, WebhookEndpoint
 from tests.customers.support import create
 from tests.support import Factory
 from tests.webhooks.conftest import OWNER, attempts, create_endpoint, deliveries, run_until, worker
@@ -90,7 +90,7 @@ def test_kyb_approval_is_delivered_signed_and_verifies_with_standardwebhooks(
     with pytest.raises(WebhookVerificationError):
         Webhook(signing.new_secret()).verify(request.body, request.headers)
     [delivery] = deliveries(database, created.endpoint.id)
-    assert delivery.state is DeliveryState.SUCCEEDED
+    assert delivery.state is WebhookDeliveryState.SUCCEEDED
 
 
 def test_500_then_200_is_delivered_twice_and_the_second_attempt_recorded_as_success(
@@ -102,7 +102,7 @@ def test_500_then_200_is_delivered_twice_and_the_second_attempt_recorded_as_succ
         event_id = _event(database, partner.organization_id)
         run_until(
             worker(hook_settings, database),
-            lambda: deliveries(database, created.endpoint.id)[0].state is DeliveryState.SUCCEEDED,
+            lambda: deliveries(database, created.endpoint.id)[0].state is WebhookDeliveryState.SUCCEEDED,
         )
         received = hook.wait_for(2)
     assert len(received) == 2
@@ -131,9 +131,9 @@ def test_a_receiver_down_for_a_while_gets_the_event_when_it_comes_back(
     # Down: attempts fail (connection refused) and are rescheduled, not lost.
     run_until(runner, lambda: len(attempts(database, created.endpoint.id)) >= 2)
     assert all(not a.succeeded and a.error and "connection" in a.error for a in attempts(database, created.endpoint.id))
-    assert deliveries(database, created.endpoint.id)[0].state is DeliveryState.PENDING
+    assert deliveries(database, created.endpoint.id)[0].state is WebhookDeliveryState.PENDING
     with receiver(port=port) as hook:
-        run_until(runner, lambda: deliveries(database, created.endpoint.id)[0].state is DeliveryState.SUCCEEDED)
+        run_until(runner, lambda: deliveries(database, created.endpoint.id)[0].state is WebhookDeliveryState.SUCCEEDED)
         assert len(hook.wait_for(1)) == 1
 
 
@@ -269,11 +269,11 @@ def test_sustained_failure_disables_the_endpoint_with_a_notice(
         with caplog.at_level(logging.WARNING, logger="nuvera.webhooks"):
             run_until(
                 worker(quick, database),
-                lambda: deliveries(database, created.endpoint.id)[0].state is DeliveryState.FAILED,
+                lambda: deliveries(database, created.endpoint.id)[0].state is WebhookDeliveryState.FAILED,
             )
     with database.session() as session:
         endpoint = session.get_one(WebhookEndpoint, created.endpoint.id)
-        assert (endpoint.enabled, endpoint.disabled_reason) == (False, DisabledReason.FAILING)
+        assert (endpoint.enabled, endpoint.disabled_reason) == (False, WebhookDisabledReason.FAILING)
     assert any("disabled: every attempt failed" in r.getMessage() for r in caplog.records)
     assert 2 <= len(attempts(database, created.endpoint.id)) <= 10
 

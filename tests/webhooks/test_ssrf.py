@@ -13,7 +13,7 @@ from nuvera.events.models import EventType
 from nuvera.events.service import record_event
 from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import service, targets
-from nuvera.webhooks.models import DeliveryState
+from nuvera.webhooks.models import WebhookDeliveryState
 from tests.support import Factory
 from tests.webhooks.conftest import OWNER, attempts, create_endpoint, deliveries, run_until, worker
 from tests.webhooks.receiver import receiver
@@ -143,7 +143,7 @@ def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused(
     assert not first.succeeded
     assert first.error is not None
     assert first.error.startswith("refused:")
-    assert deliveries(database, created.endpoint.id)[0].state is DeliveryState.PENDING  # retried, not dropped
+    assert deliveries(database, created.endpoint.id)[0].state is WebhookDeliveryState.PENDING  # retried, not dropped
 
 
 def test_localhost_allowed_when_created_is_refused_at_delivery_once_the_allow_list_is_gone(

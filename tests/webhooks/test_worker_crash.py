@@ -14,7 +14,7 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
-from nuvera.webhooks.models import DeliveryState
+from nuvera.webhooks.models import WebhookDeliveryState
 from tests.support import Factory, server_env
 from tests.webhooks.conftest import attempts, create_endpoint, deliveries, run_until, worker
 from tests.webhooks.receiver import receiver
@@ -55,11 +55,11 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
                 process.wait(timeout=10)
         # The killed attempt committed nothing: no attempt row, the delivery still owed.
         assert attempts(database, created.endpoint.id) == []
-        assert deliveries(database, created.endpoint.id)[0].state is DeliveryState.PENDING
+        assert deliveries(database, created.endpoint.id)[0].state is WebhookDeliveryState.PENDING
         # Another worker takes the job over when the dead one's lease (3 s) runs out, and delivers.
         run_until(
             worker(hook_settings, database),
-            lambda: deliveries(database, created.endpoint.id)[0].state is DeliveryState.SUCCEEDED,
+            lambda: deliveries(database, created.endpoint.id)[0].state is WebhookDeliveryState.SUCCEEDED,
             timeout=60,
         )
         received = hook.wait_for(2)

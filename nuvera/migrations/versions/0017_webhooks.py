@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column(
             "disabled_reason",
-            sa.Enum("manual", "failing", name="disabledreason", native_enum=False, length=20),
+            sa.Enum("manual", "failing", name="webhookdisabledreason", native_enum=False, length=20),
             nullable=True,
         ),
         sa.Column("disabled_at", nuvera.db.UTCDateTime(timezone=True), nullable=True),
@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=80), nullable=False),
         sa.Column(
             "state",
-            sa.Enum("pending", "succeeded", "failed", name="deliverystate", native_enum=False, length=20),
+            sa.Enum("pending", "succeeded", "failed", name="webhookdeliverystate", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column("origin", sa.String(length=20), nullable=False),
