@@ -65,7 +65,9 @@ def _actor(principal: Principal) -> Actor:
 @router.get("", operation_id="WebhookEndpointController_list", response_model=WebhookEndpointList)
 def list_endpoints(principal: Reader, session: SessionDep) -> WebhookEndpointList:
     """Your webhook endpoints, oldest first (at most 20)."""
-    return WebhookEndpointList(items=[WebhookEndpointOut.model_validate(e) for e in service.list_endpoints(session, principal)])
+    return WebhookEndpointList(
+        items=[WebhookEndpointOut.model_validate(e) for e in service.list_endpoints(session, principal)]
+    )
 
 
 @router.post(
@@ -94,7 +96,9 @@ def create_endpoint(
     return WebhookEndpointWithSecret(**out.model_dump(), secret=created.secret)
 
 
-@router.get("/{id}", operation_id="WebhookEndpointController_get", response_model=WebhookEndpointOut, responses=NOT_FOUND)
+@router.get(
+    "/{id}", operation_id="WebhookEndpointController_get", response_model=WebhookEndpointOut, responses=NOT_FOUND
+)
 def get_endpoint(id: str, principal: Reader, session: SessionDep) -> WebhookEndpointOut:
     """One endpoint (never its secret)."""
     return WebhookEndpointOut.model_validate(service.get_endpoint(session, principal, id))
@@ -159,11 +163,16 @@ def rotate_secret(
 
 
 @router.get(
-    "/{id}/attempts", operation_id="WebhookEndpointController_attempts", response_model=WebhookAttemptList, responses=NOT_FOUND
+    "/{id}/attempts",
+    operation_id="WebhookEndpointController_attempts",
+    response_model=WebhookAttemptList,
+    responses=NOT_FOUND,
 )
 def list_attempts(id: str, principal: Reader, session: SessionDep) -> WebhookAttemptList:
     """The latest 50 delivery attempts to this endpoint, newest first."""
-    return WebhookAttemptList(items=[WebhookAttemptOut.model_validate(a) for a in service.list_attempts(session, principal, id)])
+    return WebhookAttemptList(
+        items=[WebhookAttemptOut.model_validate(a) for a in service.list_attempts(session, principal, id)]
+    )
 
 
 @router.post(

@@ -27,7 +27,13 @@ from nuvera.events.models import Event, EventType
 from nuvera.jobs.service import enqueue
 from nuvera.tenancy import OrganizationScope, Tenant
 from nuvera.webhooks import sender, signing, targets
-from nuvera.webhooks.models import WebhookDeliveryState, WebhookDisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from nuvera.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDeliveryState,
+    WebhookDisabledReason,
+    WebhookEndpoint,
+)
 
 log = logging.getLogger("nuvera.webhooks")
 

@@ -24,8 +24,8 @@ from nuvera.webhooks import service, signing
 from nuvera.webhooks.models import WebhookDeliveryState, WebhookDisabledReason, WebhookEndpoint
 from tests.customers.support import create
 from tests.support import Factory
-from tests.webhooks.conftest import OWNER, attempts, create_endpoint, deliveries, run_until, worker
 from tests.webhooks.receiver import receiver
+from tests.webhooks.support import OWNER, attempts, create_endpoint, deliveries, run_until, worker
 
 
 def _event(database: Database, organization_id: str, data: dict[str, object] | None = None) -> str:

@@ -16,8 +16,8 @@ from nuvera.events.models import EventType
 from nuvera.events.service import record_event
 from nuvera.webhooks.models import WebhookDeliveryState
 from tests.support import Factory, server_env
-from tests.webhooks.conftest import attempts, create_endpoint, deliveries, run_until, worker
 from tests.webhooks.receiver import receiver
+from tests.webhooks.support import attempts, create_endpoint, deliveries, run_until, worker
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing(
