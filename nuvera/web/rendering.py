@@ -47,6 +47,12 @@ NOTICES: Final = {
     "disposition-recorded": "Disposition recorded in the audit history.",
     "reply-sent": "Reply sent. The ticket now waits for the partner.",
     "ticket-resolved": "Ticket marked as resolved.",
+    "webhook-saved": "Webhook endpoint saved.",
+    "webhook-disabled": "The webhook endpoint is disabled: no new events are delivered to it.",
+    "webhook-enabled": "The webhook endpoint is enabled again. Use \u201creplay since\u201d to receive what it missed.",
+    "webhook-resent": "The event is queued for delivery again.",
+    "webhook-replayed": "The events are being queued for delivery again.",
+    "webhook-deleted": "Webhook endpoint deleted.",
 }
 
 AREA_LABELS: Final = {
@@ -57,6 +63,7 @@ AREA_LABELS: Final = {
     "PAYMENTS": ("Payments", "Quotes and payments"),
     "SCREENING": ("Screening", "Sanctions screening results"),
     "SUPPORT": ("Support", "Support tickets with Nuvera"),
+    "WEBHOOKS": ("Webhooks", "Webhook endpoints, their signing secrets and delivery attempts"),
 }
 
 

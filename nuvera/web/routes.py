@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nuvera.web import applications, hub, sign_in
+from nuvera.web import applications, hub, sign_in, webhooks
 
 STATIC_MOUNT = "/app/static"
 
@@ -13,3 +13,4 @@ router.include_router(sign_in.router)
 router.include_router(applications.json_router)
 router.include_router(applications.router)
 router.include_router(hub.router)
+router.include_router(webhooks.router)
