@@ -22,6 +22,7 @@ from nuvera import tenancy
 from nuvera.audit import service as audit
 from nuvera.audit.actor import Actor
 from nuvera.config import Settings
+from nuvera.db import new_id
 from nuvera.errors import FieldError, NotFound, NuveraError, validation_error
 from nuvera.events.models import Event, EventType
 from nuvera.jobs.service import enqueue
@@ -297,6 +298,7 @@ def _new_delivery(
     session: Session, endpoint: WebhookEndpoint, event_id: str, event_type: str, origin: str, now: datetime
 ) -> WebhookDelivery:
     delivery = WebhookDelivery(
+        id=new_id("whd"),
         organization_id=endpoint.organization_id,
         endpoint_id=endpoint.id,
         event_id=event_id,
@@ -309,8 +311,9 @@ def _new_delivery(
         finished_at=None,
     )
     session.add(delivery)
-    session.flush()
-    enqueue(session, DELIVER_JOB, {"deliveryId": delivery.id}, now=now, key=delivery.id, max_attempts=_JOB_ATTEMPTS)
+    # No job key: a new delivery cannot have a queued job yet, and the key's lookup would cost a query per delivery
+    # on the path of every event (enqueue's flush writes the delivery and its job together).
+    enqueue(session, DELIVER_JOB, {"deliveryId": delivery.id}, now=now, max_attempts=_JOB_ATTEMPTS)
     return delivery
 
 
