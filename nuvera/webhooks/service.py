@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from nuvera import tenancy
@@ -535,10 +535,24 @@ def attempt(
                 run_at=delivery.next_attempt_at,
                 max_attempts=_JOB_ATTEMPTS,
             )
-        if now - endpoint.failing_since >= timedelta(seconds=settings.webhook_disable_after_seconds):
+        if now - endpoint.failing_since >= timedelta(seconds=settings.webhook_disable_after_seconds) and (
+            _failures_since(session, endpoint) >= len(settings.webhook_retry_schedule_seconds)
+        ):
             _disable_failing(session, endpoint, now)
     session.flush()
     return record
+
+
+def _failures_since(session: Session, endpoint: WebhookEndpoint) -> int:
+    """Failed attempts since the endpoint started failing (this one included: autoflush). With the time, this is the
+    rule: failing for days *and* a whole retry schedule's worth of attempts, so one failure after weeks of silence
+    does not disable an endpoint whose previous failure is old."""
+    query = (
+        select(func.count(WebhookAttempt.id))
+        .where(WebhookAttempt.endpoint_id == endpoint.id, WebhookAttempt.attempted_at >= endpoint.failing_since)
+        .where(WebhookAttempt.succeeded.is_(False))
+    )
+    return session.scalar(query) or 0
 
 
 def _disable_failing(session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:

@@ -289,3 +289,25 @@ def test_the_body_is_the_event_as_json(factory: Factory, database: Database, hoo
     assert body["type"] == "support.ticket_replied"
     assert body["data"] == {"object": {"id": "tkt_1", "subject": "Grüße"}}
     assert hook.received[0].headers["content-type"] == "application/json"
+
+
+def test_one_failure_long_after_an_old_one_does_not_disable(
+    factory: Factory, database: Database, hook_settings: Settings
+) -> None:
+    partner = factory.partner([])
+    with receiver(script=[503]) as hook:
+        created = create_endpoint(database, hook_settings, partner.organization_id, hook.url)
+        with database.session() as session:
+            session.get_one(WebhookEndpoint, created.endpoint.id).failing_since = datetime.now(UTC) - timedelta(days=30)
+        _event(database, partner.organization_id)
+        run_until(worker(hook_settings, database), lambda: len(attempts(database, created.endpoint.id)) >= 1)
+        with database.session() as session:
+            assert session.get_one(WebhookEndpoint, created.endpoint.id).enabled
+        run_until(
+            worker(hook_settings, database),
+            lambda: deliveries(database, created.endpoint.id)[0].state is WebhookDeliveryState.SUCCEEDED,
+        )
+    with database.session() as session:
+        endpoint = session.get_one(WebhookEndpoint, created.endpoint.id)
+        assert endpoint.enabled
+        assert endpoint.failing_since is None  # a success clears it
