@@ -67,7 +67,11 @@ def receiver(port: int = 0, **options: object) -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:  # the base class's name
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a client that hung up (a killed worker): nothing to report
+
+    server = Server(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
