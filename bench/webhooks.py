@@ -174,10 +174,12 @@ def run_backend(name: str, database_url: str, redis_url: str | None, folder: Pat
         for worker in workers:
             stack.callback(worker.terminate)
         # The load window opens once delivery is under way (the workers load the screening index first).
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 900
         while _delivered(database)[0] < min(owed // 20, 500):
             if time.monotonic() > deadline:
-                raise SystemExit(f"no delivery after 300 s; see {folder}/worker-*.log")
+                raise SystemExit(f"no delivery after 900 s; see {folder}/worker-*.log")
+            if any(worker.poll() is not None for worker in workers):
+                raise SystemExit("a worker exited:\n" + (folder / "worker-0.log").read_text()[-3000:])
             time.sleep(0.2)
         during = load.run(scenario)
         still_running = _delivered(database)[0] < owed

@@ -10,6 +10,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
@@ -20,6 +22,8 @@ from tests.webhooks.receiver import receiver
 from tests.webhooks.support import attempts, create_endpoint, deliveries, run_until, worker
 
 
+# A real `nuvera worker` loads the screening index before its first job: on a loaded machine that takes minutes.
+@pytest.mark.timeout(900)
 def test_a_worker_killed_mid_delivery_loses_nothing(
     factory: Factory, database: Database, hook_settings: Settings, var_dir: Path, tmp_path: Path
 ) -> None:
@@ -46,7 +50,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
         with log_path.open("wb") as log:
             process = subprocess.Popen([sys.executable, "-m", "nuvera", "worker"], env=env, stdout=log, stderr=log)
         try:
-            hook.wait_for(1, timeout=120)  # the worker is now in the middle of the attempt
+            hook.wait_for(1, timeout=600)  # the worker is now in the middle of the attempt
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
         finally:
