@@ -1,5 +1,15 @@
-"""`python -m bench`: the whole benchmark suite (bench/suite.py), what `make bench` runs."""
+"""`python -m bench`: the whole benchmark suite (bench/suite.py), what `make bench` runs.
 
-from bench.suite import main
+`python -m bench webhooks [options]` runs the optional webhook delivery benchmark (bench/webhooks.py) instead.
+"""
 
-main()
+import sys
+
+if sys.argv[1:2] == ["webhooks"]:
+    from bench.webhooks import main as webhooks
+
+    webhooks(sys.argv[2:])
+else:
+    from bench.suite import main
+
+    main()

@@ -44,6 +44,7 @@ from nuvera.screening.endpoints import router as screening_router
 from nuvera.support.endpoints import router as support_router
 from nuvera.web.routes import STATIC_MOUNT as WEB_STATIC_MOUNT
 from nuvera.web.routes import router as web_router
+from nuvera.webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("nuvera")
 
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(payments_router)
     app.include_router(support_router)
     app.include_router(events_router)
+    app.include_router(webhooks_router)
     app.include_router(reference_router)
     app.include_router(web_router)
     app.mount(WEB_STATIC_MOUNT, StaticFiles(packages=[("nuvera.web", "static")]), name="web-static")

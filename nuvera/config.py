@@ -132,6 +132,26 @@ class Settings(BaseSettings):
     # The address links in mails point to. Never taken from the request's Host header: a forged Host would
     # otherwise send a victim a reset link to the attacker's site (password-reset poisoning).
     public_url: str | None = Field(default=None, description="e.g. https://console.nuvera.example; default host:port")
+    # Webhooks (docs/signing-guide.md, nuvera/webhooks): HTTPS targets only in production; plain http is accepted
+    # outside production (local receivers) or when this is set (an operator's explicit choice, e.g. a test rig).
+    webhook_allow_http: bool = Field(default=False, description="Accept http:// webhook URLs even in production")
+    # SSRF guard: a webhook target resolving to a private, loopback, link-local, CGNAT, multicast or metadata
+    # address is refused, at creation and at every delivery, unless an entry here covers it: a CIDR
+    # ("10.1.2.0/24", "127.0.0.1/32") or an exact host name. JSON list in the environment.
+    webhook_allowed_targets: list[str] = Field(
+        default_factory=list, description="CIDRs or host names webhooks may reach despite the SSRF guard"
+    )
+    # Seconds to wait before each retry after a failed attempt (jittered +0–20 %): 5 s, 5 min, 30 min, 2 h, 5 h,
+    # 10 h, 14 h, 20 h, 24 h — ten attempts over about three days and three hours. Tests shorten it.
+    webhook_retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0]
+    )
+    # One attempt (connect, send, read the answer) may take this long before it counts as failed.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # An endpoint whose every attempt failed for this long (no success in between) is disabled, with a notice.
+    webhook_disable_after_seconds: float = Field(default=5 * 24 * 3600, gt=0)
+    # After a secret rotation the old secret keeps signing (both signatures sent) this long by default.
+    webhook_rotation_overlap_seconds: int = Field(default=24 * 3600, ge=0, le=7 * 24 * 3600)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

@@ -65,6 +65,8 @@ class ErrorCode(StrEnum):
     BENEFICIARY_NOT_APPROVED = "beneficiary_not_approved"
     CUSTOMER_ON_HOLD = "customer_on_hold"
     BENEFICIARY_ON_HOLD = "beneficiary_on_hold"
+    WEBHOOK_TARGET_FORBIDDEN = "webhook_target_forbidden"
+    WEBHOOK_TARGET_UNRESOLVABLE = "webhook_target_unresolvable"
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
     DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
@@ -117,6 +119,9 @@ ERROR_CODES: dict[ErrorCode, ErrorKind] = {
     ErrorCode.BENEFICIARY_NOT_APPROVED: ErrorKind(409, "Beneficiary not approved"),
     ErrorCode.CUSTOMER_ON_HOLD: ErrorKind(409, "Customer on payment hold"),
     ErrorCode.BENEFICIARY_ON_HOLD: ErrorKind(409, "Beneficiary on payment hold"),
+    # Webhooks: the SSRF guard (nuvera/webhooks/targets.py).
+    ErrorCode.WEBHOOK_TARGET_FORBIDDEN: ErrorKind(422, "Webhook target not allowed"),
+    ErrorCode.WEBHOOK_TARGET_UNRESOLVABLE: ErrorKind(422, "Webhook target does not resolve"),
     ErrorCode.RATE_LIMITED: ErrorKind(429, "Rate limited"),
     ErrorCode.INTERNAL_ERROR: ErrorKind(500, "Internal error"),
     ErrorCode.DEPENDENCY_UNAVAILABLE: ErrorKind(503, "Dependency unavailable"),

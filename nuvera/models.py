@@ -18,6 +18,7 @@ from nuvera.ratelimit.models import RateLimitCounter
 from nuvera.request_log.models import RequestLogEntry
 from nuvera.screening.models import ScreeningMatch, ScreeningRun, ScreeningSubject
 from nuvera.support.models import SupportMessage, SupportTicket
+from nuvera.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ActivityEvent",
@@ -54,5 +55,8 @@ __all__ = [
     "TwoFactor",
     "User",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkerHeartbeat",
 ]

@@ -61,6 +61,8 @@ def settings(database_url: str, var_dir: Path) -> Settings:
         api_key_hmac_secret=TEST_HMAC_SECRET,
         var_dir=var_dir,
         screening_warm_up=False,  # the server fixture loads it before serving instead
+        # Webhook receivers started by the tests listen on loopback (tests/webhooks); nothing else is allowed.
+        webhook_allowed_targets=["127.0.0.1/32"],
     )
 
 

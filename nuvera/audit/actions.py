@@ -45,3 +45,11 @@ class AuditAction(StrEnum):
     USER_TWO_FACTOR_DISABLED = "user.two_factor_disabled"
     USER_TWO_FACTOR_ENABLED = "user.two_factor_enabled"
     USER_UNLOCKED = "user.unlocked"
+    # Webhook endpoints
+    WEBHOOK_ENDPOINT_CREATE = "webhook_endpoint.create"
+    WEBHOOK_ENDPOINT_DELETE = "webhook_endpoint.delete"
+    WEBHOOK_ENDPOINT_DISABLE = "webhook_endpoint.disable"
+    WEBHOOK_ENDPOINT_REPLAY = "webhook_endpoint.replay"
+    WEBHOOK_ENDPOINT_RESEND = "webhook_endpoint.resend"
+    WEBHOOK_ENDPOINT_ROTATE_SECRET = "webhook_endpoint.rotate_secret"  # noqa: S105 - an action name, no secret
+    WEBHOOK_ENDPOINT_UPDATE = "webhook_endpoint.update"

@@ -22,6 +22,8 @@ class Permission(enum.StrEnum):
     SUPPORT_READ = "SUPPORT_READ"
     SUPPORT_WRITE = "SUPPORT_WRITE"
     EVENTS_READ = "EVENTS_READ"
+    WEBHOOKS_READ = "WEBHOOKS_READ"
+    WEBHOOKS_WRITE = "WEBHOOKS_WRITE"
 
     @property
     def area(self) -> str:

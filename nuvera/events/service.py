@@ -9,10 +9,12 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from nuvera.db import new_id
 from nuvera.errors import FieldError, NotFound, validation_error
 from nuvera.events.models import Event, EventType
 from nuvera.pagination import Page, paginate
 from nuvera.tenancy import OrganizationScope, Tenant, get_owned, readable
+from nuvera.webhooks import service as webhooks
 
 
 def record_event(
@@ -30,9 +32,17 @@ def record_event(
     (the id of what the event is about) lets `latest_event` find the previous event about the same object.
     """
     event = Event(
-        organization_id=organization_id, type=type.value, created_at=now, data=dict(data), object_id=object_id
+        id=new_id("evt"),  # now, not at flush: the fan-out below refers to it
+        organization_id=organization_id,
+        type=type.value,
+        created_at=now,
+        data=dict(data),
+        object_id=object_id,
     )
     session.add(event)
+    # Webhooks: one delivery (and its job) per subscribed endpoint, in this same transaction, so an event is
+    # delivered if and only if it committed. The worker sends them; this only adds rows.
+    webhooks.fan_out(session, event, now=now)
     return event
 
 

@@ -18,12 +18,14 @@ def handlers(settings: Settings) -> dict[str, Handler]:
     from nuvera import demo
     from nuvera.applications import jobs as applications_jobs
     from nuvera.screening import jobs as screening_jobs
+    from nuvera.webhooks import jobs as webhook_jobs
 
     return {
         **screening_jobs.handlers(settings),
         **request_log_jobs.handlers(settings),
         **applications_jobs.handlers(settings),
         **demo.handlers(settings),
+        **webhook_jobs.handlers(settings),
     }
 
 

@@ -198,6 +198,18 @@ ERROR_GUIDE: dict[str, ErrorHelp] = {
         "Fetch the object, check its `status`, and follow the allowed transitions in the reference.",
         "The customer's status APPROVED does not allow this.",
     ),
+    "webhook_target_forbidden": ErrorHelp(
+        "The webhook URL's host is, or resolves to, a private, loopback, link-local, carrier-grade NAT, multicast "
+        "or cloud-metadata address. Webhooks go to public addresses only (checked again before every delivery).",
+        "Use a publicly reachable HTTPS URL. For a receiver inside your own network, ask Nuvera (the operator "
+        "allow-list), or expose it through a public reverse proxy.",
+        "the URL points to a private, loopback, link-local or otherwise internal address",
+    ),
+    "webhook_target_unresolvable": ErrorHelp(
+        "The webhook URL's host name does not resolve in DNS (from Nuvera's servers).",
+        "Check the spelling of the host name and that its DNS records are published.",
+        "the host 'hooks.example.invalid' does not resolve",
+    ),
     "idempotency_in_flight": ErrorHelp(
         "A request with this `Idempotency-Key` is still being processed.",
         "Wait for `Retry-After` seconds, then retry with the same key and body: you get the original outcome.",

@@ -58,6 +58,12 @@ NOTICES: Final = {
     "ticket-resolved": "Ticket marked as resolved.",
     "ticket-opened": "Ticket opened. Nuvera support answers here; you can add to it at any time.",
     "reply-posted": "Reply posted. The ticket now waits for Nuvera support.",
+    "webhook-saved": "Webhook endpoint saved.",
+    "webhook-disabled": "The webhook endpoint is disabled: no new events are delivered to it.",
+    "webhook-enabled": "The webhook endpoint is enabled again. Use \u201creplay since\u201d to receive what it missed.",
+    "webhook-resent": "The event is queued for delivery again.",
+    "webhook-replayed": "The events are being queued for delivery again.",
+    "webhook-deleted": "Webhook endpoint deleted.",
 }
 
 AREA_LABELS: Final = {
@@ -68,6 +74,7 @@ AREA_LABELS: Final = {
     "PAYMENTS": ("Payments", "Quotes and payments"),
     "SCREENING": ("Screening", "Sanctions screening results"),
     "SUPPORT": ("Support", "Support tickets with Nuvera"),
+    "WEBHOOKS": ("Webhooks", "Webhook endpoints, their signing secrets and delivery attempts"),
 }
 
 

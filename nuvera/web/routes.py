@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nuvera.web import applications, hub, partner_data, request_log, security, sign_in, team
+from nuvera.web import applications, hub, partner_data, request_log, security, sign_in, team, webhooks
 
 STATIC_MOUNT = "/app/static"
 
@@ -17,3 +17,4 @@ router.include_router(hub.router)
 router.include_router(security.router)
 router.include_router(team.router)
 router.include_router(partner_data.router)
+router.include_router(webhooks.router)

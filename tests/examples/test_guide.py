@@ -32,7 +32,7 @@ def _embedded() -> dict[str, str]:
 
 def test_every_runnable_example_is_in_the_guide_verbatim() -> None:
     embedded = _embedded()
-    assert len(RUNNABLE) == 4
+    assert len(RUNNABLE) == 6
     assert sorted(embedded) == RUNNABLE
     for path, content in embedded.items():
         assert content == (ROOT / path).read_text(), f"{path} differs from its copy in the signing guide"

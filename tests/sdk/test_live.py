@@ -26,7 +26,11 @@ from nuvera_client import (
 from nuvera_client.types import BeneficiaryCreate, CustomerCreate
 
 from nuvera.auth.permissions import Permission
+from nuvera.config import Settings
 from nuvera.customers.models import CustomerStatus
+from nuvera.db import Database
+from nuvera.events.models import EventType
+from nuvera.events.service import record_event
 from tests.beneficiaries.support import iban_body
 from tests.customers.support import PDF_BYTES, customer_body
 from tests.customers.support import review as review_customer
@@ -292,6 +296,36 @@ def test_events_list_iter_and_get(factory: Factory) -> None:
         assert unknown.value.errors
         with pytest.raises(ValueError, match="time zone"):
             nuvera.events.list(created_from=datetime(2026, 1, 1))
+
+
+def test_webhook_endpoints(factory: Factory, database: Database, settings: Settings) -> None:
+    partner = factory.partner()
+    with sdk(partner) as nuvera:
+        created = nuvera.webhooks.create_endpoint(
+            {"url": "http://127.0.0.1:9/hooks", "eventTypes": ["customer.status_changed"], "description": "SDK"}
+        )
+        assert created["secret"].startswith("whsec_")
+        endpoint_id = created["id"]
+        assert [e["id"] for e in nuvera.webhooks.list_endpoints()["items"]] == [endpoint_id]
+        assert "secret" not in nuvera.webhooks.get_endpoint(endpoint_id)
+        assert nuvera.webhooks.update_endpoint(endpoint_id, {"description": "renamed"})["description"] == "renamed"
+        rotated = nuvera.webhooks.rotate_secret(endpoint_id, overlap_seconds=60)
+        assert rotated["secret"] != created["secret"]
+        assert nuvera.webhooks.attempts(endpoint_id)["items"] == []
+        with database.session() as session:
+            event = record_event(
+                session,
+                partner.organization_id,
+                EventType.SUPPORT_TICKET_REPLIED,
+                {"object": {}},
+                now=datetime.now(UTC),
+            )
+            event_id = event.id
+        assert nuvera.webhooks.resend(endpoint_id, event_id)["eventId"] == event_id
+        assert nuvera.webhooks.replay(endpoint_id, "2020-01-01T00:00:00Z")["jobId"].startswith("job_")
+        nuvera.webhooks.delete_endpoint(endpoint_id)
+        with pytest.raises(NotFoundError):
+            nuvera.webhooks.get_endpoint(endpoint_id)
 
 
 def test_every_api_operation_went_through_the_sdk(server: LiveServer) -> None:

@@ -30,6 +30,7 @@ from nuvera_client.signing import (
     sign_claims,
     sign_request,
 )
+from nuvera_client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "OPERATIONS",
@@ -50,10 +51,12 @@ __all__ = [
     "ServerError",
     "UnsupportedMediaTypeError",
     "ValidationError",
+    "WebhookVerificationError",
     "body_hash",
     "build_claims",
     "load_private_key",
     "mask_api_key",
     "sign_claims",
     "sign_request",
+    "verify_webhook",
 ]

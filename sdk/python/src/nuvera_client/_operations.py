@@ -214,6 +214,52 @@ def _time(value: str | datetime | None) -> str | None:
     return value
 
 
+# Webhook endpoints
+WEBHOOKS = "/api/v1/webhook-endpoints"
+
+
+def webhooks_list() -> Call:
+    return _get("WebhookEndpointController_list", WEBHOOKS)
+
+
+def webhooks_create(body: Mapping[str, Any]) -> Call:
+    return _send("WebhookEndpointController_create", "POST", WEBHOOKS, dict(body))
+
+
+def webhooks_get(endpoint_id: str) -> Call:
+    return _get("WebhookEndpointController_get", f"{WEBHOOKS}/{segment(endpoint_id)}")
+
+
+def webhooks_update(endpoint_id: str, body: Mapping[str, Any]) -> Call:
+    return _send("WebhookEndpointController_update", "PATCH", f"{WEBHOOKS}/{segment(endpoint_id)}", dict(body))
+
+
+def webhooks_delete(endpoint_id: str) -> Call:
+    return _send(
+        "WebhookEndpointController_delete", "DELETE", f"{WEBHOOKS}/{segment(endpoint_id)}", has_body=False, raw=True
+    )
+
+
+def webhooks_rotate_secret(endpoint_id: str, overlap_seconds: int | None) -> Call:
+    body = {} if overlap_seconds is None else {"overlapSeconds": overlap_seconds}
+    path = f"{WEBHOOKS}/{segment(endpoint_id)}/rotate-secret"
+    return _send("WebhookEndpointController_rotateSecret", "POST", path, body)
+
+
+def webhooks_attempts(endpoint_id: str) -> Call:
+    return _get("WebhookEndpointController_attempts", f"{WEBHOOKS}/{segment(endpoint_id)}/attempts")
+
+
+def webhooks_resend(endpoint_id: str, event_id: str) -> Call:
+    path = f"{WEBHOOKS}/{segment(endpoint_id)}/resend"
+    return _send("WebhookEndpointController_resend", "POST", path, {"eventId": event_id})
+
+
+def webhooks_replay(endpoint_id: str, since: str) -> Call:
+    path = f"{WEBHOOKS}/{segment(endpoint_id)}/replay"
+    return _send("WebhookEndpointController_replay", "POST", path, {"since": since})
+
+
 # operationId → the SDK method that calls it (documentation, and the coverage test's checklist).
 OPERATIONS: dict[str, str] = {
     "CryptoController_listAssets": "crypto.list_assets",
@@ -249,4 +295,13 @@ OPERATIONS: dict[str, str] = {
     "SupportController_close": "support.close_ticket",
     "EventController_list": "events.list",
     "EventController_get": "events.get",
+    "WebhookEndpointController_list": "webhooks.list_endpoints",
+    "WebhookEndpointController_create": "webhooks.create_endpoint",
+    "WebhookEndpointController_get": "webhooks.get_endpoint",
+    "WebhookEndpointController_update": "webhooks.update_endpoint",
+    "WebhookEndpointController_delete": "webhooks.delete_endpoint",
+    "WebhookEndpointController_rotateSecret": "webhooks.rotate_secret",
+    "WebhookEndpointController_attempts": "webhooks.attempts",
+    "WebhookEndpointController_resend": "webhooks.resend",
+    "WebhookEndpointController_replay": "webhooks.replay",
 }

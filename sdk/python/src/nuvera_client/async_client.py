@@ -42,6 +42,14 @@ from nuvera_client.types import (
     TicketDetail,
     TicketList,
     TicketOut,
+    WebhookAttemptList,
+    WebhookDeliveryOut,
+    WebhookEndpointCreate,
+    WebhookEndpointList,
+    WebhookEndpointOut,
+    WebhookEndpointUpdate,
+    WebhookEndpointWithSecret,
+    WebhookReplayOut,
 )
 
 
@@ -80,6 +88,7 @@ class AsyncNuveraClient:
         self.payments = AsyncPayments(self)
         self.support = AsyncSupport(self)
         self.events = AsyncEvents(self)
+        self.webhooks = AsyncWebhooks(self)
 
     async def send(self, call: Call) -> Any:
         attempt = 0
@@ -340,3 +349,38 @@ class AsyncEvents(_Resource):
 
     async def get(self, event_id: str) -> EventOut:
         return cast(EventOut, await self._send(ops.events_get(event_id)))
+
+
+class AsyncWebhooks(_Resource):
+    """Webhook endpoints. Verify what they receive with `nuvera_client.verify_webhook`."""
+
+    async def list_endpoints(self) -> WebhookEndpointList:
+        return cast(WebhookEndpointList, await self._send(ops.webhooks_list()))
+
+    async def create_endpoint(self, body: WebhookEndpointCreate) -> WebhookEndpointWithSecret:
+        """The response's `secret` is shown only this once: store it."""
+        return cast(WebhookEndpointWithSecret, await self._send(ops.webhooks_create(body)))
+
+    async def get_endpoint(self, endpoint_id: str) -> WebhookEndpointOut:
+        return cast(WebhookEndpointOut, await self._send(ops.webhooks_get(endpoint_id)))
+
+    async def update_endpoint(self, endpoint_id: str, body: WebhookEndpointUpdate) -> WebhookEndpointOut:
+        return cast(WebhookEndpointOut, await self._send(ops.webhooks_update(endpoint_id, body)))
+
+    async def delete_endpoint(self, endpoint_id: str) -> None:
+        await self._send(ops.webhooks_delete(endpoint_id))
+
+    async def rotate_secret(self, endpoint_id: str, *, overlap_seconds: int | None = None) -> WebhookEndpointWithSecret:
+        return cast(
+            WebhookEndpointWithSecret, await self._send(ops.webhooks_rotate_secret(endpoint_id, overlap_seconds))
+        )
+
+    async def attempts(self, endpoint_id: str) -> WebhookAttemptList:
+        return cast(WebhookAttemptList, await self._send(ops.webhooks_attempts(endpoint_id)))
+
+    async def resend(self, endpoint_id: str, event_id: str) -> WebhookDeliveryOut:
+        return cast(WebhookDeliveryOut, await self._send(ops.webhooks_resend(endpoint_id, event_id)))
+
+    async def replay(self, endpoint_id: str, since: str) -> WebhookReplayOut:
+        """`since`: an ISO 8601 time; every subscribed event created since then is delivered again."""
+        return cast(WebhookReplayOut, await self._send(ops.webhooks_replay(endpoint_id, since)))

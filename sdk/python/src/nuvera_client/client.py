@@ -43,6 +43,14 @@ from nuvera_client.types import (
     TicketDetail,
     TicketList,
     TicketOut,
+    WebhookAttemptList,
+    WebhookDeliveryOut,
+    WebhookEndpointCreate,
+    WebhookEndpointList,
+    WebhookEndpointOut,
+    WebhookEndpointUpdate,
+    WebhookEndpointWithSecret,
+    WebhookReplayOut,
 )
 
 PrivateKey = str | bytes | Path | RSAPrivateKey
@@ -88,6 +96,7 @@ class NuveraClient:
         self.payments = Payments(self)
         self.support = Support(self)
         self.events = Events(self)
+        self.webhooks = Webhooks(self)
 
     def send(self, call: Call) -> Any:
         """Send one call (with the retry policy) and return the decoded body."""
@@ -347,3 +356,36 @@ class Events(_Resource):
 
     def get(self, event_id: str) -> EventOut:
         return cast(EventOut, self._send(ops.events_get(event_id)))
+
+
+class Webhooks(_Resource):
+    """Webhook endpoints. Verify what they receive with `nuvera_client.verify_webhook`."""
+
+    def list_endpoints(self) -> WebhookEndpointList:
+        return cast(WebhookEndpointList, self._send(ops.webhooks_list()))
+
+    def create_endpoint(self, body: WebhookEndpointCreate) -> WebhookEndpointWithSecret:
+        """The response's `secret` is shown only this once: store it."""
+        return cast(WebhookEndpointWithSecret, self._send(ops.webhooks_create(body)))
+
+    def get_endpoint(self, endpoint_id: str) -> WebhookEndpointOut:
+        return cast(WebhookEndpointOut, self._send(ops.webhooks_get(endpoint_id)))
+
+    def update_endpoint(self, endpoint_id: str, body: WebhookEndpointUpdate) -> WebhookEndpointOut:
+        return cast(WebhookEndpointOut, self._send(ops.webhooks_update(endpoint_id, body)))
+
+    def delete_endpoint(self, endpoint_id: str) -> None:
+        self._send(ops.webhooks_delete(endpoint_id))
+
+    def rotate_secret(self, endpoint_id: str, *, overlap_seconds: int | None = None) -> WebhookEndpointWithSecret:
+        return cast(WebhookEndpointWithSecret, self._send(ops.webhooks_rotate_secret(endpoint_id, overlap_seconds)))
+
+    def attempts(self, endpoint_id: str) -> WebhookAttemptList:
+        return cast(WebhookAttemptList, self._send(ops.webhooks_attempts(endpoint_id)))
+
+    def resend(self, endpoint_id: str, event_id: str) -> WebhookDeliveryOut:
+        return cast(WebhookDeliveryOut, self._send(ops.webhooks_resend(endpoint_id, event_id)))
+
+    def replay(self, endpoint_id: str, since: str) -> WebhookReplayOut:
+        """`since`: an ISO 8601 time; every subscribed event created since then is delivered again."""
+        return cast(WebhookReplayOut, self._send(ops.webhooks_replay(endpoint_id, since)))

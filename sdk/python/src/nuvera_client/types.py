@@ -76,6 +76,20 @@ __all__ = [
     "TicketList",
     "TicketOut",
     "TicketStatus",
+    "WebhookAttemptList",
+    "WebhookAttemptOut",
+    "WebhookDeliveryOut",
+    "WebhookDeliveryState",
+    "WebhookDisabledReason",
+    "WebhookEndpointCreate",
+    "WebhookEndpointList",
+    "WebhookEndpointOut",
+    "WebhookEndpointUpdate",
+    "WebhookEndpointWithSecret",
+    "WebhookReplay",
+    "WebhookReplayOut",
+    "WebhookResend",
+    "WebhookSecretRotate",
 ]
 
 
@@ -613,6 +627,12 @@ TicketCategory = Literal["ACCOUNT", "ONBOARDING", "BENEFICIARIES", "PAYMENTS", "
 
 
 TicketStatus = Literal["OPEN", "PENDING_PARTNER", "PENDING_NUVERA", "RESOLVED", "CLOSED"]
+
+
+WebhookDeliveryState = Literal["pending", "succeeded", "failed"]
+
+
+WebhookDisabledReason = Literal["manual", "failing"]
 
 
 class ActivityItemOut(TypedDict):
@@ -1677,3 +1697,155 @@ class TicketOut(TypedDict):
     resolvedAt: str | None
     #: date-time
     closedAt: str | None
+
+
+class WebhookAttemptList(TypedDict):
+    """WebhookAttemptList."""
+
+    items: list[WebhookAttemptOut]
+
+
+class WebhookAttemptOut(TypedDict):
+    """WebhookAttemptOut."""
+
+    id: str
+    deliveryId: str
+    eventId: str
+    attempt: int
+    #: date-time
+    attemptedAt: str
+    succeeded: bool
+    statusCode: int | None
+    latencyMs: int
+    error: str | None
+    #: The first ~1 KB of your answer, control characters removed
+    responseExcerpt: str
+
+
+class WebhookDeliveryOut(TypedDict):
+    """WebhookDeliveryOut."""
+
+    id: str
+    eventId: str
+    eventType: str
+    state: WebhookDeliveryState
+    #: `event`, `resend` or `replay`
+    origin: str
+    attempts: int
+    #: date-time
+    nextAttemptAt: str | None
+    #: date-time
+    createdAt: str
+    #: date-time
+    finishedAt: str | None
+
+
+class WebhookEndpointCreate(TypedDict):
+    """WebhookEndpointCreate."""
+
+    #: Where events are POSTed: https:// (http:// only outside production). A host that is or resolves to a private,
+    #: loopback, link-local or metadata address is refused (`webhook_target_forbidden`).
+    url: str
+    #: The event types to receive (empty: every type, including types added later): `customer.status_changed`,
+    #: `beneficiary.status_changed`, `screening.match_opened`, `screening.hold_changed`, `payment.status_changed`,
+    #: `support.ticket_replied`, `api_key.expiring_soon`, `api_key.revoked`, `api_application.disabled`,
+    #: `api_application.enabled`
+    eventTypes: NotRequired[list[str]]
+    description: NotRequired[str]
+
+
+class WebhookEndpointList(TypedDict):
+    """WebhookEndpointList."""
+
+    items: list[WebhookEndpointOut]
+
+
+class WebhookEndpointOut(TypedDict):
+    """WebhookEndpointOut."""
+
+    id: str
+    url: str
+    description: str
+    #: Empty: every type
+    eventTypes: list[str]
+    enabled: bool
+    #: `manual`, or `failing` when Nuvera disabled it after every attempt failed for days
+    disabledReason: WebhookDisabledReason | None
+    #: date-time
+    disabledAt: str | None
+    #: Since when every attempt has failed; null after a success
+    failingSince: str | None
+    #: While set and in the future, deliveries carry a signature with the previous secret too
+    previousSecretExpiresAt: str | None
+    #: date-time
+    createdAt: str
+    #: date-time
+    updatedAt: str
+
+
+class WebhookEndpointUpdate(TypedDict):
+    """WebhookEndpointUpdate."""
+
+    #: Where events are POSTed: https:// (http:// only outside production). A host that is or resolves to a private,
+    #: loopback, link-local or metadata address is refused (`webhook_target_forbidden`).
+    url: NotRequired[str | None]
+    #: The event types to receive (empty: every type, including types added later): `customer.status_changed`,
+    #: `beneficiary.status_changed`, `screening.match_opened`, `screening.hold_changed`, `payment.status_changed`,
+    #: `support.ticket_replied`, `api_key.expiring_soon`, `api_key.revoked`, `api_application.disabled`,
+    #: `api_application.enabled`
+    eventTypes: NotRequired[list[str] | None]
+    description: NotRequired[str | None]
+    #: false disables deliveries; true enables them again
+    enabled: NotRequired[bool | None]
+
+
+class WebhookEndpointWithSecret(TypedDict):
+    """WebhookEndpointWithSecret."""
+
+    id: str
+    url: str
+    description: str
+    #: Empty: every type
+    eventTypes: list[str]
+    enabled: bool
+    #: `manual`, or `failing` when Nuvera disabled it after every attempt failed for days
+    disabledReason: WebhookDisabledReason | None
+    #: date-time
+    disabledAt: str | None
+    #: Since when every attempt has failed; null after a success
+    failingSince: str | None
+    #: While set and in the future, deliveries carry a signature with the previous secret too
+    previousSecretExpiresAt: str | None
+    #: date-time
+    createdAt: str
+    #: date-time
+    updatedAt: str
+    #: The signing secret (`whsec_…`). Shown only in this response: store it now.
+    secret: str
+
+
+class WebhookReplay(TypedDict):
+    """WebhookReplay."""
+
+    #: Every event of a subscribed type created at or after this time
+    since: str
+
+
+class WebhookReplayOut(TypedDict):
+    """WebhookReplayOut."""
+
+    #: The background job adding the deliveries
+    jobId: str
+
+
+class WebhookResend(TypedDict):
+    """WebhookResend."""
+
+    eventId: str
+
+
+class WebhookSecretRotate(TypedDict):
+    """WebhookSecretRotate."""
+
+    #: How long the old secret keeps signing beside the new one (both signatures sent); default 24 h
+    overlapSeconds: NotRequired[int | None]
