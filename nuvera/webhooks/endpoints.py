@@ -59,12 +59,7 @@ DISABLED: Responses = problem_responses(
 
 
 def _actor(principal: Principal) -> Actor:
-    return Actor(
-        type="user",
-        label=f"API application {principal.application_id}",
-        id=principal.application_id,
-        organization_id=principal.organization_id,
-    )
+    return Actor.application(principal)
 
 
 @router.get("", operation_id="WebhookEndpointController_list", response_model=WebhookEndpointList)

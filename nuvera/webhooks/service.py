@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from nuvera import tenancy
+from nuvera.activity.models import ActorRole
 from nuvera.audit import service as audit
 from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
@@ -48,7 +49,7 @@ SUBJECT = "webhook_endpoint"
 # A job's own retries cover crashes of the handler (database away); HTTP failures are retried by the schedule.
 _JOB_ATTEMPTS = 5
 
-AUTOMATIC = Actor(type="operator", label="webhook delivery (automatic)")
+AUTOMATIC = Actor(type="operator", label="webhook delivery (automatic)", role=ActorRole.NUVERA_OPERATOR)
 
 Row = TypeVar("Row", WebhookEndpoint, WebhookDelivery, WebhookAttempt, Event)
 

@@ -16,7 +16,7 @@ from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import jobs, service, targets
 from nuvera.webhooks.models import WebhookAttempt, WebhookDelivery
 
-OWNER = Actor(type="operator", label="test setup")
+OWNER = Actor.operator("test setup")
 
 
 def short_retries(settings: Settings) -> Settings:
