@@ -15,11 +15,11 @@ _MANAGERS = frozenset({UserRole.OWNER.value, UserRole.ADMIN.value})
 
 
 def may_view(actor: Actor) -> bool:
-    return actor.type == "user" and actor.organization_kind == OrganizationKind.PARTNER.value
+    return actor.type == "user" and actor.organization_kind is OrganizationKind.PARTNER
 
 
 def may_manage(actor: Actor) -> bool:
-    return may_view(actor) and actor.role in _MANAGERS
+    return may_view(actor) and actor.member_role in _MANAGERS
 
 
 def require_view(actor: Actor) -> None:

@@ -96,7 +96,7 @@ def test_kyb_approval_is_delivered_signed_and_verifies_with_standardwebhooks(
 def test_500_then_200_is_delivered_twice_and_the_second_attempt_recorded_as_success(
     factory: Factory, database: Database, hook_settings: Settings
 ) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     with receiver(script=[500], answer=b"\x1b[31mboom\x00" + b"x" * 3000) as hook:
         created = create_endpoint(database, hook_settings, partner.organization_id, hook.url)
         event_id = _event(database, partner.organization_id)
@@ -121,7 +121,7 @@ def test_500_then_200_is_delivered_twice_and_the_second_attempt_recorded_as_succ
 def test_a_receiver_down_for_a_while_gets_the_event_when_it_comes_back(
     factory: Factory, database: Database, hook_settings: Settings
 ) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     with receiver() as probe:
         port = probe.port  # a port that is free again once the probe is gone
     url = f"http://127.0.0.1:{port}/hooks"
@@ -140,7 +140,7 @@ def test_a_receiver_down_for_a_while_gets_the_event_when_it_comes_back(
 def test_another_organizations_events_are_never_delivered(
     factory: Factory, database: Database, hook_settings: Settings
 ) -> None:
-    ours, theirs = factory.partner([]), factory.partner([])
+    ours, theirs = factory.partner([Permission.EVENTS_READ]), factory.partner([Permission.EVENTS_READ])
     with receiver() as hook:
         created = create_endpoint(database, hook_settings, ours.organization_id, hook.url)
         their_event = _event(database, theirs.organization_id)
@@ -174,7 +174,7 @@ def test_another_organizations_events_are_never_delivered(
 def test_type_filter_disabled_endpoints_and_resend(
     factory: Factory, database: Database, hook_settings: Settings
 ) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     with receiver() as hook:
         only_customers = create_endpoint(
             database, hook_settings, partner.organization_id, hook.url, [EventType.CUSTOMER_STATUS_CHANGED.value]
@@ -210,7 +210,7 @@ def test_type_filter_disabled_endpoints_and_resend(
 def test_rotation_sends_both_signatures_during_the_overlap(
     factory: Factory, database: Database, hook_settings: Settings
 ) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     with receiver() as hook:
         created = create_endpoint(database, hook_settings, partner.organization_id, hook.url)
         with database.session() as session:
@@ -248,7 +248,7 @@ def test_rotation_sends_both_signatures_during_the_overlap(
 
 
 def test_secrets_are_encrypted_at_rest(factory: Factory, database: Database, hook_settings: Settings) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     created = create_endpoint(database, hook_settings, partner.organization_id, "http://127.0.0.1:9/hooks")
     with database.session() as session:
         endpoint = session.get_one(WebhookEndpoint, created.endpoint.id)
@@ -261,7 +261,7 @@ def test_secrets_are_encrypted_at_rest(factory: Factory, database: Database, hoo
 def test_sustained_failure_disables_the_endpoint_with_a_notice(
     factory: Factory, database: Database, hook_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     quick = hook_settings.model_copy(update={"webhook_disable_after_seconds": 0.5})
     with receiver(default=503) as hook:
         created = create_endpoint(database, quick, partner.organization_id, hook.url)
@@ -279,7 +279,7 @@ def test_sustained_failure_disables_the_endpoint_with_a_notice(
 
 
 def test_the_body_is_the_event_as_json(factory: Factory, database: Database, hook_settings: Settings) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     with receiver() as hook:
         create_endpoint(database, hook_settings, partner.organization_id, hook.url)
         event_id = _event(database, partner.organization_id, {"object": {"id": "tkt_1", "subject": "Grüße"}})
@@ -294,7 +294,7 @@ def test_the_body_is_the_event_as_json(factory: Factory, database: Database, hoo
 def test_one_failure_long_after_an_old_one_does_not_disable(
     factory: Factory, database: Database, hook_settings: Settings
 ) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     with receiver(script=[503]) as hook:
         created = create_endpoint(database, hook_settings, partner.organization_id, hook.url)
         with database.session() as session:

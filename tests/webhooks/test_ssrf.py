@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.errors import NuveraError
@@ -97,7 +98,7 @@ def test_http_only_outside_production(settings: Settings) -> None:
 def test_creation_refuses_localhost_without_the_allow_list(
     factory: Factory, database: Database, settings: Settings
 ) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     with database.session() as session, pytest.raises(NuveraError) as refused:
         service.create_endpoint(
             session,
@@ -117,7 +118,7 @@ def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused(
     factory: Factory, database: Database, hook_settings: Settings
 ) -> None:
     """DNS rebinding: the name resolved to a public address at creation, to 127.0.0.1 when the event is sent."""
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     strict = _strict(hook_settings)
     with receiver() as hook:
         answers = {"now": PUBLIC}
@@ -150,7 +151,7 @@ def test_localhost_allowed_when_created_is_refused_at_delivery_once_the_allow_li
     factory: Factory, database: Database, hook_settings: Settings
 ) -> None:
     """`localhost` through the system resolver: the check runs again at delivery, with the settings of that time."""
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     with receiver() as hook:
         created = create_endpoint(
             database, hook_settings, partner.organization_id, f"http://localhost:{hook.port}/hooks"

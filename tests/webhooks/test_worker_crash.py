@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
@@ -27,7 +28,7 @@ from tests.webhooks.support import attempts, create_endpoint, deliveries, run_un
 def test_a_worker_killed_mid_delivery_loses_nothing(
     factory: Factory, database: Database, hook_settings: Settings, var_dir: Path, tmp_path: Path
 ) -> None:
-    partner = factory.partner([])
+    partner = factory.partner([Permission.EVENTS_READ])
     # The receiver takes 20 s to answer the first request: the worker is killed while it waits.
     with receiver(hold_first=1, hold_seconds=20) as hook:
         created = create_endpoint(database, hook_settings, partner.organization_id, hook.url)
