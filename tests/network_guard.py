@@ -28,8 +28,8 @@ class NetworkBlocked(OSError):
 
 def is_local(host: object) -> bool:
     """Whether `host` (an address family's host part, or a name) is this machine: a loopback address or name."""
-    if host is None:
-        return True  # getaddrinfo(None, port): the wildcard/loopback address of a listening socket
+    if host is None or host in ("", b""):
+        return True  # getaddrinfo(None or "", port): the address a listening socket binds to
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
     if not isinstance(host, str):
@@ -42,7 +42,8 @@ def is_local(host: object) -> bool:
     except ValueError:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
-    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+    # 0.0.0.0 and :: are what a server binds to (and, connected to, this machine on Linux): never the network.
+    return bool(address.is_loopback or address.is_unspecified or (mapped is not None and mapped.is_loopback))
 
 
 class Guard:

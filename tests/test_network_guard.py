@@ -82,7 +82,9 @@ def test_loopback_connections_pass() -> None:
         ("LOCALHOST.", True),
         (None, True),
         (b"127.0.0.1", True),
-        ("0.0.0.0", False),  # noqa: S104 (not a bind: the wildcard is not a host a test may connect to)
+        ("0.0.0.0", True),  # noqa: S104 (a bind address, looked up by servers; not a host on the network)
+        ("::", True),
+        ("", True),
         ("10.0.0.1", False),
         ("192.0.2.1", False),
         ("2001:db8::1", False),
