@@ -38,6 +38,7 @@ from nuvera.observability.logging import configure_logging
 from nuvera.observability.middleware import ObservabilityMiddleware
 from nuvera.openapi import build_openapi
 from nuvera.payments.endpoints import router as payments_router
+from nuvera.payments.rates import bundled_table
 from nuvera.reference.endpoints import router as reference_router
 from nuvera.request_log.recorder import RequestLogRecorder
 from nuvera.screening.endpoints import router as screening_router
@@ -118,7 +119,7 @@ def create_app(
     app.include_router(reference_router)
     app.include_router(web_router)
     app.mount(WEB_STATIC_MOUNT, StaticFiles(packages=[("nuvera.web", "static")]), name="web-static")
-    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: build_openapi(app, default_rates=bundled_table)  # type: ignore[method-assign]
     _install_error_handlers(app)
 
     app.add_middleware(

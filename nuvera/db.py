@@ -11,8 +11,13 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeEngine
+
+# Failures that mean "the database is unreachable" (as opposed to a bug, which stays a 500): the replay store,
+# the rate limiter and the authenticator turn them into 503 `dependency_unavailable`.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,7 +27,6 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from nuvera import iso_codes
 from nuvera.auth.dependencies import route_permissions
 from nuvera.errors import ERROR_CODES, ErrorCode
-from nuvera.payments.rates import bundled_table
 from nuvera.reference.error_guide import ERROR_GUIDE
 from nuvera.schemas import DEFAULT_CODES, ERROR_CODES_EXTENSION, Problem
 from nuvera.schemas import problem_responses as problem_responses  # re-exported: routes and tests name it here
@@ -77,7 +77,13 @@ def _link_named_schemas(node: Any) -> None:
                 _link_named_schemas(value)
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
+def build_openapi(app: FastAPI, *, default_rates: Callable[[], object] | None = None) -> dict[str, Any]:
+    """The published document of `app`, built once.
+
+    `default_rates` is the rates provider quoted with when none is installed as `app.state.fx_rates` (app.py passes
+    the bundled table): taken as an argument so that this module, which the REST areas import for
+    `problem_responses`, imports none of them (the import contract in pyproject.toml).
+    """
     if app.openapi_schema:
         return app.openapi_schema
     document = get_openapi(
@@ -109,7 +115,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     used_codes = sorted(set(re.findall(r'"#/components/examples/([a-z_]+)"', json.dumps(document["paths"]))))
     components.setdefault("examples", {}).update({code: _example(code) for code in used_codes})
     _add_tags(document)
-    _publish_payment_currencies(app, document)
+    _publish_payment_currencies(app, document, default_rates)
     app.openapi_schema = document
     return document
 
@@ -118,14 +124,16 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 _PAYMENT_CURRENCY_FIELDS = {"QuoteCreate": ("paymentCurrencyCode", "targetCurrencyCode")}
 
 
-def _publish_payment_currencies(app: FastAPI, document: dict[str, Any]) -> None:
+def _publish_payment_currencies(
+    app: FastAPI, document: dict[str, Any], default_rates: Callable[[], object] | None
+) -> None:
     """State the currencies a quote can use as an `enum`, from the provider this server quotes with.
 
     They depend on configuration (the bundled table, or a live provider installed as `app.state.fx_rates`), so they
     cannot be written into the Pydantic schema; a provider that does not list its currencies leaves the document
     with the description alone.
     """
-    provider = getattr(app.state, "fx_rates", None) or bundled_table()
+    provider = getattr(app.state, "fx_rates", None) or (default_rates() if default_rates is not None else None)
     currencies = getattr(provider, "currencies", None)
     if not currencies:
         return

@@ -15,6 +15,7 @@ from nuvera.app import create_app
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.screening.engine import get_engine
+from tests.network_guard import GUARD
 from tests.support import (
     TEST_HMAC_SECRET,
     Factory,
@@ -24,6 +25,20 @@ from tests.support import (
     new_rsa_key,
     scratch_postgres_database,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test (and in every xdist worker): tests never reach the network (tests/network_guard.py).
+    GUARD.install()
+
+
+@pytest.fixture(autouse=True)
+def _no_network() -> Iterator[None]:
+    """Fails the test that tried to reach a non-loopback host, even if the code under test swallowed the error."""
+    yield
+    attempts = GUARD.take_attempts()
+    if attempts:
+        pytest.fail("the test tried to reach the network: " + "; ".join(attempts), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -20,14 +20,15 @@ from typing import NamedTuple
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 
-from nuvera.applications.models import ApiKey, ApiKeyStatus
 from nuvera.auth import api_keys, signing
 from nuvera.auth.key_cache import KeyCache, KeyRecord
+from nuvera.auth.models import ApiKey, ApiKeyStatus
 from nuvera.auth.principal import Principal
-from nuvera.auth.replay import DATABASE_DOWN, ReplayStore
+from nuvera.auth.replay import ReplayStore
 from nuvera.auth.signing import Rejected, RequestFacts, SignedClaims
 from nuvera.backends import DependencyUnavailable
 from nuvera.clock import Clock
+from nuvera.db import DATABASE_DOWN
 from nuvera.errors import ErrorCode
 from nuvera.organizations.models import OrganizationKind
 

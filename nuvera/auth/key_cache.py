@@ -40,7 +40,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, SigningKey
+from nuvera.auth.models import ApiApplication, ApiKey, ApiKeyStatus, SigningKey
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.organizations.models import Organization, OrganizationKind

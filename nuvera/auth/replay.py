@@ -44,15 +44,11 @@ from redis.connection import AbstractConnection
 from redis.exceptions import RedisError
 from sqlalchemy import String, Table, bindparam, delete, exists, func, insert, literal, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nuvera.backends import DependencyUnavailable
-from nuvera.db import Base
+from nuvera.db import DATABASE_DOWN, Base
 from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
-
-# Failures that mean "the database is unreachable" (as opposed to a bug, which stays a 500).
-DATABASE_DOWN = (OperationalError, InterfaceError)
 
 RESET_DETAIL = (
     "The replay store lost its memory moments ago and cannot vouch that this token was not used before; sign this "

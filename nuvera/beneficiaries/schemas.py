@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 
 from nuvera.beneficiaries import validation
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
-from nuvera.customers.schemas import not_null, stored_text
 from nuvera.iso_codes import COUNTRY_CODES, CountryCode, CurrencyCode
-from nuvera.schemas import CamelModel, PageOut
+from nuvera.schemas import CamelModel, PageOut, not_null, stored_text
 from nuvera.screening import service as screening_service
 
 Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), stored_text(20)]

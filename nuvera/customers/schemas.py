@@ -41,7 +41,7 @@ from nuvera.customers.models import (
     TaxIdType,
 )
 from nuvera.iso_codes import CountryCode, CurrencyCode
-from nuvera.schemas import CamelModel, PageOut, refuse_json_numbers
+from nuvera.schemas import CamelModel, PageOut, not_null, refuse_json_numbers, stored_text
 
 # The published reference's email pattern (CreateCustomerDto.businessEmail): published as is, and enforced
 # together with email-validator, so a client that follows the document never sends an address we refuse.
@@ -49,11 +49,6 @@ EMAIL_PATTERN = r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0
 _EMAIL_RE = re.compile(EMAIL_PATTERN)
 # E.164 as published; the server also accepts spaces, dots, dashes and parentheses and stores the E.164 form.
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
-# Stored text, as the document states it: something besides white space (it is trimmed before it is checked and
-# stored; the class is what pydantic trims, Unicode White_Space) and no NUL anywhere (PostgreSQL cannot store one).
-# Published only: the server's own checks are the trimming and the lengths, and the database's for the NUL.
-_WHITE_SPACE = r"\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-TEXT_PATTERN = rf"^[^\x00]*[^\x00{_WHITE_SPACE}][^\x00]*$"
 
 
 def _invalid(message: str) -> PydanticCustomError:
@@ -107,20 +102,6 @@ def _unique(values: list[Any]) -> list[Any]:
     if len(set(values)) != len(values):
         raise _invalid("must not contain duplicates")
     return values
-
-
-def stored_text(max_length: int) -> WithJsonSchema:
-    """The published schema of trimmed text of 1 to `max_length` characters (see TEXT_PATTERN)."""
-    return WithJsonSchema(
-        {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": max_length,
-            "pattern": TEXT_PATTERN,
-            "description": f"1–{max_length:,} characters; spaces around it are trimmed, it must contain more than "
-            "white space, and no NUL character",
-        }
-    )
 
 
 def _trimmed(max_length: int) -> StringConstraints:
@@ -321,14 +302,6 @@ _FOR_REVIEW = ". Required before review (create without ?draft=true, or submit)"
 
 def _d(text: str, *, for_review: bool = False) -> Any:
     return Field(default=None, description=text + (_FOR_REVIEW if for_review else ""))
-
-
-def not_null(schema: dict[str, Any]) -> None:
-    """`json_schema_extra` of an optional field the server refuses null for (it cannot be cleared): published
-    without its `null` option, keeping the field's own title and description."""
-    options = schema.pop("anyOf")
-    value = next(option for option in options if option.get("type") != "null")
-    schema.update({**value, **schema})
 
 
 class CustomerFields(_Input):

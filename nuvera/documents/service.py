@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
@@ -16,11 +17,12 @@ from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.audit.service import record
 from nuvera.blobs import BlobNotFound, BlobStore, BlobStoreError
+from nuvera.customers.models import Customer
 from nuvera.db import new_id
 from nuvera.documents.models import Document, DocumentType
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
-from nuvera.tenancy import OrganizationScope, Tenant, get_owned, readable, scoped
+from nuvera.tenancy import OrganizationScope, Tenant, TenantOwned, get_owned, readable, scoped
 
 log = logging.getLogger("nuvera.documents")
 
@@ -111,16 +113,15 @@ def upload_document(
 def _checked_content_type(session: Session, organization_id: str, upload: Upload) -> str:
     """Every check that can refuse the upload, with no side effect; the content type read from the bytes."""
     errors: list[FieldError] = []
-    if upload.customer_id is not None:
-        # Imported here: the customers service imports this module (require_documents) at import time.
-        from nuvera.customers.service import get_customer
-
-        try:
-            get_customer(session, organization_id, upload.customer_id)
-        except NotFound:
-            # A reference in the body, not the resource in the path: 422 naming the field (as for
-            # documentIds on customers), identical for another organization's customer and a missing one.
-            errors.append(FieldError("customerId", "unknown customer id"))
+    # Through the tenant door on the customers table, not the customers service: that service imports this module
+    # (require_documents), and areas call each other's services in one direction only. A reference in the body,
+    # not the resource in the path: 422 naming the field (as for documentIds on customers), identical for another
+    # organization's customer and a missing one.
+    # (The cast: mypy does not yet see a mapped class as tenancy.TenantOwned.)
+    customers = cast("type[TenantOwned]", Customer)
+    scope = OrganizationScope(organization_id)
+    if upload.customer_id is not None and get_owned(session, customers, scope, upload.customer_id) is None:
+        errors.append(FieldError("customerId", "unknown customer id"))
     if not upload.data:
         errors.append(FieldError("file", "the file is empty"))
     if errors:

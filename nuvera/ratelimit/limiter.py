@@ -26,8 +26,8 @@ from sqlalchemy import Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from nuvera.auth.replay import DATABASE_DOWN
 from nuvera.backends import DependencyUnavailable
+from nuvera.db import DATABASE_DOWN
 from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
 from nuvera.ratelimit import overrides
 from nuvera.ratelimit.models import RateLimitCounter

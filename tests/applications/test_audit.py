@@ -3,6 +3,7 @@ audit rows are append-only; the history reads newest first, page by page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,7 +51,33 @@ def _at(event: dict[str, Any], **delta: float) -> str:
     return (datetime.fromisoformat(event["createdAt"]) + timedelta(**delta)).isoformat().replace("+00:00", "Z")
 
 
+@dataclass
+class Audited:
+    """The application the scenario changes step by step, and what the steps hand each other."""
+
+    staff: Browser
+    history: History
+    app_id: str
+    path: str
+    fingerprint: str
+    first_key: dict[str, Any]
+
+
 def test_every_operation_writes_exactly_its_audit_event(factory: Factory, staff: Browser) -> None:
+    audited = _create_application(factory, staff)
+    _rename(audited)
+    _change_permissions(audited)
+    second_key, grace_set = _rotate_with_a_grace_period(audited)
+    sooner = _shorten_the_grace(audited, grace_set)
+    _end_the_grace_now(audited, sooner)
+    third_key = _rotate_without_grace(audited, second_key)
+    _revoke(audited, third_key)
+    _replace_the_signing_key(audited)
+    _disable_and_enable(audited)
+    _no_op_and_refused_changes_write_nothing(audited, third_key)
+
+
+def _create_application(factory: Factory, staff: Browser) -> Audited:
     organization_id = factory.organization(name="Audited")
     signing = new_rsa_key()
     created = staff.post(
@@ -67,7 +94,6 @@ def test_every_operation_writes_exactly_its_audit_event(factory: Factory, staff:
     application = created.json()["application"]
     app_id, first_key = application["id"], application["keys"][0]
     history = History(staff, app_id)
-    app = f"/app/api/applications/{app_id}"
 
     events = history.new()
     staff_id, staff_email = staff.me["user"]["id"], staff.me["user"]["email"]
@@ -97,32 +123,43 @@ def test_every_operation_writes_exactly_its_audit_event(factory: Factory, staff:
             },
         ),
     ]
+    return Audited(staff, history, app_id, f"/app/api/applications/{app_id}", fingerprint, first_key)
 
-    staff.patch(app, {"name": "Treasury API (prod)", "reason": "support"})
-    [renamed] = history.new()
+
+def _rename(audited: Audited) -> None:
+    audited.staff.patch(audited.path, {"name": "Treasury API (prod)", "reason": "support"})
+    [renamed] = audited.history.new()
     assert _shape(renamed) == (
         "application.renamed",
         "application",
-        app_id,
+        audited.app_id,
         {"name": "Treasury API"},
         {"name": "Treasury API (prod)"},
     )
     assert renamed["reason"] == "support"
 
-    staff.put(f"{app}/permissions", {"permissions": ["CUSTOMERS_READ", "CRYPTO_READ"], "reason": "permission fix"})
-    [permissions] = history.new()
+
+def _change_permissions(audited: Audited) -> None:
+    audited.staff.put(
+        f"{audited.path}/permissions", {"permissions": ["CUSTOMERS_READ", "CRYPTO_READ"], "reason": "permission fix"}
+    )
+    [permissions] = audited.history.new()
     assert _shape(permissions) == (
         "application.permissions_changed",
         "application",
-        app_id,
+        audited.app_id,
         {"permissions": ["CRYPTO_READ"]},
         {"permissions": ["CUSTOMERS_READ", "CRYPTO_READ"]},
     )
     assert permissions["reason"] == "permission fix"
 
-    rotated = staff.post(f"{app}/keys", {"grace": "24h", "reason": "partner-assisted rotation"}).json()
-    second_key = rotated["key"]
-    created_event, grace_set = history.new()
+
+def _rotate_with_a_grace_period(audited: Audited) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new key; the first one keeps working for 24 hours. Returns the new key and the grace event."""
+    first_key = audited.first_key
+    rotated = audited.staff.post(f"{audited.path}/keys", {"grace": "24h", "reason": "partner-assisted rotation"})
+    second_key: dict[str, Any] = rotated.json()["key"]
+    created_event, grace_set = audited.history.new()
     assert _shape(created_event) == (
         "api_key.created",
         "api_key",
@@ -144,10 +181,14 @@ def test_every_operation_writes_exactly_its_audit_event(factory: Factory, staff:
         {"status": "expiring", "expiresAt": _at(grace_set, hours=24), "grace": "24h", "replacedBy": second_key["id"]},
     )
     assert {created_event["reason"], grace_set["reason"]} == {"partner-assisted rotation"}
+    return second_key, grace_set
 
+
+def _shorten_the_grace(audited: Audited, grace_set: dict[str, Any]) -> str:
+    first_key = audited.first_key
     sooner = _at(grace_set, hours=1)
-    staff.post(f"{app}/keys/{first_key['id']}/expire", {"at": sooner, "reason": "support"})
-    [shortened] = history.new()
+    audited.staff.post(f"{audited.path}/keys/{first_key['id']}/expire", {"at": sooner, "reason": "support"})
+    [shortened] = audited.history.new()
     assert _shape(shortened) == (
         "api_key.grace_shortened",
         "api_key",
@@ -155,9 +196,13 @@ def test_every_operation_writes_exactly_its_audit_event(factory: Factory, staff:
         {"status": "expiring", "expiresAt": _at(grace_set, hours=24)},
         {"status": "expiring", "expiresAt": sooner},
     )
+    return sooner
 
-    staff.post(f"{app}/keys/{first_key['id']}/expire", {"at": "now", "reason": "support"})
-    [ended] = history.new()
+
+def _end_the_grace_now(audited: Audited, sooner: str) -> None:
+    first_key = audited.first_key
+    audited.staff.post(f"{audited.path}/keys/{first_key['id']}/expire", {"at": "now", "reason": "support"})
+    [ended] = audited.history.new()
     assert _shape(ended) == (
         "api_key.grace_ended",
         "api_key",
@@ -166,8 +211,13 @@ def test_every_operation_writes_exactly_its_audit_event(factory: Factory, staff:
         {"status": "expired", "expiresAt": ended["createdAt"]},
     )
 
-    third = staff.post(f"{app}/keys", {"grace": "none", "reason": "suspected exposure"}).json()["key"]
-    created_event, revoked = history.new()
+
+def _rotate_without_grace(audited: Audited, second_key: dict[str, Any]) -> dict[str, Any]:
+    """A new key that revokes the current one at once (suspected exposure). Returns the new key."""
+    third: dict[str, Any] = audited.staff.post(
+        f"{audited.path}/keys", {"grace": "none", "reason": "suspected exposure"}
+    ).json()["key"]
+    created_event, revoked = audited.history.new()
     assert _shape(created_event) == (
         "api_key.created",
         "api_key",
@@ -189,9 +239,12 @@ def test_every_operation_writes_exactly_its_audit_event(factory: Factory, staff:
         {"status": "revoked", "revokedAt": revoked["createdAt"], "replacedBy": third["id"]},
     )
     assert revoked["reason"] == "suspected exposure"
+    return third
 
-    staff.post(f"{app}/keys/{third['id']}/revoke", {"reason": "emergency"})
-    [revoked] = history.new()
+
+def _revoke(audited: Audited, third: dict[str, Any]) -> None:
+    audited.staff.post(f"{audited.path}/keys/{third['id']}/revoke", {"reason": "emergency"})
+    [revoked] = audited.history.new()
     assert _shape(revoked) == (
         "api_key.revoked",
         "api_key",
@@ -200,30 +253,37 @@ def test_every_operation_writes_exactly_its_audit_event(factory: Factory, staff:
         {"status": "revoked", "revokedAt": revoked["createdAt"]},
     )
 
+
+def _replace_the_signing_key(audited: Audited) -> None:
     replacement = new_rsa_key()
-    new_fingerprint = staff.put(
-        f"{app}/signing-key", {"publicKey": public_pem(replacement), "reason": "support"}
+    new_fingerprint = audited.staff.put(
+        f"{audited.path}/signing-key", {"publicKey": public_pem(replacement), "reason": "support"}
     ).json()["signingKey"]["fingerprint"]
-    [replaced] = history.new()
+    [replaced] = audited.history.new()
     assert replaced["action"] == "signing_key.replaced"
     assert replaced["subjectType"] == "signing_key"
-    assert (replaced["before"]["fingerprint"], replaced["before"]["bits"]) == (fingerprint, 2048)
+    assert (replaced["before"]["fingerprint"], replaced["before"]["bits"]) == (audited.fingerprint, 2048)
     assert (replaced["after"]["fingerprint"], replaced["after"]["bits"]) == (new_fingerprint, 2048)
     assert replaced["after"]["signingKeyId"] == replaced["subjectId"] != replaced["before"]["signingKeyId"]
 
-    staff.post(f"{app}/disable", {"reason": "emergency disablement"})
-    [disabled] = history.new()
+
+def _disable_and_enable(audited: Audited) -> None:
+    app_id = audited.app_id
+    audited.staff.post(f"{audited.path}/disable", {"reason": "emergency disablement"})
+    [disabled] = audited.history.new()
     assert _shape(disabled) == ("application.disabled", "application", app_id, {"enabled": True}, {"enabled": False})
     assert disabled["reason"] == "emergency disablement"
-    staff.post(f"{app}/enable", {"reason": "partner confirmed the fix"})
-    [enabled] = history.new()
+    audited.staff.post(f"{audited.path}/enable", {"reason": "partner confirmed the fix"})
+    [enabled] = audited.history.new()
     assert _shape(enabled) == ("application.enabled", "application", app_id, {"enabled": False}, {"enabled": True})
 
+
+def _no_op_and_refused_changes_write_nothing(audited: Audited, third: dict[str, Any]) -> None:
     # A change that changes nothing writes nothing; a refused change writes nothing either.
-    staff.patch(app, {"name": "Treasury API (prod)", "reason": "support"})
-    staff.post(f"{app}/enable", {"reason": "again"})
-    staff.post(f"{app}/keys/{third['id']}/revoke", {"reason": "again"})
-    assert history.new() == []
+    audited.staff.patch(audited.path, {"name": "Treasury API (prod)", "reason": "support"})
+    audited.staff.post(f"{audited.path}/enable", {"reason": "again"})
+    audited.staff.post(f"{audited.path}/keys/{third['id']}/revoke", {"reason": "again"})
+    assert audited.history.new() == []
 
 
 def test_a_partner_users_change_is_recorded_as_theirs(factory: Factory, browsers: SignIn) -> None:

@@ -17,11 +17,11 @@ from nuvera.beneficiaries import schemas as beneficiary_schemas
 from nuvera.beneficiaries import validation
 from nuvera.beneficiaries.schemas import BIC_COUNTRIES, BIC_PATTERN
 from nuvera.customers import schemas as customer_schemas
-from nuvera.customers.schemas import TEXT_PATTERN
 from nuvera.errors import NuveraError
 from nuvera.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN, decode_cursor, encode_cursor
 from nuvera.payments import money
 from nuvera.payments.rates import bundled_table
+from nuvera.schemas import TEXT_PATTERN
 from nuvera.support.schemas import NOT_ONLY_SPACES
 from tests.beneficiaries.support import create as create_beneficiary
 from tests.customers.support import create as create_customer
