@@ -112,6 +112,42 @@ def paginate(
 
     `scope` names the list, e.g. f"customers:{organization_id}:{status}", so a cursor cannot cross lists.
     """
+    query = _newest_first(query, created_at, row_id, scope, secret, cursor, limit)
+    rows: list[Any] = list(session.scalars(query))
+    return _page(
+        rows, limit, lambda last: encode_cursor(secret, scope, getattr(last, created_at.key), getattr(last, row_id.key))
+    )
+
+
+def paginate_rows(
+    session: Session,
+    query: Select[Any],
+    *,
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[str],
+    scope: str,
+    secret: bytes,
+    cursor: str | None,
+    limit: int,
+) -> Page[dict[str, Any]]:
+    """`paginate` for a SELECT of columns: each item is the row as a plain dict (column name → value), with no
+    ORM object built, tracked and then read back attribute by attribute (the lean read path of list endpoints)."""
+    query = _newest_first(query, created_at, row_id, scope, secret, cursor, limit)
+    # On the session's connection (same transaction), past the ORM layer: columns need no ORM.
+    rows = [dict(row) for row in session.connection().execute(query).mappings()]
+    return _page(rows, limit, lambda last: encode_cursor(secret, scope, last[created_at.key], last[row_id.key]))
+
+
+def _newest_first(
+    query: Select[Any],
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[str],
+    scope: str,
+    secret: bytes,
+    cursor: str | None,
+    limit: int,
+) -> Select[Any]:
+    """`query` narrowed to the page after `cursor`, newest first, with one extra row (it tells if more follow)."""
     check_limit(limit)
     if cursor:
         after_time, after_id = decode_cursor(secret, scope, cursor)
@@ -122,31 +158,29 @@ def paginate(
             created_at <= after_time,
             or_(created_at < after_time, and_(created_at == after_time, row_id < after_id)),
         )
-    rows: list[Any] = list(session.scalars(query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)))
-    return _page(
-        rows, limit, lambda last: encode_cursor(secret, scope, getattr(last, created_at.key), getattr(last, row_id.key))
-    )
+    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
 
 
 def paginate_by_key(
     session: Session,
-    query: Select[T],
+    query: Select[Any],
     *,
     key: InstrumentedAttribute[str],
     scope: str,
     secret: bytes,
     cursor: str | None,
     limit: int,
-) -> Page[T]:
-    """Like `paginate`, for lists ordered by a unique key in ascending order (reference data, by code)."""
+) -> Page[dict[str, Any]]:
+    """Like `paginate_rows`, for lists ordered by a unique key in ascending order (reference data, by code)."""
     check_limit(limit)
     if cursor:
         after = _unseal(secret, scope, cursor).get("k")
         if not isinstance(after, str):  # pragma: no cover - only reachable with a valid MAC
             raise NuveraError("invalid_cursor", _INVALID_CURSOR)
         query = query.where(key > after)
-    rows: list[Any] = list(session.scalars(query.order_by(key).limit(limit + 1)))
-    return _page(rows, limit, lambda last: _seal(secret, scope, {"k": getattr(last, key.key)}))
+    result = session.connection().execute(query.order_by(key).limit(limit + 1))
+    rows = [dict(row) for row in result.mappings()]
+    return _page(rows, limit, lambda last: _seal(secret, scope, {"k": last[key.key]}))
 
 
 def _page(rows: list[Any], limit: int, cursor_after: Callable[[Any], str]) -> Page[Any]:
