@@ -33,6 +33,7 @@ from nuvera.pagination import Page, paginate_rows
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
+from nuvera.tenancy import OrganizationScope, scoped_by_parameter, tenant_parameters
 
 S = CustomerStatus
 
@@ -140,7 +141,8 @@ def get_customer(session: Session, organization_id: str, customer_id: str, *, fo
 
 
 # Built once: a SELECT of sixty columns is costly to build (and to derive its cache key from) on every request.
-_CUSTOMER_COLUMNS = select(*Customer.__table__.columns)
+_CUSTOMERS = scoped_by_parameter(select(*Customer.__table__.columns), Customer)
+_CUSTOMERS_IN_STATUS = _CUSTOMERS.where(Customer.status == bindparam("status"))
 _PERSONS_OF = (
     select(*CustomerPerson.__table__.columns)
     .where(CustomerPerson.customer_id.in_(bindparam("customers", expanding=True)))
@@ -159,14 +161,15 @@ def list_customers(
 ) -> Page[dict[str, Any]]:
     """The caller's customers, newest first, one keyset page at a time: each a dict of its columns plus `persons`
     (dicts too, in their order), in two queries whatever the page size, with no ORM object built."""
-    query = _CUSTOMER_COLUMNS.where(Customer.organization_id == organization_id)
+    query, parameters = _CUSTOMERS, tenant_parameters(OrganizationScope(organization_id))
     if status is not None:
-        query = query.where(Customer.status == status)
+        query, parameters = _CUSTOMERS_IN_STATUS, {**parameters, "status": status}
     # The scope binds a cursor to this organization and this filter: reusing it elsewhere is invalid_cursor.
     scope = f"customers:{organization_id}:{status.value if status else '*'}"
     page = paginate_rows(
         session,
         query,
+        parameters,
         created_at=Customer.created_at,
         row_id=Customer.id,
         scope=scope,
