@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +12,6 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuvera.accounts.endpoints import router as accounts_router
 from nuvera.applications.management import router as applications_router
@@ -35,7 +32,7 @@ from nuvera.hot_state import HotState
 from nuvera.http_protocol import HeadDeadlineProtocol
 from nuvera.observability.endpoints import router as observability_router
 from nuvera.observability.logging import configure_logging
-from nuvera.observability.middleware import ObservabilityMiddleware
+from nuvera.observability.middleware import EdgeMiddleware
 from nuvera.openapi import build_openapi
 from nuvera.payments.endpoints import router as payments_router
 from nuvera.payments.rates import bundled_table
@@ -125,59 +122,8 @@ def create_app(
     app.add_middleware(
         SignedRequestMiddleware, authenticator=authenticator, settings=settings, rate_limiter=hot_state.rate_limiter
     )
-    app.add_middleware(ObservabilityMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(EdgeMiddleware)
     return app
-
-
-class RequestIdMiddleware:
-    """Gives every request an id, returned in `x-request-id` and in every problem body."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = "req_" + secrets.token_hex(12)
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception:
-            # A bug. Answer in the same problem shape, with the id support will ask for, and keep the message and
-            # traceback in the log only. (Starlette's own last-resort handler sits outside this middleware and would
-            # answer without the request id.)
-            log.exception("unhandled error on %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
-            if started:
-                raise
-            body = problem(
-                ErrorCode.INTERNAL_ERROR,
-                "Something went wrong on our side; quote the requestId to support.",
-                request_id,
-            )
-            payload = json.dumps(body).encode()
-            await send_with_id(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", PROBLEM_JSON.encode()),
-                        (b"content-length", str(len(payload)).encode()),
-                    ],
-                }
-            )
-            await send_with_id({"type": "http.response.body", "body": payload})
 
 
 def _request_id(request: Request) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,12 +92,16 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, nowait: bool = False) -> Engine:
+    """The engine of `url`. `nowait` (SQLite only): connections whose statements never wait for another
+    connection's lock but fail at once with "database is locked" (reads on the event loop, nuvera/routing.py)."""
     # hide_parameters: a database error's log line and traceback show the statement, never the request data bound
     # to it (which may be personal data).
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 0 if nowait else 30}, hide_parameters=True
+        )
+        event.listen(engine, "connect", _sqlite_nowait_pragmas if nowait else _sqlite_pragmas)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
@@ -112,13 +117,66 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_nowait_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
+
+
+# Session.info key: the engine a read may use on the event loop (SQLite only; nuvera/routing.py).
+NOWAIT_BIND = "nuvera.nowait_bind"
+# Session.info key: `sqlite_writer` of the session's database, held by REST writes (nuvera/routing.py).
+WRITER = "nuvera.writer"
+
+_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_LOCK = threading.Lock()
+WRITER_WAIT_SECONDS = 30.0
+
+
+def sqlite_writer(engine: Engine) -> threading.RLock | None:
+    """The lock a thread of this process holds while it writes to this SQLite database (None for other databases).
+
+    SQLite has one writer at a time. A connection that finds the write lock taken waits in SQLite's busy handler,
+    which sleeps in growing steps (1, 2, 5 … up to 100 ms) and wakes no one when the lock is freed: under a burst
+    of concurrent writes (8 connections POSTing) some waited seconds while others went through (measured: p99 of a
+    signed POST 1–4 s for a p50 under 100 ms). Threads of one process therefore queue on this lock first, which
+    hands over the moment a writer finishes. Other processes (a second worker, `nuvera worker`) still meet at
+    SQLite's lock, as before.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    path = str(engine.url.database or "")
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(path, threading.RLock())
+
+
+@contextmanager
+def writing(lock: threading.RLock | None) -> Iterator[None]:
+    """Hold `lock` (from `sqlite_writer`) for the block; without it after WRITER_WAIT_SECONDS (SQLite's own busy
+    timeout then applies), so a stuck writer slows the others down but never stops them."""
+    held = lock is not None and lock.acquire(timeout=WRITER_WAIT_SECONDS)
+    try:
+        yield
+    finally:
+        if held:
+            assert lock is not None
+            lock.release()
+
+
 class Database:
     """The engine and session factory of one process."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite: a second engine whose connections never wait for a lock, for reads on the event loop. It
+        # connects on first use only.
+        self.nowait_engine = make_engine(url, nowait=True) if self.engine.dialect.name == "sqlite" else None
+        info: dict[str, Any] = {WRITER: sqlite_writer(self.engine)}
+        if self.nowait_engine is not None:
+            info[NOWAIT_BIND] = self.nowait_engine
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -135,3 +193,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.nowait_engine is not None:
+            self.nowait_engine.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from nuvera.backends import DependencyUnavailable
+from nuvera.db import sqlite_writer, writing
 
 T = TypeVar("T")
 
@@ -79,6 +80,8 @@ class DirectConnections:
         self._loop_connection: Any = None  # run_nowait's own connection, for the first thread that calls it
         self._loop_thread: int | None = None
         self._nowait_calls = 0
+        # SQLite: the process's writer lock (nuvera/db.py), taken around every statement (they all write).
+        self._writer = sqlite_writer(engine)
 
     @property
     def can_run_nowait(self) -> bool:
@@ -114,6 +117,8 @@ class DirectConnections:
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
             finally:
                 cursor.close()
+        if self._writer is not None and not self._writer.acquire(blocking=False):
+            raise WouldBlock  # a request of this process is writing: queue behind it in a worker thread
         try:
             return work(connection)
         except self._unavailable as exc:
@@ -123,6 +128,9 @@ class DirectConnections:
             with contextlib.suppress(Exception):
                 connection.close()
             raise DependencyUnavailable(self._what) from exc
+        finally:
+            if self._writer is not None:
+                self._writer.release()
 
     @property
     def opened(self) -> int:
@@ -134,7 +142,8 @@ class DirectConnections:
         cannot be reached. Errors `work` handles itself (a duplicate key) leave the connection in use."""
         connection = self.checkout()
         try:
-            result = work(connection)
+            with writing(self._writer):
+                result = work(connection)
         except self._unavailable as exc:
             self.discard(connection)
             raise DependencyUnavailable(self._what) from exc

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, bindparam, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
@@ -112,41 +113,103 @@ def paginate(
 
     `scope` names the list, e.g. f"customers:{organization_id}:{status}", so a cursor cannot cross lists.
     """
-    check_limit(limit)
-    if cursor:
-        after_time, after_id = decode_cursor(secret, scope, cursor)
-        # The redundant `created_at <= after_time` gives the planner a range bound on the index: with only the
-        # OR, SQLite walks the organization's whole index prefix and filters (deep pages cost O(table);
-        # measured by bench/bench_pagination.py), while with it every page is a short index range scan.
-        query = query.where(
-            created_at <= after_time,
-            or_(created_at < after_time, and_(created_at == after_time, row_id < after_id)),
-        )
-    rows: list[Any] = list(session.scalars(query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)))
+    query = _newest_first(query, created_at, row_id, scope, secret, cursor, limit)
+    rows: list[Any] = list(session.scalars(query))
     return _page(
         rows, limit, lambda last: encode_cursor(secret, scope, getattr(last, created_at.key), getattr(last, row_id.key))
     )
 
 
+def paginate_rows(
+    session: Session,
+    query: Select[Any],
+    parameters: dict[str, Any],
+    *,
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[str],
+    scope: str,
+    secret: bytes,
+    cursor: str | None,
+    limit: int,
+) -> Page[dict[str, Any]]:
+    """`paginate` for a SELECT of columns built once (module level, its values as bind `parameters`): each item is
+    the row as a plain dict (column name → value), with no ORM object built, tracked and read back attribute by
+    attribute, and no statement built (nor its cache key derived) per request: the lean read path of lists."""
+    check_limit(limit)
+    values = {**parameters, "page_size": limit + 1}
+    if cursor:
+        values["after_time"], values["after_id"] = decode_cursor(secret, scope, cursor)
+    statement = _page_statement(query, created_at, row_id, after=bool(cursor))
+    # On the session's connection (same transaction), past the ORM layer: columns need no ORM.
+    rows = [dict(row) for row in session.connection().execute(statement, values).mappings()]
+    return _page(rows, limit, lambda last: encode_cursor(secret, scope, last[created_at.key], last[row_id.key]))
+
+
+@functools.cache
+def _page_statement(
+    query: Select[Any], created_at: InstrumentedAttribute[datetime], row_id: InstrumentedAttribute[str], *, after: bool
+) -> Select[Any]:
+    """The page query of a statement built once, itself built once (statements hash by identity)."""
+    if after:
+        query = _after(query, created_at, row_id, bindparam("after_time"), bindparam("after_id"))
+    return query.order_by(created_at.desc(), row_id.desc()).limit(bindparam("page_size"))
+
+
+def _after(query: Select[Any], created_at: Any, row_id: Any, after_time: Any, after_id: Any) -> Select[Any]:
+    # The redundant `created_at <= after_time` gives the planner a range bound on the index: with only the
+    # OR, SQLite walks the organization's whole index prefix and filters (deep pages cost O(table);
+    # measured by bench/bench_pagination.py), while with it every page is a short index range scan.
+    return query.where(
+        created_at <= after_time,
+        or_(created_at < after_time, and_(created_at == after_time, row_id < after_id)),
+    )
+
+
+def _newest_first(
+    query: Select[Any],
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[str],
+    scope: str,
+    secret: bytes,
+    cursor: str | None,
+    limit: int,
+) -> Select[Any]:
+    """`query` narrowed to the page after `cursor`, newest first, with one extra row (it tells if more follow)."""
+    check_limit(limit)
+    if cursor:
+        after_time, after_id = decode_cursor(secret, scope, cursor)
+        query = _after(query, created_at, row_id, after_time, after_id)
+    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+
+
 def paginate_by_key(
     session: Session,
-    query: Select[T],
+    query: Select[Any],
     *,
     key: InstrumentedAttribute[str],
     scope: str,
     secret: bytes,
     cursor: str | None,
     limit: int,
-) -> Page[T]:
-    """Like `paginate`, for lists ordered by a unique key in ascending order (reference data, by code)."""
+) -> Page[dict[str, Any]]:
+    """Like `paginate_rows`, for lists ordered by a unique key in ascending order (reference data, by code)."""
     check_limit(limit)
+    values: dict[str, Any] = {"page_size": limit + 1}
     if cursor:
         after = _unseal(secret, scope, cursor).get("k")
         if not isinstance(after, str):  # pragma: no cover - only reachable with a valid MAC
             raise NuveraError(ErrorCode.INVALID_CURSOR, _INVALID_CURSOR)
-        query = query.where(key > after)
-    rows: list[Any] = list(session.scalars(query.order_by(key).limit(limit + 1)))
-    return _page(rows, limit, lambda last: _seal(secret, scope, {"k": getattr(last, key.key)}))
+        values["after_key"] = after
+    statement = _by_key_statement(query, key, after=bool(cursor))
+    rows = [dict(row) for row in session.connection().execute(statement, values).mappings()]
+    return _page(rows, limit, lambda last: _seal(secret, scope, {"k": last[key.key]}))
+
+
+@functools.cache
+def _by_key_statement(query: Select[Any], key: InstrumentedAttribute[str], *, after: bool) -> Select[Any]:
+    if after:
+        query = query.where(key > bindparam("after_key"))
+    return query.order_by(key).limit(bindparam("page_size"))
 
 
 def _page(rows: list[Any], limit: int, cursor_after: Callable[[Any], str]) -> Page[Any]:

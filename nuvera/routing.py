@@ -10,6 +10,13 @@ close, in the same worker thread. The response is then validated on the event lo
 then, and with `expire_on_commit=False` what the endpoint loaded stays readable.
 
 The commit still happens before the response is built and sent, so a failed commit is never reported as success.
+
+On the embedded SQLite database a read (GET/HEAD) makes no hop at all: the query runs in this process in tens of
+microseconds, less than the hand-off itself, and in WAL mode a reader never waits for a writer. To be sure the event
+loop never waits, the read runs on connections whose busy timeout is 0 (`Database.nowait_engine`): if a statement
+does find a lock (a GET that writes, a checkpoint in progress) it fails at once, is rolled back, and the whole
+endpoint runs again in a worker thread. A networked database's round trip, or blob storage that may be remote,
+always takes the hop.
 """
 
 from __future__ import annotations
@@ -20,39 +27,90 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+
+from nuvera.db import NOWAIT_BIND, WRITER, writing
 
 FINISHED = "nuvera.finished"  # Session.info flag: its transaction was ended in the endpoint's hop
 
 
+READS = frozenset({"GET", "HEAD"})
+
+
 class OneHopRoute(APIRoute):
+    # False for routes whose reads may wait on something other than SQLite (blob storage may be remote).
+    reads_on_loop = True
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
-            endpoint = in_one_hop(endpoint)
+            reads = self.reads_on_loop and set(kwargs.get("methods") or ()) <= READS
+            endpoint = in_one_hop(endpoint, reads=reads)
         super().__init__(path, endpoint, **kwargs)
 
 
-def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+class BlobRoute(OneHopRoute):
+    """For endpoints that read or write blobs: always in a worker thread, the store may be S3."""
+
+    reads_on_loop = False
+
+
+def in_one_hop(endpoint: Callable[..., Any], *, reads: bool = False) -> Callable[..., Any]:
     @functools.wraps(endpoint)  # FastAPI reads the parameters (and their module's names) through __wrapped__
     async def hop(**values: Any) -> Any:
-        return await run_in_threadpool(_run_and_finish, endpoint, values)
+        if reads and _all_local(values):
+            try:
+                return _run_and_finish(endpoint, values, nowait=True)
+            except _Locked:
+                pass  # rolled back: run it again where waiting is harmless
+        return await run_in_threadpool(_run_and_finish, endpoint, values, writes=not reads)
 
     return hop
 
 
-def _run_and_finish(endpoint: Callable[..., Any], values: dict[str, Any]) -> Any:
+class _Locked(Exception):
+    """A statement of an on-loop read found SQLite's lock held; the transaction was rolled back."""
+
+
+def _all_local(values: dict[str, Any]) -> bool:
+    """The endpoint has sessions, all on SQLite and not yet in a transaction (so they can switch engines)."""
     sessions = [value for value in values.values() if isinstance(value, Session)]
+    return bool(sessions) and all(
+        session.info.get(NOWAIT_BIND) is not None and not session.in_transaction() for session in sessions
+    )
+
+
+def _run_and_finish(
+    endpoint: Callable[..., Any], values: dict[str, Any], *, nowait: bool = False, writes: bool = False
+) -> Any:
+    sessions = [value for value in values.values() if isinstance(value, Session)]
+    if writes and sessions:
+        # On SQLite, one writing request of this process at a time, queued fairly (nuvera/db.py `sqlite_writer`).
+        with writing(sessions[0].info.get(WRITER)):
+            return _run_and_finish(endpoint, values)
+    binds = [session.bind for session in sessions]
     try:
+        if nowait:
+            for session in sessions:
+                session.bind = session.info[NOWAIT_BIND]
         result = endpoint(**values)
         for session in sessions:
             session.commit()
         return result
-    except BaseException:
+    except BaseException as exc:
         for session in sessions:
             session.rollback()
+        if nowait and isinstance(exc, OperationalError) and _is_locked(exc):
+            raise _Locked from exc
         raise
     finally:
-        for session in sessions:
+        for session, bind in zip(sessions, binds, strict=True):
             session.close()
+            session.bind = bind
             session.info[FINISHED] = True
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    # SQLite's BUSY (5) and LOCKED (6), extended codes included (BUSY_SNAPSHOT…).
+    return getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF in (5, 6)

@@ -11,6 +11,7 @@ Outcomes it leaves in `scope["state"]` for the access log, metrics and request l
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -119,6 +120,59 @@ def request_uri(scope: Scope) -> str:
     return uri.decode("latin-1")
 
 
+class _Exchange:
+    """One request as the middleware sees it, and how it refuses it."""
+
+    def __init__(self, scope: Scope, send: Send) -> None:
+        self.scope = scope
+        self.send = send
+        self.path: str = scope.get("path", "")
+        self.guarded = self.path == API_PREFIX or self.path.startswith(API_PREFIX + "/")
+        self.headers: list[tuple[bytes, bytes]] = scope["headers"]
+        self.state: dict[str, Any] = scope["state"]
+        self.request_id: str = self.state["request_id"]
+        # A rejection sent before the body was read closes the connection: the client may still be sending it,
+        # and uvicorn would keep the connection open for as long as bytes keep coming.
+        self.body_pending = _has_body(self.headers)
+        self.verifying = 0.0  # seconds spent on the head's checks, for the verification metric
+
+    def header(self, name: bytes) -> str | None:
+        return _header(self.headers, name)
+
+    @functools.cached_property
+    def uri(self) -> str:
+        return request_uri(self.scope)
+
+    @functools.cached_property
+    def content_type(self) -> str:
+        return self.header(b"content-type") or ""
+
+    async def reject(
+        self,
+        code: str,
+        detail: str,
+        application_id: str | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        self.state["error_code"] = code
+        if application_id is not None:
+            self.state["application_id"] = application_id
+        if code == "rate_limited":
+            metrics.RATE_LIMITED.inc()
+        elif self.guarded:
+            metrics.AUTH_FAILURES.labels(code=code).inc()
+        # Never the headers or the body: only what identifies the request and why it failed.
+        log.info(
+            "rejected %s %s: %s",
+            self.scope["method"],
+            self.path,
+            code,
+            extra={"requestId": self.request_id, "code": code, "applicationId": application_id},
+        )
+        closing = [(b"connection", b"close")] if self.body_pending else []
+        await send_problem(self.send, problem(ErrorCode(code), detail, self.request_id), [*(headers or []), *closing])
+
+
 class SignedRequestMiddleware:
     def __init__(
         self,
@@ -142,79 +196,70 @@ class SignedRequestMiddleware:
         self._form_route_patterns: list[tuple[frozenset[str], re.Pattern[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "")
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        guarded = path == API_PREFIX or path.startswith(API_PREFIX + "/")
-        headers: list[tuple[bytes, bytes]] = scope["headers"]
-        state: dict[str, Any] = scope["state"]
-        # A rejection sent before the body was read closes the connection: the client may still be sending it,
-        # and uvicorn would keep the connection open for as long as bytes keep coming.
-        body_pending = _has_body(headers)
-        request_id: str = state["request_id"]
-
-        async def reject(
-            code: str, detail: str, application_id: str | None = None, headers: list[tuple[bytes, bytes]] | None = None
-        ) -> None:
-            state["error_code"] = code
-            if application_id is not None:
-                state["application_id"] = application_id
-            if code == "rate_limited":
-                metrics.RATE_LIMITED.inc()
-            elif guarded:
-                metrics.AUTH_FAILURES.labels(code=code).inc()
-            # Never the headers or the body: only what identifies the request and why it failed.
-            log.info(
-                "rejected %s %s: %s",
-                scope["method"],
-                path,
-                code,
-                extra={"requestId": request_id, "code": code, "applicationId": application_id},
-            )
-            closing = [(b"connection", b"close")] if body_pending else []
-            await send_problem(send, problem(ErrorCode(code), detail, request_id), [*(headers or []), *closing])
-
+        exchange = _Exchange(scope, send)
         # Request smuggling: a proxy in front that frames this body by its Content-Length, while a parser frames it
         # by the chunked encoding, would see a different request boundary than we do. RFC 9112 §6.3 allows refusing
         # the message, and requires closing the connection after answering it (`body_pending` is true here).
         # Our llhttp protocol (nuvera/http_protocol.py) refuses it before this; this covers any other ASGI server.
-        if _header(headers, b"transfer-encoding") is not None and _header(headers, b"content-length") is not None:
-            await reject(
+        if exchange.header(b"transfer-encoding") is not None and exchange.header(b"content-length") is not None:
+            await exchange.reject(
                 "bad_request",
                 "The request has both Content-Length and Transfer-Encoding; send exactly one of them (RFC 9112 §6.3).",
             )
             return
         # Every HTTP body gets the deadline, not only /api/v1: sign-in is open to anyone.
         receive = body_deadline(receive, self.settings.body_read_timeout_seconds)
-        if not guarded:
+        if not exchange.guarded:
             await self.app(scope, receive, send)
             return
-
-        uri = request_uri(scope)
-        if len(uri) > MAX_REQUEST_TARGET_BYTES:
-            await reject(
-                "uri_too_long",
-                f"The request target (path and query) is {len(uri)} bytes; at most {MAX_REQUEST_TARGET_BYTES} are "
-                f"accepted, so that its signed `uri` claim fits in a JWT of at most {MAX_TOKEN_LENGTH} characters.",
-            )
+        limit = await self._check_target_and_length(exchange, receive)
+        if limit is None:
             return
-        content_type = _header(headers, b"content-type") or ""
-        limit = self._body_limit(scope, content_type)
-        declared = _header(headers, b"content-length")
+        verified = await self._authenticate_head(exchange)
+        if verified is None:
+            return
+        body = await self._read_body(exchange, receive, limit, verified.record.application_id)
+        if body is None:
+            return
+        accepted = await self._accept(exchange, verified, body)
+        if accepted is None:
+            return
+        principal, decision = accepted
+        exchange.state["principal"] = principal
+        exchange.state["application_id"] = principal.application_id
+        await self._route(scope, receive, send, body, decision.headers() if decision is not None else [])
+
+    async def _check_target_and_length(self, exchange: _Exchange, receive: Receive) -> int | None:
+        """The body cap of this operation, after refusing a request target or a declared body over their caps."""
+        if len(exchange.uri) > MAX_REQUEST_TARGET_BYTES:
+            await exchange.reject(
+                "uri_too_long",
+                f"The request target (path and query) is {len(exchange.uri)} bytes; at most "
+                f"{MAX_REQUEST_TARGET_BYTES} are accepted, so that its signed `uri` claim fits in a JWT of at most "
+                f"{MAX_TOKEN_LENGTH} characters.",
+            )
+            return None
+        limit = self._body_limit(exchange.scope, exchange.content_type)
+        declared = exchange.header(b"content-length")
         declared_length = int(declared) if declared is not None and declared.isdigit() else None
         if declared is not None and (declared_length is None or declared_length > limit):
             if declared_length is not None and declared_length <= 2 * limit:
                 await _discard_body(receive, declared_length)
-            await reject("payload_too_large", _too_large(limit))
-            return
+            await exchange.reject("payload_too_large", _too_large(limit))
+            return None
+        return limit
 
+    async def _authenticate_head(self, exchange: _Exchange) -> HeadVerified | None:
+        """The API key and the JWT checked against the request line (everything but the body)."""
         head = RequestHead(
-            method=scope["method"],
-            uri=uri,
-            api_keys=_all_headers(headers, b"x-api-key"),
-            authorizations=_all_headers(headers, b"authorization"),
-            client_ip=(scope.get("client") or (None,))[0],
+            method=exchange.scope["method"],
+            uri=exchange.uri,
+            api_keys=_all_headers(exchange.headers, b"x-api-key"),
+            authorizations=_all_headers(exchange.headers, b"authorization"),
+            client_ip=(exchange.scope.get("client") or (None,))[0],
         )
         started = time.perf_counter()
         try:
@@ -222,25 +267,35 @@ class SignedRequestMiddleware:
             if verified is None:  # a key not used here within the last second: its lookup reads the database
                 verified = await to_thread.run_sync(self.authenticator.check_head, head)
         except DependencyUnavailable as exc:
-            await reject("dependency_unavailable", exc.detail)
-            return
-        verifying = time.perf_counter() - started
+            await exchange.reject("dependency_unavailable", exc.detail)
+            return None
+        exchange.verifying = time.perf_counter() - started
         if isinstance(verified, Rejected):
             # Once the key matched, the failure is its application's (access log, request log).
-            await reject(verified.code, verified.detail, getattr(verified, "application_id", None))
-            return
-        app_id = verified.record.application_id
+            await exchange.reject(verified.code, verified.detail, getattr(verified, "application_id", None))
+            return None
+        return verified
+
+    async def _read_body(self, exchange: _Exchange, receive: Receive, limit: int, app_id: str) -> bytes | None:
+        """The whole body, within its cap and its deadline."""
         try:
             body = await _read_body(receive, limit)
         except BodyTooLarge as too_large:
             if not too_large.complete:
                 await _discard_body(receive, limit)
-            await reject("payload_too_large", _too_large(limit), app_id)
-            return
+            await exchange.reject("payload_too_large", _too_large(limit), app_id)
+            return None
         except BodyTimeout as exc:
-            await reject("request_timeout", exc.detail, app_id)
-            return
-        body_pending = False
+            await exchange.reject("request_timeout", exc.detail, app_id)
+            return None
+        exchange.body_pending = False
+        return body
+
+    async def _accept(
+        self, exchange: _Exchange, verified: HeadVerified, body: bytes
+    ) -> tuple[Principal, Decision | None] | None:
+        """The body hash, the jti recorded (replay), the rate limit counted, the JSON encoding: the principal."""
+        app_id = verified.record.application_id
         started = time.perf_counter()
         try:
             if self._writes_on_loop:
@@ -249,38 +304,37 @@ class SignedRequestMiddleware:
                 principal, decision = await to_thread.run_sync(self._check_body_and_count, verified, body)
         except DependencyUnavailable as exc:
             # Fail closed: without the replay store's answer the request is not accepted, whatever else passed.
-            await reject("dependency_unavailable", exc.detail, app_id)
-            return
-        metrics.VERIFICATION_SECONDS.observe(verifying + time.perf_counter() - started)
+            await exchange.reject("dependency_unavailable", exc.detail, app_id)
+            return None
+        metrics.VERIFICATION_SECONDS.observe(exchange.verifying + time.perf_counter() - started)
         if isinstance(principal, Rejected):
-            await reject(principal.code, principal.detail, app_id)
-            return
+            await exchange.reject(principal.code, principal.detail, app_id)
+            return None
         if decision is not None and not decision.allowed:
-            await reject(
-                "rate_limited",
-                decision.detail,
-                app_id,
-                decision.headers(),
-            )
-            return
-        refusal = _json_encoding_refusal(content_type, body)
+            await exchange.reject("rate_limited", decision.detail, app_id, decision.headers())
+            return None
+        refusal = _json_encoding_refusal(exchange.content_type, body)
         if refusal is not None:
-            await reject("unsupported_media_type", refusal, app_id)
-            return
-        state["principal"] = principal
-        state["application_id"] = app_id
-        rate_headers = decision.headers() if decision is not None else []
-        # HEAD is answered like GET without a body (RFC 9110 §9.3.2): signed with method HEAD, routed to the GET
-        # operation with its permission, and the body dropped here. FastAPI routes do not answer HEAD themselves;
-        # a 405 after full authentication would spend the caller's jti for nothing. The route gets its own scope:
-        # uvicorn still sees HEAD in the original one, and sends no body either.
+            await exchange.reject("unsupported_media_type", refusal, app_id)
+            return None
+        return principal, decision
+
+    async def _route(
+        self, scope: Scope, receive: Receive, send: Send, body: bytes, rate_headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        """Hand the request to its route, with exactly the bytes that were verified and the RateLimit headers.
+
+        HEAD is answered like GET without a body (RFC 9110 §9.3.2): signed with method HEAD, routed to the GET
+        operation with its permission, and the body dropped here. FastAPI routes do not answer HEAD themselves;
+        a 405 after full authentication would spend the caller's jti for nothing. The route gets its own scope:
+        uvicorn still sees HEAD in the original one, and sends no body either.
+        """
         head_request = scope["method"] == "HEAD"
         route_scope = {**scope, "method": "GET"} if head_request else scope
-
-        # The route reads exactly the bytes that were verified; later receive() calls (disconnects) pass through.
         delivered = False
 
         async def replay_receive() -> Message:
+            # The verified bytes once; later receive() calls (disconnects) pass through.
             nonlocal delivered
             if not delivered:
                 delivered = True

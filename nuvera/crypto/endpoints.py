@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 
 from nuvera.auth.dependencies import require
 from nuvera.auth.permissions import Permission
@@ -13,7 +14,7 @@ from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, Sessio
 from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses
+from nuvera.schemas import Responses, problem_responses, respond
 
 router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"], route_class=OneHopRoute)
 CryptoReader = Annotated[Principal, Depends(require(Permission.CRYPTO_READ))]
@@ -31,10 +32,10 @@ def list_assets(
     secret: ServerSecretDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> CryptoAssetList:
+) -> Response:
     """Supported crypto assets with their decimals and the networks they move on, by code."""
     page = service.list_assets(session, cursor=cursor, limit=limit, secret=secret)
-    return CryptoAssetList.of(page, CryptoAssetOut.model_validate)
+    return respond(CryptoAssetList.of(page, CryptoAssetOut.model_validate))
 
 
 @router.get("/assets/{code}", operation_id="CryptoController_getAsset", response_model=CryptoAssetOut)
@@ -55,7 +56,7 @@ def list_networks(
     secret: ServerSecretDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> CryptoNetworkList:
+) -> Response:
     """Supported networks: native asset, confirmations required, address format; by code."""
     page = service.list_networks(session, cursor=cursor, limit=limit, secret=secret)
-    return CryptoNetworkList.of(page, CryptoNetworkOut.model_validate)
+    return respond(CryptoNetworkList.of(page, CryptoNetworkOut.model_validate))

@@ -18,7 +18,7 @@ from nuvera.pagination import Page, paginate_by_key
 Reference = TypeVar("Reference", CryptoAsset, CryptoNetwork)
 
 
-def list_assets(session: Session, *, cursor: str | None, limit: int, secret: bytes) -> Page[CryptoAsset]:
+def list_assets(session: Session, *, cursor: str | None, limit: int, secret: bytes) -> Page[dict[str, Any]]:
     return _by_code(session, CryptoAsset, "crypto-assets", cursor=cursor, limit=limit, secret=secret)
 
 
@@ -29,16 +29,20 @@ def get_asset(session: Session, code: str) -> CryptoAsset:
     return asset
 
 
-def list_networks(session: Session, *, cursor: str | None, limit: int, secret: bytes) -> Page[CryptoNetwork]:
+def list_networks(session: Session, *, cursor: str | None, limit: int, secret: bytes) -> Page[dict[str, Any]]:
     return _by_code(session, CryptoNetwork, "crypto-networks", cursor=cursor, limit=limit, secret=secret)
 
 
 def _by_code(
     session: Session, model: type[Reference], scope: str, *, cursor: str | None, limit: int, secret: bytes
-) -> Page[Reference]:
+) -> Page[dict[str, Any]]:
+    """One page of the table's rows as dicts, by code."""
     return paginate_by_key(
-        session, select(model), key=model.code, scope=scope, secret=secret, cursor=cursor, limit=limit
+        session, _COLUMNS[model], key=model.code, scope=scope, secret=secret, cursor=cursor, limit=limit
     )
+
+
+_COLUMNS = {model: select(*model.__table__.columns) for model in (CryptoAsset, CryptoNetwork)}
 
 
 def bundled_reference_data() -> dict[str, Any]:

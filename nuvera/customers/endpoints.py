@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from nuvera.activity.schemas import ActivityList
 from nuvera.audit.actor import Actor
@@ -18,7 +19,7 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep
 from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses
+from nuvera.schemas import Responses, problem_responses, respond
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"], route_class=OneHopRoute)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
@@ -55,7 +56,7 @@ def list_customers(
     status: Annotated[CustomerStatus | None, Query(description="Only customers in this status.")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> CustomerList:
+) -> Response:
     """Your customers, newest first, with cursor pagination.
 
     A cursor belongs to the list it came from: using it with another `status` filter answers 400
@@ -64,7 +65,7 @@ def list_customers(
     page = service.list_customers(
         session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
     )
-    return CustomerList.of(page, CustomerOut.model_validate)
+    return respond(CustomerList.of(page, CustomerOut.model_validate))
 
 
 @router.post(

@@ -21,10 +21,10 @@ from nuvera.documents.models import DocumentType
 from nuvera.documents.schemas import DocumentOut, DocumentPage
 from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
-from nuvera.routing import OneHopRoute
+from nuvera.routing import BlobRoute
 from nuvera.schemas import problem_responses
 
-router = APIRouter(prefix="/api/v1/documents", tags=["Documents"], route_class=OneHopRoute)
+router = APIRouter(prefix="/api/v1/documents", tags=["Documents"], route_class=BlobRoute)
 UPLOAD_TYPES = "application/pdf, image/png, image/jpeg"
 DocumentReader = Annotated[Principal, Depends(require(Permission.DOCUMENTS_READ))]
 DocumentWriter = Annotated[Principal, Depends(require(Permission.DOCUMENTS_WRITE))]

@@ -25,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """Liveness: the process answers. Deliberately checks nothing else, so a database outage does not make the
     orchestrator restart every healthy process at once."""
     return {"status": "ok"}

@@ -1,19 +1,23 @@
-"""One access-log line and the request metrics for every HTTP request, with what authentication decided."""
+"""The edge of every HTTP request: request id, access-log line, metrics, and the last-resort 500."""
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 import time
 from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 from nuvera.observability import metrics
 from nuvera.request_log import recorder as request_log
 
-# A stdlib logger (rendered by structlog's formatter once configure_logging ran): silent in apps built by tests.
-log = logging.getLogger("nuvera.access")
+# Stdlib loggers (rendered by structlog's formatter once configure_logging ran): silent in apps built by tests.
+access = logging.getLogger("nuvera.access")
+log = logging.getLogger("nuvera")
 
 # Probes and scrapes come every few seconds; they are counted in the metrics but would drown the access log.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -29,8 +33,20 @@ def route_template(scope: Scope) -> str:
     return "unmatched"
 
 
-class ObservabilityMiddleware:
-    """Sits inside RequestIdMiddleware (it needs the request id) and outside authentication (it logs its result)."""
+class EdgeMiddleware:
+    """The outermost layer of every HTTP request: its id, its access-log line and metrics, and the last-resort 500.
+
+    One layer instead of three (request id, observability, error catch): each pure-ASGI layer wraps `send` once
+    more, and on a request as cheap as /healthz those wrappers were a measurable share of the work.
+
+    - Every request gets an id, returned in `x-request-id` and in every problem body (`requestId`), and bound to
+      the log context so every line logged while serving it carries it.
+    - One access-log line and the request metrics, with what authentication decided (`principal`, `error_code`
+      and `application_id` in `scope["state"]`, see nuvera/auth/middleware.py).
+    - A bug (an exception nothing handled) is answered in the same problem shape, with the id support will ask
+      for; the message and traceback go to the log only. Starlette's own last-resort handler sits inside and
+      would answer without the request id.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,44 +55,72 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        request_id = "req_" + secrets.token_hex(12)
         state: dict[str, Any] = scope.setdefault("state", {})
-        request_id = state.get("request_id", "req_unknown")
+        state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(requestId=request_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
-        async def send_and_watch(message: Message) -> None:
-            nonlocal status
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_watch)
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error on %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
+            if response_started:
+                raise
+            await _internal_error(send_with_id, request_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = route_template(scope)
-            method: str = scope["method"]
-            metrics.REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-            metrics.REQUEST_SECONDS.labels(route=route).observe(elapsed)
-            # The partner's request log: an append to an in-memory buffer, written in batches by another thread.
-            request_log.record(scope, status, elapsed)
-            path: str = scope.get("path", "")
-            if path not in QUIET_PATHS:
-                principal = state.get("principal")
-                application_id = principal.application_id if principal is not None else state.get("application_id")
-                # The path only: no query string (cursors, filters), no headers, no body.
-                log.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "path": path,
-                        "route": route,
-                        "status": status,
-                        "durationMs": round(elapsed * 1000, 2),
-                        "applicationId": application_id,
-                        "code": state.get("error_code"),
-                    },
-                )
+            self._record(scope, state, status, time.perf_counter() - started)
             structlog.contextvars.clear_contextvars()
+
+    @staticmethod
+    def _record(scope: Scope, state: dict[str, Any], status: int, elapsed: float) -> None:
+        route = route_template(scope)
+        method: str = scope["method"]
+        metrics.REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+        metrics.REQUEST_SECONDS.labels(route=route).observe(elapsed)
+        # The partner's request log: an append to an in-memory buffer, written in batches by another thread.
+        request_log.record(scope, status, elapsed)
+        path: str = scope.get("path", "")
+        if path in QUIET_PATHS:
+            return
+        principal = state.get("principal")
+        application_id = principal.application_id if principal is not None else state.get("application_id")
+        # The path only: no query string (cursors, filters), no headers, no body.
+        access.info(
+            "request",
+            extra={
+                "method": method,
+                "path": path,
+                "route": route,
+                "status": status,
+                "durationMs": round(elapsed * 1000, 2),
+                "applicationId": application_id,
+                "code": state.get("error_code"),
+            },
+        )
+
+
+async def _internal_error(send: Send, request_id: str) -> None:
+    body = problem(
+        ErrorCode.INTERNAL_ERROR, "Something went wrong on our side; quote the requestId to support.", request_id
+    )
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

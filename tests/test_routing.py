@@ -1,0 +1,144 @@
+"""Where REST endpoints run (nuvera/routing.py): reads on SQLite on the event loop, falling back to a worker thread
+when a lock is in the way; writes of one process one at a time (nuvera/db.py `sqlite_writer`)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from nuvera.db import Database, sqlite_writer, writing
+from nuvera.dependencies import SessionDep
+from nuvera.routing import OneHopRoute
+from tests.support import live_server
+
+
+def on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def app_on(database: Database, calls: list[dict[str, Any]]) -> FastAPI:
+    router = APIRouter(route_class=OneHopRoute)
+
+    @router.get("/read")
+    def read(session: SessionDep) -> dict[str, Any]:
+        count = session.execute(text("SELECT count(*) FROM notes")).scalar_one()
+        calls.append({"loop": on_event_loop()})
+        return {"count": count}
+
+    @router.get("/read-that-writes")
+    def read_that_writes(session: SessionDep) -> dict[str, Any]:
+        calls.append({"loop": on_event_loop()})
+        session.execute(text("INSERT INTO notes (body) VALUES ('seen')"))
+        return {"ok": True}
+
+    @router.post("/write")
+    def write(session: SessionDep) -> dict[str, Any]:
+        calls.append({"loop": on_event_loop(), "holds_writer": writer_held(database)})
+        session.execute(text("INSERT INTO notes (body) VALUES ('posted')"))
+        return {"ok": True}
+
+    app = FastAPI()
+    app.state.database = database
+    app.include_router(router)
+    return app
+
+
+def writer_held(database: Database) -> bool:
+    lock = sqlite_writer(database.engine)
+    assert lock is not None
+    # Held by this very thread (an RLock can be taken again by its holder, not by another thread).
+    taken = lock.acquire(blocking=False)
+    if taken:
+        lock.release()
+    return taken and lock._is_owned()  # type: ignore[attr-defined]  # RLock's own check of its holder
+
+
+def notes_database(tmp_path: Path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'notes.db'}")
+    with database.session() as session:
+        session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    return database
+
+
+def test_a_read_on_sqlite_runs_on_the_event_loop(tmp_path: Path) -> None:
+    database = notes_database(tmp_path)
+    calls: list[dict[str, Any]] = []
+    with live_server(app_on(database, calls)) as server:
+        assert httpx.get(server.base_url + "/read").json() == {"count": 0}
+    assert calls == [{"loop": True}]
+    database.dispose()
+
+
+def test_a_read_that_meets_a_lock_runs_again_in_a_worker_thread_and_writes_once(tmp_path: Path) -> None:
+    database = notes_database(tmp_path)
+    calls: list[dict[str, Any]] = []
+    # Another process's writer (a plain sqlite3 connection) holds the write lock for a moment.
+    other = sqlite3.connect(tmp_path / "notes.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    releaser.start()
+    try:
+        with live_server(app_on(database, calls)) as server:
+            started = time.monotonic()
+            response = httpx.get(server.base_url + "/read-that-writes", timeout=30)
+            waited = time.monotonic() - started
+    finally:
+        releaser.join()
+        other.close()
+    assert response.status_code == 200
+    # Refused at once on the loop (never waiting there), then run again where it may wait for the lock.
+    assert calls == [{"loop": True}, {"loop": False}]
+    assert waited >= 0.4  # the thread did wait for the other writer
+    with database.session() as session:
+        assert session.execute(text("SELECT count(*) FROM notes WHERE body = 'seen'")).scalar_one() == 1
+    database.dispose()
+
+
+def test_a_write_runs_in_a_worker_thread_holding_the_process_writer_lock(tmp_path: Path) -> None:
+    database = notes_database(tmp_path)
+    calls: list[dict[str, Any]] = []
+    with live_server(app_on(database, calls)) as server:
+        assert httpx.post(server.base_url + "/write").status_code == 200
+    assert calls == [{"loop": False, "holds_writer": True}]
+    database.dispose()
+
+
+def test_writers_of_one_process_take_turns(tmp_path: Path) -> None:
+    database = notes_database(tmp_path)
+    lock = sqlite_writer(database.engine)
+    assert lock is sqlite_writer(Database(f"sqlite:///{tmp_path / 'notes.db'}").engine)  # per file, not per engine
+    order: list[str] = []
+    first_inside = threading.Event()
+
+    def first() -> None:
+        with writing(lock):
+            order.append("first in")
+            first_inside.set()
+            time.sleep(0.2)
+            order.append("first out")
+
+    def second() -> None:
+        first_inside.wait()
+        with writing(lock):
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert order == ["first in", "first out", "second in"]
+    assert sqlite_writer(Database("postgresql+psycopg://nobody@127.0.0.1:1/none").engine) is None
+    database.dispose()
