@@ -19,15 +19,20 @@ time `serve` does.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActorRole
 from nuvera.activity.service import ActivityActor
+from nuvera.applications import service as applications
 from nuvera.audit.actor import Actor
+from nuvera.auth.api_keys import DISPLAY_PREFIX_LENGTH
 from nuvera.beneficiaries import service as beneficiaries
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryCreate
@@ -44,6 +49,7 @@ from nuvera.organizations.models import Organization, OrganizationKind, User, Us
 from nuvera.payments import service as payments
 from nuvera.payments.models import PaymentStatus
 from nuvera.payments.rates import bundled_table
+from nuvera.request_log.models import RequestLogEntry
 from nuvera.support import service as support
 from nuvera.support.models import TicketCategory
 
@@ -53,7 +59,7 @@ DEMO_PAYMENT_JOB = "demo.payment"
 PAYMENT_REFERENCE = "Invoice 2026-118 (demo)"
 
 
-def ensure_demo_data(session: Session) -> bool:
+def ensure_demo_data(session: Session, settings: Settings) -> bool:
     """Create the demo organizations, people and data unless they exist (decided by the demo owner's email)."""
     if session.scalar(select(User.id).where(User.email == "demo@nuvera.example")) is not None:
         return False
@@ -76,9 +82,55 @@ def ensure_demo_data(session: Session) -> bool:
     _seed_partner(session, partner, owner, reviewer, now)
     _seed_northwind(session, northwind, northwind_owner, reviewer, now)
     _seed_support(session, partner, owner, northwind, northwind_owner, Actor.for_user(admin, nuvera), now)
-    # Request log: a few signed requests (some failing) of a demo application belong here, once the request log
-    # exists (issue 17, item 3).
+    _seed_request_log(session, partner, owner, settings.hmac_secret, now)
     return True
+
+
+# What the demo application's request log shows: (minutes ago, method, path, status, code, milliseconds).
+_DEMO_REQUESTS = (
+    (42, "GET", "/api/v1/crypto/assets", 200, None, 3.1),
+    (37, "POST", "/api/v1/customers", 201, None, 21.4),
+    (33, "POST", "/api/v1/customers", 401, "body_hash_mismatch", 2.7),
+    (21, "GET", "/api/v1/customers?limit&cursor", 200, None, 4.6),
+    (12, "GET", "/api/v1/customers?limit", 401, "expired_jwt", 1.9),
+    (6, "GET", "/api/v1/payment/payments", 403, "permission_denied", 2.2),
+)
+
+
+def _seed_request_log(session: Session, partner: Organization, owner: User, hmac_secret: bytes, now: datetime) -> None:
+    """A demo API application with a few requests (some failing) in its request log, so the log's page and its
+    troubleshooting texts have something to show. Its private key is thrown away at once and its API key is never
+    shown: it exists for the pages; a newcomer creates their own application to sign requests."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    created = applications.create_application(
+        session,
+        actor=Actor.for_user(owner, partner),
+        organization_id=partner.id,
+        name="Demo integration",
+        public_key_pem=public_pem,
+        permissions=["CUSTOMERS_READ", "CUSTOMERS_WRITE", "CRYPTO_READ"],
+        hmac_secret=hmac_secret,
+        now=now,
+    )
+    raw = created.issued.raw
+    for minutes, method, path, status, code, milliseconds in _DEMO_REQUESTS:
+        session.add(
+            RequestLogEntry(
+                id="req_" + secrets.token_hex(12),
+                organization_id=partner.id,
+                application_id=created.application.id,
+                created_at=now - timedelta(minutes=minutes),
+                method=method,
+                path=path,
+                status=status,
+                code=code,
+                duration_ms=milliseconds,
+                key_prefix=raw[:DISPLAY_PREFIX_LENGTH],
+                key_last_four=raw[-4:],
+                source_ip="203.0.113.7",
+            )
+        )
 
 
 def _user(

@@ -95,7 +95,7 @@ def serve(
     else:
         migrate.upgrade(url)
     if demo:
-        created = run(lambda session, _settings: ensure_demo_data(session))
+        created = run(ensure_demo_data)
         typer.echo(
             f"demo data {'created' if created else 'present'}: sign in as demo@nuvera.example or "
             f"admin@nuvera.example with password {DEMO_PASSWORD}",

@@ -13,6 +13,7 @@ from nuvera.auth.principal import Principal
 from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, SessionDep
 from nuvera.errors import ErrorCode
 from nuvera.events import service
+from nuvera.events.models import EventType
 from nuvera.events.schemas import EventList, EventOut, EventTypeName
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
@@ -47,7 +48,10 @@ def list_events(
     secret: ServerSecretDep,
     type: Annotated[
         list[EventTypeName] | None,
-        Query(description="Only events of these types; repeat the parameter for several (`?type=a&type=b`)."),
+        Query(
+            description="Only events of these types; repeat the parameter for several (`?type=a&type=b`).",
+            max_length=len(EventType),  # every type once is the longest useful filter
+        ),
     ] = None,
     created_from: Annotated[
         datetime | None,

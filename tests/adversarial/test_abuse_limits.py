@@ -742,11 +742,15 @@ def test_another_organizations_ids_are_indistinguishable_from_random_ids(
             runs: list[tuple[int, dict[str, Any], list[str]]] = []
             for target in (path, random_path):
                 statements.clear()
-                event.listen(database.engine, "before_cursor_execute", capture)
+                # On SQLite, reads run on the event loop through the nowait engine (nuvera/routing.py).
+                engines = [e for e in (database.engine, database.nowait_engine) if e is not None]
+                for engine in engines:
+                    event.listen(engine, "before_cursor_execute", capture)
                 try:
                     response = client.get(target)
                 finally:
-                    event.remove(database.engine, "before_cursor_execute", capture)
+                    for engine in engines:
+                        event.remove(engine, "before_cursor_execute", capture)
                 body = response.json()
                 body.pop("requestId")
                 # The SQL this request ran on tenant data; authentication's own statements (key lookup, replay

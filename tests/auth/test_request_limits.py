@@ -168,11 +168,24 @@ def _longest_value(parameter: dict[str, Any], document: dict[str, Any]) -> str:
         if option.get("type") == "boolean":
             return "false"
     for option in options:
+        if option.get("format") == "date-time":
+            # The longest ISO 8601 time a client sends: microseconds and an offset, `+` and `:` percent-encoded.
+            return "2026-12-07T23%3A59%3A59.999999%2B14%3A00"
         if "maxLength" in option:
             return "%41" * int(option["maxLength"])  # every character percent-encoded: three bytes each
     # A path id without a declared length: the ids the API issues.
     assert parameter["in"] == "path", f"an unbounded query parameter: {parameter['name']}"
     return "i" * longest_id()
+
+
+def _longest_query(parameter: dict[str, Any], document: dict[str, Any]) -> str:
+    """`name=value`, or for a repeatable parameter (an array) its longest item repeated as often as allowed."""
+    for option in _options(parameter["schema"], document):
+        if option.get("type") == "array":
+            assert "maxItems" in option, f"an unbounded repeatable parameter: {parameter['name']}"
+            item = _longest_value({**parameter, "schema": option["items"]}, document)
+            return "&".join([f"{parameter['name']}={item}"] * int(option["maxItems"]))
+    return f"{parameter['name']}={_longest_value(parameter, document)}"
 
 
 def _longest_uris(document: dict[str, Any]) -> dict[str, str]:
@@ -185,7 +198,7 @@ def _longest_uris(document: dict[str, Any]) -> dict[str, str]:
         for parameter in parameters:
             if parameter["in"] == "path":
                 uri = uri.replace("{" + parameter["name"] + "}", _longest_value(parameter, document))
-        query = [f"{p['name']}={_longest_value(p, document)}" for p in parameters if p["in"] == "query"]
+        query = [_longest_query(p, document) for p in parameters if p["in"] == "query"]
         uris[path] = uri + ("?" + "&".join(query) if query else "")
     return uris
 

@@ -39,6 +39,7 @@ class World:
     crypto_assets: list[str]
     payout_currency: str  # of parties.beneficiary_id
     events: list[str] = field(default_factory=list)  # recorded by the reviews and payments above
+    webhook_endpoints: list[str] = field(default_factory=list)
     # Requests the world makes while fuzzing (fresh quotes, real cursors); counted apart from the fuzz requests.
     helper_requests: int = field(default=0)
 
@@ -60,6 +61,8 @@ class World:
             return [{"id": t} for t in self.tickets]
         if path.startswith("/api/v1/events/{id}"):
             return [{"id": e} for e in self.events]
+        if path.startswith("/api/v1/webhook-endpoints/{id}"):
+            return [{"id": w} for w in self.webhook_endpoints]
         if path.startswith("/api/v1/crypto/assets/{code}"):
             return [{"code": c} for c in self.crypto_assets]
         assert "{" not in path, f"no real ids for the path parameters of {path}"
@@ -79,6 +82,8 @@ class World:
             return self.payments[pick % len(self.payments)]
         if name == "documentIds":
             return [self.documents[pick % len(self.documents)]]
+        if name == "eventId":
+            return self.events[pick % len(self.events)]
         raise KeyError(name)
 
     def real_cursor(self, path: str, query: dict[str, Any]) -> str | None:
@@ -121,6 +126,14 @@ def build_world(factory: Factory, partner: Partner) -> World:
     assert listed.status_code == 200, listed.text
     events = [event["id"] for event in listed.json()["items"]]
     assert events, "the reviews above record events"
+    webhook_endpoints = []
+    for description in ("Fuzz receiver", "Second receiver"):
+        # A loopback target (allowed by the test settings) on a port nobody listens on: deliveries just fail.
+        created = client.post(
+            "/api/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hooks", "description": description}
+        )
+        assert created.status_code == 201, created.text
+        webhook_endpoints.append(created.json()["id"])
     return World(
         client=client,
         parties=parties,
@@ -133,6 +146,7 @@ def build_world(factory: Factory, partner: Partner) -> World:
         crypto_assets=["USDC", "btc", "ETH"],
         payout_currency="EUR",
         events=events,
+        webhook_endpoints=webhook_endpoints,
     )
 
 

@@ -127,7 +127,21 @@ _BENEFICIARIES = (
     "POST /api/v1/customers/{customerId}/beneficiaries",
     "PATCH /api/v1/customers/{customerId}/beneficiaries/{id}",
 )
+_WEBHOOK_OPERATIONS = ("POST /api/v1/webhook-endpoints", "PATCH /api/v1/webhook-endpoints/{id}")
+_WEBHOOK_URL = "https:// (http:// only outside production), a host that is and resolves to a public address (the "
+_WEBHOOK_URL += "field's description, the 422 response with `webhook_target_forbidden` / `webhook_target_unresolvable`)"
+
 DOCUMENTED_REFUSALS: dict[tuple[str, str, str], str] = {
+    **{
+        (operation, code, field): reason
+        for operation in _WEBHOOK_OPERATIONS
+        for code, field, reason in (
+            ("validation_error", "url", _WEBHOOK_URL),
+            ("webhook_target_forbidden", "url", _WEBHOOK_URL),
+            ("webhook_target_unresolvable", "url", _WEBHOOK_URL),
+            ("validation_error", "eventTypes", "types of the catalogue listed in the field's description"),
+        )
+    },
     ("POST /api/v1/documents", "unsupported_media_type", ""): "`file`: a PDF, PNG or JPEG, recognised from its bytes "
     "(the part's description and encoding contentType, the 415 response)",
     ("POST /api/v1/documents", "validation_error", "file"): "`file`: not empty (its description, the 422 response)",

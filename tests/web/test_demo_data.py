@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from nuvera import migrate
 from nuvera.app import create_app
+from nuvera.applications.models import ApiApplication
 from nuvera.config import Settings
 from nuvera.customers.models import Customer, CustomerStatus
 from nuvera.db import Database
 from nuvera.demo import DEMO_PASSWORD, PAYMENT_REFERENCE, ensure_demo_data
 from nuvera.payments.models import Payment, PaymentStatus
+from nuvera.request_log.models import RequestLogEntry
 from nuvera.web import admin_queries as queries
 from tests.support import TEST_HMAC_SECRET, LiveServer, drain_jobs, live_server, scratch_postgres_database
 from tests.web.browser import Site
@@ -39,9 +41,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory, var_dir: Path) -> Iterator[tu
         migrate.upgrade(settings.resolved_database_url)
         database = Database(settings.resolved_database_url)
         with database.session() as session:
-            assert ensure_demo_data(session) is True
+            assert ensure_demo_data(session, settings) is True
         with database.session() as session:
-            assert ensure_demo_data(session) is False  # a second start adds nothing
+            assert ensure_demo_data(session, settings) is False  # a second start adds nothing
         drain_jobs(database, settings)
         with live_server(create_app(settings, database=database)) as server:
             yield database, server
@@ -144,3 +146,15 @@ def test_the_demo_data_is_on_the_partner_pages_and_in_the_hub(
     errors = [e for tab in site.tabs for e in tab.script_errors]
     assert foreign == []
     assert errors == []
+
+
+def test_the_demo_application_has_requests_in_its_log_some_failing(demo: tuple[Database, LiveServer]) -> None:
+    database, _ = demo
+    with database.session() as session:
+        rows = list(session.scalars(select(RequestLogEntry)))
+        application = session.get_one(ApiApplication, rows[0].application_id)
+    assert application.name == "Demo integration"
+    assert {row.application_id for row in rows} == {application.id}
+    assert {"expired_jwt", "body_hash_mismatch", "permission_denied"} <= {row.code for row in rows}
+    assert any(row.status == 200 and row.code is None for row in rows)
+    assert all(row.key_prefix and row.key_prefix.startswith("nvk_") and row.key_last_four for row in rows)

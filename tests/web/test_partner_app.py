@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from nuvera.applications.models import ApiApplication, SigningKey
 from nuvera.applications.public_keys import fingerprint
 from nuvera.auth.permissions import Permission
+from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.demo import DEMO_PASSWORD, ensure_demo_data
 from nuvera.organizations.models import OrganizationKind, UserRole
@@ -55,9 +56,9 @@ def start_wizard(tab: Tab, name: str) -> None:
     tab.page.click("[data-step='1'] [data-step-next]")
 
 
-def test_demo_users_sign_in_at_once_and_sign_out(site: Site, database: Database) -> None:
+def test_demo_users_sign_in_at_once_and_sign_out(site: Site, database: Database, settings: Settings) -> None:
     with database.session() as session:
-        ensure_demo_data(session)
+        ensure_demo_data(session, settings)
     tab = site.open()
     tab.goto("/app/settings/platform/api-applications")
     assert "/app/sign-in?next=" in tab.page.url  # not signed in: sent to sign-in, and back afterwards
