@@ -37,6 +37,7 @@ from nuvera.openapi import build_openapi
 from nuvera.payments.endpoints import router as payments_router
 from nuvera.payments.rates import bundled_table
 from nuvera.reference.endpoints import router as reference_router
+from nuvera.request_log import recorder as request_log_recorder
 from nuvera.request_log.recorder import RequestLogRecorder
 from nuvera.screening.endpoints import router as screening_router
 from nuvera.support.endpoints import router as support_router
@@ -122,7 +123,7 @@ def create_app(
     app.add_middleware(
         SignedRequestMiddleware, authenticator=authenticator, settings=settings, rate_limiter=hot_state.rate_limiter
     )
-    app.add_middleware(EdgeMiddleware)
+    app.add_middleware(EdgeMiddleware, record=request_log_recorder.record)
     return app
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from nuvera.audit.actor import ActorRole as ActorRole  # defined with the Actor that carries it
 from nuvera.db import Base, new_id
 
 
@@ -21,16 +22,6 @@ class EventType(enum.StrEnum):
     PHASE_CHANGE = "PHASE_CHANGE"
     ASSIGNMENT_CHANGE = "ASSIGNMENT_CHANGE"
     COMMENT = "COMMENT"
-
-
-class ActorRole(enum.StrEnum):
-    """Who wrote an entry, as `createdByRole` shows it."""
-
-    PARTNER_APPLICATION = "PARTNER_APPLICATION"  # a partner's API application (signed request)
-    PARTNER_USER = "PARTNER_USER"  # a user of the partner organization (web app)
-    NUVERA_ADMIN = "NUVERA_ADMIN"  # a Nuvera admin (admin hub)
-    NUVERA_OPERATOR = "NUVERA_OPERATOR"  # an operator at the `nuvera` CLI
-    SYSTEM = "SYSTEM"  # the platform itself (e.g. screening)
 
 
 def _enum(cls: type[enum.Enum], length: int) -> Enum:

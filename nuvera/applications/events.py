@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus
+from nuvera.applications.schemas import ApiKeyOut, ApplicationOut
+from nuvera.applications.views import ApplicationView
 from nuvera.events.models import EventType
 from nuvera.events.service import latest_events, record_event, snapshot
 
@@ -22,9 +24,6 @@ REMINDERS: dict[str, timedelta] = {"1h": timedelta(hours=1), "24h": timedelta(ho
 
 
 def _key_json(key: ApiKey, now: datetime) -> dict[str, Any]:
-    # Imported here: the schemas module imports the applications service, which records these events.
-    from nuvera.applications.schemas import ApiKeyOut
-
     return snapshot(ApiKeyOut.of(key, now))
 
 
@@ -34,12 +33,10 @@ def key_revoked(session: Session, application: ApiApplication, key: ApiKey, now:
     record_event(session, application.organization_id, EventType.API_KEY_REVOKED, data, now=now, object_id=key.id)
 
 
-def application_enabled_changed(session: Session, application: ApiApplication, now: datetime) -> None:
+def application_enabled_changed(session: Session, view: ApplicationView, now: datetime) -> None:
     """`api_application.enabled` / `api_application.disabled` (e.g. an emergency disablement by Nuvera)."""
-    from nuvera.applications.schemas import ApplicationOut
-    from nuvera.applications.service import view_of
-
-    data = {"object": snapshot(ApplicationOut.of(view_of(session, application), now))}
+    application = view.application
+    data = {"object": snapshot(ApplicationOut.of(view, now))}
     kind = EventType.API_APPLICATION_ENABLED if application.enabled else EventType.API_APPLICATION_DISABLED
     record_event(session, application.organization_id, kind, data, now=now, object_id=application.id)
 

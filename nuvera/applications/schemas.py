@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from nuvera.applications.models import ApiApplication, ApiKey, SigningKey
-from nuvera.applications.service import MAX_RATE_LIMIT, ApplicationView, Grace
+from nuvera.applications.views import MAX_RATE_LIMIT, ApplicationView, Grace
 from nuvera.schemas import CamelModel, PageOut
 
 KeyStatus = Literal["active", "expiring", "expired", "revoked"]

@@ -6,10 +6,9 @@ and any later caller share one access rule. Each change writes its audit event i
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -19,6 +18,9 @@ from nuvera.applications import events
 from nuvera.applications.models import ApiApplication, ApiKey, ApiKeyStatus, SigningKey
 from nuvera.applications.policy import Operation, authorize
 from nuvera.applications.public_keys import ParsedPublicKey, PrivateKeyRefused, parse_public_key
+from nuvera.applications.views import MAX_RATE_LIMIT as MAX_RATE_LIMIT
+from nuvera.applications.views import ApplicationView as ApplicationView
+from nuvera.applications.views import Grace as Grace
 from nuvera.audit import service as audit
 from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
@@ -308,13 +310,6 @@ def _record(
 # --- Read models ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ApplicationView:
-    application: ApiApplication
-    signing_key: SigningKey
-    keys: list[ApiKey]
-
-
 def _view(session: Session, application: ApiApplication) -> ApplicationView:
     keys = list(
         session.scalars(
@@ -379,24 +374,6 @@ def list_audit_events(
 
 
 # --- Changes --------------------------------------------------------------------------------------------------------
-
-
-class Grace(enum.StrEnum):
-    """Grace windows offered when a replacement key is created (partner-api.md §3)."""
-
-    NONE = "none"
-    ONE_HOUR = "1h"
-    ONE_DAY = "24h"
-    SEVEN_DAYS = "7d"
-
-    @property
-    def window(self) -> timedelta | None:
-        return {
-            Grace.NONE: None,
-            Grace.ONE_HOUR: timedelta(hours=1),
-            Grace.ONE_DAY: timedelta(hours=24),
-            Grace.SEVEN_DAYS: timedelta(days=7),
-        }[self]
 
 
 @dataclass(frozen=True)
@@ -590,7 +567,7 @@ def set_enabled(session: Session, *, actor: Actor, application_id: str, enabled:
     )
     _touch(application, actor, now)
     session.flush()
-    events.application_enabled_changed(session, application, now)
+    events.application_enabled_changed(session, _view(session, application), now)
     return application
 
 
@@ -643,9 +620,6 @@ def rename_application(
     _touch(application, actor, now)
     session.flush()
     return application
-
-
-MAX_RATE_LIMIT = 1_000_000
 
 
 def set_rate_limit(

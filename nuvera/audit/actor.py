@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
-from nuvera.activity.models import ActorRole
 from nuvera.organizations.models import Organization, OrganizationKind, User
 from nuvera.tenancy import OrganizationScope, belongs
 
-if TYPE_CHECKING:
-    from nuvera.auth.principal import Principal
+
+class ActorRole(enum.StrEnum):
+    """Who wrote an activity-timeline entry, as `createdByRole` shows it (stored in `activity_events`)."""
+
+    PARTNER_APPLICATION = "PARTNER_APPLICATION"  # a partner's API application (signed request)
+    PARTNER_USER = "PARTNER_USER"  # a user of the partner organization (web app)
+    NUVERA_ADMIN = "NUVERA_ADMIN"  # a Nuvera admin (admin hub)
+    NUVERA_OPERATOR = "NUVERA_OPERATOR"  # an operator at the `nuvera` CLI
+    SYSTEM = "SYSTEM"  # the platform itself (e.g. screening)
+
+
+class ApplicationPrincipal(Protocol):
+    """What `Actor.application` reads of an authenticated API application (`nuvera.auth.principal.Principal`,
+    which sits in a higher layer)."""
+
+    @property
+    def organization_id(self) -> str: ...
+
+    @property
+    def application_id(self) -> str: ...
+
 
 # `audit_events.actor_type`, stored: a user of an organization (or a partner's API application), a Nuvera admin,
 # or an operator at the CLI.
@@ -60,7 +79,7 @@ class Actor:
         )
 
     @classmethod
-    def application(cls, principal: Principal) -> Actor:
+    def application(cls, principal: ApplicationPrincipal) -> Actor:
         """A partner's API application (a signed request); its id is also in the audit row's `application_id`."""
         return cls(
             type="user",

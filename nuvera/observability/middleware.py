@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -13,7 +14,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 from nuvera.observability import metrics
-from nuvera.request_log import recorder as request_log
 
 # Stdlib loggers (rendered by structlog's formatter once configure_logging ran): silent in apps built by tests.
 access = logging.getLogger("nuvera.access")
@@ -46,10 +46,14 @@ class EdgeMiddleware:
     - A bug (an exception nothing handled) is answered in the same problem shape, with the id support will ask
       for; the message and traceback go to the log only. Starlette's own last-resort handler sits inside and
       would answer without the request id.
+
+    `record` is told of every finished request (scope, status, seconds): the app passes the partner request log's
+    `nuvera.request_log.recorder.record`, which sits in a higher layer than this module.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, record: Callable[[Scope, int, float], None] | None = None) -> None:
         self.app = app
+        self._record_request = record
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,14 +87,14 @@ class EdgeMiddleware:
             self._record(scope, state, status, time.perf_counter() - started)
             structlog.contextvars.clear_contextvars()
 
-    @staticmethod
-    def _record(scope: Scope, state: dict[str, Any], status: int, elapsed: float) -> None:
+    def _record(self, scope: Scope, state: dict[str, Any], status: int, elapsed: float) -> None:
         route = route_template(scope)
         method: str = scope["method"]
         metrics.REQUESTS.labels(method=method, route=route, status=str(status)).inc()
         metrics.REQUEST_SECONDS.labels(route=route).observe(elapsed)
         # The partner's request log: an append to an in-memory buffer, written in batches by another thread.
-        request_log.record(scope, status, elapsed)
+        if self._record_request is not None:
+            self._record_request(scope, status, elapsed)
         path: str = scope.get("path", "")
         if path in QUIET_PATHS:
             return

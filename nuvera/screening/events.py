@@ -13,26 +13,22 @@ from sqlalchemy.orm import Session
 
 from nuvera.events.models import EventType
 from nuvera.events.service import latest_events, record_event, snapshot
+from nuvera.screening import reads
 from nuvera.screening.models import SubjectType
 from nuvera.screening.schemas import ScreeningDetailOut
 
 if TYPE_CHECKING:
-    from nuvera.screening.service import HoldStatus
+    from nuvera.screening.schemas import HoldStatus
 
 
 def _detail(session: Session, status: HoldStatus) -> dict[str, Any]:
-    # Imported here: the screening service calls this module after each screening and disposition.
-    from nuvera.screening import service
-
     if status.subject_type == SubjectType.BENEFICIARY:
         assert status.beneficiary_id is not None
         assert status.customer_id is not None
-        detail = service.beneficiary_screening(
-            session, status.organization_id, status.customer_id, status.beneficiary_id
-        )
+        detail = reads.beneficiary_screening(session, status.organization_id, status.customer_id, status.beneficiary_id)
     else:
         assert status.customer_id is not None
-        detail = service.customer_screening(session, status.organization_id, status.customer_id)
+        detail = reads.customer_screening(session, status.organization_id, status.customer_id)
     return snapshot(ScreeningDetailOut.model_validate(detail))
 
 

@@ -9,35 +9,15 @@ register a listener (`on_hold_change`), called in the transaction of every chang
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningSubject, SubjectType
-from nuvera.screening.schemas import summary_json
+from nuvera.screening.schemas import HoldStatus as HoldStatus  # defined with its JSON form
+from nuvera.screening.schemas import ScreeningSummary as ScreeningSummary
 from nuvera.screening.subjects import CUSTOMER_SUBJECT_TYPES, main_subject
 from nuvera.tenancy import OrganizationScope, Tenant, readable, scoped
-
-
-@dataclass(frozen=True)
-class HoldStatus:
-    """The screening state of a customer or a beneficiary, as payments and onboarding need it."""
-
-    organization_id: str
-    subject_id: str | None
-    subject_type: SubjectType
-    customer_id: str | None
-    beneficiary_id: str | None
-    payment_hold: bool
-    onboarding_blocked: bool
-    open_match_count: int
-    last_screened_at: datetime | None
-    # The latest data of the customer (or beneficiary) has not been screened yet: payments are held meanwhile.
-    screening_pending: bool = False
-
 
 HoldListener = Callable[[Session, HoldStatus], None]
 _hold_listeners: list[HoldListener] = []
@@ -62,19 +42,6 @@ def notify(session: Session, status: HoldStatus) -> None:
     """Tell every registered listener about `status`, in the caller's transaction."""
     for listener in list(_hold_listeners):
         listener(session, status)
-
-
-@dataclass(frozen=True)
-class ScreeningSummary:
-    """The beneficiary object's `screening` block."""
-
-    screening_subject_id: str | None
-    payment_hold: bool
-    open_match_count: int
-    last_screened_at: datetime | None
-
-    def as_json(self) -> dict[str, Any]:
-        return summary_json(self)
 
 
 # The matches that hold payments: open ones of the latest screening, and confirmed ones.

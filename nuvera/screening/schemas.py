@@ -11,7 +11,7 @@ rounded on the way out. The stored records and the service-level dicts keep the 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -23,7 +23,37 @@ from nuvera.screening.models import ScreeningMatch, ScreeningSubject, SubjectTyp
 
 if TYPE_CHECKING:
     from nuvera.screening.engine import Match, ScreeningResult
-    from nuvera.screening.holds import HoldStatus, ScreeningSummary
+
+
+@dataclass(frozen=True)
+class HoldStatus:
+    """The screening state of a customer or a beneficiary, as payments and onboarding need it."""
+
+    organization_id: str
+    subject_id: str | None
+    subject_type: SubjectType
+    customer_id: str | None
+    beneficiary_id: str | None
+    payment_hold: bool
+    onboarding_blocked: bool
+    open_match_count: int
+    last_screened_at: datetime | None
+    # The latest data of the customer (or beneficiary) has not been screened yet: payments are held meanwhile.
+    screening_pending: bool = False
+
+
+@dataclass(frozen=True)
+class ScreeningSummary:
+    """The beneficiary object's `screening` block."""
+
+    screening_subject_id: str | None
+    payment_hold: bool
+    open_match_count: int
+    last_screened_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return summary_json(self)
+
 
 READ_ONLY_REASON = (
     "Screening results are read-only through the API: Nuvera compliance reviews every potential match and "
