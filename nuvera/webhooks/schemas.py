@@ -16,6 +16,11 @@ _URL = Field(
 )
 
 
+# A note for the partner's own use, shown on the endpoint's page: one line of text, no control characters.
+_NO_CONTROL_CHARACTERS = r"^[^\x00-\x1F\x7F]*$"
+_DESCRIPTION = "Your note about this endpoint: at most 500 characters, no control characters (line breaks included)"
+
+
 # Plain strings checked by the service (422 naming the unknown ones): the catalogue grows, and a client built from
 # an older document should still be able to send a type it does not know yet.
 _TYPES = "The event types to receive (empty: every type, including types added later): " + ", ".join(
@@ -26,13 +31,15 @@ _TYPES = "The event types to receive (empty: every type, including types added l
 class WebhookEndpointCreate(CamelModel):
     url: str = _URL
     event_types: list[str] = Field(default_factory=list, max_length=50, description=_TYPES)
-    description: str = Field(default="", max_length=500)
+    description: str = Field(default="", max_length=500, pattern=_NO_CONTROL_CHARACTERS, description=_DESCRIPTION)
 
 
 class WebhookEndpointUpdate(CamelModel):
     url: str | None = Field(default=None, min_length=1, max_length=2048, description=_URL.description)
     event_types: list[str] | None = Field(default=None, max_length=50, description=_TYPES)
-    description: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(
+        default=None, max_length=500, pattern=_NO_CONTROL_CHARACTERS, description=_DESCRIPTION
+    )
     enabled: bool | None = Field(default=None, description="false disables deliveries; true enables them again")
 
 

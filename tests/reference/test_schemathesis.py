@@ -132,6 +132,7 @@ _WEBHOOK_URL = "https:// (http:// only outside production), a host that is and r
 _WEBHOOK_URL += "field's description, the 422 response with `webhook_target_forbidden` / `webhook_target_unresolvable`)"
 
 DOCUMENTED_REFUSALS: dict[tuple[str, str, str], str] = {
+    ("GET /api/v1/events", "validation_error", "createdBefore"): "later than `createdFrom` (the 422 response)",
     **{
         (operation, code, field): reason
         for operation in _WEBHOOK_OPERATIONS

@@ -93,7 +93,7 @@ __all__ = [
 ]
 
 
-#: Who wrote an entry, as `createdByRole` shows it.
+#: Who wrote an activity-timeline entry, as `createdByRole` shows it (stored in `activity_events`).
 ActorRole = Literal["PARTNER_APPLICATION", "PARTNER_USER", "NUVERA_ADMIN", "NUVERA_OPERATOR", "SYSTEM"]
 
 
@@ -1751,6 +1751,7 @@ class WebhookEndpointCreate(TypedDict):
     #: `support.ticket_replied`, `api_key.expiring_soon`, `api_key.revoked`, `api_application.disabled`,
     #: `api_application.enabled`
     eventTypes: NotRequired[list[str]]
+    #: Your note about this endpoint: at most 500 characters, no control characters (line breaks included)
     description: NotRequired[str]
 
 
@@ -1794,6 +1795,7 @@ class WebhookEndpointUpdate(TypedDict):
     #: `support.ticket_replied`, `api_key.expiring_soon`, `api_key.revoked`, `api_application.disabled`,
     #: `api_application.enabled`
     eventTypes: NotRequired[list[str] | None]
+    #: Your note about this endpoint: at most 500 characters, no control characters (line breaks included)
     description: NotRequired[str | None]
     #: false disables deliveries; true enables them again
     enabled: NotRequired[bool | None]
