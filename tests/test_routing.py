@@ -84,23 +84,28 @@ def test_a_read_on_sqlite_runs_on_the_event_loop(tmp_path: Path) -> None:
 def test_a_read_that_meets_a_lock_runs_again_in_a_worker_thread_and_writes_once(tmp_path: Path) -> None:
     database = notes_database(tmp_path)
     calls: list[dict[str, Any]] = []
-    # Another process's writer (a plain sqlite3 connection) holds the write lock for a moment.
     other = sqlite3.connect(tmp_path / "notes.db", isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    releaser = threading.Timer(0.5, lambda: other.execute("COMMIT"))
-    releaser.start()
     try:
         with live_server(app_on(database, calls)) as server:
-            started = time.monotonic()
+            # Another process's writer (a plain sqlite3 connection) holds the write lock until the endpoint's
+            # first attempt has met it.
+            other.execute("BEGIN IMMEDIATE")
+
+            def release_after_the_first_attempt() -> None:
+                while not calls:
+                    time.sleep(0.01)
+                time.sleep(0.2)
+                other.execute("COMMIT")
+
+            releaser = threading.Thread(target=release_after_the_first_attempt)
+            releaser.start()
             response = httpx.get(server.base_url + "/read-that-writes", timeout=30)
-            waited = time.monotonic() - started
+            releaser.join()
     finally:
-        releaser.join()
         other.close()
     assert response.status_code == 200
     # Refused at once on the loop (never waiting there), then run again where it may wait for the lock.
     assert calls == [{"loop": True}, {"loop": False}]
-    assert waited >= 0.4  # the thread did wait for the other writer
     with database.session() as session:
         assert session.execute(text("SELECT count(*) FROM notes WHERE body = 'seen'")).scalar_one() == 1
     database.dispose()
