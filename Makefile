@@ -60,7 +60,9 @@ test-sqlite: install tools
 test-postgres: install tools services
 	eval "$$(scripts/services.sh env)"; $(BIN)/pytest $(PYTEST_FLAGS)
 
-test: test-sqlite test-postgres ## The whole suite, on SQLite and on PostgreSQL
+test: services test-sqlite test-postgres ## The whole suite, on SQLite and on PostgreSQL
+	@# `services` first: PostgreSQL and Redis hold their fixed ports before the SQLite pass opens thousands of
+	@# loopback connections, one of which could otherwise take 55432 as its ephemeral port (seen: "Address in use").
 	@# docs/security.md quotes the counts of the run that produced them (artifacts/security-counts.json).
 	$(BIN)/python -m tests.adversarial.report
 
