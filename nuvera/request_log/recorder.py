@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl
 from sqlalchemy import Insert, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from starlette.types import Scope
 
 from nuvera.applications.models import ApiApplication
@@ -198,6 +199,10 @@ class RequestLogRecorder:
                     pass
                 try:
                     written += self._write(batch)
+                except DataError:
+                    # A row the database refuses (not a database that is away): write the rows one by one and
+                    # drop only the refused ones, counted, so one odd request never stops the whole log.
+                    written += self._write_each(batch)
                 except Exception as exc:
                     self._keep(batch)
                     self._failed(exc, len(batch))
@@ -243,6 +248,15 @@ class RequestLogRecorder:
             )
             self._reported = dropped
 
+    def _write_each(self, batch: list[Pending]) -> int:
+        written = 0
+        for pending in batch:
+            try:
+                written += self._write([pending])
+            except DataError:
+                self._dropped_retry += 1
+        return written
+
     def _write(self, batch: list[Pending]) -> int:
         with self._engine.begin() as connection:
             missing = {p[7] for p in batch if p[8] is None and p[7] not in self._organizations}
@@ -270,16 +284,22 @@ def _row(pending: Pending, organization_id: str) -> dict[str, Any]:
         "organization_id": organization_id,
         "application_id": application_id,
         "created_at": ended_at - timedelta(seconds=latency),
-        "method": method[:10],
-        "path": display_path(path, query),
+        "method": _storable(method[:10]),
+        "path": _storable(display_path(path, query)),
         "status": status,
         # A bug answers 500 `internal_error` from the outermost middleware, which leaves no code behind.
-        "code": code[:CODE_MAX] if code else ("internal_error" if status == 500 else None),
+        "code": _storable(code[:CODE_MAX]) if code else ("internal_error" if status == 500 else None),
         "duration_ms": round(latency * 1000, 3),
         "key_prefix": prefix.decode("latin-1") or None,
         "key_last_four": last_four.decode("latin-1") or None,
-        "source_ip": ip[:64] if ip else None,
+        "source_ip": _storable(ip[:64]) if ip else None,
     }
+
+
+def _storable(text: str) -> str:
+    """Text every database stores: PostgreSQL refuses NUL characters, and a path may carry lone surrogates (bytes
+    that were not UTF-8). Either is shown as U+FFFD, the replacement character."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
 
 
 def display_path(path: str, query: bytes) -> str:

@@ -114,3 +114,18 @@ def test_a_bug_is_logged_as_internal_error(
         assert response.status_code == 500
         entry = logged(running, database, response.headers["x-request-id"])
     assert (entry.status, entry.code) == (500, "internal_error")
+
+
+def test_a_path_with_a_nul_or_non_utf8_bytes_is_logged_and_does_not_stop_the_log(
+    factory: Factory, server: LiveServer, database: Database
+) -> None:
+    """PostgreSQL refuses NUL in text: such a row once made every batch fail, and the whole log stopped."""
+    partner = factory.partner([Permission.CRYPTO_READ])
+    odd = signed(partner, ASSETS + "/a%00b%FFc")
+    assert odd.status_code in (404, 422)
+    after = signed(partner, ASSETS)
+    assert after.status_code == 200
+    entry = logged(server, database, odd.headers["x-request-id"])
+    assert "\x00" not in entry.path
+    assert entry.path.startswith(ASSETS + "/a")
+    assert logged(server, database, after.headers["x-request-id"]).status == 200
