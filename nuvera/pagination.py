@@ -145,7 +145,7 @@ def paginate_rows(
     return _page(rows, limit, lambda last: encode_cursor(secret, scope, last[created_at.key], last[row_id.key]))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # keyed by the statements' identity: meant for statements built once at import
 def _page_statement(
     query: Select[Any], created_at: InstrumentedAttribute[datetime], row_id: InstrumentedAttribute[str], *, after: bool
 ) -> Select[Any]:
@@ -205,7 +205,7 @@ def paginate_by_key(
     return _page(rows, limit, lambda last: _seal(secret, scope, {"k": last[key.key]}))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _by_key_statement(query: Select[Any], key: InstrumentedAttribute[str], *, after: bool) -> Select[Any]:
     if after:
         query = query.where(key > bindparam("after_key"))

@@ -149,7 +149,7 @@ class _Exchange:
 
     async def reject(
         self,
-        code: str,
+        code: ErrorCode,
         detail: str,
         application_id: str | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
@@ -157,7 +157,7 @@ class _Exchange:
         self.state["error_code"] = code
         if application_id is not None:
             self.state["application_id"] = application_id
-        if code == "rate_limited":
+        if code is ErrorCode.RATE_LIMITED:
             metrics.RATE_LIMITED.inc()
         elif self.guarded:
             metrics.AUTH_FAILURES.labels(code=code).inc()
@@ -170,7 +170,7 @@ class _Exchange:
             extra={"requestId": self.request_id, "code": code, "applicationId": application_id},
         )
         closing = [(b"connection", b"close")] if self.body_pending else []
-        await send_problem(self.send, problem(ErrorCode(code), detail, self.request_id), [*(headers or []), *closing])
+        await send_problem(self.send, problem(code, detail, self.request_id), [*(headers or []), *closing])
 
 
 class SignedRequestMiddleware:
@@ -206,7 +206,7 @@ class SignedRequestMiddleware:
         # Our llhttp protocol (nuvera/http_protocol.py) refuses it before this; this covers any other ASGI server.
         if exchange.header(b"transfer-encoding") is not None and exchange.header(b"content-length") is not None:
             await exchange.reject(
-                "bad_request",
+                ErrorCode.BAD_REQUEST,
                 "The request has both Content-Length and Transfer-Encoding; send exactly one of them (RFC 9112 §6.3).",
             )
             return
@@ -236,7 +236,7 @@ class SignedRequestMiddleware:
         """The body cap of this operation, after refusing a request target or a declared body over their caps."""
         if len(exchange.uri) > MAX_REQUEST_TARGET_BYTES:
             await exchange.reject(
-                "uri_too_long",
+                ErrorCode.URI_TOO_LONG,
                 f"The request target (path and query) is {len(exchange.uri)} bytes; at most "
                 f"{MAX_REQUEST_TARGET_BYTES} are accepted, so that its signed `uri` claim fits in a JWT of at most "
                 f"{MAX_TOKEN_LENGTH} characters.",
@@ -248,7 +248,7 @@ class SignedRequestMiddleware:
         if declared is not None and (declared_length is None or declared_length > limit):
             if declared_length is not None and declared_length <= 2 * limit:
                 await _discard_body(receive, declared_length)
-            await exchange.reject("payload_too_large", _too_large(limit))
+            await exchange.reject(ErrorCode.PAYLOAD_TOO_LARGE, _too_large(limit))
             return None
         return limit
 
@@ -267,7 +267,7 @@ class SignedRequestMiddleware:
             if verified is None:  # a key not used here within the last second: its lookup reads the database
                 verified = await to_thread.run_sync(self.authenticator.check_head, head)
         except DependencyUnavailable as exc:
-            await exchange.reject("dependency_unavailable", exc.detail)
+            await exchange.reject(ErrorCode.DEPENDENCY_UNAVAILABLE, exc.detail)
             return None
         exchange.verifying = time.perf_counter() - started
         if isinstance(verified, Rejected):
@@ -283,10 +283,10 @@ class SignedRequestMiddleware:
         except BodyTooLarge as too_large:
             if not too_large.complete:
                 await _discard_body(receive, limit)
-            await exchange.reject("payload_too_large", _too_large(limit), app_id)
+            await exchange.reject(ErrorCode.PAYLOAD_TOO_LARGE, _too_large(limit), app_id)
             return None
         except BodyTimeout as exc:
-            await exchange.reject("request_timeout", exc.detail, app_id)
+            await exchange.reject(ErrorCode.REQUEST_TIMEOUT, exc.detail, app_id)
             return None
         exchange.body_pending = False
         return body
@@ -304,18 +304,18 @@ class SignedRequestMiddleware:
                 principal, decision = await to_thread.run_sync(self._check_body_and_count, verified, body)
         except DependencyUnavailable as exc:
             # Fail closed: without the replay store's answer the request is not accepted, whatever else passed.
-            await exchange.reject("dependency_unavailable", exc.detail, app_id)
+            await exchange.reject(ErrorCode.DEPENDENCY_UNAVAILABLE, exc.detail, app_id)
             return None
         metrics.VERIFICATION_SECONDS.observe(exchange.verifying + time.perf_counter() - started)
         if isinstance(principal, Rejected):
             await exchange.reject(principal.code, principal.detail, app_id)
             return None
         if decision is not None and not decision.allowed:
-            await exchange.reject("rate_limited", decision.detail, app_id, decision.headers())
+            await exchange.reject(ErrorCode.RATE_LIMITED, decision.detail, app_id, decision.headers())
             return None
         refusal = _json_encoding_refusal(exchange.content_type, body)
         if refusal is not None:
-            await exchange.reject("unsupported_media_type", refusal, app_id)
+            await exchange.reject(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusal, app_id)
             return None
         return principal, decision
 

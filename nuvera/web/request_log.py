@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 
@@ -132,19 +132,25 @@ def _context(
     }
 
 
+async def _filters(
+    view: View = "failures", status: Status = "", code: Code = "", path: PathText = ""
+) -> service.RequestFilter:
+    """The filter query parameters of both request-log pages (partner and hub), checked once."""
+    return service.request_filter(view, status, code, path)
+
+
+Filters = Annotated[service.RequestFilter, Depends(_filters)]
+
+
 @router.get(BASE + "/{application_id}/requests")
 def request_log_page(
     request: Request,
     application_id: Id,
     viewer: CurrentViewer,
     session: SessionDep,
-    view: View = "failures",
-    status: Status = "",
-    code: Code = "",
-    path: PathText = "",
+    filters: Filters,
     cursor: Cursor = None,
 ) -> Response:
-    filters = service.request_filter(view, status, code, path)
     if viewer.is_admin:
         # Staff read it from the hub, where the organization is part of the address.
         application = applications.get_application(session, actor=viewer.actor, application_id=application_id)
@@ -171,13 +177,9 @@ def hub_request_log_page(
     application_id: Id,
     viewer: Staff,
     session: SessionDep,
-    view: View = "failures",
-    status: Status = "",
-    code: Code = "",
-    path: PathText = "",
+    filters: Filters,
     cursor: Cursor = None,
 ) -> Response:
-    filters = service.request_filter(view, status, code, path)
     tenant = OrganizationScope(organization_id)
     context = _context(request, session, viewer, tenant, application_id, filters, cursor)
     if not belongs(context["application"].organization_id, tenant):
