@@ -93,6 +93,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry hooks: off, the platform exports Prometheus metrics (nuvera/observability).
+        # Left on, FastAPI asks on every request whether a provider is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.database = database

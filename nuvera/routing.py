@@ -7,7 +7,10 @@ signed crypto list: about a fifth of the server's CPU went to queueing work for 
 cheap dependencies are coroutines (nuvera/dependencies.py, nuvera/auth/dependencies.py), and `OneHopRoute` turns a
 sync endpoint into a coroutine that makes one hop: the endpoint, then its session's commit (or rollback) and
 close, in the same worker thread. The response is then validated on the event loop; the session is closed by
-then, and with `expire_on_commit=False` what the endpoint loaded stays readable.
+then, and with `expire_on_commit=False` what the endpoint loaded stays readable. Since the hop ends the session's
+transaction, the route asks for its session through `open_session`, a plain coroutine, in place of the generator
+dependency other routes use (`SessionDep`): entering and leaving a generator dependency costs FastAPI an exit
+stack per request, about 4 % of a signed read's CPU.
 
 The commit still happens before the response is built and sent, so a failed commit is never reported as success.
 
@@ -24,8 +27,10 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
+from fastapi import Depends, Request
+from fastapi.params import Depends as DependsMarker
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -66,7 +71,36 @@ def in_one_hop(endpoint: Callable[..., Any], *, reads: bool = False) -> Callable
                 pass  # rolled back: run it again where waiting is harmless
         return await run_in_threadpool(_run_and_finish, endpoint, values, writes=not reads)
 
+    hop.__signature__ = _sessions_opened_plainly(endpoint)  # type: ignore[attr-defined]
     return hop
+
+
+async def open_session(request: Request) -> Session:
+    """The session of a one-hop endpoint: opening it does no I/O; `_run_and_finish` ends and closes it. Should the
+    endpoint never run (a parameter refused), the session never began a transaction and holds nothing."""
+    session: Session = request.app.state.database.sessions()
+    return session
+
+
+OpenedSession = Annotated[Session, Depends(open_session)]
+
+
+def _sessions_opened_plainly(endpoint: Callable[..., Any]) -> inspect.Signature:
+    """The endpoint's signature, each session parameter whose dependency is a generator (it would end the
+    transaction after the endpoint) asking for `open_session` instead."""
+    signature = inspect.signature(endpoint, eval_str=True)
+    parameters = []
+    for parameter in signature.parameters.values():
+        annotation = parameter.annotation
+        if get_origin(annotation) is Annotated:
+            kind, *markers = get_args(annotation)
+            if kind is Session and any(
+                isinstance(marker, DependsMarker) and inspect.isasyncgenfunction(marker.dependency)
+                for marker in markers
+            ):
+                parameter = parameter.replace(annotation=OpenedSession)
+        parameters.append(parameter)
+    return signature.replace(parameters=parameters)
 
 
 class _Locked(Exception):

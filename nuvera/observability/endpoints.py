@@ -24,11 +24,17 @@ from nuvera.observability import metrics
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
+_ALIVE = b'{"status":"ok"}'
+
+
+async def healthz(_request: Request) -> Response:
     """Liveness: the process answers. Deliberately checks nothing else, so a database outage does not make the
-    orchestrator restart every healthy process at once."""
-    return {"status": "ok"}
+    orchestrator restart every healthy process at once. A plain Starlette route: it has no parameters, so FastAPI's
+    dependency solving and response encoding would be most of its cost."""
+    return Response(_ALIVE, media_type="application/json")
+
+
+router.add_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
 
 
 @router.get("/readyz")
