@@ -4,6 +4,7 @@ when a lock is in the way; writes of one process one at a time (nuvera/db.py `sq
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sqlite3
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import text
 
 from nuvera.db import Database, sqlite_writer, writing
@@ -146,4 +148,52 @@ def test_writers_of_one_process_take_turns(tmp_path: Path) -> None:
         thread.join()
     assert order == ["first in", "first out", "second in"]
     assert sqlite_writer(Database("postgresql+psycopg://nobody@127.0.0.1:1/none").engine) is None
+    database.dispose()
+
+
+def test_one_hop_routes_open_their_session_without_the_generator_dependency(tmp_path: Path) -> None:
+    """Every one-hop REST route gets `open_session` (its hop ends the transaction); no route of the application
+    that runs its endpoint in one hop still asks for a generator dependency, which would end it a second time."""
+    from nuvera.app import create_app
+    from nuvera.config import Settings
+    from nuvera.routing import open_session
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'nuvera.db'}", env="development"))
+    routes = [context.original_route for context in iter_route_contexts(app.routes)]
+    one_hop = [route for route in routes if isinstance(route, OneHopRoute)]
+    assert len(one_hop) > 30
+    for route in one_hop:
+        calls = []
+        pending = list(route.dependant.dependencies)
+        while pending:
+            dependant = pending.pop()
+            calls.append(dependant.call)
+            pending.extend(dependant.dependencies)
+        assert not any(inspect.isasyncgenfunction(call) for call in calls), route.path
+        if route.path.startswith("/api/v1/customers") and "GET" in route.methods:
+            assert open_session in calls, route.path
+
+
+def test_a_one_hop_write_commits_and_a_refused_parameter_leaves_nothing_open(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'notes.db'}")
+    with database.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    router = APIRouter(route_class=OneHopRoute)
+
+    @router.post("/notes/{count}")
+    def write(count: int, session: SessionDep) -> dict[str, Any]:
+        for _ in range(count):
+            session.execute(text("INSERT INTO notes (body) VALUES ('posted')"))
+        return {"ok": True}
+
+    app = FastAPI()
+    app.state.database = database
+    app.include_router(router)
+    with live_server(app) as server:
+        assert httpx.post(f"{server.base_url}/notes/2").status_code == 200
+        assert httpx.post(f"{server.base_url}/notes/two").status_code == 422  # the endpoint never ran
+        assert httpx.post(f"{server.base_url}/notes/1").status_code == 200
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM notes")).scalar_one() == 3
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     database.dispose()
