@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
@@ -92,6 +93,10 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
 
 
+T = TypeVar("T")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def make_engine(url: str, *, nowait: bool = False) -> Engine:
     """The engine of `url`. `nowait` (SQLite only): connections whose statements never wait for another
     connection's lock but fail at once with "database is locked" (reads on the event loop, nuvera/routing.py)."""
@@ -113,7 +118,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -149,6 +154,54 @@ def sqlite_writer(engine: Engine) -> threading.RLock | None:
     path = str(engine.url.database or "")
     with _WRITERS_LOCK:
         return _WRITERS.setdefault(path, threading.RLock())
+
+
+# SQLite's result codes BUSY and LOCKED: another connection holds the lock a statement needs.
+SQLITE_BUSY_CODES = (5, 6)
+# How often a writer of this process looks again at a write lock held by another process.
+WRITE_LOCK_POLL_SECONDS = 0.001
+
+
+def is_sqlite_busy(exc: BaseException) -> bool:
+    """SQLite's BUSY or LOCKED, extended codes included (BUSY_SNAPSHOT…), from the driver or SQLAlchemy."""
+    original = getattr(exc, "orig", exc)
+    return getattr(original, "sqlite_errorcode", 0) & 0xFF in SQLITE_BUSY_CODES
+
+
+def retry_while_busy(attempt: Callable[[], T], *, wait_seconds: float = WRITER_WAIT_SECONDS) -> T:
+    """`attempt()`, again every millisecond while SQLite says another connection holds the lock, for at most
+    `wait_seconds`; `attempt` must fail at once when busy (a connection whose busy timeout is 0) and write nothing
+    when it fails. SQLite's own busy handler sleeps in growing steps (1, 2, 5 … 100 ms) and is woken by no one: a
+    write of `nuvera worker` holding the lock for 20 ms left an API writer asleep up to 100 ms longer, with every
+    other writer of its process queued behind it (`sqlite_writer`)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return attempt()
+        except Exception as exc:
+            if not is_sqlite_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(WRITE_LOCK_POLL_SECONDS)
+
+
+def begin_writing(session: Session) -> None:
+    """On SQLite: start the session's transaction holding the database's write lock (BEGIN IMMEDIATE), waiting
+    for it as `retry_while_busy` does. Every statement of the transaction then runs without meeting a lock, and
+    a transaction that reads before it writes can no longer fail with BUSY_SNAPSHOT when another process wrote
+    in between. Other databases: nothing to do."""
+    if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
+        return
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+
+    def begin() -> None:
+        raw.execute("BEGIN IMMEDIATE")
+
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        retry_while_busy(begin)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 @contextmanager

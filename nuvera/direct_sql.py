@@ -23,7 +23,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from nuvera.backends import DependencyUnavailable
-from nuvera.db import sqlite_writer, writing
+from nuvera.db import SQLITE_BUSY_CODES, retry_while_busy, sqlite_writer, writing
 
 T = TypeVar("T")
 
@@ -49,10 +49,6 @@ class Statement:
 class WouldBlock(Exception):
     """`run_nowait` could not run its statement at once (SQLite's write lock is held, or the store has
     housekeeping to do): nothing was written; run it again with `run` off the event loop."""
-
-
-# SQLite's "busy" and "locked" result codes: another connection holds the lock this statement needs.
-_SQLITE_BUSY = (5, 6)
 
 
 class DirectConnections:
@@ -122,7 +118,7 @@ class DirectConnections:
         try:
             return work(connection)
         except self._unavailable as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _SQLITE_BUSY:  # extended codes too (BUSY_SNAPSHOT…)
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in SQLITE_BUSY_CODES:  # extended codes too (BUSY_SNAPSHOT…)
                 raise WouldBlock from exc
             self._loop_connection = None
             with contextlib.suppress(Exception):
@@ -143,7 +139,9 @@ class DirectConnections:
         connection = self.checkout()
         try:
             with writing(self._writer):
-                result = work(connection)
+                # SQLite: the connection fails at once when another process holds the lock (busy timeout 0) and
+                # looks again every millisecond; a refused statement wrote nothing, so running it again is safe.
+                result = retry_while_busy(lambda: work(connection)) if self._writer is not None else work(connection)
         except self._unavailable as exc:
             self.discard(connection)
             raise DependencyUnavailable(self._what) from exc
@@ -212,6 +210,8 @@ class DirectConnections:
             raise InterfaceError("raw_connection", None, RuntimeError("the pool returned no connection"))
         connection.rollback()  # a pre-ping may have opened a transaction, and autocommit cannot be set inside one
         self._engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+        if self._writer is not None:
+            connection.execute("PRAGMA busy_timeout=0")  # `run` waits for the lock itself, in 1 ms steps
         if self._on_open is not None:
             self._on_open(connection)
         return connection

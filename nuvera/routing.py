@@ -36,7 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from nuvera.db import NOWAIT_BIND, WRITER, writing
+from nuvera.db import NOWAIT_BIND, WRITER, begin_writing, is_sqlite_busy, writing
 
 FINISHED = "nuvera.finished"  # Session.info flag: its transaction was ended in the endpoint's hop
 
@@ -116,18 +116,26 @@ def _all_local(values: dict[str, Any]) -> bool:
 
 
 def _run_and_finish(
-    endpoint: Callable[..., Any], values: dict[str, Any], *, nowait: bool = False, writes: bool = False
+    endpoint: Callable[..., Any],
+    values: dict[str, Any],
+    *,
+    nowait: bool = False,
+    writes: bool = False,
+    begin: bool = False,
 ) -> Any:
     sessions = [value for value in values.values() if isinstance(value, Session)]
     if writes and sessions:
         # On SQLite, one writing request of this process at a time, queued fairly (nuvera/db.py `sqlite_writer`).
         with writing(sessions[0].info.get(WRITER)):
-            return _run_and_finish(endpoint, values)
+            return _run_and_finish(endpoint, values, begin=True)
     binds = [session.bind for session in sessions]
     try:
         if nowait:
             for session in sessions:
                 session.bind = session.info[NOWAIT_BIND]
+        if begin:
+            for session in sessions:
+                begin_writing(session)  # SQLite: the write lock first, waited for in 1 ms steps
         result = endpoint(**values)
         for session in sessions:
             session.commit()
@@ -135,7 +143,7 @@ def _run_and_finish(
     except BaseException as exc:
         for session in sessions:
             session.rollback()
-        if nowait and isinstance(exc, OperationalError) and _is_locked(exc):
+        if nowait and isinstance(exc, OperationalError) and is_sqlite_busy(exc):
             raise _Locked from exc
         raise
     finally:
@@ -143,8 +151,3 @@ def _run_and_finish(
             session.close()
             session.bind = bind
             session.info[FINISHED] = True
-
-
-def _is_locked(exc: OperationalError) -> bool:
-    # SQLite's BUSY (5) and LOCKED (6), extended codes included (BUSY_SNAPSHOT…).
-    return getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF in (5, 6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from sqlalchemy import Table, insert, select
 
 from nuvera.auth.replay import SeenToken
 from nuvera.backends import DependencyUnavailable
-from nuvera.db import Database
+from nuvera.db import SQLITE_BUSY_TIMEOUT_MS, Database, begin_writing, retry_while_busy
 from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
 from nuvera.ratelimit.limiter import SqlRateLimiter
 
@@ -190,3 +191,84 @@ def test_a_networked_database_never_runs_on_the_event_loop(database: Database) -
     pool = DirectConnections(database.engine, "test store (database)")
     assert pool.can_run_nowait is (database.engine.dialect.name == "sqlite")
     pool.close()
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_run_waits_for_another_process_write_lock_and_writes_once_it_is_free(
+    connections: DirectConnections, database: Database
+) -> None:
+    """A statement meeting SQLite's write lock held elsewhere (`nuvera worker`) waits for it, looking again every
+    millisecond (nuvera/db.py `retry_while_busy`), then writes: the caller never sees "database is locked"."""
+    holder = database.engine.raw_connection()
+    holder.execute("BEGIN IMMEDIATE")
+    jti = uuid.uuid4().hex
+    done = threading.Event()
+
+    def write() -> None:
+        connections.run(insert_one(database, jti))
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not done.wait(0.05)  # cannot finish while the lock is held
+    finally:
+        holder.rollback()
+        holder.close()
+    writer.join(timeout=10)
+    assert done.is_set()
+    assert _stored(database, jti)
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_begin_writing_takes_the_write_lock_first_and_restores_the_busy_timeout(database: Database) -> None:
+    holder = database.engine.raw_connection()
+    holder.execute("BEGIN IMMEDIATE")
+    began = threading.Event()
+    session = database.sessions()
+
+    def begin() -> None:
+        begin_writing(session)
+        began.set()
+
+    thread = threading.Thread(target=begin)
+    thread.start()
+    try:
+        assert not began.wait(0.05)
+    finally:
+        holder.rollback()
+        holder.close()
+    thread.join(timeout=10)
+    assert began.is_set()
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    assert raw.in_transaction
+    assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_BUSY_TIMEOUT_MS
+    other = database.engine.raw_connection()
+    try:
+        other.execute("PRAGMA busy_timeout=0")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")  # held by the session
+    finally:
+        other.close()
+    session.rollback()
+    session.close()
+
+
+def test_retry_while_busy_gives_up_after_its_wait_and_passes_other_errors_at_once() -> None:
+    attempts: list[str] = []
+    busy = sqlite3.OperationalError("database is locked")
+    busy.sqlite_errorcode = 5  # SQLITE_BUSY, as the driver sets it
+    other = sqlite3.OperationalError("no such table: notes")
+
+    def fail(error: Exception) -> None:
+        attempts.append(str(error))
+        raise error
+
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        retry_while_busy(lambda: fail(busy), wait_seconds=0.02)
+    assert len(attempts) > 1
+    attempts.clear()
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        retry_while_busy(lambda: fail(other), wait_seconds=5)
+    assert attempts == ["no such table: notes"]
