@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -104,7 +105,10 @@ def make_engine(url: str, *, nowait: bool = False) -> Engine:
     # to it (which may be personal data).
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 0 if nowait else 30}, hide_parameters=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 0 if nowait else 30},
+            hide_parameters=True,
+            json_deserializer=orjson.loads,  # JSON columns are text on SQLite: parsed on every read
         )
         event.listen(engine, "connect", _sqlite_nowait_pragmas if nowait else _sqlite_pragmas)
         return engine

@@ -30,7 +30,7 @@ from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, Pe
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
 from nuvera.documents.service import require_documents
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
-from nuvera.pagination import Page, paginate_rows
+from nuvera.pagination import Page, paginate_rows, row_dicts
 from nuvera.review.workflow import ReviewFlow
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
@@ -189,9 +189,8 @@ def list_customers(
     )
     persons: dict[str, list[dict[str, Any]]] = {row["id"]: [] for row in page.items}
     if persons:
-        person_rows = session.connection().execute(_PERSONS_OF, {"customers": list(persons)}).mappings()
-        for person in person_rows:
-            persons[person["customer_id"]].append(dict(person))
+        for person in row_dicts(session.connection().execute(_PERSONS_OF, {"customers": list(persons)})):
+            persons[person["customer_id"]].append(person)
     for row in page.items:
         row["persons"] = persons[row["id"]]
     return page
