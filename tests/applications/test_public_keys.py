@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from nuvera.applications.public_keys import PrivateKeyRefused, parse_public_key
 from nuvera.errors import NuveraError
-from tests.support import new_rsa_key, private_pem, public_pem
+from tests.harness import new_rsa_key, private_pem, public_pem
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from nuvera.auth.replay import RedisReplayStore
 from nuvera.backends import REDIS_TIMEOUT_SECONDS, DependencyUnavailable, connect_redis
 from nuvera.config import Settings
 from nuvera.db import Database
+from tests.harness import Factory, operator_cli
 from tests.production.conftest import PrivateRedis
-from tests.support import Factory, operator_cli
 
 
 def _wait_for(condition: object, seconds: float = 5.0) -> bool:
