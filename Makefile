@@ -5,14 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_FLAGS ?= -n 2 --dist loadfile
-# Branch-coverage floors (package:percent) on the SQLite pass. The target is 95 everywhere; auth/ is held at the
-# level it has (92.9 % measured): its Redis paths (RedisReplayStore, the key cache's invalidation channel) only run
-# on the PostgreSQL + Redis pass, which is measured without coverage.
-COVERAGE_FLOORS := nuvera/auth:92 nuvera/applications:95 nuvera/audit:95
+# Branch-coverage floors (package:percent), enforced by `make test` on both passes combined: some paths run on one
+# pass only (auth/'s Redis paths — RedisReplayStore, the key cache's invalidation channel — on PostgreSQL + Redis).
+# The SQLite pass measures all of nuvera/; the PostgreSQL pass only the floored packages, which keeps its coverage
+# overhead small. The target is 95 %; each floor sits a point or more under what the runs of issue 16 measured
+# (auth 98.1, applications 99.6, audit 100.0), so the order xdist runs the tests in cannot trip it.
+COVERAGE_FLOORS := nuvera/auth:97 nuvera/applications:98 nuvera/audit:98
+COVERAGE_PACKAGES := $(foreach floor,$(COVERAGE_FLOORS),--cov=$(firstword $(subst :, ,$(floor))))
 # e.g. `make bench BENCH_FLAGS=--quick` (1 round of 1 s per scenario, 10k customers), or --skip-postgres
 BENCH_FLAGS ?=
 
-.PHONY: install run lint types test test-sqlite test-postgres check bench services tools clean
+.PHONY: install run lint types test test-sqlite test-postgres coverage check bench services tools clean
 
 $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	@# PyICU (under followthemoney's name normalisation) compiles against the system ICU.
@@ -48,19 +51,25 @@ tools: ## jq/curl/openssl/Node.js for the signing-guide examples, Debian's Chrom
 	scripts/chromium.sh >/dev/null
 
 test-sqlite: install tools
-	@# Branch coverage is measured on this pass only (pyproject.toml [tool.coverage]), with the floors of
-	@# COVERAGE_FLOORS; the PostgreSQL pass runs the same tests without its overhead.
-	$(BIN)/pytest $(PYTEST_FLAGS) --cov --cov-report=
+	@# Branch coverage (pyproject.toml [tool.coverage]) of all of nuvera/, into .coverage-sqlite.
+	COVERAGE_FILE=.coverage-sqlite $(BIN)/pytest $(PYTEST_FLAGS) --cov --cov-report=
+
+test-postgres: install tools services
+	@# Branch coverage of the floored packages only, into .coverage-postgres.
+	eval "$$(scripts/services.sh env)"; \
+	  COVERAGE_FILE=.coverage-postgres $(BIN)/pytest $(PYTEST_FLAGS) $(COVERAGE_PACKAGES) --cov-report=
+
+coverage: install ## The floors of COVERAGE_FLOORS on both passes' data combined (run test-sqlite and test-postgres first)
+	@# Each pass's data is .coverage-<pass>, not .coverage.<pass>: coverage's report commands combine any .coverage.*
+	@# they find beside .coverage into it, and delete them.
+	$(BIN)/coverage combine --keep .coverage-sqlite .coverage-postgres
 	@for floor in $(COVERAGE_FLOORS); do \
 	  package=$${floor%%:*}; percent=$${floor##*:}; \
-	  echo "branch coverage of $$package (floor $$percent %):"; \
+	  echo "branch coverage of $$package, both passes (floor $$percent %):"; \
 	  $(BIN)/coverage report --include="$$package/*" --fail-under=$$percent || exit 1; \
 	done
 
-test-postgres: install tools services
-	eval "$$(scripts/services.sh env)"; $(BIN)/pytest $(PYTEST_FLAGS)
-
-test: services test-sqlite test-postgres ## The whole suite, on SQLite and on PostgreSQL
+test: services test-sqlite test-postgres coverage ## The whole suite, on SQLite and on PostgreSQL, and the coverage floors
 	@# `services` first: PostgreSQL and Redis hold their fixed ports before the SQLite pass opens thousands of
 	@# loopback connections, one of which could otherwise take 55432 as its ephemeral port (seen: "Address in use").
 	@# docs/security.md quotes the counts of the run that produced them (artifacts/security-counts.json).
@@ -75,4 +84,4 @@ bench: install ## Benchmarks of issue 14 on SQLite and PostgreSQL + Redis (numbe
 	$(BIN)/python -m bench $(BENCH_FLAGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage .coverage.*
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage .coverage.* .coverage-*

@@ -47,7 +47,7 @@ from nuvera.clock import utcnow
 from nuvera.db import Database
 from nuvera.organizations.models import OrganizationKind
 from nuvera.organizations.service import create_organization
-from tests.support import public_pem
+from tests.harness import public_pem
 
 SECRET = b"bench-secret"
 URI = "/api/v1/customers?limit=20"

@@ -62,8 +62,8 @@ from nuvera.clock import utcnow
 from nuvera.db import Database, new_id
 from nuvera.organizations.models import OrganizationKind
 from nuvera.organizations.service import create_organization
-from tests.customers.support import customer_body
-from tests.support import free_port, new_rsa_key, private_pem, public_pem, scratch_postgres_database
+from tests.customers.builders import customer_body
+from tests.harness import free_port, new_rsa_key, private_pem, public_pem, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-hmac-secret-0123456789abcdefghijkl"  # noqa: S105 - a throwaway benchmark database

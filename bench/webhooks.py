@@ -41,7 +41,7 @@ from nuvera.events.service import record_event
 from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import service
 from nuvera.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDeliveryState
-from tests.support import free_port, scratch_postgres_database
+from tests.harness import free_port, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 500

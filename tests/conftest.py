@@ -15,8 +15,7 @@ from nuvera.app import create_app
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.screening.engine import get_engine
-from tests.network_guard import GUARD
-from tests.support import (
+from tests.harness import (
     TEST_HMAC_SECRET,
     Factory,
     LiveServer,
@@ -25,6 +24,7 @@ from tests.support import (
     new_rsa_key,
     scratch_postgres_database,
 )
+from tests.network_guard import GUARD
 
 
 def pytest_configure(config: pytest.Config) -> None:

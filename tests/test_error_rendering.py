@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from nuvera.app import create_app
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.support import LiveServer, MutableClock, live_server
+from tests.harness import LiveServer, MutableClock, live_server
 
 router = APIRouter()
 

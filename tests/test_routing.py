@@ -19,7 +19,7 @@ from sqlalchemy import text
 from nuvera.db import Database, sqlite_writer, writing
 from nuvera.dependencies import SessionDep
 from nuvera.routing import OneHopRoute
-from tests.support import live_server
+from tests.harness import live_server
 
 
 def on_event_loop() -> bool:

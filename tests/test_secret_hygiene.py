@@ -19,7 +19,7 @@ from nuvera_client import sign_request
 from sqlalchemy import create_engine, inspect, text
 
 from nuvera.config import Settings
-from tests.support import TEST_HMAC_SECRET, new_rsa_key, private_pem, public_pem, start_server_process
+from tests.harness import TEST_HMAC_SECRET, new_rsa_key, private_pem, public_pem, start_server_process
 
 pytestmark = pytest.mark.slow
 PASSWORD = "hygiene-password-4242"

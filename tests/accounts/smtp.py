@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from nuvera.app import create_app
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.support import LiveServer, MutableClock, free_port, live_server
+from tests.harness import LiveServer, MutableClock, free_port, live_server
 
 PUBLIC_URL = "https://console.nuvera.test"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"(/app/sign-in/set-password\?token=[A-Za-z0-9_%\-]+)")

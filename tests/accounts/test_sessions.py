@@ -13,7 +13,7 @@ from nuvera.accounts.service import IDLE_TIMEOUT, SESSION_LIFETIME
 from nuvera.db import Database
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.accounts.browser import PASSWORD, SignIn, http_client
-from tests.support import Factory, MutableClock
+from tests.harness import Factory, MutableClock
 
 
 def _cookie_attributes(set_cookie: str) -> tuple[str, set[str]]:

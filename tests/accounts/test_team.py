@@ -15,7 +15,7 @@ from nuvera.db import Database
 from nuvera.organizations.models import OrganizationKind, User, UserRole
 from tests.accounts.browser import PASSWORD, Browser, SignIn, http_client
 from tests.accounts.smtp import MailServer, mail_server, smtp
-from tests.support import Factory, LiveServer, MutableClock
+from tests.harness import Factory, LiveServer, MutableClock
 
 __all__ = ["mail_server", "smtp"]
 

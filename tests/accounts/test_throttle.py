@@ -14,7 +14,7 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.organizations.models import UserRole
 from tests.accounts.browser import PASSWORD, http_client
-from tests.support import Factory, LiveServer, MutableClock, live_server
+from tests.harness import Factory, LiveServer, MutableClock, live_server
 
 
 def _address() -> str:

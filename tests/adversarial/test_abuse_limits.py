@@ -24,7 +24,7 @@ from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.http_protocol import HeadDeadlineProtocol
-from tests.adversarial.support import (
+from tests.adversarial.raw_http import (
     PDF,
     RawRequest,
     RawResponse,
@@ -34,8 +34,8 @@ from tests.adversarial.support import (
     record_counts,
     send_raw,
 )
-from tests.beneficiaries.support import iban_body
-from tests.support import Factory, LiveServer, MutableClock, Partner, live_server
+from tests.beneficiaries.builders import iban_body
+from tests.harness import Factory, LiveServer, MutableClock, Partner, live_server
 
 CUSTOMERS = "/api/v1/customers?draft=true"
 DEADLINE = 1.0  # the short body deadline of this module's own server, so slow-body tests take about a second

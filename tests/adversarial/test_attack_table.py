@@ -26,9 +26,9 @@ from nuvera.auth.api_keys import generate_api_key
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.adversarial.support import PDF, RawRequest, RawResponse, multipart, record_counts, send_raw
+from tests.adversarial.raw_http import PDF, RawRequest, RawResponse, multipart, record_counts, send_raw
 from tests.auth.forge import DROP, b64url, claims_for, forge, rs256
-from tests.support import Factory, LiveServer, MutableClock, Partner, new_rsa_key, public_pem
+from tests.harness import Factory, LiveServer, MutableClock, Partner, new_rsa_key, public_pem
 
 ASSETS = "/api/v1/crypto/assets"
 CUSTOMERS = "/api/v1/customers?draft=true"

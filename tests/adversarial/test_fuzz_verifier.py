@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from nuvera.auth.permissions import Permission
 from nuvera.auth.signing import Rejected, RequestFacts, SignedClaims, verify_token
 from nuvera.errors import ERROR_CODES
-from tests.adversarial.support import RawRequest, record_counts, send_raw
+from tests.adversarial.raw_http import RawRequest, record_counts, send_raw
 from tests.auth.forge import b64url, claims_for, forge, rs256
-from tests.support import Factory, MutableClock, new_rsa_key
+from tests.harness import Factory, MutableClock, new_rsa_key
 
 PURE_EXAMPLES = 500
 HTTP_EXAMPLES = 100

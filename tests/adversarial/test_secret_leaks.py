@@ -38,8 +38,8 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.organizations import service as organizations
 from nuvera.organizations.models import OrganizationKind, UserRole
-from tests.adversarial.support import PDF, multipart, record_counts
-from tests.support import TEST_HMAC_SECRET, new_rsa_key, private_pem, public_pem, start_server_process
+from tests.adversarial.raw_http import PDF, multipart, record_counts
+from tests.harness import TEST_HMAC_SECRET, new_rsa_key, private_pem, public_pem, start_server_process
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from nuvera.db import Database
 from nuvera.errors import NuveraError
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.accounts.browser import Browser, SignIn
-from tests.support import Factory, new_rsa_key, public_pem
+from tests.harness import Factory, new_rsa_key, public_pem
 
 # ok = 2xx; otherwise the HTTP status of the refusal (403 forbidden, 404 not_found, 422 validation_error on reason).
 MATRIX = """

@@ -19,7 +19,7 @@ from nuvera.db import Database
 from nuvera.errors import NuveraError
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.accounts.browser import Browser, SignIn
-from tests.support import Factory, Partner, new_rsa_key, public_pem
+from tests.harness import Factory, Partner, new_rsa_key, public_pem
 
 
 @pytest.fixture

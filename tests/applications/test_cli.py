@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from nuvera.auth.permissions import Permission
 from nuvera.cli import app as cli
 from nuvera.config import Settings
-from tests.applications.support import call, outcome
-from tests.support import TEST_HMAC_SECRET, Factory, Partner, new_rsa_key, private_pem, public_pem
+from tests.applications.probes import call, outcome
+from tests.harness import TEST_HMAC_SECRET, Factory, Partner, new_rsa_key, private_pem, public_pem
 
 # The live test server runs in this process too and prints its request log lines to whatever sys.stdout is at
 # that moment, which during an in-process CLI run is the runner's. Those lines are not the command's output.

@@ -15,7 +15,7 @@ from nuvera.applications.service import Grace
 from nuvera.audit.actor import Actor
 from nuvera.auth.permissions import Permission
 from nuvera.db import Database
-from tests.support import Factory
+from tests.harness import Factory
 
 
 def test_concurrent_rotations_leave_exactly_one_active_key(factory: Factory, database: Database) -> None:

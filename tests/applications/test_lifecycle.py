@@ -9,8 +9,8 @@ import pytest
 
 from nuvera.auth.permissions import Permission
 from tests.accounts.browser import Browser, SignIn
-from tests.applications.support import call, outcome
-from tests.support import Factory, MutableClock, Partner, new_rsa_key, public_pem
+from tests.applications.probes import call, outcome
+from tests.harness import Factory, MutableClock, Partner, new_rsa_key, public_pem
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from nuvera.auth.permissions import Permission
 from nuvera.db import Database
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.accounts.browser import SignIn, http_client
-from tests.support import Factory, LiveServer, new_rsa_key, private_pem, public_pem
+from tests.harness import Factory, LiveServer, new_rsa_key, private_pem, public_pem
 
 
 def _management_routes(server: LiveServer) -> list[tuple[str, str]]:

@@ -10,12 +10,12 @@ import subprocess
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from nuvera.applications.public_keys import PrivateKeyRefused, parse_public_key
 from nuvera.errors import NuveraError
-from tests.support import new_rsa_key, private_pem, public_pem
+from tests.harness import new_rsa_key, private_pem, public_pem
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +121,34 @@ def test_ec_and_ed25519_are_refused() -> None:
     )
     assert "EC key" in refusal(ec_pem)
     assert "Ed25519" in refusal(ed_pem)
+
+
+def spki(key: dsa.DSAPublicKey | ed448.Ed448PublicKey | rsa.RSAPublicKey) -> str:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def test_ed448_and_dsa_are_refused() -> None:
+    assert "Ed448" in refusal(spki(ed448.Ed448PrivateKey.generate().public_key()))
+    assert "only RSA keys are accepted (RS256)" in refusal(spki(dsa.generate_private_key(2048).public_key()))
+
+
+def test_an_rsa_key_above_8192_bits_is_refused(rsa_key: rsa.RSAPrivateKey) -> None:
+    # Only the public numbers matter to the check: an odd modulus of 8200 bits stands in for a real key, whose
+    # generation would take minutes.
+    modulus = (1 << 8199) | rsa_key.public_key().public_numbers().n
+    assert "8200 bits; at most 8192" in refusal(spki(rsa.RSAPublicNumbers(65537, modulus).public_key()))
+
+
+def test_a_public_exponent_below_65537_is_refused(rsa_key: rsa.RSAPrivateKey) -> None:
+    small_exponent = rsa.RSAPublicNumbers(3, rsa_key.public_key().public_numbers().n).public_key()
+    assert "exponent must be at least 65537" in refusal(spki(small_exponent))
+
+
+def test_text_that_only_looks_like_json_is_refused_as_no_pem_not_as_a_private_key() -> None:
+    with pytest.raises(NuveraError) as caught:
+        parse_public_key('{"kty": "RSA", "d": ')
+    assert not isinstance(caught.value, PrivateKeyRefused)
+    assert "not a PEM key" in caught.value.errors[0].message
 
 
 def test_small_keys_are_refused() -> None:

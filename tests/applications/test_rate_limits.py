@@ -13,8 +13,8 @@ from nuvera.config import ConfigurationError, Settings
 from nuvera.db import Database
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.accounts.browser import Browser, SignIn
-from tests.applications.support import call, outcome
-from tests.support import Factory, MutableClock, Partner
+from tests.applications.probes import call, outcome
+from tests.harness import Factory, MutableClock, Partner
 
 DEFAULT = Settings.model_fields["rate_limit_requests"].default
 

@@ -25,7 +25,7 @@ from nuvera.audit.actor import Actor
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.support import (
+from tests.harness import (
     Factory,
     Partner,
     ServerProcess,

@@ -25,7 +25,7 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.organizations.models import Organization, OrganizationKind
 from tests.auth.forge import DROP, claims_for, forge, hs256, rs256
-from tests.support import Factory, LiveServer, MutableClock, Partner, live_server, new_rsa_key, public_pem
+from tests.harness import Factory, LiveServer, MutableClock, Partner, live_server, new_rsa_key, public_pem
 
 ASSETS = "/api/v1/crypto/assets"
 ECHO = "/api/v1/test-echo"

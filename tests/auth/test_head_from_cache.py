@@ -13,7 +13,7 @@ from nuvera.auth.authenticator import Authenticator, HeadVerified, RequestHead
 from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import SqlReplayStore
 from nuvera.db import Database
-from tests.support import TEST_HMAC_SECRET, Factory, Partner
+from tests.harness import TEST_HMAC_SECRET, Factory, Partner
 
 URI = "/api/v1/crypto/assets"
 

@@ -7,7 +7,7 @@ import httpx
 from nuvera.applications.models import ApiKey
 from nuvera.auth.permissions import Permission
 from nuvera.db import Database
-from tests.support import Factory, LiveServer, MutableClock, Partner
+from tests.harness import Factory, LiveServer, MutableClock, Partner
 
 ASSETS = "/api/v1/crypto/assets"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import stat
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from nuvera.auth.key_cache import NodeVersion, _private_folder, node_version_path
+from nuvera.auth.key_cache import NodeVersion, _private_folder, invalidate_all, node_version, node_version_path
 
 
 def _bump_in_another_process(path: str, times: int) -> None:
@@ -73,3 +74,27 @@ def test_a_folder_others_may_write_into_is_not_trusted(tmp_path: Path) -> None:
     folder.chmod(0o777)
     with pytest.raises(PermissionError):
         _private_folder(folder)
+
+
+def test_a_change_made_outside_the_orm_is_announced_to_every_process_of_the_node(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'nuvera.db'}")
+    another_process = NodeVersion(tmp_path / "nuvera.db-credentials")
+    try:
+        before = another_process.counter[0]
+        invalidate_all(engine)
+        assert another_process.counter[0] == before + 1
+    finally:
+        another_process.close()
+        engine.dispose()
+
+
+def test_without_a_shared_version_a_process_says_so_and_relies_on_the_cache_lifetime(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "nuvera.db-credentials").mkdir()  # something that cannot be mapped sits where the counter goes
+    engine = create_engine(f"sqlite:///{tmp_path / 'nuvera.db'}")
+    with caplog.at_level(logging.WARNING, logger="nuvera.auth.key_cache"):
+        assert node_version(engine) is None
+    assert "no shared credentials version" in caplog.text
+    invalidate_all(engine)  # still fine: this process' own cache is cleared, there is no node to tell
+    assert node_version(create_engine("sqlite://")) is None  # in memory: nothing to share, nothing to warn about

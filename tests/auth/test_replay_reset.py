@@ -23,7 +23,7 @@ from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import GUARD_APPLICATION_ID, SeenToken, SqlReplayStore
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.support import Factory, LiveServer, live_server, new_rsa_key
+from tests.harness import Factory, LiveServer, live_server, new_rsa_key
 
 TICKETS = "/api/v1/support/tickets"
 PROBE = "/api/v1/crypto/assets"

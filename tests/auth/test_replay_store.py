@@ -7,11 +7,14 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
-from nuvera.auth.replay import SeenToken, SqlReplayStore
+from nuvera import migrate
+from nuvera.auth.replay import RESET_DETAIL, SeenToken, SqlReplayStore, _host_boot_second
+from nuvera.backends import DependencyUnavailable
 from nuvera.db import Database
 
 
@@ -68,3 +71,34 @@ def test_each_row_keeps_the_expiry_it_was_given(store: SqlReplayStore, database:
     with database.session() as session:
         rows = session.execute(select(SeenToken.jti, SeenToken.expires_at).where(SeenToken.application_id == app))
         assert dict(rows.all()) == expiries
+
+
+def test_on_sqlite_a_token_issued_before_the_host_booted_is_refused(tmp_path: Path) -> None:
+    """SQLite's last commits may not survive an operating-system crash, and such a crash reboots the host: the
+    boot is a reset, so a token dated before it (plus the leeway) is refused, and nothing is recorded for it."""
+    url = f"sqlite:///{tmp_path / 'replay.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    store = SqlReplayStore(database.engine)
+    try:
+        now, keep_until = now_and_later()
+        with pytest.raises(DependencyUnavailable) as refused:
+            store.remember("app_1", "jti-1", keep_until, now, issued_at=_host_boot_second())
+        assert refused.value.detail == RESET_DETAIL
+        assert store.remember("app_1", "jti-1", keep_until, now, issued_at=int(now.timestamp()))
+    finally:
+        store.close()
+        database.dispose()
+
+
+def test_a_database_that_cannot_be_reached_is_a_dependency_failure_not_an_answer(tmp_path: Path) -> None:
+    """The replay check is never skipped: a store that cannot answer raises DependencyUnavailable (503)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'replay.db'}")
+    store = SqlReplayStore(engine)
+    try:
+        now, keep_until = now_and_later()
+        with pytest.raises(DependencyUnavailable, match="replay store"):
+            store.remember("app_1", "jti-1", keep_until, now, issued_at=int(now.timestamp()))
+    finally:
+        store.close()
+        engine.dispose()

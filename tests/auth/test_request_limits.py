@@ -30,9 +30,9 @@ from nuvera.pagination import _seal, encode_cursor
 from nuvera.payments.models import Payment
 from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403
 from nuvera.support.models import SupportTicket
-from tests.adversarial.support import RawRequest, RawResponse, send_raw
+from tests.adversarial.raw_http import RawRequest, RawResponse, send_raw
 from tests.auth.forge import claims_for, forge
-from tests.support import Factory, LiveServer, Partner
+from tests.harness import Factory, LiveServer, Partner
 
 ASSETS = "/api/v1/crypto/assets"
 # Well inside: the longest URI the API produces may use at most a quarter of the cap.

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from nuvera.auth.signing import Rejected, RequestFacts, SignedClaims, check_body_hash, verify_token
 from tests.auth.forge import DROP, claims_for, forge, rs256
-from tests.support import new_rsa_key
+from tests.harness import new_rsa_key
 
 NOW = 1_800_000_000
 LEEWAY = 30

@@ -11,7 +11,7 @@ import pytest
 from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import SqlReplayStore
 from nuvera.db import Database
-from tests.support import Factory, LiveServer
+from tests.harness import Factory, LiveServer
 
 PROBE = "/api/v1/crypto/assets"
 

@@ -16,8 +16,8 @@ from bench.suite import grow_customers
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.customers.support import create, person
-from tests.support import Factory, Partner
+from tests.customers.builders import create, person
+from tests.harness import Factory, Partner
 
 CUSTOMERS = [Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE]
 

@@ -10,8 +10,8 @@ import pytest
 from nuvera.auth.permissions import Permission
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.db import Database
-from tests.beneficiaries.support import beneficiary_count, create, customer_of, iban_body, path, review, us_body
-from tests.support import Factory
+from tests.beneficiaries.builders import beneficiary_count, create, customer_of, iban_body, path, review, us_body
+from tests.harness import Factory
 
 READ, WRITE = Permission.BENEFICIARIES_READ, Permission.BENEFICIARIES_WRITE
 BASE = "/api/v1/customers/{customer}/beneficiaries"

@@ -15,7 +15,7 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
 from nuvera.screening import service as screening
 from nuvera.screening.models import Disposition
-from tests.beneficiaries.support import (
+from tests.beneficiaries.builders import (
     DE_BIC,
     US_ROUTING,
     US_ROUTING_2,
@@ -28,7 +28,7 @@ from tests.beneficiaries.support import (
     review,
     us_body,
 )
-from tests.support import Factory, drain_jobs
+from tests.harness import Factory, drain_jobs
 
 B = BeneficiaryStatus
 PERMISSIONS = [Permission.BENEFICIARIES_READ, Permission.BENEFICIARIES_WRITE]

@@ -22,8 +22,8 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.errors import NuveraError
 from nuvera.organizations.models import OrganizationKind, UserRole
-from tests.beneficiaries.support import create, customer_of, path, review
-from tests.support import TEST_HMAC_SECRET, Factory, drain_jobs
+from tests.beneficiaries.builders import create, customer_of, path, review
+from tests.harness import TEST_HMAC_SECRET, Factory, drain_jobs
 
 B = BeneficiaryStatus
 PERMISSIONS = [Permission.BENEFICIARIES_READ, Permission.BENEFICIARIES_WRITE]

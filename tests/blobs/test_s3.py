@@ -19,8 +19,8 @@ from nuvera.blobs import BlobNotFound, BlobStoreError, blob_store_from_settings
 from nuvera.blobs.s3 import S3BlobStore
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.documents.support import PDF, PNG
-from tests.support import TEST_HMAC_SECRET, Factory, MutableClock, live_server
+from tests.documents.samples import PDF, PNG
+from tests.harness import TEST_HMAC_SECRET, Factory, MutableClock, live_server
 
 ACCESS_KEY = "AKIAMOTOTESTKEY00000"
 SECRET_KEY = "moto-test-secret-key-not-a-real-one"

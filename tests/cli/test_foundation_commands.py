@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from nuvera.applications.models import ApiApplication
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.support import TEST_HMAC_SECRET, LiveServer
+from tests.harness import TEST_HMAC_SECRET, LiveServer
 
 
 @pytest.fixture

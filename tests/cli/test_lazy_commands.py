@@ -16,7 +16,7 @@ import typer.main
 
 from nuvera.auth.permissions import Permission
 from nuvera.cli.main import COMMANDS, LazyGroup, app
-from tests.support import Factory, private_pem
+from tests.harness import Factory, private_pem
 
 # Third-party packages that only the server needs: the web framework and ASGI server, the ORM and migrations,
 # screening (FollowTheMoney, nomenklatura and its name tools), Redis, settings, templates, S3, logging.

@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from nuvera.auth.permissions import Permission
-from tests.support import Factory, private_pem
+from tests.harness import Factory, private_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 

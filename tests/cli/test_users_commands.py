@@ -15,7 +15,7 @@ from nuvera.config import Settings
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.accounts.browser import PASSWORD
 from tests.accounts.test_team import NEW_PASSWORD, json_sign_in, set_password
-from tests.support import Factory, LiveServer, operator_cli
+from tests.harness import Factory, LiveServer, operator_cli
 
 
 def users(settings: Settings, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -19,9 +19,9 @@ from nuvera.customers.schemas import CustomerCreate
 from nuvera.screening import service as screening
 from nuvera.screening.models import Disposition
 from tests.contract import published_reference as ref
-from tests.customers.support import upload_pdf
-from tests.payments.support import new_quote, payable
-from tests.support import Factory, Partner, drain_jobs
+from tests.customers.builders import upload_pdf
+from tests.harness import Factory, Partner, drain_jobs
+from tests.payments.builders import new_quote, payable
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),

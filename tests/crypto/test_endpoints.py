@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from nuvera.auth.permissions import Permission
-from tests.support import Factory
+from tests.harness import Factory
 
 
 def test_signed_calls_read_the_seeded_reference_data(factory: Factory) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
-from tests.support import Factory, operator_cli
+from tests.harness import Factory, operator_cli
 
 
 def nuvera_crypto_load(settings: Settings, tmp_path: Path, data: Any) -> subprocess.CompletedProcess[str]:

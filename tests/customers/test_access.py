@@ -9,8 +9,8 @@ import pytest
 from nuvera.auth.permissions import Permission
 from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
-from tests.customers.support import create, customer_body, review
-from tests.support import Factory
+from tests.customers.builders import create, customer_body, review
+from tests.harness import Factory
 
 READ, WRITE = Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE
 

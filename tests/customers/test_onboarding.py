@@ -24,8 +24,8 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
 from nuvera.errors import NuveraError
 from nuvera.organizations.models import OrganizationKind, UserRole
-from tests.customers.support import create, customer_body, person, review, upload_pdf
-from tests.support import TEST_HMAC_SECRET, Factory, drain_jobs
+from tests.customers.builders import create, customer_body, person, review, upload_pdf
+from tests.harness import TEST_HMAC_SECRET, Factory, drain_jobs
 
 S = CustomerStatus
 PARTNER_PERMISSIONS = [

@@ -12,8 +12,8 @@ from nuvera.auth.permissions import Permission
 from nuvera.customers.models import Customer, CustomerStatus
 from nuvera.db import Database
 from nuvera.pagination import encode_cursor
-from tests.customers.support import create, review
-from tests.support import TEST_HMAC_SECRET, Factory, Partner
+from tests.customers.builders import create, review
+from tests.harness import TEST_HMAC_SECRET, Factory, Partner
 
 CUSTOMERS = [Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE]
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from nuvera.auth.permissions import Permission
-from tests.customers.support import create, customer_body, field_names, person, upload_pdf
-from tests.support import Factory, Partner
+from tests.customers.builders import create, customer_body, field_names, person, upload_pdf
+from tests.harness import Factory, Partner
 
 CUSTOMERS = [Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE]
 

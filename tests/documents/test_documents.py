@@ -16,8 +16,8 @@ from nuvera.customers import service as customers
 from nuvera.customers.schemas import CustomerCreate
 from nuvera.db import Database
 from nuvera.documents.service import sanitize_file_name
-from tests.documents.support import ELF, JPEG, MACHO, PDF, PE, PNG, SCRIPT, blob_files, document_rows
-from tests.support import Factory, Partner
+from tests.documents.samples import ELF, JPEG, MACHO, PDF, PE, PNG, SCRIPT, blob_files, document_rows
+from tests.harness import Factory, Partner
 
 DOCS = [Permission.DOCUMENTS_READ, Permission.DOCUMENTS_WRITE]
 

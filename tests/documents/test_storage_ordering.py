@@ -15,8 +15,8 @@ from nuvera.db import Database
 from nuvera.documents import service
 from nuvera.documents.models import Document, DocumentType
 from nuvera.errors import NuveraError
-from tests.documents.support import PDF, blob_files
-from tests.support import Factory
+from tests.documents.samples import PDF, blob_files
+from tests.harness import Factory
 
 ACTOR = Actor.operator("test")
 

@@ -11,8 +11,8 @@ from nuvera.auth.permissions import Permission
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
-from tests.events.support import EVENTS, events
-from tests.support import Factory, Partner
+from tests.events.feed import EVENTS, events
+from tests.harness import Factory, Partner
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TYPES = [EventType.PAYMENT_STATUS_CHANGED, EventType.CUSTOMER_STATUS_CHANGED, EventType.API_KEY_REVOKED]

@@ -18,12 +18,12 @@ from nuvera.config import Settings
 from nuvera.customers import service as customers
 from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
-from tests.beneficiaries.support import iban_body
-from tests.customers.support import create, review
-from tests.events.support import EVENTS, events, run_recurring_jobs
-from tests.payments.support import SANCTIONED_NAME, pay, payable
-from tests.payments.support import customer as approved_customer
-from tests.support import Factory, drain_jobs, operator_cli
+from tests.beneficiaries.builders import iban_body
+from tests.customers.builders import create, review
+from tests.events.feed import EVENTS, events, run_recurring_jobs
+from tests.harness import Factory, drain_jobs, operator_cli
+from tests.payments.builders import SANCTIONED_NAME, pay, payable
+from tests.payments.builders import customer as approved_customer
 
 P = Permission
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from nuvera.auth.permissions import Permission
 from nuvera.cli.main import app
 from nuvera.reference.error_guide import ERROR_GUIDE
-from tests.support import Factory, Partner, new_rsa_key, private_pem
+from tests.harness import Factory, Partner, new_rsa_key, private_pem
 
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nuvera.auth.permissions import Permission
-from tests.support import Factory, Partner, private_pem
+from tests.harness import Factory, Partner, private_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"

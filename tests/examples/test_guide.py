@@ -9,7 +9,7 @@ import httpx
 from markdown_it import MarkdownIt
 
 from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403, ERROR_GUIDE
-from tests.support import LiveServer
+from tests.harness import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "signing-guide.md"

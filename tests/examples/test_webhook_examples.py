@@ -17,8 +17,8 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
-from tests.support import Factory, free_port
-from tests.webhooks.support import run_until, short_retries, worker
+from tests.harness import Factory, free_port
+from tests.webhooks.worker_harness import run_until, short_retries, worker
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"

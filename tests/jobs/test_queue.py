@@ -23,7 +23,7 @@ from nuvera.jobs import service
 from nuvera.jobs.models import Job, JobState
 from nuvera.jobs.worker import Worker, WorkerOptions
 from nuvera.screening.service import SCREEN_JOB, main_subject_id
-from tests.support import TEST_HMAC_SECRET, Factory
+from tests.harness import TEST_HMAC_SECRET, Factory
 
 
 class StepClock:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.jobs.models import WorkerHeartbeat
-from tests.support import server_env, start_server_process
+from tests.harness import server_env, start_server_process
 
 
 def alive(pid: int) -> bool:

@@ -23,8 +23,8 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.jobs import service
 from nuvera.jobs.models import Job, JobState, WorkerHeartbeat
-from tests.customers.support import create
-from tests.support import TEST_HMAC_SECRET, Factory
+from tests.customers.builders import create
+from tests.harness import TEST_HMAC_SECRET, Factory
 
 # A worker process with one handler: it notes that it started the job, waits `delay` seconds, and records its
 # effect as a row (another job) in the job's own transaction.

@@ -8,8 +8,8 @@ import pytest
 
 from nuvera.auth.permissions import Permission
 from nuvera.db import Database
-from tests.payments.support import execute, new_key, new_quote, pay, payable, quote_body
-from tests.support import Factory
+from tests.harness import Factory
+from tests.payments.builders import execute, new_key, new_quote, pay, payable, quote_body
 
 READ, WRITE = Permission.PAYMENTS_READ, Permission.PAYMENTS_WRITE
 

@@ -19,9 +19,9 @@ from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.payments.models import Payment
-from tests.adversarial.support import record_counts
-from tests.payments.support import Parties, new_key, new_quote, payable
-from tests.support import Factory, Partner, ServerProcess, server_env, start_server_process
+from tests.adversarial.raw_http import record_counts
+from tests.harness import Factory, Partner, ServerProcess, server_env, start_server_process
+from tests.payments.builders import Parties, new_key, new_quote, payable
 
 pytestmark = pytest.mark.slow
 PAYMENTS = [Permission.PAYMENTS_READ, Permission.PAYMENTS_WRITE]

@@ -15,8 +15,8 @@ from nuvera.auth.permissions import Permission
 from nuvera.db import Database
 from nuvera.payments import idempotency
 from nuvera.payments.models import IdempotencyKey, Payment
-from tests.payments.support import clocked_client, execute, new_key, new_quote, payable
-from tests.support import Factory, MutableClock, Partner
+from tests.harness import Factory, MutableClock, Partner
+from tests.payments.builders import clocked_client, execute, new_key, new_quote, payable
 
 PAYMENTS = [Permission.PAYMENTS_READ, Permission.PAYMENTS_WRITE]
 PATH = "/api/v1/payment"

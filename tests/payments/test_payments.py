@@ -17,7 +17,8 @@ from nuvera.customers import service as customers
 from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
 from nuvera.payments.processor import SimulatedRail, process_once
-from tests.payments.support import (
+from tests.harness import Factory, MutableClock, operator_cli
+from tests.payments.builders import (
     SANCTIONED_NAME,
     beneficiary,
     clocked_client,
@@ -30,7 +31,6 @@ from tests.payments.support import (
     quote_body,
     screen_beneficiary,
 )
-from tests.support import Factory, MutableClock, operator_cli
 
 PAYMENTS = [Permission.PAYMENTS_READ, Permission.PAYMENTS_WRITE]
 

@@ -11,9 +11,9 @@ from nuvera.auth.permissions import Permission
 from nuvera.screening import service as screening
 from nuvera.screening.engine import get_engine
 from nuvera.screening.models import SubjectType
-from tests.customers.support import create
-from tests.payments.support import Parties, payable, quote_body
-from tests.support import Factory, drain_jobs
+from tests.customers.builders import create
+from tests.harness import Factory, drain_jobs
+from tests.payments.builders import Parties, payable, quote_body
 
 PERMISSIONS = [Permission.PAYMENTS_READ, Permission.PAYMENTS_WRITE, Permission.SCREENING_READ]
 

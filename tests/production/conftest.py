@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from nuvera.auth.replay import RedisReplayStore
 from nuvera.backends import connect_redis
-from tests.support import free_port
+from tests.harness import free_port
 
 NO_REDIS = 'NUVERA_TEST_REDIS_URL is not set (`eval "$(scripts/services.sh env)"` or `make test-postgres`)'
 

@@ -21,9 +21,9 @@ from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import RedisReplayStore
 from nuvera.backends import connect_redis
 from nuvera.config import Settings
+from tests.harness import Factory, Partner, ServerProcess, server_env, start_server_process
 from tests.production.conftest import PrivateRedis, new_namespace
-from tests.production.support import PROBE, outcome, send, signed_get
-from tests.support import Factory, Partner, ServerProcess, server_env, start_server_process
+from tests.production.probes import PROBE, outcome, send, signed_get
 
 pytestmark = pytest.mark.slow
 LIMIT = 60

@@ -16,8 +16,8 @@ from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.observability.logging import REDACTED, configure_logging
-from tests.production.support import outcome, send, signed_get
-from tests.support import Factory, LiveServer, free_port, live_server
+from tests.harness import Factory, LiveServer, free_port, live_server
+from tests.production.probes import outcome, send, signed_get
 
 
 def test_health_and_readiness(server: LiveServer) -> None:

@@ -11,8 +11,8 @@ from nuvera.app import create_app
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.production.support import outcome, send, signed_get
-from tests.support import Factory, LiveServer, MutableClock, live_server
+from tests.harness import Factory, LiveServer, MutableClock, live_server
+from tests.production.probes import outcome, send, signed_get
 
 LIMIT = 5
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,8 +20,8 @@ from nuvera.auth.replay import RedisReplayStore
 from nuvera.backends import REDIS_TIMEOUT_SECONDS, DependencyUnavailable, connect_redis
 from nuvera.config import Settings
 from nuvera.db import Database
+from tests.harness import Factory, operator_cli
 from tests.production.conftest import PrivateRedis
-from tests.support import Factory, operator_cli
 
 
 def _wait_for(condition: object, seconds: float = 5.0) -> bool:
@@ -122,6 +123,27 @@ def test_a_dead_redis_raises_instead_of_answering(private_redis: PrivateRedis) -
     # No request can wait long behind a dead or silent Redis: every socket operation has a bounded timeout.
     options = redis.connection_pool.connection_kwargs
     assert options["socket_timeout"] == options["socket_connect_timeout"] == REDIS_TIMEOUT_SECONDS
+
+
+def test_a_subscriber_that_loses_redis_says_so_and_subscribes_again_when_it_is_back(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the subscription is down the 1 s cache lifetime bounds staleness (logged once); on reconnecting the
+    subscriber starts from an empty cache, since announcements may have been missed meanwhile."""
+    subscriber = CredentialChangeSubscriber(connect_redis(private_redis.url), "nuvera:credentials-changed")
+    with caplog.at_level(logging.WARNING, logger="nuvera.auth.key_cache"):
+        subscriber.start()
+        try:
+            assert subscriber.subscribed.wait(5)
+            private_redis.kill()
+            assert _wait_for(lambda: not subscriber.subscribed.is_set(), 10)
+            assert "credential-change subscription lost" in caplog.text
+            before = key_cache._Generation.value
+            private_redis.restart()
+            assert subscriber.subscribed.wait(10)
+            assert key_cache._Generation.value != before
+        finally:
+            subscriber.close()
 
 
 def test_credential_changes_are_announced_and_clear_other_processes_caches(

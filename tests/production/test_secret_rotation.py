@@ -14,8 +14,8 @@ from nuvera.auth import api_keys
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.production.support import outcome, signed_get
-from tests.support import TEST_HMAC_SECRET, Factory, live_server
+from tests.harness import TEST_HMAC_SECRET, Factory, live_server
+from tests.production.probes import outcome, signed_get
 
 NEW_SECRET = "rotated-hmac-secret-version-2-0123456789abcdef"
 

@@ -16,11 +16,11 @@ import httpx
 
 from nuvera.beneficiaries.models import BeneficiaryStatus
 from nuvera.customers.models import CustomerStatus
-from tests.beneficiaries.support import iban_body
-from tests.customers.support import create as create_customer
-from tests.customers.support import review, upload_pdf
-from tests.payments.support import Parties, beneficiary, customer, new_quote, pay
-from tests.support import Factory, Partner
+from tests.beneficiaries.builders import iban_body
+from tests.customers.builders import create as create_customer
+from tests.customers.builders import review, upload_pdf
+from tests.harness import Factory, Partner
+from tests.payments.builders import Parties, beneficiary, customer, new_quote, pay
 
 # The id fields of request bodies and what they must name to pass the handler's ownership and state rules.
 BODY_ID_FIELDS = ("customerId", "beneficiaryId", "quoteId", "paymentId", "documentIds")

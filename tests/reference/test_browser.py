@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
-from tests.support import LiveServer
+from tests.harness import LiveServer
 
 pytestmark = pytest.mark.slow
 

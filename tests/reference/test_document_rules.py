@@ -23,9 +23,9 @@ from nuvera.payments import money
 from nuvera.payments.rates import bundled_table
 from nuvera.schemas import TEXT_PATTERN
 from nuvera.support.schemas import NOT_ONLY_SPACES
-from tests.beneficiaries.support import create as create_beneficiary
-from tests.customers.support import create as create_customer
-from tests.support import Factory, LiveServer, Partner
+from tests.beneficiaries.builders import create as create_beneficiary
+from tests.customers.builders import create as create_customer
+from tests.harness import Factory, LiveServer, Partner
 
 LISTS = [
     "/api/v1/customers",

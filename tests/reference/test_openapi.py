@@ -17,7 +17,7 @@ from nuvera.config import Settings
 from nuvera.errors import ERROR_CODES, ErrorCode
 from nuvera.openapi import build_openapi, problem_responses
 from nuvera.reference.error_guide import AUTH_CODES_401, AUTH_CODES_403
-from tests.support import LiveServer
+from tests.harness import LiveServer
 
 
 @pytest.fixture(scope="module")

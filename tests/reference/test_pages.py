@@ -9,7 +9,7 @@ import httpx
 from nuvera.auth.permissions import Permission
 from nuvera.errors import ERROR_CODES
 from nuvera.reference.error_guide import ERROR_GUIDE
-from tests.support import Factory, LiveServer
+from tests.harness import Factory, LiveServer
 
 
 def test_reference_page_loads_only_assets_served_here(server: LiveServer) -> None:

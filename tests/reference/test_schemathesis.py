@@ -48,9 +48,9 @@ from nuvera.app import create_app
 from nuvera.auth.signing import MAX_TOKEN_LENGTH
 from nuvera.config import Settings
 from nuvera.db import Database
-from tests.customers.support import PDF_BYTES
+from tests.customers.builders import PDF_BYTES
+from tests.harness import Factory, LiveServer, Partner, live_server
 from tests.reference.fuzz_world import BODY_ID_FIELDS, World, build_world, unique_key
-from tests.support import Factory, LiveServer, Partner, live_server
 
 pytestmark = pytest.mark.slow
 

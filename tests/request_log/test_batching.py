@@ -22,8 +22,8 @@ from nuvera.db import Database
 from nuvera.observability import metrics
 from nuvera.request_log.models import RequestLogEntry
 from nuvera.request_log.recorder import RequestLogRecorder
-from tests.request_log.support import ASSETS
-from tests.support import Factory, MutableClock, live_server
+from tests.harness import Factory, MutableClock, live_server
+from tests.request_log.probes import ASSETS
 
 
 class InsertCounter:

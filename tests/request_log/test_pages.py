@@ -13,8 +13,8 @@ from nuvera.reference.error_guide import ERROR_GUIDE
 from nuvera.request_log.models import RequestLogEntry
 from nuvera.web.request_log import code_spans
 from tests.accounts.browser import SignIn
-from tests.request_log.support import ASSETS, expired, logged, signed
-from tests.support import Factory, LiveServer, Partner
+from tests.harness import Factory, LiveServer, Partner
+from tests.request_log.probes import ASSETS, expired, logged, signed
 
 APPS = "/app/settings/platform/api-applications"
 ROW = re.compile(r'<tr data-request-id="([^"]+)" data-status="(\d+)"')

@@ -16,8 +16,8 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.request_log.models import RequestLogEntry
 from nuvera.request_log.recorder import display_path
-from tests.request_log.support import ASSETS, expired, logged, signed
-from tests.support import Factory, LiveServer, MutableClock, live_server, new_rsa_key
+from tests.harness import Factory, LiveServer, MutableClock, live_server, new_rsa_key
+from tests.request_log.probes import ASSETS, expired, logged, signed
 
 
 def test_a_success_and_failing_signed_requests_are_logged_with_their_code(

@@ -13,7 +13,7 @@ from nuvera.jobs import registry
 from nuvera.jobs import service as jobs
 from nuvera.request_log.jobs import PURGE_EVERY, PURGE_JOB
 from nuvera.request_log.models import RequestLogEntry
-from tests.support import Factory, drain_jobs
+from tests.harness import Factory, drain_jobs
 
 
 def test_the_recurring_purge_deletes_rows_older_than_the_retention(

@@ -17,8 +17,8 @@ from nuvera.screening import service
 from nuvera.screening.engine import ScreeningEngine
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
+from tests.harness import TEST_HMAC_SECRET, Factory
 from tests.screening.conftest import company, new_id, now, person
-from tests.support import TEST_HMAC_SECRET, Factory
 
 SUBJECT_KEYS = {
     "screeningStatus",

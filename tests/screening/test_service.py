@@ -17,8 +17,8 @@ from nuvera.screening import service
 from nuvera.screening.engine import ScreeningEngine
 from nuvera.screening.models import Disposition, ScreeningMatch, SubjectType
 from nuvera.screening.service import HoldStatus, SubjectInput
+from tests.harness import Factory
 from tests.screening.conftest import company, new_id, now, person
-from tests.support import Factory
 
 OPERATOR = Actor.operator("compliance review")
 

@@ -31,11 +31,12 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
-from tests.beneficiaries.support import iban_body
-from tests.customers.support import PDF_BYTES, customer_body
-from tests.customers.support import review as review_customer
-from tests.payments.support import payable
-from tests.sdk.support import (
+from tests.beneficiaries.builders import iban_body
+from tests.customers.builders import PDF_BYTES, customer_body
+from tests.customers.builders import review as review_customer
+from tests.harness import Factory, LiveServer, Partner, new_rsa_key
+from tests.payments.builders import payable
+from tests.sdk.recording import (
     AsyncRecordingTransport,
     Recorder,
     RecordingTransport,
@@ -43,7 +44,6 @@ from tests.sdk.support import (
     operation_matchers,
     operation_of,
 )
-from tests.support import Factory, LiveServer, Partner, new_rsa_key
 
 RECORDER = Recorder()
 

@@ -20,7 +20,7 @@ from nuvera_client import (
     ServerError,
 )
 
-from tests.sdk.support import jwt_claims
+from tests.sdk.recording import jwt_claims
 
 API_KEY = "nvk_" + "a" * 44
 PROBLEM = {"content-type": "application/problem+json"}

@@ -20,7 +20,7 @@ from nuvera_client import NuveraAuth
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, Route, sync_playwright
 
 from nuvera.organizations.models import OrganizationKind, UserRole
-from tests.support import Factory, LiveServer
+from tests.harness import Factory, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"

@@ -19,9 +19,9 @@ from nuvera.screening import service as screening
 from nuvera.screening.engine import get_engine
 from nuvera.screening.models import Disposition, ScreeningMatch, SubjectType
 from nuvera.screening.service import SubjectInput
-from tests.beneficiaries.support import customer_of, iban_body
-from tests.customers.support import customer_body
-from tests.support import Factory, LiveServer, private_pem
+from tests.beneficiaries.builders import customer_of, iban_body
+from tests.customers.builders import customer_body
+from tests.harness import Factory, LiveServer, private_pem
 from tests.web.browser import APPLICATIONS, Site, Tab, signed_get, unique
 
 pytestmark = pytest.mark.slow

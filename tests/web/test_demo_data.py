@@ -22,7 +22,7 @@ from nuvera.demo import DEMO_PASSWORD, PAYMENT_REFERENCE, ensure_demo_data
 from nuvera.payments.models import Payment, PaymentStatus
 from nuvera.request_log.models import RequestLogEntry
 from nuvera.web import admin_queries as queries
-from tests.support import TEST_HMAC_SECRET, LiveServer, drain_jobs, live_server, scratch_postgres_database
+from tests.harness import TEST_HMAC_SECRET, LiveServer, drain_jobs, live_server, scratch_postgres_database
 from tests.web.browser import Site
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 from nuvera_client import sign_request
 
 from nuvera.auth.permissions import Permission
-from tests.support import Factory, LiveServer, MutableClock, Partner, private_pem
+from tests.harness import Factory, LiveServer, MutableClock, Partner, private_pem
 from tests.web.browser import (
     APPLICATIONS,
     Site,

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from nuvera.auth.permissions import Permission
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.accounts.browser import Browser, sign_in
-from tests.customers.support import customer_body
-from tests.support import Factory, LiveServer, new_rsa_key, private_pem, public_pem
+from tests.customers.builders import customer_body
+from tests.harness import Factory, LiveServer, new_rsa_key, private_pem, public_pem
 
 CHECK = "/app/settings/platform/api-applications/public-key-check"
 LOGIN_CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')

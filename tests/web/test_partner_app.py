@@ -18,7 +18,7 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.demo import DEMO_PASSWORD, ensure_demo_data
 from nuvera.organizations.models import OrganizationKind, UserRole
-from tests.support import Factory, LiveServer
+from tests.harness import Factory, LiveServer
 from tests.web.browser import (
     APPLICATIONS,
     Site,

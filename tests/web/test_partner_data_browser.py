@@ -15,9 +15,9 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
 from nuvera.organizations.models import UserRole
 from nuvera.support import service as support
-from tests.beneficiaries.support import iban_body
-from tests.customers.support import customer_body, review
-from tests.support import Factory, LiveServer, new_rsa_key, private_pem, public_pem
+from tests.beneficiaries.builders import iban_body
+from tests.customers.builders import customer_body, review
+from tests.harness import Factory, LiveServer, new_rsa_key, private_pem, public_pem
 from tests.web.browser import APPLICATIONS, Site, finish_key_dialog, paste_key, read_key_dialog, unique
 from tests.web.test_partner_data_http import DATA_PERMISSIONS, open_ticket
 

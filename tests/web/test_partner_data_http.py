@@ -18,9 +18,9 @@ from nuvera.organizations.models import OrganizationKind, UserRole
 from nuvera.support import service as support
 from nuvera.tenancy import OrganizationScope
 from tests.accounts.browser import Browser, sign_in
-from tests.beneficiaries.support import customer_of, iban_body
-from tests.customers.support import PDF_BYTES, customer_body, review
-from tests.support import Factory, LiveServer, Partner, new_rsa_key, public_pem
+from tests.beneficiaries.builders import customer_of, iban_body
+from tests.customers.builders import PDF_BYTES, customer_body, review
+from tests.harness import Factory, LiveServer, Partner, new_rsa_key, public_pem
 
 DATA_PERMISSIONS = [
     Permission.CUSTOMERS_READ,

@@ -12,8 +12,8 @@ from nuvera.auth.permissions import Permission
 from nuvera.db import Database
 from nuvera.organizations.models import OrganizationKind, UserRole
 from nuvera.reference.error_guide import ERROR_GUIDE
-from tests.request_log.support import ASSETS, expired, logged, signed
-from tests.support import Factory, LiveServer, new_rsa_key
+from tests.harness import Factory, LiveServer, new_rsa_key
+from tests.request_log.probes import ASSETS, expired, logged, signed
 from tests.web.browser import APPLICATIONS, SCREENSHOTS, Site
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser
 
 from nuvera.organizations.models import OrganizationKind, UserRole
 from tests.accounts.smtp import MailServer, mail_server, smtp
-from tests.support import Factory, LiveServer, MutableClock
+from tests.harness import Factory, LiveServer, MutableClock
 from tests.web.browser import PASSWORD, Site, Tab
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nuvera.config import Settings
-from tests.webhooks.support import short_retries
+from tests.webhooks.worker_harness import short_retries
 
 
 @pytest.fixture

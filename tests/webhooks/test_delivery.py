@@ -22,10 +22,10 @@ from nuvera.events.service import record_event
 from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import service, signing
 from nuvera.webhooks.models import WebhookDeliveryState, WebhookDisabledReason, WebhookEndpoint
-from tests.customers.support import create
-from tests.support import Factory
+from tests.customers.builders import create
+from tests.harness import Factory
 from tests.webhooks.receiver import receiver
-from tests.webhooks.support import OWNER, attempts, create_endpoint, deliveries, run_until, worker
+from tests.webhooks.worker_harness import OWNER, attempts, create_endpoint, deliveries, run_until, worker
 
 
 def _event(database: Database, organization_id: str, data: dict[str, object] | None = None) -> str:

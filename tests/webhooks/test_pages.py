@@ -13,10 +13,10 @@ from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
 from nuvera.organizations.models import UserRole
-from tests.support import Factory, LiveServer
+from tests.harness import Factory, LiveServer
 from tests.web.test_pages_http import page_sign_in
 from tests.webhooks.receiver import receiver
-from tests.webhooks.support import run_until, worker
+from tests.webhooks.worker_harness import run_until, worker
 
 BASE = "/app/settings/platform/webhooks"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -112,7 +112,7 @@ def test_members_read_only_and_other_organizations_see_nothing(
     with database.session() as session:
         from nuvera.tenancy import OrganizationScope
         from nuvera.webhooks import service
-        from tests.webhooks.support import OWNER
+        from tests.webhooks.worker_harness import OWNER
 
         endpoint = service.create_endpoint(
             session,

@@ -17,9 +17,9 @@ from nuvera.jobs.models import Job, JobState
 from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import service, targets
 from nuvera.webhooks.models import WebhookDeliveryState
-from tests.support import Factory
+from tests.harness import Factory
 from tests.webhooks.receiver import receiver
-from tests.webhooks.support import OWNER, attempts, create_endpoint, deliveries, run_until, worker
+from tests.webhooks.worker_harness import OWNER, attempts, create_endpoint, deliveries, run_until, worker
 
 PUBLIC = "93.184.216.34"  # a public address; no test connects to it
 

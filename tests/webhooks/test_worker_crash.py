@@ -18,9 +18,9 @@ from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
 from nuvera.webhooks.models import WebhookDeliveryState
-from tests.support import Factory, server_env
+from tests.harness import Factory, server_env
 from tests.webhooks.receiver import receiver
-from tests.webhooks.support import attempts, create_endpoint, deliveries, run_until, worker
+from tests.webhooks.worker_harness import attempts, create_endpoint, deliveries, run_until, worker
 
 
 # A real `nuvera worker` loads the screening index before its first job: on a loaded machine that takes minutes.

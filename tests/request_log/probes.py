@@ -11,7 +11,7 @@ from sqlalchemy import select
 from nuvera.db import Database
 from nuvera.request_log.models import RequestLogEntry
 from nuvera.request_log.recorder import RequestLogRecorder
-from tests.support import LiveServer, Partner
+from tests.harness import LiveServer, Partner
 
 ASSETS = "/api/v1/crypto/assets"
 

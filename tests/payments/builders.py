@@ -21,9 +21,9 @@ from nuvera.customers.schemas import CustomerCreate
 from nuvera.screening import service as screening
 from nuvera.screening.engine import get_engine
 from nuvera.screening.models import SubjectType
-from tests.beneficiaries.support import iban_body
-from tests.customers.support import customer_body
-from tests.support import Factory, MutableClock, Partner, drain_jobs
+from tests.beneficiaries.builders import iban_body
+from tests.customers.builders import customer_body
+from tests.harness import Factory, MutableClock, Partner, drain_jobs
 
 OPERATOR = ActivityActor.operator()
 # A real entry of the bundled OFAC sample: screening a beneficiary under this name yields an open match.

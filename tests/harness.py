@@ -1,4 +1,5 @@
-"""Test helpers shared across areas: a controllable clock, a live uvicorn server, partner factories."""
+"""The test harness shared across areas: a controllable clock, test keys, live servers (a uvicorn thread or a
+`nuvera serve` process), the operator CLI, partner factories and scratch PostgreSQL databases."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Support tickets: the partner/Nuvera conversation, its statuses, the CLI, permissions and tenant isolation.
-
-(The package is `support_tickets`, not `support`: `tests/support.py` is the shared helper module.)
-"""
+"""Support tickets: the partner/Nuvera conversation, its statuses, the CLI, permissions and tenant isolation."""
 
 from __future__ import annotations
 
@@ -21,8 +18,8 @@ from nuvera.db import Database
 from nuvera.errors import NuveraError
 from nuvera.organizations.models import Organization, OrganizationKind, User
 from nuvera.support import service
-from tests.payments.support import customer, pay, payable
-from tests.support import Factory, operator_cli
+from tests.harness import Factory, operator_cli
+from tests.payments.builders import customer, pay, payable
 
 READ, WRITE = Permission.SUPPORT_READ, Permission.SUPPORT_WRITE
 TICKETS = "/api/v1/support/tickets"

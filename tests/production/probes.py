@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from nuvera_client import sign_request
 
-from tests.support import Partner
+from tests.harness import Partner
 
 PROBE = "/api/v1/crypto/assets"
 
