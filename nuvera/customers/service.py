@@ -31,7 +31,7 @@ from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPat
 from nuvera.documents.service import require_documents
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate_rows
-from nuvera.review.workflow import ReviewFlow
+from nuvera.review.workflow import ReviewFlow, review_transitions
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
@@ -42,14 +42,8 @@ S = CustomerStatus
 # Partners may change a customer's data only while nobody at Nuvera is looking at it or has approved it.
 EDITABLE = frozenset({S.DRAFT, S.CORRECTION_REQUESTED})
 
-# Reviewer transitions. REJECTED is final; a suspended customer can be reinstated or rejected for good; a
-# customer waiting on corrections can be rejected without another round trip.
-REVIEW_TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
-    S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED}),
-    S.CORRECTION_REQUESTED: frozenset({S.REJECTED}),
-    S.APPROVED: frozenset({S.SUSPENDED}),
-    S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
-}
+# Reviewer transitions: those of every reviewable (nuvera/review/workflow.py).
+REVIEW_TRANSITIONS = review_transitions(CustomerStatus)
 
 REVIEW: ReviewFlow[Customer, CustomerStatus] = ReviewFlow(
     kind="customer",
