@@ -139,3 +139,9 @@ def problem_responses(*declared: int | ErrorCode, **descriptions: str) -> Respon
         description = descriptions.get(f"s{status}") or "; ".join(f"`{c}`: {ERROR_CODES[c].title}" for c in codes)
         responses[status] = {"model": Problem, "description": description, ERROR_CODES_EXTENSION: codes}
     return responses
+
+
+# Every list with cursor pagination answers a forged or foreign cursor the same way.
+INVALID_CURSOR: Responses = problem_responses(
+    ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+)

@@ -20,7 +20,7 @@ from nuvera.payments.models import PaymentStatus
 from nuvera.payments.rates import RatesProvider, get_rates
 from nuvera.payments.schemas import PaymentExecute, PaymentList, PaymentOut, QuoteCreate, QuoteOut
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses
+from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses
 
 router = APIRouter(prefix="/api/v1/payment", tags=["Payments"], route_class=OneHopRoute)
 PaymentReader = Annotated[Principal, Depends(require(Permission.PAYMENTS_READ))]
@@ -197,12 +197,7 @@ def execute_payment(
     "",
     operation_id="PaymentController_list",
     response_model=PaymentList,
-    responses={
-        **problem_responses(
-            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
-        ),
-        **INVALID,
-    },
+    responses={**INVALID_CURSOR, **INVALID},
 )
 def list_payments(
     principal: PaymentReader,
