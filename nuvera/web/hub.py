@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
-from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from nuvera.accounts.dependencies import server_secret
@@ -40,7 +39,7 @@ from nuvera.support.models import TicketStatus
 from nuvera.tenancy import OrganizationScope, belongs
 from nuvera.web import admin_queries as queries
 from nuvera.web.applications import application_rows, detail_context
-from nuvera.web.rendering import page
+from nuvera.web.rendering import page, post_redirect_get
 from nuvera.web.routing import WebRoute
 from nuvera.web.viewer import Staff, StaffForm, Viewer
 
@@ -71,22 +70,6 @@ TICKET_VIEWS: dict[str, tuple[str, tuple[TicketStatus, ...] | None]] = {
 def _decisions(allowed: frozenset[str]) -> list[tuple[str, str]]:
     """The decisions the reviewed object's lifecycle allows from its current status, in a fixed order."""
     return [(value, label) for value, label in DECISION_LABELS.items() if value in allowed]
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _decide(
-    session: Session, action: Callable[[], Any], retry: Callable[[NuveraError], Response], done: str
-) -> Response:
-    """Run a decision; on refusal roll it back and show the same page with the message (post/redirect/get)."""
-    try:
-        action()
-    except NuveraError as exc:
-        session.rollback()
-        return retry(exc)
-    return _redirect(done)
 
 
 # --- overview and organizations ---------------------------------------------------------------------------
@@ -315,7 +298,7 @@ def _record_decision(
             session, subject_id, status=spec.flow.statuses(decision), note=note, reviewer=reviewer, now=now
         )
 
-    return _decide(
+    return post_redirect_get(
         session,
         act,
         lambda exc: _subject_page(spec, request, viewer, session, subject_id, exc),
@@ -412,7 +395,7 @@ def screening_disposition(
             now=now,
         )
 
-    return _decide(
+    return post_redirect_get(
         session,
         act,
         lambda exc: _screening_page(request, viewer, session, "open", "", exc),
@@ -473,7 +456,7 @@ def ticket_page(request: Request, ticket_id: Id, viewer: Staff, session: Session
 def ticket_reply(
     request: Request, ticket_id: Id, viewer: StaffForm, session: SessionDep, now: NowDep, body: Note = ""
 ) -> Response:
-    return _decide(
+    return post_redirect_get(
         session,
         lambda: support.nuvera_reply(session, viewer.actor, ticket_id, body=body, now=now),
         lambda exc: _ticket_page(request, viewer, session, ticket_id, exc),
@@ -483,7 +466,7 @@ def ticket_reply(
 
 @router.post("/support/{ticket_id}/resolve")
 def ticket_resolve(request: Request, ticket_id: Id, viewer: StaffForm, session: SessionDep, now: NowDep) -> Response:
-    return _decide(
+    return post_redirect_get(
         session,
         lambda: support.nuvera_resolve(session, viewer.actor, ticket_id, now=now),
         lambda exc: _ticket_page(request, viewer, session, ticket_id, exc),

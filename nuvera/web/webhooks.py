@@ -8,19 +8,17 @@ in clear), so a reload cannot show it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request, Response
-from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from nuvera.config import Settings
 from nuvera.dependencies import NowDep, SessionDep
 from nuvera.errors import FieldError, NuveraError, validation_error
 from nuvera.events.models import EventType
-from nuvera.web.rendering import page
+from nuvera.web.rendering import page, post_redirect_get
 from nuvera.web.routing import WebRoute
 from nuvera.web.viewer import CurrentViewer, FormViewer, Viewer
 from nuvera.webhooks import policy, service
@@ -38,10 +36,6 @@ Types = Annotated[list[str], Form(max_length=50)]
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _list_page(
@@ -86,18 +80,6 @@ def _detail_page(
         can_manage=policy.may_manage(viewer.actor),
         back_url=BASE,
     )
-
-
-def _change(
-    session: Session, action: Callable[[], Any], retry: Callable[[NuveraError], Response], done: str
-) -> Response:
-    """Run a change; on refusal roll it back and show the page again with the message."""
-    try:
-        action()
-    except NuveraError as exc:
-        session.rollback()
-        return retry(exc)
-    return _redirect(done)
 
 
 @router.get(BASE)
@@ -151,7 +133,7 @@ def edit_webhook(
     event_types: Types = [],  # noqa: B006  # FastAPI copies form defaults
 ) -> Response:
     policy.require_manage(viewer.actor)
-    return _change(
+    return post_redirect_get(
         session,
         lambda: service.update_endpoint(
             session,
@@ -180,7 +162,7 @@ def set_enabled(
 ) -> Response:
     policy.require_manage(viewer.actor)
     turn_on = enabled == "true"
-    return _change(
+    return post_redirect_get(
         session,
         lambda: service.update_endpoint(
             session, viewer, viewer.actor, endpoint_id, settings=_settings(request), now=now, enabled=turn_on
@@ -226,7 +208,7 @@ def resend(
     event_id: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     policy.require_manage(viewer.actor)
-    return _change(
+    return post_redirect_get(
         session,
         lambda: service.resend(session, viewer, viewer.actor, endpoint_id, event_id.strip(), now=now),
         lambda exc: _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status),
@@ -253,7 +235,7 @@ def replay(
     since: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     policy.require_manage(viewer.actor)
-    return _change(
+    return post_redirect_get(
         session,
         lambda: service.replay_since(session, viewer, viewer.actor, endpoint_id, _since(since), now=now),
         lambda exc: _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status),
@@ -264,7 +246,7 @@ def replay(
 @router.post(BASE + "/{endpoint_id}/delete")
 def delete(request: Request, endpoint_id: EndpointId, viewer: FormViewer, session: SessionDep, now: NowDep) -> Response:
     policy.require_manage(viewer.actor)
-    return _change(
+    return post_redirect_get(
         session,
         lambda: service.delete_endpoint(session, viewer, viewer.actor, endpoint_id, now=now),
         lambda exc: _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status),
