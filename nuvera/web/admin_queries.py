@@ -61,7 +61,7 @@ def _names(
     if not wanted:
         return {}
     rows = session.execute(select(row_id, name).where(row_id.in_(wanted)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 @dataclass(frozen=True)
