@@ -241,12 +241,7 @@ def update_customer(
     now: datetime,
 ) -> Customer:
     """Change the fields present in `data`; only while DRAFT or CORRECTION_REQUESTED."""
-    customer = get_customer(session, organization_id, customer_id, for_update=True)
-    if customer.status not in EDITABLE:
-        raise NuveraError(
-            ErrorCode.INVALID_STATE,
-            f"A customer in {customer.status} cannot be changed; only DRAFT or CORRECTION_REQUESTED customers can.",
-        )
+    customer = _editable(session, organization_id, customer_id, "changed")
     values = data.model_dump(exclude_unset=True)
     # The reference's UpdateCustomerDto carries the id in the body too: accepted, but it must be this customer.
     if values.pop("id", None) not in (None, customer.id):
@@ -267,16 +262,22 @@ def update_customer(
     return customer
 
 
-def submit_customer(
-    session: Session, organization_id: str, customer_id: str, *, actor: Actor, now: datetime
-) -> Customer:
-    """DRAFT or CORRECTION_REQUESTED → PENDING_REVIEW, if the customer is complete."""
+def _editable(session: Session, organization_id: str, customer_id: str, verb: str) -> Customer:
+    """The customer, locked for the change; refused unless the partner may still change it."""
     customer = get_customer(session, organization_id, customer_id, for_update=True)
     if customer.status not in EDITABLE:
         raise NuveraError(
             ErrorCode.INVALID_STATE,
-            f"A customer in {customer.status} cannot be submitted; only DRAFT or CORRECTION_REQUESTED customers can.",
+            f"A customer in {customer.status} cannot be {verb}; only DRAFT or CORRECTION_REQUESTED customers can.",
         )
+    return customer
+
+
+def submit_customer(
+    session: Session, organization_id: str, customer_id: str, *, actor: Actor, now: datetime
+) -> Customer:
+    """DRAFT or CORRECTION_REQUESTED → PENDING_REVIEW, if the customer is complete."""
+    customer = _editable(session, organization_id, customer_id, "submitted")
     _require_complete(customer)
     REVIEW.change_status(session, customer, S.PENDING_REVIEW, note=None, actor=actor, now=now)
     return customer
