@@ -256,6 +256,29 @@ def _any_ticket(session: Session, ticket_id: str) -> SupportTicket:
     return ticket
 
 
+def _audit(
+    session: Session,
+    actor: Actor,
+    ticket: SupportTicket,
+    action: AuditAction,
+    before: TicketStatus,
+    now: datetime,
+    **after: str,
+) -> None:
+    """Audit a Nuvera agent's change of a partner's ticket: its status before and after (with `after` details)."""
+    audit.record(
+        session,
+        actor=actor,
+        organization_id=ticket.organization_id,
+        action=action,
+        subject_type="support_ticket",
+        subject_id=ticket.id,
+        now=now,
+        before={"status": before.value},
+        after={"status": ticket.status.value, **after},
+    )
+
+
 def nuvera_reply(session: Session, actor: Actor, ticket_id: str, *, body: str, now: datetime) -> SupportTicket:
     """Nuvera support answers; the ticket waits for the partner (PENDING_PARTNER)."""
     _require_nuvera(actor)
@@ -270,17 +293,7 @@ def nuvera_reply(session: Session, actor: Actor, ticket_id: str, *, body: str, n
     ticket.resolved_at = None
     session.flush()
     # An admin acting on a partner's data is audited, in the same transaction as the change.
-    audit.record(
-        session,
-        actor=actor,
-        organization_id=ticket.organization_id,
-        action=AuditAction.SUPPORT_TICKET_REPLIED,
-        subject_type="support_ticket",
-        subject_id=ticket.id,
-        now=now,
-        before={"status": before.value},
-        after={"status": ticket.status.value, "messageId": message.id},
-    )
+    _audit(session, actor, ticket, AuditAction.SUPPORT_TICKET_REPLIED, before, now, messageId=message.id)
     events.ticket_replied(session, ticket, message, before, now)
     return ticket
 
@@ -296,15 +309,5 @@ def nuvera_resolve(session: Session, actor: Actor, ticket_id: str, *, now: datet
     ticket.resolved_at = now
     ticket.updated_at = now
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        organization_id=ticket.organization_id,
-        action=AuditAction.SUPPORT_TICKET_RESOLVED,
-        subject_type="support_ticket",
-        subject_id=ticket.id,
-        now=now,
-        before={"status": before.value},
-        after={"status": ticket.status.value},
-    )
+    _audit(session, actor, ticket, AuditAction.SUPPORT_TICKET_RESOLVED, before, now)
     return ticket
