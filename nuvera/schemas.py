@@ -36,6 +36,15 @@ def stored_text(max_length: int) -> WithJsonSchema:
     )
 
 
+def checked_string(pattern: str, description: str, *examples: str) -> WithJsonSchema:
+    """The published schema of a string that a validator checks further than its pattern can say (check digits,
+    registries); `description` says what it checks."""
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern, "description": description}
+    if examples:
+        schema["examples"] = list(examples)
+    return WithJsonSchema(schema)
+
+
 def not_null(schema: dict[str, Any]) -> None:
     """`json_schema_extra` of an optional field the server refuses null for (it cannot be cleared): published
     without its `null` option, keeping the field's own title and description."""
