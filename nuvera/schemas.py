@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from pydantic.alias_generators import to_camel
@@ -61,17 +61,29 @@ def refuse_json_numbers(value: Any) -> Any:
     return value
 
 
+Item = TypeVar("Item")
+
+
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
 class PageOut(CamelModel):
-    """Base of every cursor-paginated list response; each subclass declares `items`, `next_cursor`, `has_more`."""
+    """Base of every cursor-paginated list response; each subclass declares `items`, `next_cursor`, `has_more`
+    (`ListOut` declares them for a list of one item schema)."""
 
     @classmethod
     def of(cls, page: Page[Any], item: Callable[[Any], Any]) -> Self:
         """The response for one page of rows, each turned into its schema by `item`."""
         return cls(items=[item(row) for row in page.items], next_cursor=page.next_cursor, has_more=page.has_more)
+
+
+class ListOut(PageOut, Generic[Item]):
+    """A page of one item schema: `class CustomerList(ListOut[CustomerOut])`."""
+
+    items: list[Item]
+    next_cursor: str | None
+    has_more: bool
 
 
 def respond(model: BaseModel, status_code: int = 200) -> Response:

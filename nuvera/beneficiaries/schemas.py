@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from nuvera.beneficiaries import validation
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.iso_codes import COUNTRY_CODES, CountryCode, CurrencyCode
-from nuvera.schemas import CamelModel, PageOut, checked_string, not_null, stored_text
+from nuvera.schemas import CamelModel, ListOut, checked_string, not_null, stored_text
 from nuvera.screening import service as screening_service
 
 Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), stored_text(20)]
@@ -188,7 +188,5 @@ class BeneficiaryOut(CamelModel):
         return [cls.of(beneficiary, summaries[beneficiary.id]) for beneficiary in beneficiaries]
 
 
-class BeneficiaryList(PageOut):
-    items: list[BeneficiaryOut]
-    next_cursor: str | None
-    has_more: bool
+class BeneficiaryList(ListOut[BeneficiaryOut]):
+    pass

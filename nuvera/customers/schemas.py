@@ -41,7 +41,7 @@ from nuvera.customers.models import (
     TaxIdType,
 )
 from nuvera.iso_codes import CountryCode, CurrencyCode
-from nuvera.schemas import CamelModel, PageOut, checked_string, not_null, refuse_json_numbers, stored_text
+from nuvera.schemas import CamelModel, ListOut, checked_string, not_null, refuse_json_numbers, stored_text
 
 # The published reference's email pattern (CreateCustomerDto.businessEmail): published as is, and enforced
 # together with email-validator, so a client that follows the document never sends an address we refuse.
@@ -482,7 +482,5 @@ class CustomerOut(CamelModel):
     updated_at: datetime
 
 
-class CustomerList(PageOut):
-    items: list[CustomerOut]
-    next_cursor: str | None
-    has_more: bool
+class CustomerList(ListOut[CustomerOut]):
+    pass
