@@ -28,6 +28,12 @@ PaymentWriter = Annotated[Principal, Depends(require(Permission.PAYMENTS_WRITE))
 Rates = Annotated[RatesProvider, Depends(get_rates)]
 
 
+QUOTE_NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No quote with this id in your organization (`not_found`)."
+)
+PAYMENT_NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No payment with this id in your organization (`not_found`)."
+)
 INVALID: Responses = problem_responses(
     ErrorCode.VALIDATION_ERROR, s422="Invalid fields (`validation_error`); `errors` names each one."
 )
@@ -92,7 +98,7 @@ def create_quote(
     "/quote/{id}",
     operation_id="PaymentController_getQuote",
     response_model=QuoteOut,
-    responses=problem_responses(ErrorCode.NOT_FOUND, s404="No quote with this id in your organization (`not_found`)."),
+    responses=QUOTE_NOT_FOUND,
 )
 def get_quote(id: str, principal: PaymentReader, session: SessionDep) -> QuoteOut:
     """One quote; `usedAt` and `paymentId` are set once it has been executed."""
@@ -118,7 +124,7 @@ def get_quote(id: str, principal: PaymentReader, session: SessionDep) -> QuoteOu
             ErrorCode.IDEMPOTENCY_KEY_REQUIRED,
             s400="The `Idempotency-Key` header is missing (`idempotency_key_required`).",
         ),
-        **problem_responses(ErrorCode.NOT_FOUND, s404="No quote with this id in your organization (`not_found`)."),
+        **QUOTE_NOT_FOUND,
         **problem_responses(
             ErrorCode.IDEMPOTENCY_IN_FLIGHT,
             ErrorCode.QUOTE_EXPIRED,
@@ -227,9 +233,7 @@ def list_payments(
     "/{id}",
     operation_id="PaymentController_get",
     response_model=PaymentOut,
-    responses=problem_responses(
-        ErrorCode.NOT_FOUND, s404="No payment with this id in your organization (`not_found`)."
-    ),
+    responses=PAYMENT_NOT_FOUND,
 )
 def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> PaymentOut:
     """One payment with its `statusHistory` (every status reached, with its time)."""
@@ -241,7 +245,7 @@ def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> Payme
     operation_id="PaymentController_cancel",
     response_model=PaymentOut,
     responses={
-        **problem_responses(ErrorCode.NOT_FOUND, s404="No payment with this id in your organization (`not_found`)."),
+        **PAYMENT_NOT_FOUND,
         **problem_responses(
             ErrorCode.INVALID_STATE, s409="Only `PENDING` payments can be cancelled (`invalid_state`)."
         ),
