@@ -324,25 +324,18 @@ def _check(session: Session, organization_id: str, data: CustomerFields, values:
 
 
 def _person_errors(path: str, person: PersonIn) -> list[FieldError]:
-    errors: list[FieldError] = []
     if person.person_type == PersonType.INDIVIDUAL:
-        for name, attribute in _INDIVIDUAL_NAME.items():
-            if getattr(person, attribute) is None:
-                errors.append(FieldError(f"{path}.{name}", "is required for an INDIVIDUAL"))
-        for name, attribute in _LEGAL_ENTITY_ONLY.items():
-            if getattr(person, attribute) is not None:
-                errors.append(FieldError(f"{path}.{name}", "is only for a LEGAL_ENTITY; use firstName/lastName"))
+        required, missing = _INDIVIDUAL_NAME, "is required for an INDIVIDUAL"
+        refused, present = _LEGAL_ENTITY_ONLY, "is only for a LEGAL_ENTITY; use firstName/lastName"
     else:
-        for name, attribute in _LEGAL_ENTITY_ONLY.items():
-            if getattr(person, attribute) is None:
-                errors.append(FieldError(f"{path}.{name}", "is required for a LEGAL_ENTITY"))
-        for name, attribute in _INDIVIDUAL_ONLY.items():
-            if getattr(person, attribute) is not None:
-                errors.append(FieldError(f"{path}.{name}", "is only for an INDIVIDUAL"))
-        if PersonRole.UBO in person.roles:
-            errors.append(
-                FieldError(f"{path}.roles", "a LEGAL_ENTITY cannot be a UBO; list the natural persons behind it")
-            )
+        required, missing = _LEGAL_ENTITY_ONLY, "is required for a LEGAL_ENTITY"
+        refused, present = _INDIVIDUAL_ONLY, "is only for an INDIVIDUAL"
+    errors = [FieldError(f"{path}.{name}", missing) for name, attr in required.items() if getattr(person, attr) is None]
+    errors += [
+        FieldError(f"{path}.{name}", present) for name, attr in refused.items() if getattr(person, attr) is not None
+    ]
+    if person.person_type != PersonType.INDIVIDUAL and PersonRole.UBO in person.roles:
+        errors.append(FieldError(f"{path}.roles", "a LEGAL_ENTITY cannot be a UBO; list the natural persons behind it"))
     return errors
 
 
