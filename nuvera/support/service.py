@@ -91,11 +91,15 @@ def partner_user(actor: Actor) -> PartnerUser:
     return PartnerUser(organization_id=actor.organization_id, user_id=actor.id, email=actor.label)
 
 
-def _author(who: PartnerSide) -> tuple[str, str]:
-    """(author id, label) copied onto a partner message: the application, or the person's email."""
+def _add_partner_message(ticket: SupportTicket, who: PartnerSide, body: str, now: datetime) -> None:
+    """A partner's message, its author copied onto it: the application, or the person's email."""
     if isinstance(who, PartnerUser):
-        return who.user_id, who.email
-    return who.application_id, f"API application {who.application_id}"
+        author_id, author_label = who.user_id, who.email
+    else:
+        author_id, author_label = who.application_id, f"API application {who.application_id}"
+    _add_message(
+        ticket, author_type=AuthorType.PARTNER, author_id=author_id, author_label=author_label, body=body, now=now
+    )
 
 
 # --- partner side (scoped to the caller's organization) ----------------------------------------------------
@@ -144,15 +148,7 @@ def create_ticket(
         resolved_at=None,
         closed_at=None,
     )
-    author_id, author_label = _author(principal)
-    _add_message(
-        ticket,
-        author_type=AuthorType.PARTNER,
-        author_id=author_id,
-        author_label=author_label,
-        body=body.strip(),
-        now=now,
-    )
+    _add_partner_message(ticket, principal, body.strip(), now)
     session.add(ticket)
     session.flush()
     return ticket
@@ -204,15 +200,7 @@ def partner_reply(
     # Row lock (PostgreSQL): two replies at once get consecutive message sequences instead of a unique violation.
     ticket = get_ticket(session, principal, ticket_id, for_update=True)
     _refuse_closed(ticket, "replied to")
-    author_id, author_label = _author(principal)
-    _add_message(
-        ticket,
-        author_type=AuthorType.PARTNER,
-        author_id=author_id,
-        author_label=author_label,
-        body=text,
-        now=now,
-    )
+    _add_partner_message(ticket, principal, text, now)
     ticket.status = TicketStatus.PENDING_NUVERA
     ticket.resolved_at = None
     session.flush()
