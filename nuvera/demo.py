@@ -337,33 +337,36 @@ def _seed_support(
     now: datetime,
 ) -> None:
     """A ticket Nuvera answered (waiting for the partner) and one waiting for Nuvera (the hub's inbox)."""
-    asked = support.create_ticket(
-        session,
-        support.PartnerUser(partner.id, owner.id, owner.email),
-        subject="How long does the KYB review take?",
-        body="We submitted Blue Harbor Imports Ltd this morning. When can we expect a decision?",
-        category=TicketCategory.ONBOARDING,
-        customer_id=None,
-        payment_id=None,
-        now=now,
+
+    def ask(organization: Organization, user: User, category: TicketCategory, subject: str, body: str) -> str:
+        partner_user = support.PartnerUser(organization.id, user.id, user.email)
+        ticket = support.create_ticket(
+            session, partner_user, subject=subject, body=body, category=category, customer_id=None, payment_id=None,
+            now=now,
+        )  # fmt: skip
+        return ticket.id
+
+    asked = ask(
+        partner,
+        owner,
+        TicketCategory.ONBOARDING,
+        "How long does the KYB review take?",
+        "We submitted Blue Harbor Imports Ltd this morning. When can we expect a decision?",
     )
     support.nuvera_reply(
         session,
         agent,
-        asked.id,
+        asked,
         body="Most reviews are decided within one business day. Blue Harbor Imports Ltd is in the queue; you see "
         "the decision and the reviewer's note on the customer's page.",
         now=now,
     )
-    support.create_ticket(
-        session,
-        support.PartnerUser(northwind.id, northwind_owner.id, northwind_owner.email),
-        subject="Payment to a new beneficiary refused",
-        body="A quote was refused with beneficiary_not_approved. What do we need to send?",
-        category=TicketCategory.PAYMENTS,
-        customer_id=None,
-        payment_id=None,
-        now=now,
+    ask(
+        northwind,
+        northwind_owner,
+        TicketCategory.PAYMENTS,
+        "Payment to a new beneficiary refused",
+        "A quote was refused with beneficiary_not_approved. What do we need to send?",
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from pydantic.alias_generators import to_camel
@@ -36,6 +36,15 @@ def stored_text(max_length: int) -> WithJsonSchema:
     )
 
 
+def checked_string(pattern: str, description: str, *examples: str) -> WithJsonSchema:
+    """The published schema of a string that a validator checks further than its pattern can say (check digits,
+    registries); `description` says what it checks."""
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern, "description": description}
+    if examples:
+        schema["examples"] = list(examples)
+    return WithJsonSchema(schema)
+
+
 def not_null(schema: dict[str, Any]) -> None:
     """`json_schema_extra` of an optional field the server refuses null for (it cannot be cleared): published
     without its `null` option, keeping the field's own title and description."""
@@ -52,17 +61,29 @@ def refuse_json_numbers(value: Any) -> Any:
     return value
 
 
+Item = TypeVar("Item")
+
+
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
 class PageOut(CamelModel):
-    """Base of every cursor-paginated list response; each subclass declares `items`, `next_cursor`, `has_more`."""
+    """Base of every cursor-paginated list response; each subclass declares `items`, `next_cursor`, `has_more`
+    (`ListOut` declares them for a list of one item schema)."""
 
     @classmethod
     def of(cls, page: Page[Any], item: Callable[[Any], Any]) -> Self:
         """The response for one page of rows, each turned into its schema by `item`."""
         return cls(items=[item(row) for row in page.items], next_cursor=page.next_cursor, has_more=page.has_more)
+
+
+class ListOut(PageOut, Generic[Item]):
+    """A page of one item schema: `class CustomerList(ListOut[CustomerOut])`."""
+
+    items: list[Item]
+    next_cursor: str | None
+    has_more: bool
 
 
 def respond(model: BaseModel, status_code: int = 200) -> Response:
@@ -139,3 +160,9 @@ def problem_responses(*declared: int | ErrorCode, **descriptions: str) -> Respon
         description = descriptions.get(f"s{status}") or "; ".join(f"`{c}`: {ERROR_CODES[c].title}" for c in codes)
         responses[status] = {"model": Problem, "description": description, ERROR_CODES_EXTENSION: codes}
     return responses
+
+
+# Every list with cursor pagination answers a forged or foreign cursor the same way.
+INVALID_CURSOR: Responses = problem_responses(
+    ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
+)

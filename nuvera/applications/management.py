@@ -7,10 +7,12 @@ freshly issued API key are marked `Cache-Control: no-store`; no other response e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.types import DecoratedCallable
 
 from nuvera.accounts.dependencies import SignedIn, SignedInForChange, server_secret
 from nuvera.accounts.routing import BoundedBodyRoute
@@ -61,6 +63,30 @@ Cursor = Annotated[str | None, Query(max_length=500, description="nextCursor of 
 def _detail(session: SessionDep, application_id: str, identity: SignedIn, now: datetime) -> ApplicationOut:
     return ApplicationOut.of(
         service.get_application(session, actor=identity.actor(), application_id=application_id), now
+    )
+
+
+class _Change:
+    """What every change route needs: the signed-in person (with the CSRF check of a change), the request's
+    session and its clock. `apply` makes the change through the service and answers with the application."""
+
+    def __init__(self, identity: SignedInForChange, session: SessionDep, now: NowDep) -> None:
+        self.identity, self.session, self.now = identity, session, now
+
+    def apply(
+        self, change: Callable[..., object], reason: str | None, application_id: str, **values: object
+    ) -> ApplicationOut:
+        change(self.session, actor=self.identity.actor(reason), application_id=application_id, now=self.now, **values)
+        return _detail(self.session, application_id, self.identity, self.now)
+
+
+ChangeDep = Annotated[_Change, Depends()]
+
+
+def _change_route(method: str, path: str, operation_id: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A route that changes one application and answers with its detail."""
+    return router.api_route(
+        path, methods=[method], operation_id=operation_id, response_model=ApplicationOut, responses=_CHANGE_ERRORS
     )
 
 
@@ -138,20 +164,10 @@ def get_application(application_id: str, identity: SignedIn, session: SessionDep
     return _detail(session, application_id, identity, now)
 
 
-@router.patch(
-    "/{application_id}",
-    operation_id="ManagementApplicationController_rename",
-    response_model=ApplicationOut,
-    responses=_CHANGE_ERRORS,
-)
-def rename_application(
-    application_id: str, body: RenameIn, identity: SignedInForChange, session: SessionDep, now: NowDep
-) -> ApplicationOut:
+@_change_route("PATCH", "/{application_id}", "ManagementApplicationController_rename")
+def rename_application(application_id: str, body: RenameIn, change: ChangeDep) -> ApplicationOut:
     """Rename the application (1–100 characters)."""
-    service.rename_application(
-        session, actor=identity.actor(body.reason), application_id=application_id, name=body.name, now=now
-    )
-    return _detail(session, application_id, identity, now)
+    return change.apply(service.rename_application, body.reason, application_id, name=body.name)
 
 
 @router.post(
@@ -192,159 +208,48 @@ def rotate_key(
     )
 
 
-@router.post(
-    "/{application_id}/keys/{key_id}/expire",
-    operation_id="ManagementApplicationController_expireKey",
-    response_model=ApplicationOut,
-    responses=_CHANGE_ERRORS,
-)
-def expire_key(
-    application_id: str, key_id: str, body: ExpireIn, identity: SignedInForChange, session: SessionDep, now: NowDep
-) -> ApplicationOut:
+@_change_route("POST", "/{application_id}/keys/{key_id}/expire", "ManagementApplicationController_expireKey")
+def expire_key(application_id: str, key_id: str, body: ExpireIn, change: ChangeDep) -> ApplicationOut:
     """Shorten an expiring key's grace window to `at`, or end it now (`"at": "now"`)."""
-    service.expire_api_key(
-        session,
-        actor=identity.actor(body.reason),
-        key_id=key_id,
-        at=body.end,
-        now=now,
-        application_id=application_id,
-    )
-    return _detail(session, application_id, identity, now)
+    return change.apply(service.expire_api_key, body.reason, application_id, key_id=key_id, at=body.end)
 
 
-@router.post(
-    "/{application_id}/keys/{key_id}/revoke",
-    operation_id="ManagementApplicationController_revokeKey",
-    response_model=ApplicationOut,
-    responses=_CHANGE_ERRORS,
-)
-def revoke_key(
-    application_id: str,
-    key_id: str,
-    identity: SignedInForChange,
-    session: SessionDep,
-    now: NowDep,
-    body: ReasonIn | None = None,
-) -> ApplicationOut:
+@_change_route("POST", "/{application_id}/keys/{key_id}/revoke", "ManagementApplicationController_revokeKey")
+def revoke_key(application_id: str, key_id: str, change: ChangeDep, body: ReasonIn | None = None) -> ApplicationOut:
     """Revoke a key immediately. Final: a revoked key is never accepted again."""
-    service.revoke_api_key(
-        session,
-        actor=identity.actor(body.reason if body else None),
-        key_id=key_id,
-        now=now,
-        application_id=application_id,
-    )
-    return _detail(session, application_id, identity, now)
+    return change.apply(service.revoke_api_key, body.reason if body else None, application_id, key_id=key_id)
 
 
-@router.put(
-    "/{application_id}/signing-key",
-    operation_id="ManagementApplicationController_replaceSigningKey",
-    response_model=ApplicationOut,
-    responses=_CHANGE_ERRORS,
-)
-def replace_signing_key(
-    application_id: str, body: SigningKeyIn, identity: SignedInForChange, session: SessionDep, now: NowDep
-) -> ApplicationOut:
+@_change_route("PUT", "/{application_id}/signing-key", "ManagementApplicationController_replaceSigningKey")
+def replace_signing_key(application_id: str, body: SigningKeyIn, change: ChangeDep) -> ApplicationOut:
     """Replace the signing public key. Requests signed with the previous private key fail from this moment."""
-    service.replace_signing_key(
-        session,
-        actor=identity.actor(body.reason),
-        application_id=application_id,
-        public_key_pem=body.public_key,
-        now=now,
-    )
-    return _detail(session, application_id, identity, now)
+    return change.apply(service.replace_signing_key, body.reason, application_id, public_key_pem=body.public_key)
 
 
-def _set_enabled(
-    application_id: str, enabled: bool, body: ReasonIn | None, identity: SignedIn, session: SessionDep, now: datetime
-) -> ApplicationOut:
-    service.set_enabled(
-        session,
-        actor=identity.actor(body.reason if body else None),
-        application_id=application_id,
-        enabled=enabled,
-        now=now,
-    )
-    return _detail(session, application_id, identity, now)
-
-
-@router.post(
-    "/{application_id}/disable",
-    operation_id="ManagementApplicationController_disable",
-    response_model=ApplicationOut,
-    responses=_CHANGE_ERRORS,
-)
-def disable_application(
-    application_id: str,
-    identity: SignedInForChange,
-    session: SessionDep,
-    now: NowDep,
-    body: ReasonIn | None = None,
-) -> ApplicationOut:
+@_change_route("POST", "/{application_id}/disable", "ManagementApplicationController_disable")
+def disable_application(application_id: str, change: ChangeDep, body: ReasonIn | None = None) -> ApplicationOut:
     """Disable the application: every request made with it is rejected (`disabled_application`)."""
-    return _set_enabled(application_id, False, body, identity, session, now)
+    return change.apply(service.set_enabled, body.reason if body else None, application_id, enabled=False)
 
 
-@router.post(
-    "/{application_id}/enable",
-    operation_id="ManagementApplicationController_enable",
-    response_model=ApplicationOut,
-    responses=_CHANGE_ERRORS,
-)
-def enable_application(
-    application_id: str,
-    identity: SignedInForChange,
-    session: SessionDep,
-    now: NowDep,
-    body: ReasonIn | None = None,
-) -> ApplicationOut:
+@_change_route("POST", "/{application_id}/enable", "ManagementApplicationController_enable")
+def enable_application(application_id: str, change: ChangeDep, body: ReasonIn | None = None) -> ApplicationOut:
     """Re-enable a disabled application."""
-    return _set_enabled(application_id, True, body, identity, session, now)
+    return change.apply(service.set_enabled, body.reason if body else None, application_id, enabled=True)
 
 
-@router.put(
-    "/{application_id}/permissions",
-    operation_id="ManagementApplicationController_setPermissions",
-    response_model=ApplicationOut,
-    responses=_CHANGE_ERRORS,
-)
-def set_permissions(
-    application_id: str, body: PermissionsIn, identity: SignedInForChange, session: SessionDep, now: NowDep
-) -> ApplicationOut:
+@_change_route("PUT", "/{application_id}/permissions", "ManagementApplicationController_setPermissions")
+def set_permissions(application_id: str, body: PermissionsIn, change: ChangeDep) -> ApplicationOut:
     """Replace the permission set. A write permission requires its read permission; unknown names are refused."""
-    service.set_permissions(
-        session,
-        actor=identity.actor(body.reason),
-        application_id=application_id,
-        permissions=body.permissions,
-        now=now,
-    )
-    return _detail(session, application_id, identity, now)
+    return change.apply(service.set_permissions, body.reason, application_id, permissions=body.permissions)
 
 
-@router.put(
-    "/{application_id}/rate-limit",
-    operation_id="ManagementApplicationController_setRateLimit",
-    response_model=ApplicationOut,
-    responses=_CHANGE_ERRORS,
-)
-def set_rate_limit(
-    application_id: str, body: RateLimitIn, identity: SignedInForChange, session: SessionDep, now: NowDep
-) -> ApplicationOut:
+@_change_route("PUT", "/{application_id}/rate-limit", "ManagementApplicationController_setRateLimit")
+def set_rate_limit(application_id: str, body: RateLimitIn, change: ChangeDep) -> ApplicationOut:
     """Nuvera staff: grant the application its own number of signed requests per rate-limit window (`requests`),
     or return it to the platform default (`null`). Audited with the reason; applies from the next request.
     Partners see the limit in the application detail but cannot change it (`forbidden`)."""
-    service.set_rate_limit(
-        session,
-        actor=identity.actor(body.reason),
-        application_id=application_id,
-        requests=body.requests,
-        now=now,
-    )
-    return _detail(session, application_id, identity, now)
+    return change.apply(service.set_rate_limit, body.reason, application_id, requests=body.requests)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from nuvera.applications.models import ApiApplication, ApiKey, SigningKey
 from nuvera.applications.views import MAX_RATE_LIMIT, ApplicationView, Grace
-from nuvera.schemas import CamelModel, PageOut
+from nuvera.schemas import CamelModel, ListOut
 
 KeyStatus = Literal["active", "expiring", "expired", "revoked"]
 Reason = Annotated[
@@ -122,10 +122,8 @@ class ApplicationSummaryOut(CamelModel):
         )
 
 
-class ApplicationPage(PageOut):
-    items: list[ApplicationSummaryOut]
-    next_cursor: str | None
-    has_more: bool
+class ApplicationPage(ListOut[ApplicationSummaryOut]):
+    pass
 
 
 class ApplicationCreatedOut(CamelModel):

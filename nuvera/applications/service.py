@@ -150,14 +150,7 @@ def create_application(
     )
     session.add(application)
     session.flush()
-    signing_key = SigningKey(
-        application_id=application.id,
-        public_key_pem=parsed.pem,
-        fingerprint=parsed.fingerprint,
-        bits=parsed.bits,
-        created_at=now,
-        created_by=_by(actor),
-    )
+    signing_key = _signing_key(application, parsed, actor, now)
     session.add(signing_key)
     audit.record(
         session,
@@ -277,9 +270,36 @@ def _key_for(
     return api_key, application, actor
 
 
+def _signing_key(application: ApiApplication, parsed: ParsedPublicKey, actor: Actor, now: datetime) -> SigningKey:
+    return SigningKey(
+        application_id=application.id,
+        public_key_pem=parsed.pem,
+        fingerprint=parsed.fingerprint,
+        bits=parsed.bits,
+        created_at=now,
+        created_by=_by(actor),
+    )
+
+
 def _touch(application: ApiApplication, actor: Actor, now: datetime) -> None:
     application.updated_at = now
     application.updated_by = _by(actor)
+
+
+def _application_changed(
+    session: Session,
+    actor: Actor,
+    application: ApiApplication,
+    action: AuditAction,
+    now: datetime,
+    field: str,
+    previous: Any,
+    new: Any,
+) -> None:
+    """Audit the change of one of the application's settings (`field` as the audit history names it)."""
+    _record(session, actor, application, action, "application", application.id, now, {field: previous}, {field: new})
+    _touch(application, actor, now)
+    session.flush()
 
 
 def _record(
@@ -520,14 +540,7 @@ def replace_signing_key(
     old.retired_at = now
     # Flush the retirement first: at most one un-retired key per application is a unique index.
     session.flush()
-    new = SigningKey(
-        application_id=application.id,
-        public_key_pem=parsed.pem,
-        fingerprint=parsed.fingerprint,
-        bits=parsed.bits,
-        created_at=now,
-        created_by=_by(actor),
-    )
+    new = _signing_key(application, parsed, actor, now)
     session.add(new)
     session.flush()
     _record(
@@ -554,19 +567,16 @@ def set_enabled(session: Session, *, actor: Actor, application_id: str, enabled:
         state = "enabled" if enabled else "disabled"
         raise NuveraError(ErrorCode.INVALID_STATE, f"Application {application_id} is already {state}.")
     application.enabled = enabled
-    _record(
+    _application_changed(
         session,
         actor,
         application,
         AuditAction.APPLICATION_ENABLED if enabled else AuditAction.APPLICATION_DISABLED,
-        "application",
-        application.id,
         now,
-        {"enabled": not enabled},
-        {"enabled": enabled},
+        "enabled",
+        not enabled,
+        enabled,
     )
-    _touch(application, actor, now)
-    session.flush()
     events.application_enabled_changed(session, _view(session, application), now)
     return application
 
@@ -581,19 +591,9 @@ def set_permissions(
     if granted == previous:
         return application  # nothing changed, nothing to audit
     application.permissions = granted
-    _record(
-        session,
-        actor,
-        application,
-        AuditAction.APPLICATION_PERMISSIONS_CHANGED,
-        "application",
-        application.id,
-        now,
-        {"permissions": previous},
-        {"permissions": granted},
+    _application_changed(
+        session, actor, application, AuditAction.APPLICATION_PERMISSIONS_CHANGED, now, "permissions", previous, granted
     )
-    _touch(application, actor, now)
-    session.flush()
     return application
 
 
@@ -606,19 +606,7 @@ def rename_application(
     if clean == previous:
         return application
     application.name = clean
-    _record(
-        session,
-        actor,
-        application,
-        AuditAction.APPLICATION_RENAMED,
-        "application",
-        application.id,
-        now,
-        {"name": previous},
-        {"name": clean},
-    )
-    _touch(application, actor, now)
-    session.flush()
+    _application_changed(session, actor, application, AuditAction.APPLICATION_RENAMED, now, "name", previous, clean)
     return application
 
 
@@ -637,17 +625,14 @@ def set_rate_limit(
     if requests == previous:
         return application  # nothing changed, nothing to audit
     application.rate_limit_requests = requests
-    _record(
+    _application_changed(
         session,
         actor,
         application,
         AuditAction.APPLICATION_RATE_LIMIT_CHANGED,
-        "application",
-        application.id,
         now,
-        {"rateLimitRequests": previous},
-        {"rateLimitRequests": requests},
+        "rateLimitRequests",
+        previous,
+        requests,
     )
-    _touch(application, actor, now)
-    session.flush()
     return application

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from nuvera.audit.models import AuditEvent
-from nuvera.schemas import CamelModel, PageOut
+from nuvera.schemas import CamelModel, ListOut
 
 
 class AuditActorOut(CamelModel):
@@ -43,7 +43,5 @@ class AuditEventOut(CamelModel):
         )
 
 
-class AuditEventPage(PageOut):
-    items: list[AuditEventOut]
-    next_cursor: str | None
-    has_more: bool
+class AuditEventPage(ListOut[AuditEventOut]):
+    pass

@@ -18,7 +18,7 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep
 from nuvera.errors import ErrorCode, FieldError, validation_error
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses
+from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses
 
 router = APIRouter(
     prefix="/api/v1/customers/{customerId}/beneficiaries", tags=["Beneficiaries"], route_class=OneHopRoute
@@ -42,13 +42,7 @@ WRONG_STATE: Responses = problem_responses(
     "",
     operation_id="BeneficiaryController_list",
     response_model=BeneficiaryList,
-    responses={
-        **problem_responses(
-            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
-        ),
-        **NOT_FOUND,
-        **INVALID,
-    },
+    responses={**INVALID_CURSOR, **NOT_FOUND, **INVALID},
 )
 def list_beneficiaries(
     customerId: str,

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from nuvera.beneficiaries import validation
 from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.iso_codes import COUNTRY_CODES, CountryCode, CurrencyCode
-from nuvera.schemas import CamelModel, PageOut, not_null, stored_text
+from nuvera.schemas import CamelModel, ListOut, checked_string, not_null, stored_text
 from nuvera.screening import service as screening_service
 
 Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), stored_text(20)]
@@ -33,53 +33,38 @@ Iban = Annotated[
     str,
     Field(max_length=50),
     AfterValidator(validation.iban),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
-            "description": "ISO 13616 IBAN in electronic form; its check digits and national structure are verified.",
-            "examples": ["DE89370400440532013000"],
-        }
+    checked_string(
+        "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
+        "ISO 13616 IBAN in electronic form; its check digits and national structure are verified.",
+        "DE89370400440532013000",
     ),
 ]
 Bic = Annotated[
     str,
     Field(max_length=20),
     AfterValidator(validation.bic),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": BIC_PATTERN,
-            "description": "ISO 9362 BIC, 8 or 11 characters: bank code, ISO 3166-1 country (not XK), location "
-            "and optional branch.",
-            "examples": ["DEUTDEFF"],
-        }
+    checked_string(
+        BIC_PATTERN,
+        "ISO 9362 BIC, 8 or 11 characters: bank code, ISO 3166-1 country (not XK), location and optional branch.",
+        "DEUTDEFF",
     ),
 ]
 AbaRoutingNumber = Annotated[
     str,
     Field(max_length=20),
     AfterValidator(validation.aba_routing_number),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": "^[0-9]{9}$",
-            "description": "US ABA routing number: 9 digits whose 3-7-1 weighted sum is a multiple of 10 "
-            "(not 000000000).",
-            "examples": ["021000021"],
-        }
+    checked_string(
+        "^[0-9]{9}$",
+        "US ABA routing number: 9 digits whose 3-7-1 weighted sum is a multiple of 10 (not 000000000).",
+        "021000021",
     ),
 ]
 AccountNumber = Annotated[
     str,
     Field(max_length=50),
     AfterValidator(validation.account_number),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": "^[A-Za-z0-9]{1,34}$",
-            "description": "Domestic account number: 1–34 letters and digits, when the account has no IBAN.",
-        }
+    checked_string(
+        "^[A-Za-z0-9]{1,34}$", "Domestic account number: 1–34 letters and digits, when the account has no IBAN."
     ),
 ]
 
@@ -203,7 +188,5 @@ class BeneficiaryOut(CamelModel):
         return [cls.of(beneficiary, summaries[beneficiary.id]) for beneficiary in beneficiaries]
 
 
-class BeneficiaryList(PageOut):
-    items: list[BeneficiaryOut]
-    next_cursor: str | None
-    has_more: bool
+class BeneficiaryList(ListOut[BeneficiaryOut]):
+    pass

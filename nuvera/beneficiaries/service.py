@@ -29,7 +29,7 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.customers.service import get_customer
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
-from nuvera.review.workflow import ReviewFlow
+from nuvera.review.workflow import ReviewFlow, review_transitions
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 from nuvera.tenancy import OrganizationScope, readable
@@ -38,14 +38,8 @@ S = BeneficiaryStatus
 
 EDITABLE = frozenset({S.PENDING_REVIEW, S.CORRECTION_REQUESTED})
 
-# Reviewer transitions, as for customers: REJECTED is final; a suspended account can be reinstated or rejected
-# for good; one waiting on corrections can be rejected without another round trip.
-REVIEW_TRANSITIONS: dict[BeneficiaryStatus, frozenset[BeneficiaryStatus]] = {
-    S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED}),
-    S.CORRECTION_REQUESTED: frozenset({S.REJECTED}),
-    S.APPROVED: frozenset({S.SUSPENDED}),
-    S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
-}
+# Reviewer transitions: those of every reviewable (nuvera/review/workflow.py).
+REVIEW_TRANSITIONS = review_transitions(BeneficiaryStatus)
 
 REVIEW: ReviewFlow[Beneficiary, BeneficiaryStatus] = ReviewFlow(
     kind="beneficiary",

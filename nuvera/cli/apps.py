@@ -6,6 +6,7 @@ recorded in the audit history where they give one. A raw API key is printed only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,17 @@ def _describe(detail: dict[str, Any]) -> str:
 def _detail(session: Session, application_id: str, now: datetime) -> dict[str, Any]:
     view = service.get_application(session, actor=Actor.operator(), application_id=application_id)
     return _dump(ApplicationOut.of(view, now))
+
+
+def _change(change: Callable[..., object], application_id: str, reason: str | None, **values: object) -> dict[str, Any]:
+    """Make one change to the application as the operator, in one transaction; its detail afterwards."""
+
+    def apply(session: Session, _settings: Settings) -> dict[str, Any]:
+        now = utcnow()
+        change(session, actor=Actor.operator(reason), application_id=application_id, now=now, **values)
+        return _detail(session, application_id, now)
+
+    return run(apply)
 
 
 @apps_app.command("create")
@@ -235,26 +247,12 @@ def replace_signing_key(
     """Replace the signing public key; requests signed with the old private key fail from now on."""
     pem = read_public_key_file(public_key_file)
 
-    def replace(session: Session, _settings: Settings) -> dict[str, Any]:
-        now = utcnow()
-        service.replace_signing_key(
-            session, actor=Actor.operator(reason), application_id=application_id, public_key_pem=pem, now=now
-        )
-        return _detail(session, application_id, now)
-
-    detail = run(replace)
+    detail = _change(service.replace_signing_key, application_id, reason, public_key_pem=pem)
     emit(detail, as_json, f"signing key of {application_id} is now {detail['signingKey']['fingerprint']}")
 
 
 def _set_enabled(application_id: str, enabled: bool, reason: str, as_json: bool) -> None:
-    def change(session: Session, _settings: Settings) -> dict[str, Any]:
-        now = utcnow()
-        service.set_enabled(
-            session, actor=Actor.operator(reason), application_id=application_id, enabled=enabled, now=now
-        )
-        return _detail(session, application_id, now)
-
-    detail = run(change)
+    detail = _change(service.set_enabled, application_id, reason, enabled=enabled)
     emit(detail, as_json, f"{application_id} {detail['status']}")
 
 
@@ -287,14 +285,7 @@ def set_permissions(
 ) -> None:
     """Replace the permission set (a write permission needs its read permission)."""
 
-    def change(session: Session, _settings: Settings) -> dict[str, Any]:
-        now = utcnow()
-        service.set_permissions(
-            session, actor=Actor.operator(reason), application_id=application_id, permissions=permission, now=now
-        )
-        return _detail(session, application_id, now)
-
-    detail = run(change)
+    detail = _change(service.set_permissions, application_id, reason, permissions=permission)
     emit(detail, as_json, f"{application_id}: {', '.join(detail['permissions'])}")
 
 
@@ -307,12 +298,5 @@ def rename(
 ) -> None:
     """Rename an application."""
 
-    def change(session: Session, _settings: Settings) -> dict[str, Any]:
-        now = utcnow()
-        service.rename_application(
-            session, actor=Actor.operator(reason), application_id=application_id, name=name, now=now
-        )
-        return _detail(session, application_id, now)
-
-    detail = run(change)
+    detail = _change(service.rename_application, application_id, reason, name=name)
     emit(detail, as_json, f"{application_id} is now named {detail['name']!r}")

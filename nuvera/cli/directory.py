@@ -7,6 +7,7 @@ pass on; the log only says that a link was issued."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
 from sqlalchemy.orm import Session
@@ -138,78 +139,70 @@ def invite_user(
     emit(result, as_json, str(result["link"]))
 
 
-def _by_email(session: Session, email: str) -> tuple[str, str]:
-    user = team.find_by_email(session, email)
-    return user.organization_id, user.id
+EMAIL_OPTION = typer.Option(..., help="The user's email.")
+
+
+def _run_on_user(email: str, action: Callable[[Session, Settings, str, str], dict[str, object]]) -> dict[str, object]:
+    """Run `action(session, settings, organization_id, user_id)` on the user with this email, in one transaction."""
+
+    def on_user(session: Session, settings: Settings) -> dict[str, object]:
+        user = team.find_by_email(session, email)
+        return action(session, settings, user.organization_id, user.id)
+
+    return run(on_user)
 
 
 @users_app.command("set-role")
 def set_role(
-    email: str = typer.Option(..., help="The user's email."),
+    email: str = EMAIL_OPTION,
     role: UserRole = typer.Option(..., help="owner, admin or member."),
     reason: str | None = REASON_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Change a user's role (the organization's last owner stays an owner)."""
 
-    def action(session: Session, _settings: Settings) -> dict[str, object]:
-        org, user_id = _by_email(session, email)
+    def action(session: Session, _settings: Settings, org: str, user_id: str) -> dict[str, object]:
         user = team.set_role(
             session, actor=Actor.operator(reason), organization_id=org, user_id=user_id, role=role, now=utcnow()
         )
         return {"id": user.id, "email": user.email, "role": user.role.value}
 
-    result = run(action)
+    result = _run_on_user(email, action)
     emit(result, as_json, f"{result['email']} is now {result['role']}")
 
 
 @users_app.command("remove")
-def remove_user(
-    email: str = typer.Option(..., help="The user's email."),
-    reason: str | None = REASON_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
+def remove_user(email: str = EMAIL_OPTION, reason: str | None = REASON_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Remove a user and end their sessions at once (not the organization's last owner)."""
 
-    def action(session: Session, _settings: Settings) -> dict[str, object]:
-        org, user_id = _by_email(session, email)
+    def action(session: Session, _settings: Settings, org: str, user_id: str) -> dict[str, object]:
         removed = team.remove(session, actor=Actor.operator(reason), organization_id=org, user_id=user_id, now=utcnow())
         return {"id": user_id, "email": removed, "removed": True}
 
-    result = run(action)
+    result = _run_on_user(email, action)
     emit(result, as_json, f"removed {result['email']}")
 
 
 @users_app.command("unlock")
-def unlock_user(
-    email: str = typer.Option(..., help="The user's email."),
-    reason: str | None = REASON_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
+def unlock_user(email: str = EMAIL_OPTION, reason: str | None = REASON_OPTION, as_json: bool = JSON_OPTION) -> None:
     """End a sign-in lockout (too many failed attempts) now."""
 
-    def action(session: Session, settings: Settings) -> dict[str, object]:
-        org, user_id = _by_email(session, email)
+    def action(session: Session, settings: Settings, org: str, user_id: str) -> dict[str, object]:
         user = team.unlock(
             session, actor=Actor.operator(reason), organization_id=org, user_id=user_id, secret=settings.hmac_secret,
             now=utcnow(),
         )  # fmt: skip
         return {"id": user.id, "email": user.email, "unlocked": True}
 
-    result = run(action)
+    result = _run_on_user(email, action)
     emit(result, as_json, f"unlocked {result['email']}")
 
 
 @users_app.command("reset-password")
-def reset_password(
-    email: str = typer.Option(..., help="The user's email."),
-    reason: str | None = REASON_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
+def reset_password(email: str = EMAIL_OPTION, reason: str | None = REASON_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Print a one-time link (valid 1 hour) with which the user sets a new password; earlier links stop working."""
 
-    def action(session: Session, settings: Settings) -> dict[str, object]:
-        org, user_id = _by_email(session, email)
+    def action(session: Session, settings: Settings, org: str, user_id: str) -> dict[str, object]:
         user, link = team.issue_reset_link(
             session,
             actor=Actor.operator(reason),
@@ -221,5 +214,5 @@ def reset_password(
         )
         return {"id": user.id, "email": user.email, "link": link.url, "expiresAt": link.expires_at}
 
-    result = run(action)
+    result = _run_on_user(email, action)
     emit(result, as_json, str(result["link"]))

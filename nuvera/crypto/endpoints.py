@@ -11,16 +11,12 @@ from nuvera.auth.principal import Principal
 from nuvera.crypto import service
 from nuvera.crypto.schemas import CryptoAssetList, CryptoAssetOut, CryptoNetworkList, CryptoNetworkOut
 from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, SessionDep
-from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses, respond
+from nuvera.schemas import INVALID_CURSOR, respond
 
 router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"], route_class=OneHopRoute)
 CryptoReader = Annotated[Principal, Depends(require(Permission.CRYPTO_READ))]
-INVALID_CURSOR: Responses = problem_responses(
-    ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
-)
 
 
 @router.get(

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from nuvera.schemas import CamelModel, PageOut
+from nuvera.schemas import CamelModel, ListOut
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{2,20}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -25,16 +25,12 @@ class CryptoNetworkOut(CamelModel):
     address_format: str
 
 
-class CryptoAssetList(PageOut):
-    items: list[CryptoAssetOut]
-    next_cursor: str | None
-    has_more: bool
+class CryptoAssetList(ListOut[CryptoAssetOut]):
+    pass
 
 
-class CryptoNetworkList(PageOut):
-    items: list[CryptoNetworkOut]
-    next_cursor: str | None
-    has_more: bool
+class CryptoNetworkList(ListOut[CryptoNetworkOut]):
+    pass
 
 
 class _ReferenceItem(CamelModel):

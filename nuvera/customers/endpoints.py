@@ -19,7 +19,7 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep
 from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses, respond
+from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses, respond
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"], route_class=OneHopRoute)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
@@ -42,12 +42,7 @@ WRONG_STATE: Responses = problem_responses(
     "",
     operation_id="CustomerController_list",
     response_model=CustomerList,
-    responses={
-        **problem_responses(
-            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
-        ),
-        **INVALID,
-    },
+    responses={**INVALID_CURSOR, **INVALID},
 )
 def list_customers(
     principal: CustomerReader,

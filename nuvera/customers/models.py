@@ -6,17 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-)
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nuvera.db import Base, ExactDecimal, new_id
@@ -115,7 +105,18 @@ def _enum(cls: type[enum.Enum], length: int) -> Enum:
     return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
-class Customer(Base):
+class _PostalAddress:
+    """The address columns of a customer and of each of its persons (the same names in both tables)."""
+
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state_province_region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    address_country_id: Mapped[str | None] = mapped_column(String(2))
+
+
+class Customer(_PostalAddress, Base):
     __tablename__ = "customers"
     __table_args__ = (
         # Keyset pagination (newest first) per organization, with and without the status filter.
@@ -148,12 +149,6 @@ class Customer(Base):
     business_type: Mapped[str | None] = mapped_column(String(40))
     formation_date: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(40))
-    address_line1: Mapped[str | None] = mapped_column(String(200))
-    address_line2: Mapped[str | None] = mapped_column(String(200))
-    city: Mapped[str | None] = mapped_column(String(100))
-    state_province_region: Mapped[str | None] = mapped_column(String(100))
-    postal_code: Mapped[str | None] = mapped_column(String(20))
-    address_country_id: Mapped[str | None] = mapped_column(String(2))
 
     # Financial profile
     estimated_annual_revenue_usd: Mapped[str | None] = mapped_column(String(40))
@@ -201,7 +196,7 @@ class Customer(Base):
     )
 
 
-class CustomerPerson(Base):
+class CustomerPerson(_PostalAddress, Base):
     """A UBO, shareholder or director of a customer. `person_type` LEGAL_ENTITY is a corporate shareholder:
     it has `company_name` / `registration_number` / `country_of_incorporation_id` instead of a person's name,
     birth date and nationality."""
@@ -225,12 +220,6 @@ class CustomerPerson(Base):
     ownership_percent: Mapped[Decimal | None] = mapped_column(ExactDecimal(7, 4))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
-    address_line1: Mapped[str | None] = mapped_column(String(200))
-    address_line2: Mapped[str | None] = mapped_column(String(200))
-    city: Mapped[str | None] = mapped_column(String(100))
-    state_province_region: Mapped[str | None] = mapped_column(String(100))
-    postal_code: Mapped[str | None] = mapped_column(String(20))
-    address_country_id: Mapped[str | None] = mapped_column(String(2))
     tax_identification_number: Mapped[str | None] = mapped_column(String(50))
     tax_residence_country_id: Mapped[str | None] = mapped_column(String(2))
     business_title: Mapped[str | None] = mapped_column(String(100))

@@ -41,7 +41,7 @@ from nuvera.customers.models import (
     TaxIdType,
 )
 from nuvera.iso_codes import CountryCode, CurrencyCode
-from nuvera.schemas import CamelModel, PageOut, not_null, refuse_json_numbers, stored_text
+from nuvera.schemas import CamelModel, ListOut, checked_string, not_null, refuse_json_numbers, stored_text
 
 # The published reference's email pattern (CreateCustomerDto.businessEmail): published as is, and enforced
 # together with email-validator, so a client that follows the document never sends an address we refuse.
@@ -137,14 +137,11 @@ Phone = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=40),
     AfterValidator(_phone),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": PHONE_PATTERN,
-            "description": "International number in E.164 form, e.g. '+14155550123'; it must be a valid number "
-            "for its country code (libphonenumber).",
-            "examples": ["+14155550123"],
-        }
+    checked_string(
+        PHONE_PATTERN,
+        "International number in E.164 form, e.g. '+14155550123'; it must be a valid number "
+        "for its country code (libphonenumber).",
+        "+14155550123",
     ),
 ]
 
@@ -485,7 +482,5 @@ class CustomerOut(CamelModel):
     updated_at: datetime
 
 
-class CustomerList(PageOut):
-    items: list[CustomerOut]
-    next_cursor: str | None
-    has_more: bool
+class CustomerList(ListOut[CustomerOut]):
+    pass

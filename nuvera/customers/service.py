@@ -31,7 +31,7 @@ from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPat
 from nuvera.documents.service import require_documents
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.pagination import Page, paginate_rows, row_dicts
-from nuvera.review.workflow import ReviewFlow
+from nuvera.review.workflow import ReviewFlow, review_transitions
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
@@ -42,14 +42,8 @@ S = CustomerStatus
 # Partners may change a customer's data only while nobody at Nuvera is looking at it or has approved it.
 EDITABLE = frozenset({S.DRAFT, S.CORRECTION_REQUESTED})
 
-# Reviewer transitions. REJECTED is final; a suspended customer can be reinstated or rejected for good; a
-# customer waiting on corrections can be rejected without another round trip.
-REVIEW_TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
-    S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CORRECTION_REQUESTED}),
-    S.CORRECTION_REQUESTED: frozenset({S.REJECTED}),
-    S.APPROVED: frozenset({S.SUSPENDED}),
-    S.SUSPENDED: frozenset({S.APPROVED, S.REJECTED}),
-}
+# Reviewer transitions: those of every reviewable (nuvera/review/workflow.py).
+REVIEW_TRANSITIONS = review_transitions(CustomerStatus)
 
 REVIEW: ReviewFlow[Customer, CustomerStatus] = ReviewFlow(
     kind="customer",
@@ -246,12 +240,7 @@ def update_customer(
     now: datetime,
 ) -> Customer:
     """Change the fields present in `data`; only while DRAFT or CORRECTION_REQUESTED."""
-    customer = get_customer(session, organization_id, customer_id, for_update=True)
-    if customer.status not in EDITABLE:
-        raise NuveraError(
-            ErrorCode.INVALID_STATE,
-            f"A customer in {customer.status} cannot be changed; only DRAFT or CORRECTION_REQUESTED customers can.",
-        )
+    customer = _editable(session, organization_id, customer_id, "changed")
     values = data.model_dump(exclude_unset=True)
     # The reference's UpdateCustomerDto carries the id in the body too: accepted, but it must be this customer.
     if values.pop("id", None) not in (None, customer.id):
@@ -272,16 +261,22 @@ def update_customer(
     return customer
 
 
-def submit_customer(
-    session: Session, organization_id: str, customer_id: str, *, actor: Actor, now: datetime
-) -> Customer:
-    """DRAFT or CORRECTION_REQUESTED → PENDING_REVIEW, if the customer is complete."""
+def _editable(session: Session, organization_id: str, customer_id: str, verb: str) -> Customer:
+    """The customer, locked for the change; refused unless the partner may still change it."""
     customer = get_customer(session, organization_id, customer_id, for_update=True)
     if customer.status not in EDITABLE:
         raise NuveraError(
             ErrorCode.INVALID_STATE,
-            f"A customer in {customer.status} cannot be submitted; only DRAFT or CORRECTION_REQUESTED customers can.",
+            f"A customer in {customer.status} cannot be {verb}; only DRAFT or CORRECTION_REQUESTED customers can.",
         )
+    return customer
+
+
+def submit_customer(
+    session: Session, organization_id: str, customer_id: str, *, actor: Actor, now: datetime
+) -> Customer:
+    """DRAFT or CORRECTION_REQUESTED → PENDING_REVIEW, if the customer is complete."""
+    customer = _editable(session, organization_id, customer_id, "submitted")
     _require_complete(customer)
     REVIEW.change_status(session, customer, S.PENDING_REVIEW, note=None, actor=actor, now=now)
     return customer
@@ -328,25 +323,18 @@ def _check(session: Session, organization_id: str, data: CustomerFields, values:
 
 
 def _person_errors(path: str, person: PersonIn) -> list[FieldError]:
-    errors: list[FieldError] = []
     if person.person_type == PersonType.INDIVIDUAL:
-        for name, attribute in _INDIVIDUAL_NAME.items():
-            if getattr(person, attribute) is None:
-                errors.append(FieldError(f"{path}.{name}", "is required for an INDIVIDUAL"))
-        for name, attribute in _LEGAL_ENTITY_ONLY.items():
-            if getattr(person, attribute) is not None:
-                errors.append(FieldError(f"{path}.{name}", "is only for a LEGAL_ENTITY; use firstName/lastName"))
+        required, missing = _INDIVIDUAL_NAME, "is required for an INDIVIDUAL"
+        refused, present = _LEGAL_ENTITY_ONLY, "is only for a LEGAL_ENTITY; use firstName/lastName"
     else:
-        for name, attribute in _LEGAL_ENTITY_ONLY.items():
-            if getattr(person, attribute) is None:
-                errors.append(FieldError(f"{path}.{name}", "is required for a LEGAL_ENTITY"))
-        for name, attribute in _INDIVIDUAL_ONLY.items():
-            if getattr(person, attribute) is not None:
-                errors.append(FieldError(f"{path}.{name}", "is only for an INDIVIDUAL"))
-        if PersonRole.UBO in person.roles:
-            errors.append(
-                FieldError(f"{path}.roles", "a LEGAL_ENTITY cannot be a UBO; list the natural persons behind it")
-            )
+        required, missing = _LEGAL_ENTITY_ONLY, "is required for a LEGAL_ENTITY"
+        refused, present = _INDIVIDUAL_ONLY, "is only for an INDIVIDUAL"
+    errors = [FieldError(f"{path}.{name}", missing) for name, attr in required.items() if getattr(person, attr) is None]
+    errors += [
+        FieldError(f"{path}.{name}", present) for name, attr in refused.items() if getattr(person, attr) is not None
+    ]
+    if person.person_type != PersonType.INDIVIDUAL and PersonRole.UBO in person.roles:
+        errors.append(FieldError(f"{path}.roles", "a LEGAL_ENTITY cannot be a UBO; list the natural persons behind it"))
     return errors
 
 

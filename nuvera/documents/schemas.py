@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import Field
 
 from nuvera.documents.models import DocumentType
-from nuvera.schemas import CamelModel, PageOut
+from nuvera.schemas import CamelModel, ListOut
 
 
 class DocumentOut(CamelModel):
@@ -21,7 +21,5 @@ class DocumentOut(CamelModel):
     created_at: datetime
 
 
-class DocumentPage(PageOut):
-    items: list[DocumentOut]
-    next_cursor: str | None
-    has_more: bool
+class DocumentPage(ListOut[DocumentOut]):
+    pass

@@ -20,7 +20,7 @@ from nuvera.payments.models import PaymentStatus
 from nuvera.payments.rates import RatesProvider, get_rates
 from nuvera.payments.schemas import PaymentExecute, PaymentList, PaymentOut, QuoteCreate, QuoteOut
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses
+from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses
 
 router = APIRouter(prefix="/api/v1/payment", tags=["Payments"], route_class=OneHopRoute)
 PaymentReader = Annotated[Principal, Depends(require(Permission.PAYMENTS_READ))]
@@ -28,6 +28,12 @@ PaymentWriter = Annotated[Principal, Depends(require(Permission.PAYMENTS_WRITE))
 Rates = Annotated[RatesProvider, Depends(get_rates)]
 
 
+QUOTE_NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No quote with this id in your organization (`not_found`)."
+)
+PAYMENT_NOT_FOUND: Responses = problem_responses(
+    ErrorCode.NOT_FOUND, s404="No payment with this id in your organization (`not_found`)."
+)
 INVALID: Responses = problem_responses(
     ErrorCode.VALIDATION_ERROR, s422="Invalid fields (`validation_error`); `errors` names each one."
 )
@@ -92,7 +98,7 @@ def create_quote(
     "/quote/{id}",
     operation_id="PaymentController_getQuote",
     response_model=QuoteOut,
-    responses=problem_responses(ErrorCode.NOT_FOUND, s404="No quote with this id in your organization (`not_found`)."),
+    responses=QUOTE_NOT_FOUND,
 )
 def get_quote(id: str, principal: PaymentReader, session: SessionDep) -> QuoteOut:
     """One quote; `usedAt` and `paymentId` are set once it has been executed."""
@@ -118,7 +124,7 @@ def get_quote(id: str, principal: PaymentReader, session: SessionDep) -> QuoteOu
             ErrorCode.IDEMPOTENCY_KEY_REQUIRED,
             s400="The `Idempotency-Key` header is missing (`idempotency_key_required`).",
         ),
-        **problem_responses(ErrorCode.NOT_FOUND, s404="No quote with this id in your organization (`not_found`)."),
+        **QUOTE_NOT_FOUND,
         **problem_responses(
             ErrorCode.IDEMPOTENCY_IN_FLIGHT,
             ErrorCode.QUOTE_EXPIRED,
@@ -197,12 +203,7 @@ def execute_payment(
     "",
     operation_id="PaymentController_list",
     response_model=PaymentList,
-    responses={
-        **problem_responses(
-            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
-        ),
-        **INVALID,
-    },
+    responses={**INVALID_CURSOR, **INVALID},
 )
 def list_payments(
     principal: PaymentReader,
@@ -232,9 +233,7 @@ def list_payments(
     "/{id}",
     operation_id="PaymentController_get",
     response_model=PaymentOut,
-    responses=problem_responses(
-        ErrorCode.NOT_FOUND, s404="No payment with this id in your organization (`not_found`)."
-    ),
+    responses=PAYMENT_NOT_FOUND,
 )
 def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> PaymentOut:
     """One payment with its `statusHistory` (every status reached, with its time)."""
@@ -246,7 +245,7 @@ def get_payment(id: str, principal: PaymentReader, session: SessionDep) -> Payme
     operation_id="PaymentController_cancel",
     response_model=PaymentOut,
     responses={
-        **problem_responses(ErrorCode.NOT_FOUND, s404="No payment with this id in your organization (`not_found`)."),
+        **PAYMENT_NOT_FOUND,
         **problem_responses(
             ErrorCode.INVALID_STATE, s409="Only `PENDING` payments can be cancelled (`invalid_state`)."
         ),

@@ -10,16 +10,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    JSON,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nuvera.db import Base, ExactDecimal, new_id

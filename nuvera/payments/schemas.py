@@ -7,7 +7,7 @@ from pydantic import BeforeValidator, Field, StringConstraints
 
 from nuvera.payments import money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus
-from nuvera.schemas import CamelModel, PageOut, refuse_json_numbers
+from nuvera.schemas import CamelModel, ListOut, refuse_json_numbers
 
 # The rules are checked by `money.parse_amount` (its messages name the rule broken); the pattern publishes the
 # part a JSON Schema can state, the description the part that depends on the currency.
@@ -213,7 +213,5 @@ class PaymentOut(CamelModel):
         )
 
 
-class PaymentList(PageOut):
-    items: list[PaymentOut]
-    next_cursor: str | None
-    has_more: bool
+class PaymentList(ListOut[PaymentOut]):
+    pass

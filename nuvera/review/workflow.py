@@ -47,6 +47,20 @@ Status = TypeVar("Status", bound=StrEnum)
 
 MAX_REVIEW_NOTE_LENGTH = 5000
 
+# Reviewer transitions, the same for every reviewable (by status name). REJECTED is final; a suspended account can
+# be reinstated or rejected for good; one waiting on corrections can be rejected without another round trip.
+_TRANSITIONS = {
+    "PENDING_REVIEW": ("APPROVED", "REJECTED", "CORRECTION_REQUESTED"),
+    "CORRECTION_REQUESTED": ("REJECTED",),
+    "APPROVED": ("SUSPENDED",),
+    "SUSPENDED": ("APPROVED", "REJECTED"),
+}
+
+
+def review_transitions(statuses: type[Status]) -> dict[Status, frozenset[Status]]:
+    """The reviewer transitions in one reviewable's status enum: from a status, the statuses a decision may set."""
+    return {statuses(before): frozenset(map(statuses, after)) for before, after in _TRANSITIONS.items()}
+
 
 def check_review(
     kind: str,

@@ -13,7 +13,7 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep
 from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses
+from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses
 from nuvera.support import service
 from nuvera.support.models import TicketStatus
 from nuvera.support.schemas import MessageCreate, TicketCreate, TicketDetail, TicketList, TicketOut
@@ -38,12 +38,7 @@ CLOSED: Responses = problem_responses(
     "/tickets",
     operation_id="SupportController_list",
     response_model=TicketList,
-    responses={
-        **problem_responses(
-            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
-        ),
-        **INVALID,
-    },
+    responses={**INVALID_CURSOR, **INVALID},
 )
 def list_tickets(
     principal: SupportReader,

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from nuvera.schemas import CamelModel, PageOut
+from nuvera.schemas import CamelModel, ListOut
 from nuvera.support.models import AuthorType, TicketCategory, TicketStatus
 
 # Trimmed before it is stored (`service._text`), so it must hold something besides white space: at least one
@@ -65,7 +65,5 @@ class TicketDetail(TicketOut):
     messages: list[MessageOut] = Field(description="The thread, oldest first")
 
 
-class TicketList(PageOut):
-    items: list[TicketOut]
-    next_cursor: str | None
-    has_more: bool
+class TicketList(ListOut[TicketOut]):
+    pass

@@ -91,11 +91,15 @@ def partner_user(actor: Actor) -> PartnerUser:
     return PartnerUser(organization_id=actor.organization_id, user_id=actor.id, email=actor.label)
 
 
-def _author(who: PartnerSide) -> tuple[str, str]:
-    """(author id, label) copied onto a partner message: the application, or the person's email."""
+def _add_partner_message(ticket: SupportTicket, who: PartnerSide, body: str, now: datetime) -> None:
+    """A partner's message, its author copied onto it: the application, or the person's email."""
     if isinstance(who, PartnerUser):
-        return who.user_id, who.email
-    return who.application_id, f"API application {who.application_id}"
+        author_id, author_label = who.user_id, who.email
+    else:
+        author_id, author_label = who.application_id, f"API application {who.application_id}"
+    _add_message(
+        ticket, author_type=AuthorType.PARTNER, author_id=author_id, author_label=author_label, body=body, now=now
+    )
 
 
 # --- partner side (scoped to the caller's organization) ----------------------------------------------------
@@ -144,15 +148,7 @@ def create_ticket(
         resolved_at=None,
         closed_at=None,
     )
-    author_id, author_label = _author(principal)
-    _add_message(
-        ticket,
-        author_type=AuthorType.PARTNER,
-        author_id=author_id,
-        author_label=author_label,
-        body=body.strip(),
-        now=now,
-    )
+    _add_partner_message(ticket, principal, body.strip(), now)
     session.add(ticket)
     session.flush()
     return ticket
@@ -204,15 +200,7 @@ def partner_reply(
     # Row lock (PostgreSQL): two replies at once get consecutive message sequences instead of a unique violation.
     ticket = get_ticket(session, principal, ticket_id, for_update=True)
     _refuse_closed(ticket, "replied to")
-    author_id, author_label = _author(principal)
-    _add_message(
-        ticket,
-        author_type=AuthorType.PARTNER,
-        author_id=author_id,
-        author_label=author_label,
-        body=text,
-        now=now,
-    )
+    _add_partner_message(ticket, principal, text, now)
     ticket.status = TicketStatus.PENDING_NUVERA
     ticket.resolved_at = None
     session.flush()
@@ -256,6 +244,29 @@ def _any_ticket(session: Session, ticket_id: str) -> SupportTicket:
     return ticket
 
 
+def _audit(
+    session: Session,
+    actor: Actor,
+    ticket: SupportTicket,
+    action: AuditAction,
+    before: TicketStatus,
+    now: datetime,
+    **after: str,
+) -> None:
+    """Audit a Nuvera agent's change of a partner's ticket: its status before and after (with `after` details)."""
+    audit.record(
+        session,
+        actor=actor,
+        organization_id=ticket.organization_id,
+        action=action,
+        subject_type="support_ticket",
+        subject_id=ticket.id,
+        now=now,
+        before={"status": before.value},
+        after={"status": ticket.status.value, **after},
+    )
+
+
 def nuvera_reply(session: Session, actor: Actor, ticket_id: str, *, body: str, now: datetime) -> SupportTicket:
     """Nuvera support answers; the ticket waits for the partner (PENDING_PARTNER)."""
     _require_nuvera(actor)
@@ -270,17 +281,7 @@ def nuvera_reply(session: Session, actor: Actor, ticket_id: str, *, body: str, n
     ticket.resolved_at = None
     session.flush()
     # An admin acting on a partner's data is audited, in the same transaction as the change.
-    audit.record(
-        session,
-        actor=actor,
-        organization_id=ticket.organization_id,
-        action=AuditAction.SUPPORT_TICKET_REPLIED,
-        subject_type="support_ticket",
-        subject_id=ticket.id,
-        now=now,
-        before={"status": before.value},
-        after={"status": ticket.status.value, "messageId": message.id},
-    )
+    _audit(session, actor, ticket, AuditAction.SUPPORT_TICKET_REPLIED, before, now, messageId=message.id)
     events.ticket_replied(session, ticket, message, before, now)
     return ticket
 
@@ -296,15 +297,5 @@ def nuvera_resolve(session: Session, actor: Actor, ticket_id: str, *, now: datet
     ticket.resolved_at = now
     ticket.updated_at = now
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        organization_id=ticket.organization_id,
-        action=AuditAction.SUPPORT_TICKET_RESOLVED,
-        subject_type="support_ticket",
-        subject_id=ticket.id,
-        now=now,
-        before={"status": before.value},
-        after={"status": ticket.status.value},
-    )
+    _audit(session, actor, ticket, AuditAction.SUPPORT_TICKET_RESOLVED, before, now)
     return ticket

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -40,6 +41,27 @@ def _like(text: str) -> str:
 
 def _matches(text: str, name: InstrumentedAttribute[str], row_id: InstrumentedAttribute[str]) -> ColumnElement[bool]:
     return or_(name.ilike(_like(text), escape="\\"), row_id == text)
+
+
+_Row = TypeVar("_Row")
+
+
+def _found(session: Session, model: type[_Row], row_id: str, name: str) -> _Row:
+    found = session.get(model, row_id)
+    if found is None:
+        raise NotFound(name)
+    return found
+
+
+def _names(
+    session: Session, row_id: InstrumentedAttribute[str], name: InstrumentedAttribute[str], ids: Iterable[str]
+) -> dict[str, str]:
+    """Display names of the rows with these ids (one query; none for no ids)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(row_id, name).where(row_id.in_(wanted)))
+    return dict(rows.all())
 
 
 @dataclass(frozen=True)
@@ -96,18 +118,11 @@ def search_organizations(
 
 
 def organization(session: Session, organization_id: str) -> Organization:
-    found = session.get(Organization, organization_id)
-    if found is None:
-        raise NotFound(f"Organization {organization_id}")
-    return found
+    return _found(session, Organization, organization_id, f"Organization {organization_id}")
 
 
 def organization_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(wanted)))
-    return dict(rows.all())
+    return _names(session, Organization.id, Organization.name, ids)
 
 
 def application_counts(session: Session, organization_ids: Iterable[str]) -> dict[str, int]:
@@ -129,20 +144,20 @@ def organization_users(session: Session, organization_id: str) -> list[User]:
 # --- review queue --------------------------------------------------------------------------------------------
 
 
-_Reviewed = TypeVar("_Reviewed", Customer, Beneficiary)
+_Reviewed = TypeVar("_Reviewed", bound=Customer | Beneficiary)
 
 
-def _review_queue(
+def review_queue(
     session: Session,
     model: type[_Reviewed],
     area: str,
     *,
-    status: str | None,
+    status: StrEnum | None,
     text: str,
     organization_id: str | None,
     cursor: str | None,
     secret: bytes,
-    limit: int,
+    limit: int = 25,
 ) -> Page[_Reviewed]:
     """Every partner's customers or beneficiaries (staff only), filtered, newest first."""
     query = select(model)
@@ -165,58 +180,16 @@ def _review_queue(
     )
 
 
-def review_customers(
-    session: Session,
-    *,
-    status: CustomerStatus | None,
-    text: str,
-    organization_id: str | None,
-    cursor: str | None,
-    secret: bytes,
-    limit: int = 25,
-) -> Page[Customer]:
-    return _review_queue(
-        session, Customer, "customers", status=status, text=text, organization_id=organization_id,
-        cursor=cursor, secret=secret, limit=limit,
-    )  # fmt: skip
-
-
-def review_beneficiaries(
-    session: Session,
-    *,
-    status: BeneficiaryStatus | None,
-    text: str,
-    organization_id: str | None,
-    cursor: str | None,
-    secret: bytes,
-    limit: int = 25,
-) -> Page[Beneficiary]:
-    return _review_queue(
-        session, Beneficiary, "beneficiaries", status=status, text=text, organization_id=organization_id,
-        cursor=cursor, secret=secret, limit=limit,
-    )  # fmt: skip
-
-
 def customer(session: Session, customer_id: str) -> Customer:
-    found = session.get(Customer, customer_id)
-    if found is None:
-        raise NotFound("Customer")
-    return found
+    return _found(session, Customer, customer_id, "Customer")
 
 
 def beneficiary(session: Session, beneficiary_id: str) -> Beneficiary:
-    found = session.get(Beneficiary, beneficiary_id)
-    if found is None:
-        raise NotFound("Beneficiary")
-    return found
+    return _found(session, Beneficiary, beneficiary_id, "Beneficiary")
 
 
 def customer_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = session.execute(select(Customer.id, Customer.company_name).where(Customer.id.in_(wanted)))
-    return dict(rows.all())
+    return _names(session, Customer.id, Customer.company_name, ids)
 
 
 # --- screening -----------------------------------------------------------------------------------------------
@@ -290,7 +263,4 @@ def support_inbox(
 
 
 def ticket(session: Session, ticket_id: str) -> SupportTicket:
-    found = session.get(SupportTicket, ticket_id)
-    if found is None:
-        raise NotFound("Ticket")
-    return found
+    return _found(session, SupportTicket, ticket_id, "Ticket")

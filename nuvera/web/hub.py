@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
-from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from nuvera.accounts.dependencies import server_secret
@@ -40,7 +39,7 @@ from nuvera.support.models import TicketStatus
 from nuvera.tenancy import OrganizationScope, belongs
 from nuvera.web import admin_queries as queries
 from nuvera.web.applications import application_rows, detail_context
-from nuvera.web.rendering import page
+from nuvera.web.rendering import page, post_redirect_get
 from nuvera.web.routing import WebRoute
 from nuvera.web.viewer import Staff, StaffForm, Viewer
 
@@ -59,6 +58,11 @@ DECISION_LABELS = {
     "CORRECTION_REQUESTED": "Request correction",
     "SUSPENDED": "Suspend",
 }
+# The review queue's kinds (the `kind` of its URL): the reviewed rows and their statuses.
+REVIEW_KINDS: dict[str, tuple[type[Customer] | type[Beneficiary], type[CustomerStatus] | type[BeneficiaryStatus]]] = {
+    "customers": (Customer, CustomerStatus),
+    "beneficiaries": (Beneficiary, BeneficiaryStatus),
+}
 TICKET_VIEWS: dict[str, tuple[str, tuple[TicketStatus, ...] | None]] = {
     "waiting": ("Awaiting Nuvera", queries.AWAITING_NUVERA),
     "partner": ("Awaiting partner", (TicketStatus.PENDING_PARTNER,)),
@@ -71,22 +75,6 @@ TICKET_VIEWS: dict[str, tuple[str, tuple[TicketStatus, ...] | None]] = {
 def _decisions(allowed: frozenset[str]) -> list[tuple[str, str]]:
     """The decisions the reviewed object's lifecycle allows from its current status, in a fixed order."""
     return [(value, label) for value, label in DECISION_LABELS.items() if value in allowed]
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _decide(
-    session: Session, action: Callable[[], Any], retry: Callable[[NuveraError], Response], done: str
-) -> Response:
-    """Run a decision; on refusal roll it back and show the same page with the message (post/redirect/get)."""
-    try:
-        action()
-    except NuveraError as exc:
-        session.rollback()
-        return retry(exc)
-    return _redirect(done)
 
 
 # --- overview and organizations ---------------------------------------------------------------------------
@@ -196,30 +184,21 @@ def review_page(
     cursor: Cursor = None,
 ) -> Response:
     secret = server_secret(request)
-    statuses = [s.value for s in (CustomerStatus if kind == "customers" else BeneficiaryStatus)]
+    model, status_enum = REVIEW_KINDS[kind]
+    statuses = [s.value for s in status_enum]
     if status and status not in statuses:
         raise validation_error([FieldError("status", f"one of {', '.join(statuses)}")])
-    items: list[Any]
-    if kind == "customers":
-        customer_page = queries.review_customers(
-            session,
-            status=CustomerStatus(status) if status else None,
-            text=text,
-            organization_id=organization_id or None,
-            cursor=cursor,
-            secret=secret,
-        )
-        items, next_cursor = list(customer_page.items), customer_page.next_cursor
-    else:
-        beneficiary_page = queries.review_beneficiaries(
-            session,
-            status=BeneficiaryStatus(status) if status else None,
-            text=text,
-            organization_id=organization_id or None,
-            cursor=cursor,
-            secret=secret,
-        )
-        items, next_cursor = list(beneficiary_page.items), beneficiary_page.next_cursor
+    listing = queries.review_queue(
+        session,
+        model,
+        kind,
+        status=status_enum(status) if status else None,
+        text=text,
+        organization_id=organization_id or None,
+        cursor=cursor,
+        secret=secret,
+    )
+    items, next_cursor = list(listing.items), listing.next_cursor
     return page(
         request,
         "hub/review.html",
@@ -315,7 +294,7 @@ def _record_decision(
             session, subject_id, status=spec.flow.statuses(decision), note=note, reviewer=reviewer, now=now
         )
 
-    return _decide(
+    return post_redirect_get(
         session,
         act,
         lambda exc: _subject_page(spec, request, viewer, session, subject_id, exc),
@@ -323,40 +302,28 @@ def _record_decision(
     )
 
 
-@router.get("/review/customers/{customer_id}")
-def review_customer_page(request: Request, customer_id: Id, viewer: Staff, session: SessionDep) -> Response:
-    return _subject_page(CUSTOMER_REVIEW, request, viewer, session, customer_id)
+def _add_review_routes(spec: _ReviewPage) -> None:
+    """The hub page of one kind of reviewable, and the form post of a reviewer's decision on it."""
+
+    @router.get(f"/review/{spec.collection}/{{subject_id}}")
+    def subject_page(request: Request, subject_id: Id, viewer: Staff, session: SessionDep) -> Response:
+        return _subject_page(spec, request, viewer, session, subject_id)
+
+    @router.post(f"/review/{spec.collection}/{{subject_id}}")
+    def subject_decision(
+        request: Request,
+        subject_id: Id,
+        viewer: StaffForm,
+        session: SessionDep,
+        now: NowDep,
+        decision: Decision = "",
+        note: Note = "",
+    ) -> Response:
+        return _record_decision(spec, request, viewer, session, now, subject_id, decision, note)
 
 
-@router.post("/review/customers/{customer_id}")
-def review_customer(
-    request: Request,
-    customer_id: Id,
-    viewer: StaffForm,
-    session: SessionDep,
-    now: NowDep,
-    decision: Decision = "",
-    note: Note = "",
-) -> Response:
-    return _record_decision(CUSTOMER_REVIEW, request, viewer, session, now, customer_id, decision, note)
-
-
-@router.get("/review/beneficiaries/{beneficiary_id}")
-def review_beneficiary_page(request: Request, beneficiary_id: Id, viewer: Staff, session: SessionDep) -> Response:
-    return _subject_page(BENEFICIARY_REVIEW, request, viewer, session, beneficiary_id)
-
-
-@router.post("/review/beneficiaries/{beneficiary_id}")
-def review_beneficiary(
-    request: Request,
-    beneficiary_id: Id,
-    viewer: StaffForm,
-    session: SessionDep,
-    now: NowDep,
-    decision: Decision = "",
-    note: Note = "",
-) -> Response:
-    return _record_decision(BENEFICIARY_REVIEW, request, viewer, session, now, beneficiary_id, decision, note)
+for _spec in (CUSTOMER_REVIEW, BENEFICIARY_REVIEW):
+    _add_review_routes(_spec)
 
 
 # --- screening -------------------------------------------------------------------------------------------
@@ -412,7 +379,7 @@ def screening_disposition(
             now=now,
         )
 
-    return _decide(
+    return post_redirect_get(
         session,
         act,
         lambda exc: _screening_page(request, viewer, session, "open", "", exc),
@@ -473,7 +440,7 @@ def ticket_page(request: Request, ticket_id: Id, viewer: Staff, session: Session
 def ticket_reply(
     request: Request, ticket_id: Id, viewer: StaffForm, session: SessionDep, now: NowDep, body: Note = ""
 ) -> Response:
-    return _decide(
+    return post_redirect_get(
         session,
         lambda: support.nuvera_reply(session, viewer.actor, ticket_id, body=body, now=now),
         lambda exc: _ticket_page(request, viewer, session, ticket_id, exc),
@@ -483,7 +450,7 @@ def ticket_reply(
 
 @router.post("/support/{ticket_id}/resolve")
 def ticket_resolve(request: Request, ticket_id: Id, viewer: StaffForm, session: SessionDep, now: NowDep) -> Response:
-    return _decide(
+    return post_redirect_get(
         session,
         lambda: support.nuvera_resolve(session, viewer.actor, ticket_id, now=now),
         lambda exc: _ticket_page(request, viewer, session, ticket_id, exc),

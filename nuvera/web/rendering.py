@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
 
 from nuvera.auth.permissions import Permission
 from nuvera.errors import ERROR_CODES, NuveraError
@@ -177,3 +179,21 @@ def error_page(request: Request, error: NuveraError) -> HTMLResponse:
         title=ERROR_CODES[error.code].title,
         failure=error,
     )
+
+
+def see_other(url: str) -> RedirectResponse:
+    """The answer to a form post that succeeded: the browser loads `url` with a GET (post/redirect/get)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def post_redirect_get(
+    session: Session, change: Callable[[], object], retry: Callable[[NuveraError], Response], done: str
+) -> Response:
+    """Run a form post's change, then redirect to `done`; on refusal roll it back and show the same page again
+    with the message (`retry`)."""
+    try:
+        change()
+    except NuveraError as exc:
+        session.rollback()
+        return retry(exc)
+    return see_other(done)

@@ -34,6 +34,7 @@ log = logging.getLogger("nuvera.accounts")
 
 RESET_PATH = SIGN_IN_PATH + "/reset"
 SET_PASSWORD_PATH = SIGN_IN_PATH + "/set-password"
+Code = Annotated[str, Form(max_length=40)]  # a code from the authenticator app, or a recovery code
 RESET_ANSWER = (
     "If an account exists for that address, a link to set a new password is on its way. It works for one hour."
 )
@@ -160,6 +161,13 @@ def _security_page(
     )
 
 
+def _require_current_code(request: Request, session: SessionDep, viewer: Viewer, code: str, now: NowDep) -> None:
+    """Changing an enabled two-factor setup takes a current code from the authenticator app (or a recovery code)."""
+    secrets_ = request.app.state.settings.hmac_secrets
+    if two_factor.verify(session, user_id=viewer.user_id, code=code, secrets_=secrets_, now=now) is None:
+        raise NuveraError(ErrorCode.VALIDATION_ERROR, "That code is not right. Enter the current code from your app.")
+
+
 def _audit(session: SessionDep, viewer: Viewer, action: AuditAction, now: NowDep) -> None:
     audit.record(
         session,
@@ -187,11 +195,7 @@ def two_factor_start(request: Request, viewer: FormViewer, session: SessionDep, 
 
 @router.post(SECURITY_PATH + "/two-factor/confirm")
 def two_factor_confirm(
-    request: Request,
-    viewer: FormViewer,
-    session: SessionDep,
-    now: NowDep,
-    code: Annotated[str, Form(max_length=40)] = "",
+    request: Request, viewer: FormViewer, session: SessionDep, now: NowDep, code: Code = ""
 ) -> Response:
     try:
         codes = two_factor.confirm(
@@ -206,34 +210,21 @@ def two_factor_confirm(
 
 
 @router.post(SECURITY_PATH + "/two-factor/recovery-codes")
-def recovery_codes(
-    request: Request,
-    viewer: FormViewer,
-    session: SessionDep,
-    now: NowDep,
-    code: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
-    settings: Settings = request.app.state.settings
-    if two_factor.verify(session, user_id=viewer.user_id, code=code, secrets_=settings.hmac_secrets, now=now) is None:
-        raise NuveraError(ErrorCode.VALIDATION_ERROR, "That code is not right. Enter the current code from your app.")
-    codes = two_factor.new_recovery_codes(session, user_id=viewer.user_id, secret=settings.hmac_secret, now=now)
+def recovery_codes(request: Request, viewer: FormViewer, session: SessionDep, now: NowDep, code: Code = "") -> Response:
+    _require_current_code(request, session, viewer, code, now)
+    secret = request.app.state.settings.hmac_secret
+    codes = two_factor.new_recovery_codes(session, user_id=viewer.user_id, secret=secret, now=now)
     _audit(session, viewer, AuditAction.USER_RECOVERY_CODES_REPLACED, now)
     return page(request, "recovery_codes.html", viewer, codes=codes)
 
 
 @router.post(SECURITY_PATH + "/two-factor/disable")
 def two_factor_disable(
-    request: Request,
-    viewer: FormViewer,
-    session: SessionDep,
-    now: NowDep,
-    code: Annotated[str, Form(max_length=40)] = "",
+    request: Request, viewer: FormViewer, session: SessionDep, now: NowDep, code: Code = ""
 ) -> Response:
     if two_factor.organization_requires(session, viewer.organization_id):
         raise NuveraError(ErrorCode.INVALID_STATE, "Your organization requires two-factor authentication: it stays on.")
-    secrets_ = request.app.state.settings.hmac_secrets
-    if two_factor.verify(session, user_id=viewer.user_id, code=code, secrets_=secrets_, now=now) is None:
-        raise NuveraError(ErrorCode.VALIDATION_ERROR, "That code is not right. Enter the current code from your app.")
+    _require_current_code(request, session, viewer, code, now)
     two_factor.disable(session, viewer.user_id)
     _audit(session, viewer, AuditAction.USER_TWO_FACTOR_DISABLED, now)
     return RedirectResponse(SECURITY_PATH + "?notice=two-factor-off", status_code=303)

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Form, Path, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from nuvera.config import Settings
 from nuvera.dependencies import NowDep, SessionDep
 from nuvera.errors import FieldError, NuveraError, validation_error
 from nuvera.events.models import EventType
-from nuvera.web.rendering import page
+from nuvera.web.rendering import page, post_redirect_get
 from nuvera.web.routing import WebRoute
 from nuvera.web.viewer import CurrentViewer, FormViewer, Viewer
 from nuvera.webhooks import policy, service
 
 BASE = "/app/settings/platform/webhooks"
+T = TypeVar("T")
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -35,13 +35,24 @@ Text = Annotated[str, Form(max_length=500)]
 Types = Annotated[list[str], Form(max_length=50)]
 
 
+class _EndpointFields:
+    """The fields of the create and edit forms."""
+
+    def __init__(
+        self,
+        url: Url = "",
+        description: Text = "",
+        event_types: Types = [],  # noqa: B006  # FastAPI copies form defaults
+    ) -> None:
+        self.url, self.description, self.event_types = url, description, event_types
+
+
+EndpointForm = Annotated[_EndpointFields, Depends()]
+
+
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _list_page(
@@ -88,16 +99,29 @@ def _detail_page(
     )
 
 
-def _change(
-    session: Session, action: Callable[[], Any], retry: Callable[[NuveraError], Response], done: str
-) -> Response:
-    """Run a change; on refusal roll it back and show the page again with the message."""
-    try:
-        action()
-    except NuveraError as exc:
-        session.rollback()
-        return retry(exc)
-    return _redirect(done)
+class _EndpointChange:
+    """A form post that changes one endpoint (CSRF-checked by `FormViewer`), with what every such post needs. The
+    routes check the manage permission themselves, first, so that a refusal of it is never shown as a form error."""
+
+    def __init__(
+        self, request: Request, endpoint_id: EndpointId, viewer: FormViewer, session: SessionDep, now: NowDep
+    ) -> None:
+        self.request, self.endpoint_id, self.viewer, self.session, self.now = request, endpoint_id, viewer, session, now
+
+    def run(self, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A webhooks service function on this endpoint, by the signed-in person."""
+        return action(self.session, self.viewer, self.viewer.actor, self.endpoint_id, *args, now=self.now, **kwargs)
+
+    def refused(self, exc: NuveraError) -> Response:
+        """The endpoint's page again, with the message of the refusal."""
+        return _detail_page(self.request, self.viewer, self.session, self.endpoint_id, error=exc, status=exc.status)
+
+    def redirecting(self, notice: str, change: Callable[[], object]) -> Response:
+        """Make the change, then show the endpoint's page with `notice` (post/redirect/get)."""
+        return post_redirect_get(self.session, change, self.refused, f"{BASE}/{self.endpoint_id}?notice={notice}")
+
+
+EndpointChange = Annotated[_EndpointChange, Depends()]
 
 
 @router.get(BASE)
@@ -111,9 +135,7 @@ def create_webhook(
     viewer: FormViewer,
     session: SessionDep,
     now: NowDep,
-    url: Url = "",
-    description: Text = "",
-    event_types: Types = [],  # noqa: B006  # FastAPI copies form defaults
+    form: EndpointForm,
 ) -> Response:
     policy.require_manage(viewer.actor)
     try:
@@ -121,9 +143,9 @@ def create_webhook(
             session,
             viewer,
             viewer.actor,
-            url=url,
-            event_types=event_types,
-            description=description,
+            url=form.url,
+            event_types=form.event_types,
+            description=form.description,
             settings=_settings(request),
             now=now,
         )
@@ -140,98 +162,47 @@ def webhook_page(request: Request, endpoint_id: EndpointId, viewer: CurrentViewe
 
 
 @router.post(BASE + "/{endpoint_id}")
-def edit_webhook(
-    request: Request,
-    endpoint_id: EndpointId,
-    viewer: FormViewer,
-    session: SessionDep,
-    now: NowDep,
-    url: Url = "",
-    description: Text = "",
-    event_types: Types = [],  # noqa: B006  # FastAPI copies form defaults
-) -> Response:
-    policy.require_manage(viewer.actor)
-    return _change(
-        session,
-        lambda: service.update_endpoint(
-            session,
-            viewer,
-            viewer.actor,
-            endpoint_id,
-            settings=_settings(request),
-            now=now,
-            url=url,
-            description=description,
-            event_types=event_types,
+def edit_webhook(change: EndpointChange, form: EndpointForm) -> Response:
+    policy.require_manage(change.viewer.actor)
+    return change.redirecting(
+        "webhook-saved",
+        lambda: change.run(
+            service.update_endpoint,
+            settings=_settings(change.request),
+            url=form.url,
+            description=form.description,
+            event_types=form.event_types,
         ),
-        lambda exc: _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status),
-        f"{BASE}/{endpoint_id}?notice=webhook-saved",
     )
 
 
 @router.post(BASE + "/{endpoint_id}/enabled")
-def set_enabled(
-    request: Request,
-    endpoint_id: EndpointId,
-    viewer: FormViewer,
-    session: SessionDep,
-    now: NowDep,
-    enabled: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
-    policy.require_manage(viewer.actor)
+def set_enabled(change: EndpointChange, enabled: Annotated[str, Form(max_length=5)] = "") -> Response:
+    policy.require_manage(change.viewer.actor)
     turn_on = enabled == "true"
-    return _change(
-        session,
-        lambda: service.update_endpoint(
-            session, viewer, viewer.actor, endpoint_id, settings=_settings(request), now=now, enabled=turn_on
-        ),
-        lambda exc: _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status),
-        f"{BASE}/{endpoint_id}?notice=webhook-{'enabled' if turn_on else 'disabled'}",
+    notice = "webhook-enabled" if turn_on else "webhook-disabled"
+    return change.redirecting(
+        notice, lambda: change.run(service.update_endpoint, settings=_settings(change.request), enabled=turn_on)
     )
 
 
 @router.post(BASE + "/{endpoint_id}/rotate-secret")
-def rotate_secret(
-    request: Request,
-    endpoint_id: EndpointId,
-    viewer: FormViewer,
-    session: SessionDep,
-    now: NowDep,
-    overlap_hours: Annotated[int, Form(ge=0, le=168)] = 24,
-) -> Response:
-    policy.require_manage(viewer.actor)
+def rotate_secret(change: EndpointChange, overlap_hours: Annotated[int, Form(ge=0, le=168)] = 24) -> Response:
+    policy.require_manage(change.viewer.actor)
     try:
-        rotated = service.rotate_secret(
-            session,
-            viewer,
-            viewer.actor,
-            endpoint_id,
-            settings=_settings(request),
-            now=now,
-            overlap_seconds=overlap_hours * 3600,
+        rotated = change.run(
+            service.rotate_secret, settings=_settings(change.request), overlap_seconds=overlap_hours * 3600
         )
     except NuveraError as exc:
-        session.rollback()
-        return _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status)
-    return _detail_page(request, viewer, session, endpoint_id, secret=rotated.secret)
+        change.session.rollback()
+        return change.refused(exc)
+    return _detail_page(change.request, change.viewer, change.session, change.endpoint_id, secret=rotated.secret)
 
 
 @router.post(BASE + "/{endpoint_id}/resend")
-def resend(
-    request: Request,
-    endpoint_id: EndpointId,
-    viewer: FormViewer,
-    session: SessionDep,
-    now: NowDep,
-    event_id: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
-    policy.require_manage(viewer.actor)
-    return _change(
-        session,
-        lambda: service.resend(session, viewer, viewer.actor, endpoint_id, event_id.strip(), now=now),
-        lambda exc: _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status),
-        f"{BASE}/{endpoint_id}?notice=webhook-resent",
-    )
+def resend(change: EndpointChange, event_id: Annotated[str, Form(max_length=40)] = "") -> Response:
+    policy.require_manage(change.viewer.actor)
+    return change.redirecting("webhook-resent", lambda: change.run(service.resend, event_id.strip()))
 
 
 def _since(value: str) -> datetime:
@@ -244,29 +215,14 @@ def _since(value: str) -> datetime:
 
 
 @router.post(BASE + "/{endpoint_id}/replay")
-def replay(
-    request: Request,
-    endpoint_id: EndpointId,
-    viewer: FormViewer,
-    session: SessionDep,
-    now: NowDep,
-    since: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
-    policy.require_manage(viewer.actor)
-    return _change(
-        session,
-        lambda: service.replay_since(session, viewer, viewer.actor, endpoint_id, _since(since), now=now),
-        lambda exc: _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status),
-        f"{BASE}/{endpoint_id}?notice=webhook-replayed",
-    )
+def replay(change: EndpointChange, since: Annotated[str, Form(max_length=40)] = "") -> Response:
+    policy.require_manage(change.viewer.actor)
+    return change.redirecting("webhook-replayed", lambda: change.run(service.replay_since, _since(since)))
 
 
 @router.post(BASE + "/{endpoint_id}/delete")
-def delete(request: Request, endpoint_id: EndpointId, viewer: FormViewer, session: SessionDep, now: NowDep) -> Response:
-    policy.require_manage(viewer.actor)
-    return _change(
-        session,
-        lambda: service.delete_endpoint(session, viewer, viewer.actor, endpoint_id, now=now),
-        lambda exc: _detail_page(request, viewer, session, endpoint_id, error=exc, status=exc.status),
-        f"{BASE}?notice=webhook-deleted",
+def delete(change: EndpointChange) -> Response:
+    policy.require_manage(change.viewer.actor)
+    return post_redirect_get(
+        change.session, lambda: change.run(service.delete_endpoint), change.refused, f"{BASE}?notice=webhook-deleted"
     )
