@@ -188,13 +188,30 @@ def _check_alive(workers: list[subprocess.Popen[bytes]], folder: Path) -> None:
             raise SystemExit(f"worker {index} exited:\n" + (folder / f"worker-{index}.log").read_text()[-3000:])
 
 
-def run_backend(name: str, database_url: str, redis_url: str | None, folder: Path, args: argparse.Namespace) -> Result:
+def build_screening_index(index_dir: Path) -> None:
+    """Build the screening index every worker of the run loads at its start, once (`nuvera screening dataset`):
+    otherwise each backend's first workers would build it side by side."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "nuvera", "screening", "dataset"],
+        env={**os.environ, "NUVERA_SCREENING_INDEX_DIR": str(index_dir), "NUVERA_VAR_DIR": str(index_dir.parent)},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    print(f"screening index built in {time.perf_counter() - started:.1f} s (the workers load it at their start)")
+
+
+def run_backend(
+    name: str, database_url: str, redis_url: str | None, folder: Path, args: argparse.Namespace, index_dir: Path
+) -> Result:
     print(f"\n== {name} ==", flush=True)
     backend = prepare(name, database_url, redis_url, folder)
     env = {
         **backend.env,
         "NUVERA_WEBHOOK_ALLOWED_TARGETS": json.dumps(["127.0.0.1/32"]),
         "NUVERA_SCREENING_WARM_UP": "false",
+        "NUVERA_SCREENING_INDEX_DIR": str(index_dir),
         "NUVERA_LOG_FORMAT": "console",
     }
     settings = _settings(env)
@@ -343,10 +360,12 @@ def main(argv: list[str] | None = None) -> list[Result]:
     folder = Path(tempfile.mkdtemp(prefix="nuvera-bench-webhooks-"))
     results = []
     try:
+        index_dir = folder / "screening-index"
+        build_screening_index(index_dir)
         sqlite = folder / "sqlite"
         sqlite.mkdir()
         url = f"sqlite:///{sqlite / 'nuvera.db'}"
-        results.append(run_backend("embedded default (SQLite, no Redis)", url, None, sqlite, args))
+        results.append(run_backend("embedded default (SQLite, no Redis)", url, None, sqlite, args, index_dir))
         found = None if args.skip_postgres else services()
         if found is None:
             reason = "--skip-postgres" if args.skip_postgres else "not reachable (start them: scripts/services.sh up)"
@@ -356,7 +375,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
             postgres = folder / "postgres"
             postgres.mkdir()
             with scratch_postgres_database(admin_url, prefix="nuvera_bench") as database_url:
-                results.append(run_backend("PostgreSQL + Redis", database_url, redis_url, postgres, args))
+                results.append(run_backend("PostgreSQL + Redis", database_url, redis_url, postgres, args, index_dir))
         summary(results)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
