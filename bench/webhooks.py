@@ -11,9 +11,10 @@ on this machine and over loopback:
    endpoint is a real HTTP/1.1 receiver on 127.0.0.1 (one asyncio process for all of them, keep-alive, answering
    200 at once: the receiver is not what is measured);
 2. starts the API (`nuvera serve`, its worker off) and measures its signed-request throughput (signed GET
-   /api/v1/crypto/assets, 8 connections) without delivery;
+   /api/v1/crypto/assets, 8 connections) without delivery, `--rounds` windows;
 3. starts `--workers` `nuvera worker` processes and measures the same throughput `--rounds` times while they
-   deliver, then once more without delivery after the last one (so a neighbour's load weighs on both sides);
+   deliver, and `--rounds` times more without delivery after the last one (windows before and after, so that a
+   neighbour's load on the machine weighs on both sides);
 4. reports deliveries per second (successful deliveries over the time from the first attempt to the last) and the
    workers' CPU time per delivery, read from /proc (the workers' own cost, whatever else runs on the machine).
 
@@ -255,7 +256,7 @@ def run_backend(
         load = Load(args.duration, CONNECTIONS, 1, backend.api_key, backend.key_file)
         scenario = Scenario(f"signed GET {CRYPTO_ASSETS}", api, CRYPTO_ASSETS, signed=True)
         load.run(scenario, duration=min(1.0, args.duration))  # warm-up
-        idle = [load.run(scenario)]
+        idle = [load.run(scenario) for _ in range(args.rounds)]
 
         workers = _start_workers(args.workers, env, folder)
         for worker in workers:
@@ -284,7 +285,7 @@ def run_backend(
             _check_alive(workers, folder)
             time.sleep(0.5)
         worker_cpu = sum(cpu_seconds(pid) - before for pid, before in cpu_before.items())
-        idle.append(load.run(scenario))
+        idle += [load.run(scenario) for _ in range(args.rounds)]
         succeeded, _ = _delivered(database)
         with database.session() as session:
             first_at, last_at, attempts = session.execute(
@@ -321,14 +322,14 @@ def report(result: Result, args: argparse.Namespace) -> None:
     print(f"  deliveries/s              {result.deliveries_per_second:.0f}")
     print(f"  worker CPU per delivery   {result.worker_cpu_ms:.2f} ms (user + system of the worker processes)")
     print(f"  API signed GET {CRYPTO_ASSETS}, {CONNECTIONS} connections, {args.duration:g} s windows:")
-    for label, outcome in zip(("before delivery", "after delivery"), result.idle, strict=True):
-        print(f"    without delivery ({label}): {outcome.rps:7.0f} req/s  p50 {outcome.p50_ms:6.1f} ms  "
-              f"p99 {outcome.p99_ms:6.1f} ms")  # fmt: skip
-    for number, outcome in enumerate(result.during, 1):
-        print(f"    during delivery (window {number}):  {outcome.rps:7.0f} req/s  p50 {outcome.p50_ms:6.1f} ms  "
-              f"p99 {outcome.p99_ms:6.1f} ms")  # fmt: skip
+    half = len(result.idle) // 2
+    windows = [("without delivery, before", o) for o in result.idle[:half]]
+    windows += [("during delivery", o) for o in result.during]
+    windows += [("without delivery, after", o) for o in result.idle[half:]]
+    for label, outcome in windows:
+        print(f"    {label:<25} {outcome.rps:7.0f} req/s  p50 {outcome.p50_ms:6.1f} ms  p99 {outcome.p99_ms:6.1f} ms")
     ended = "" if result.delivery_outlasted_windows else "  (delivery ended within the windows)"
-    print(f"    ratio during ÷ without: {result.during_rps / result.idle_rps:.2f}{ended}", flush=True)
+    print(f"    mean during ÷ mean without: {result.during_rps / result.idle_rps:.2f}{ended}", flush=True)
 
 
 def summary(results: list[Result]) -> None:
@@ -349,7 +350,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser.add_argument("--endpoints", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of each throughput window")
-    parser.add_argument("--rounds", type=int, default=2, help="throughput windows during delivery")
+    parser.add_argument("--rounds", type=int, default=2, help="throughput windows during delivery, before and after")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--receive", type=int, nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
