@@ -13,10 +13,9 @@ from nuvera.db import Database
 from nuvera.events.models import Event, EventType
 from nuvera.events.service import record_event
 from nuvera.jobs import registry
-from nuvera.jobs import service as jobs
-from nuvera.jobs.worker import Worker, drain
 from nuvera.webhooks import jobs as webhook_jobs
 from nuvera.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDeliveryState
+from tests.events.support import run_recurring_jobs
 from tests.support import Factory
 from tests.webhooks.receiver import receiver
 from tests.webhooks.support import attempts, create_endpoint, deliveries, run_until, worker
@@ -31,17 +30,7 @@ def _record(database: Database, organization_id: str, type: EventType, at: datet
 
 def _purge(database: Database, settings: Settings, at: datetime) -> int:
     """What the worker does: queue the recurring purge, then run it (only it) with the clock reading `at`."""
-    handlers = webhook_jobs.handlers(settings)
-    purger = Worker(
-        database,
-        {webhook_jobs.PURGE_EVENTS_JOB: handlers[webhook_jobs.PURGE_EVENTS_JOB]},
-        clock=lambda: at,
-        worker_id="tests:purge",
-        recurring=webhook_jobs.recurring(settings),
-    )
-    with database.session() as session:
-        jobs.schedule_recurring(session, purger.recurring, now=at)
-    return drain(purger)
+    return run_recurring_jobs(database, settings, at, only=[webhook_jobs.PURGE_EVENTS_JOB])
 
 
 def _rows(database: Database, model: type[Event | WebhookDelivery | WebhookAttempt], event_ids: list[str]) -> int:
