@@ -15,7 +15,7 @@ COVERAGE_PACKAGES := $(foreach floor,$(COVERAGE_FLOORS),--cov=$(firstword $(subs
 # e.g. `make bench BENCH_FLAGS=--quick` (1 round of 1 s per scenario, 10k customers), or --skip-postgres
 BENCH_FLAGS ?=
 
-.PHONY: install run lint types test test-sqlite test-postgres coverage check bench services tools clean
+.PHONY: install run lint types test test-sqlite test-postgres coverage check bench bench-webhooks services tools clean
 
 $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	@# PyICU (under followthemoney's name normalisation) compiles against the system ICU.
@@ -82,6 +82,14 @@ bench: install ## Benchmarks of issue 14 on SQLite and PostgreSQL + Redis (numbe
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	scripts/services.sh up >/dev/null || echo "PostgreSQL/Redis did not start: the bench skips that half"
 	$(BIN)/python -m bench $(BENCH_FLAGS)
+
+# e.g. `make bench-webhooks WEBHOOK_BENCH_FLAGS="--events 2000 --skip-postgres"`
+WEBHOOK_BENCH_FLAGS ?=
+
+bench-webhooks: install ## Webhook delivery (issue 18): 10,000 events to 3 endpoints, SQLite and PostgreSQL + Redis (~5 min)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	scripts/services.sh up >/dev/null || echo "PostgreSQL/Redis did not start: the bench skips that half"
+	$(BIN)/python -m bench webhooks $(WEBHOOK_BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage .coverage.* .coverage-*

@@ -1,6 +1,7 @@
 """`python -m bench`: the whole benchmark suite (bench/suite.py), what `make bench` runs.
 
-`python -m bench webhooks [options]` runs the optional webhook delivery benchmark (bench/webhooks.py) instead.
+`python -m bench webhooks [options]` (`make bench-webhooks`) runs the webhook delivery benchmark (bench/webhooks.py)
+instead: a few minutes of its own, so not part of the suite.
 """
 
 import sys

@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     webhook_disable_after_seconds: float = Field(default=5 * 24 * 3600, gt=0)
     # After a secret rotation the old secret keeps signing (both signatures sent) this long by default.
     webhook_rotation_overlap_seconds: int = Field(default=24 * 3600, ge=0, le=7 * 24 * 3600)
+    # Events (GET /api/v1/events, webhook replays) are deleted this long after they were created, with their webhook
+    # deliveries and attempts, by the worker's hourly purge; an event with a delivery still being retried is kept
+    # until that delivery ends.
+    event_retention_days: int = Field(default=30, ge=1, le=3650, description="Days an event is kept")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

@@ -71,6 +71,11 @@ def list_events(
     `createdFrom` set to the `createdAt` of the last event you processed and skip the ids you have already seen
     (several events may share one `createdAt`). A cursor belongs to the list it came from: using it with other
     filters answers 400 `invalid_cursor`.
+
+    **Retention**: events are kept for 30 days (a deployment may configure another number of days), then deleted
+    with their webhook deliveries and attempts; an older event is no longer listed, and reading it answers 404
+    `not_found`. An event with a webhook delivery still being retried (or a resend queued) is kept until that
+    delivery ends. Catch up within the retention, or "replay since" an endpoint sooner: only kept events replay.
     """
     page = service.list_events(
         session,
@@ -87,5 +92,5 @@ def list_events(
 
 @router.get("/{id}", operation_id="EventController_get", response_model=EventOut, responses=NOT_FOUND)
 def get_event(id: str, principal: EventReader, session: SessionDep) -> EventOut:
-    """One of your organization's events."""
+    """One of your organization's events (404 `not_found` once it is older than the retention, see the list)."""
     return EventOut.model_validate(service.get_event(session, principal, id))

@@ -1,7 +1,9 @@
 """Events: one row per change a partner may want to hear about, written in the transaction of the change (an outbox).
 
 Partners read them with `GET /api/v1/events` and receive them through their webhook endpoints; both read this
-table, so an event exists (and is delivered) if and only if the change it reports committed.
+table, so an event exists (and is delivered) if and only if the change it reports committed. Events are kept for
+`settings.event_retention_days`: the webhooks area purges them (nuvera/webhooks/retention.py), since it knows which
+ones a delivery still owes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class EventType(enum.StrEnum):
     API_KEY_REVOKED = "api_key.revoked"
     API_APPLICATION_DISABLED = "api_application.disabled"
     API_APPLICATION_ENABLED = "api_application.enabled"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+    WEBHOOK_ENDPOINT_ENABLED = "webhook_endpoint.enabled"
 
 
 class Event(Base):
@@ -40,6 +44,8 @@ class Event(Base):
         # The latest event of one type about one object (the last announced screening hold of a customer, the
         # expiry reminders already sent for a key): a short index range, newest last.
         Index("ix_events_object", "organization_id", "type", "object_id", "created_at"),
+        # The retention purge (nuvera/webhooks/retention.py): every organization's events older than the retention.
+        Index("ix_events_created", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("evt"))

@@ -23,8 +23,9 @@ class EventOut(CamelModel):
     organization_id: str = Field(description="Your organization")
     data: dict[str, Any] = Field(
         description="`object`: the object as the REST API returned it at that moment (a customer, beneficiary, "
-        "screening detail, payment, support ticket, API key or application), plus what the type adds, e.g. "
-        "`previousStatus`, `matchId`, `paymentHold`/`previousPaymentHold`, `messageId`, `applicationId`, `window`"
+        "screening detail, payment, support ticket, API key, application or webhook endpoint), plus what the type "
+        "adds, e.g. `previousStatus`, `matchId`, `paymentHold`/`previousPaymentHold`, `messageId`, `applicationId`, "
+        "`window`"
     )
 
 

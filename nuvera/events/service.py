@@ -14,7 +14,7 @@ from nuvera.errors import FieldError, NotFound, validation_error
 from nuvera.events.models import Event, EventType
 from nuvera.pagination import Page, paginate
 from nuvera.tenancy import OrganizationScope, Tenant, get_owned, readable
-from nuvera.webhooks import service as webhooks
+from nuvera.webhooks import fanout
 
 
 def record_event(
@@ -42,7 +42,7 @@ def record_event(
     session.add(event)
     # Webhooks: one delivery (and its job) per subscribed endpoint, in this same transaction, so an event is
     # delivered if and only if it committed. The worker sends them; this only adds rows.
-    webhooks.fan_out(session, event, now=now)
+    fanout.fan_out(session, event, now=now)
     return event
 
 

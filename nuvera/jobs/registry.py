@@ -31,5 +31,10 @@ def handlers(settings: Settings) -> dict[str, Handler]:
 
 def recurring(settings: Settings) -> dict[str, timedelta]:
     from nuvera.applications import jobs as applications_jobs
+    from nuvera.webhooks import jobs as webhook_jobs
 
-    return {**request_log_jobs.recurring(settings), **applications_jobs.recurring(settings)}
+    return {
+        **request_log_jobs.recurring(settings),
+        **applications_jobs.recurring(settings),
+        **webhook_jobs.recurring(settings),
+    }

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, Update, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from nuvera.db import new_id
 from nuvera.jobs.models import Job, JobState, WorkerHeartbeat
 
 DEFAULT_MAX_ATTEMPTS = 8
@@ -62,6 +63,7 @@ def enqueue(
         if queued is not None:
             return queued
     job = Job(
+        id=new_id("job"),  # now, not at flush: the caller's transaction writes it with its other rows
         kind=kind,
         key=key,
         payload=payload,
@@ -73,8 +75,51 @@ def enqueue(
         updated_at=now,
     )
     session.add(job)
-    session.flush()
     return job.id
+
+
+def _claim_statement(kinds: tuple[str, ...]) -> Update:
+    """The claim UPDATE for a worker's kinds, built once per set of kinds (building it costs more than running it).
+
+    Two picks, each one range of ix_jobs_state_run_at walked in run_at order and stopped at its first row: a job
+    whose worker's lease ran out (only running jobs are read), else the oldest due one. COALESCE evaluates the
+    second only when the first finds nothing. A single pick on `due OR abandoned` cannot walk the index in order:
+    both databases then read and sort every due job at each claim (measured with 30,000 queued webhook
+    deliveries: 48 ms per claim on PostgreSQL and 16 ms on SQLite, growing with the queue; now well under 1 ms).
+    """
+    names = list(kinds)
+    abandoned = (
+        select(Job.id)
+        .where(Job.state == JobState.RUNNING, Job.locked_until < bindparam("now"), Job.kind.in_(names))
+        .order_by(Job.run_at, Job.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    due = (
+        select(Job.id)
+        .where(Job.state == JobState.QUEUED, Job.run_at <= bindparam("due_by"), Job.kind.in_(names))
+        .order_by(Job.run_at, Job.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(Job)
+        .where(Job.id == func.coalesce(abandoned, due))
+        .values(
+            state=JobState.RUNNING,
+            attempts=Job.attempts + 1,
+            locked_by=bindparam("worker_id"),
+            locked_until=bindparam("locked_until"),
+            updated_at=bindparam("now"),
+        )
+        .returning(Job.id, Job.kind, Job.key, Job.payload, Job.attempts, Job.max_attempts)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIMS: dict[tuple[str, ...], Update] = {}
 
 
 def claim(
@@ -89,49 +134,48 @@ def claim(
     """Take the oldest job of these kinds due by `due_by` (default now), or one whose worker's lease ran out, for
     `lease`; the caller commits at once.
 
-    One UPDATE statement picks and takes the job. On PostgreSQL its subquery locks the row with FOR UPDATE SKIP
+    One UPDATE statement picks and takes the job. On PostgreSQL its subqueries lock the row with FOR UPDATE SKIP
     LOCKED, so workers on many nodes never take the same job and never wait for each other. On SQLite there is a
     single writer: the UPDATE runs inside the database's write lock, so two workers cannot take the same row either
     (SQLAlchemy leaves FOR UPDATE out there).
     """
-    due = (Job.state == JobState.QUEUED) & (Job.run_at <= (now if due_by is None else due_by))
-    abandoned = (Job.state == JobState.RUNNING) & (Job.locked_until < now)
-    pick = (
-        select(Job.id)
-        .where(Job.kind.in_(list(kinds)), due | abandoned)
-        .order_by(Job.run_at, Job.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    row = session.execute(
-        update(Job)
-        .where(Job.id == pick)
-        .values(
-            state=JobState.RUNNING,
-            attempts=Job.attempts + 1,
-            locked_by=worker_id,
-            locked_until=now + lease,
-            updated_at=now,
-        )
-        .returning(Job.id, Job.kind, Job.key, Job.payload, Job.attempts, Job.max_attempts)
-        .execution_options(synchronize_session=False)
-    ).first()
+    key = tuple(sorted(kinds))
+    statement = _CLAIMS.get(key)
+    if statement is None:
+        statement = _CLAIMS.setdefault(key, _claim_statement(key))
+    parameters = {
+        "now": now,
+        "due_by": now if due_by is None else due_by,
+        "worker_id": worker_id,
+        "locked_until": now + lease,
+    }
+    row = session.execute(statement, parameters).first()
     if row is None:
         return None
     return ClaimedJob(row.id, row.kind, row.key, row.payload, row.attempts, row.max_attempts)
 
 
+_FINISH = (
+    update(Job)
+    .where(Job.id == bindparam("job_id"), Job.locked_by == bindparam("worker_id"), Job.state == JobState.RUNNING)
+    .values(
+        state=JobState.DONE,
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        locked_by=None,
+        locked_until=None,
+        last_error=None,
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def finish(session: Session, job_id: str, *, worker_id: str, now: datetime) -> bool:
     """Mark the job done, in the handler's transaction. False when this worker no longer holds it (its lease ran
     out and another worker took it): the caller must then roll back, the other worker's run counts."""
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE returns a CursorResult
-        update(Job)
-        .where(Job.id == job_id, Job.locked_by == worker_id, Job.state == JobState.RUNNING)
-        .values(
-            state=JobState.DONE, finished_at=now, updated_at=now, locked_by=None, locked_until=None, last_error=None
-        )
-        .execution_options(synchronize_session=False)
+    # A CursorResult: an UPDATE without RETURNING.
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        _FINISH, {"job_id": job_id, "worker_id": worker_id, "now": now}
     )
     return result.rowcount == 1
 

@@ -81,6 +81,10 @@ def configure_logging(log_format: Literal["json", "console"] = "json", level: in
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    # httpx logs every request it sends at INFO, with its whole URL: for the job worker, a line per webhook delivery
+    # (each attempt is already a row, shown on the endpoint's page), and a partner's URL may carry a token in its
+    # query. Its warnings still reach the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # Our access line (nuvera.access: request id, route, status, duration, application, code) replaces uvicorn's.
     access = logging.getLogger("uvicorn.access")
     access.handlers = []

@@ -199,7 +199,8 @@ def resend(id: str, payload: WebhookResend, principal: Writer, session: SessionD
 )
 def replay(id: str, payload: WebhookReplay, principal: Writer, session: SessionDep, now: NowDep) -> WebhookReplayOut:
     """Deliver again every event since `since` that the endpoint subscribes to (up to 10,000, oldest first),
-    queued in the background."""
+    queued in the background. Only events within the retention (30 days by default, see `GET /api/v1/events`) are
+    still there to replay."""
     job_id = service.replay_since(
         session, principal, _actor(principal), id, payload.since, now=now, application_id=principal.application_id
     )

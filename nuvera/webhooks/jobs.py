@@ -1,15 +1,22 @@
-"""Webhook jobs, run by `nuvera worker` (never by an API process): one attempt of a delivery, and a replay."""
+"""Webhook jobs, run by `nuvera worker` (never by an API process): one attempt of a delivery, a replay, the owners'
+mail when an endpoint is disabled, and every hour the event retention purge."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from nuvera.config import Settings
 from nuvera.jobs.service import ClaimedJob
 from nuvera.jobs.worker import Handler
-from nuvera.webhooks import service, targets
+from nuvera.webhooks import fanout, retention, service, targets
+
+log = logging.getLogger("nuvera.webhooks")
+PURGE_EVENTS_JOB = "events.purge"
+# Hourly: each run deletes about an hour of events, a short write even on the embedded SQLite database.
+PURGE_EVERY = timedelta(hours=1)
 
 
 def handlers(settings: Settings, resolver: targets.Resolver = targets.system_resolver) -> dict[str, Handler]:
@@ -20,4 +27,30 @@ def handlers(settings: Settings, resolver: targets.Resolver = targets.system_res
         since = datetime.fromisoformat(str(job.payload["since"]))
         service.run_replay(session, str(job.payload["organizationId"]), str(job.payload["endpointId"]), since, now=now)
 
-    return {service.DELIVER_JOB: deliver, service.REPLAY_JOB: replay}
+    def notify_disabled(session: Session, job: ClaimedJob, now: datetime) -> None:
+        payload = job.payload
+        service.notify_disabled(
+            session,
+            str(payload["organizationId"]),
+            str(payload["endpointId"]),
+            str(payload["userId"]),
+            settings=settings,
+        )
+
+    retention_days = timedelta(days=settings.event_retention_days)
+
+    def purge_events(session: Session, job: ClaimedJob, now: datetime) -> None:
+        deleted = retention.purge(session, before=now - retention_days)
+        if deleted:
+            log.info("events: %d older than %d days deleted with their deliveries", deleted, retention_days.days)
+
+    return {
+        fanout.DELIVER_JOB: deliver,
+        service.REPLAY_JOB: replay,
+        service.NOTIFY_DISABLED_JOB: notify_disabled,
+        PURGE_EVENTS_JOB: purge_events,
+    }
+
+
+def recurring(settings: Settings) -> dict[str, timedelta]:
+    return {PURGE_EVENTS_JOB: PURGE_EVERY}

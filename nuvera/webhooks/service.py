@@ -13,9 +13,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from nuvera import tenancy
@@ -28,8 +29,12 @@ from nuvera.db import new_id
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.events.models import Event, EventType
 from nuvera.jobs.service import enqueue
+from nuvera.mail import mail_configured, send_mail
+from nuvera.organizations.models import User, UserRole
+from nuvera.organizations.service import get_organization
 from nuvera.tenancy import OrganizationScope, Tenant
-from nuvera.webhooks import sender, signing, targets
+from nuvera.webhooks import events, sender, signing, targets
+from nuvera.webhooks.fanout import DELIVER_JOB, JOB_ATTEMPTS, new_delivery
 from nuvera.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -40,14 +45,11 @@ from nuvera.webhooks.models import (
 
 log = logging.getLogger("nuvera.webhooks")
 
-DELIVER_JOB = "webhooks.deliver"
 REPLAY_JOB = "webhooks.replay"
 MAX_ENDPOINTS_PER_ORGANIZATION = 20
 MAX_DESCRIPTION = 500
 MAX_REPLAY_EVENTS = 10_000
 SUBJECT = "webhook_endpoint"
-# A job's own retries cover crashes of the handler (database away); HTTP failures are retried by the schedule.
-_JOB_ATTEMPTS = 5
 
 AUTOMATIC = Actor(type="operator", label="webhook delivery (automatic)", role=ActorRole.NUVERA_OPERATOR)
 
@@ -226,8 +228,9 @@ def update_endpoint(
         endpoint.description = _description(description)
     if url is not None:
         endpoint.url = _url(url, settings, resolver)
-    if enabled is not None and enabled != endpoint.enabled:
-        endpoint.enabled = enabled
+    toggled = enabled is not None and enabled != endpoint.enabled
+    if toggled:
+        endpoint.enabled = bool(enabled)
         endpoint.disabled_reason = None if enabled else WebhookDisabledReason.MANUAL
         endpoint.disabled_at = None if enabled else now
         endpoint.failing_since = None
@@ -244,6 +247,8 @@ def update_endpoint(
             before=before,
             after=after,
         )
+    if toggled:
+        events.endpoint_enabled_changed(session, endpoint, now)
     session.flush()
     return endpoint
 
@@ -317,47 +322,6 @@ def _iso(value: datetime | None) -> str | None:
 # --- deliveries ------------------------------------------------------------------------------------------------
 
 
-def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
-    return not endpoint.event_types or event_type in endpoint.event_types
-
-
-def _new_delivery(
-    session: Session, endpoint: WebhookEndpoint, event_id: str, event_type: str, origin: str, now: datetime
-) -> WebhookDelivery:
-    delivery = WebhookDelivery(
-        id=new_id("whd"),
-        organization_id=endpoint.organization_id,
-        endpoint_id=endpoint.id,
-        event_id=event_id,
-        event_type=event_type,
-        state=WebhookDeliveryState.PENDING,
-        origin=origin,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-        finished_at=None,
-    )
-    session.add(delivery)
-    # No job key: a new delivery cannot have a queued job yet, and the key's lookup would cost a query per delivery
-    # on the path of every event (enqueue's flush writes the delivery and its job together).
-    enqueue(session, DELIVER_JOB, {"deliveryId": delivery.id}, now=now, max_attempts=_JOB_ATTEMPTS)
-    return delivery
-
-
-def fan_out(session: Session, event: Event, *, now: datetime) -> int:
-    """Owe the event to each enabled endpoint of its organization subscribed to its type (in the event's
-    transaction: a delivery exists if and only if the event does). Returns how many deliveries were added."""
-    endpoints = session.scalars(
-        readable(WebhookEndpoint, OrganizationScope(event.organization_id)).where(WebhookEndpoint.enabled.is_(True))
-    ).all()
-    count = 0
-    for endpoint in endpoints:
-        if _subscribed(endpoint, event.type):
-            _new_delivery(session, endpoint, event.id, event.type, "event", now)
-            count += 1
-    return count
-
-
 def resend(
     session: Session,
     tenant: Tenant,
@@ -374,7 +338,7 @@ def resend(
     if event is None:
         raise NotFound("Event")
     _require_enabled(endpoint)
-    delivery = _new_delivery(session, endpoint, event.id, event.type, "resend", now)
+    delivery = new_delivery(session, endpoint, event.id, event.type, "resend", now)
     _audit(
         session,
         actor,
@@ -408,7 +372,7 @@ def replay_since(
         REPLAY_JOB,
         {"endpointId": endpoint.id, "organizationId": endpoint.organization_id, "since": since.isoformat()},
         now=now,
-        max_attempts=_JOB_ATTEMPTS,
+        max_attempts=JOB_ATTEMPTS,
     )
     _audit(
         session,
@@ -438,7 +402,7 @@ def run_replay(session: Session, organization_id: str, endpoint_id: str, since: 
         query = query.where(Event.type.in_(endpoint.event_types))
     count = 0
     for event in session.scalars(query.limit(MAX_REPLAY_EVENTS)):
-        _new_delivery(session, endpoint, event.id, event.type, "replay", now)
+        new_delivery(session, endpoint, event.id, event.type, "replay", now)
         count += 1
     return count
 
@@ -501,6 +465,52 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta | None:
     return timedelta(seconds=schedule[attempts - 1] * (1 + 0.2 * random.random()))  # noqa: S311  # jitter, not a secret
 
 
+# The worker's statements, built once: per delivery, building them cost more CPU than running them (measured with
+# 30,000 deliveries). One read of the delivery with its endpoint and its event, and Core writes of the attempt and
+# the delivery's new state (the ORM's unit of work cost twice as much for two rows).
+_DELIVERY = (
+    select(WebhookDelivery, WebhookEndpoint, Event)
+    .outerjoin(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+    .outerjoin(Event, Event.id == WebhookDelivery.event_id)
+    .where(WebhookDelivery.id == bindparam("delivery_id"))
+)
+_ATTEMPTS_TABLE = cast(Table, WebhookAttempt.__table__)
+_DELIVERIES_TABLE = cast(Table, WebhookDelivery.__table__)
+_RECORD_ATTEMPT = insert(_ATTEMPTS_TABLE)
+_ADVANCE = (
+    update(_DELIVERIES_TABLE)
+    .where(_DELIVERIES_TABLE.c.id == bindparam("delivery_id"))
+    .values(
+        state=bindparam("state"),
+        attempts=bindparam("attempts"),
+        next_attempt_at=bindparam("next_attempt_at"),
+        finished_at=bindparam("finished_at"),
+    )
+)
+
+
+def _advance(
+    session: Session,
+    delivery: WebhookDelivery,
+    state: WebhookDeliveryState,
+    *,
+    now: datetime,
+    attempts: int | None = None,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    """The delivery's new state: finished (`next_attempt_at` None) or waiting for its next attempt."""
+    session.execute(
+        _ADVANCE,
+        {
+            "delivery_id": delivery.id,
+            "state": state.value,
+            "attempts": delivery.attempts if attempts is None else attempts,
+            "next_attempt_at": next_attempt_at,
+            "finished_at": None if state is WebhookDeliveryState.PENDING else now,
+        },
+    )
+
+
 def attempt(
     session: Session,
     delivery_id: str,
@@ -508,25 +518,29 @@ def attempt(
     settings: Settings,
     now: datetime,
     resolver: targets.Resolver = targets.system_resolver,
-) -> WebhookAttempt | None:
-    """Make the next attempt of a pending delivery and record it; schedule the next one or finish.
+) -> sender.Outcome | None:
+    """Make the next attempt of a pending delivery and record it; schedule the next one or finish. Returns the
+    attempt's outcome (None when no attempt was made).
 
     Runs in the worker's job transaction: the attempt row, the delivery's new state and the next job commit
     together with this job's completion. A worker killed mid-attempt commits nothing, and the job is claimed
     again when its lease runs out: the receiver may then get the event twice (at least once; `webhook-id` lets
     it notice).
     """
-    delivery = session.get(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.state is not WebhookDeliveryState.PENDING:
+    loaded = session.execute(_DELIVERY, {"delivery_id": delivery_id}).first()
+    if loaded is None or loaded[0].state is not WebhookDeliveryState.PENDING:
         return None  # already finished (a repeated job)
+    delivery, endpoint, event = loaded
+    # Joined by id: the endpoint and the event count only if they are the delivery's organization's.
     tenant = OrganizationScope(delivery.organization_id)
-    endpoint = get_owned(session, WebhookEndpoint, tenant, delivery.endpoint_id)
-    event = get_owned(session, Event, tenant, delivery.event_id)
-    if endpoint is None or event is None or not endpoint.enabled:
-        delivery.state = WebhookDeliveryState.FAILED
-        delivery.finished_at = now
-        delivery.next_attempt_at = None
-        session.flush()
+    if (
+        endpoint is None
+        or event is None
+        or not endpoint.enabled
+        or not tenancy.belongs(endpoint.organization_id, tenant)
+        or not tenancy.belongs(event.organization_id, tenant)
+    ):
+        _advance(session, delivery, WebhookDeliveryState.FAILED, now=now)
         return None
     number = delivery.attempts + 1
     checked = targets.check(endpoint.url, settings, resolver)
@@ -539,51 +553,51 @@ def attempt(
         timestamp = int(now.timestamp())
         headers = signing.headers(secrets_in_use(endpoint, settings, now), event.id, timestamp, body)
         outcome = sender.send(checked, headers, body, timeout=settings.webhook_timeout_seconds)
-    record = WebhookAttempt(
-        organization_id=delivery.organization_id,
-        endpoint_id=endpoint.id,
-        delivery_id=delivery.id,
-        event_id=event.id,
-        attempt=number,
-        attempted_at=now,
-        succeeded=outcome.succeeded,
-        status_code=outcome.status_code,
-        latency_ms=outcome.latency_ms,
-        error=outcome.error[:300] if outcome.error else None,
-        response_excerpt=outcome.excerpt,
+    session.execute(
+        _RECORD_ATTEMPT,
+        {
+            "id": new_id("wha"),
+            "organization_id": delivery.organization_id,
+            "endpoint_id": endpoint.id,
+            "delivery_id": delivery.id,
+            "event_id": event.id,
+            "attempt": number,
+            "attempted_at": now,
+            "succeeded": outcome.succeeded,
+            "status_code": outcome.status_code,
+            "latency_ms": outcome.latency_ms,
+            "error": outcome.error[:300] if outcome.error else None,
+            "response_excerpt": outcome.excerpt,
+        },
     )
-    session.add(record)
-    delivery.attempts = number
     if outcome.succeeded:
-        delivery.state = WebhookDeliveryState.SUCCEEDED
-        delivery.finished_at = now
-        delivery.next_attempt_at = None
-        endpoint.failing_since = None
+        _advance(session, delivery, WebhookDeliveryState.SUCCEEDED, now=now, attempts=number)
+        if endpoint.failing_since is not None:
+            endpoint.failing_since = None
+        session.flush()
+        return outcome
+    if endpoint.failing_since is None:
+        endpoint.failing_since = now
+    delay = retry_delay(settings, number)
+    if delay is None:
+        _advance(session, delivery, WebhookDeliveryState.FAILED, now=now, attempts=number)
     else:
-        if endpoint.failing_since is None:
-            endpoint.failing_since = now
-        delay = retry_delay(settings, number)
-        if delay is None:
-            delivery.state = WebhookDeliveryState.FAILED
-            delivery.finished_at = now
-            delivery.next_attempt_at = None
-        else:
-            delivery.next_attempt_at = now + delay
-            enqueue(
-                session,
-                DELIVER_JOB,
-                {"deliveryId": delivery.id},
-                now=now,
-                key=delivery.id,
-                run_at=delivery.next_attempt_at,
-                max_attempts=_JOB_ATTEMPTS,
-            )
-        if now - endpoint.failing_since >= timedelta(seconds=settings.webhook_disable_after_seconds) and (
-            _failures_since(session, endpoint) >= len(settings.webhook_retry_schedule_seconds)
-        ):
-            _disable_failing(session, endpoint, now)
+        _advance(session, delivery, WebhookDeliveryState.PENDING, now=now, attempts=number, next_attempt_at=now + delay)
+        enqueue(
+            session,
+            DELIVER_JOB,
+            {"deliveryId": delivery.id},
+            now=now,
+            key=delivery.id,
+            run_at=now + delay,
+            max_attempts=JOB_ATTEMPTS,
+        )
+    if now - endpoint.failing_since >= timedelta(seconds=settings.webhook_disable_after_seconds) and (
+        _failures_since(session, endpoint) >= len(settings.webhook_retry_schedule_seconds)
+    ):
+        _disable_failing(session, endpoint, settings, now)
     session.flush()
-    return record
+    return outcome
 
 
 def _failures_since(session: Session, endpoint: WebhookEndpoint) -> int:
@@ -598,13 +612,16 @@ def _failures_since(session: Session, endpoint: WebhookEndpoint) -> int:
     return session.scalar(query) or 0
 
 
-def _disable_failing(session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:
+def _disable_failing(session: Session, endpoint: WebhookEndpoint, settings: Settings, now: datetime) -> None:
+    """Disable an endpoint that failed for too long, in the attempt's transaction: the audit row, the
+    `webhook_endpoint.disabled` event (to the organization's other endpoints and GET /api/v1/events) and a mail job
+    per owner commit with it, or none of them does."""
     since = endpoint.failing_since
     endpoint.enabled = False
     endpoint.disabled_reason = WebhookDisabledReason.FAILING
     endpoint.disabled_at = now
     endpoint.updated_at = now
-    # The notice: this log line for operators, the endpoint page for the partner (email: later, see the issue).
+    # For operators; the partner reads it on the endpoint's page, in the event and in the owners' mail.
     log.warning(
         "webhook endpoint %s of organization %s disabled: every attempt failed since %s",
         endpoint.id,
@@ -620,3 +637,79 @@ def _disable_failing(session: Session, endpoint: WebhookEndpoint, now: datetime)
         before={"enabled": True},
         after={"enabled": False, "failingSince": _iso(since)},
     )
+    events.endpoint_enabled_changed(session, endpoint, now)
+    _mail_owners(session, endpoint, settings, now)
+
+
+# --- the owners' mail when an endpoint is disabled --------------------------------------------------------------
+
+NOTIFY_DISABLED_JOB = "webhooks.notify_disabled"
+# Where the partner enables the endpoint again (the web app's Settings → Platform → Webhooks).
+ENDPOINT_PAGE = "/app/settings/platform/webhooks/{id}"
+
+
+def _mail_owners(session: Session, endpoint: WebhookEndpoint, settings: Settings, now: datetime) -> None:
+    """One mail job per owner of the organization (members and admins are not mailed): sent by the worker after this
+    transaction commits, so no mail announces a disabling that rolled back, and one owner's SMTP failure is retried
+    alone. Without an SMTP server nobody is mailed and the operator is told so."""
+    if not mail_configured(settings):
+        log.warning(
+            "webhook endpoint %s disabled: its organization's owners are not mailed (no SMTP server: NUVERA_SMTP_HOST)",
+            endpoint.id,
+        )
+        return
+    tenant = OrganizationScope(endpoint.organization_id)
+    owners = session.scalars(
+        tenancy.scoped(select(User.id), User, tenant).where(User.role == UserRole.OWNER).order_by(User.id)
+    )
+    for user_id in owners:
+        enqueue(
+            session,
+            NOTIFY_DISABLED_JOB,
+            {"organizationId": endpoint.organization_id, "endpointId": endpoint.id, "userId": user_id},
+            now=now,
+            key=f"{endpoint.id}:{user_id}",
+            max_attempts=JOB_ATTEMPTS,
+        )
+
+
+def _shown_url(url: str) -> str:
+    """The endpoint's URL without its query, fragment or user info, any of which may hold a token of the partner's."""
+    parts = urlsplit(url)
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def disabled_mail(organization: str, endpoint: WebhookEndpoint, settings: Settings) -> tuple[str, str]:
+    """Subject and text of the mail to an owner about an endpoint Nuvera disabled."""
+    since = endpoint.failing_since or endpoint.disabled_at
+    failing = f" since {since:%Y-%m-%d %H:%M} UTC" if since is not None else ""
+    lines = [
+        f"Nuvera disabled a webhook endpoint of {organization}: every delivery attempt to it has failed{failing}.",
+        "",
+        f"Endpoint: {endpoint.id}",
+        f"URL: {_shown_url(endpoint.url)}",
+        *([f"Description: {endpoint.description}"] if endpoint.description else []),
+        "",
+        "No events are sent to it while it is disabled. They are kept for "
+        f"{settings.event_retention_days} days (GET /api/v1/events lists them): once the endpoint answers 2xx "
+        "again, enable it and use \u201creplay since\u201d to receive what it missed.",
+        settings.resolved_public_url + ENDPOINT_PAGE.format(id=endpoint.id),
+    ]
+    return f"Nuvera disabled a webhook endpoint of {organization}", "\n".join(lines) + "\n"
+
+
+def notify_disabled(
+    session: Session, organization_id: str, endpoint_id: str, user_id: str, *, settings: Settings
+) -> bool:
+    """The worker's half of `_mail_owners`: mail one owner, unless the endpoint was enabled again or deleted, or
+    the user is gone or no longer an owner. An SMTP failure raises: the job is retried with backoff."""
+    tenant = OrganizationScope(organization_id)
+    endpoint = get_owned(session, WebhookEndpoint, tenant, endpoint_id)
+    user = tenancy.get_owned(session, User, tenant, user_id)
+    if endpoint is None or endpoint.enabled or user is None or user.role is not UserRole.OWNER:
+        return False
+    subject, text = disabled_mail(get_organization(session, organization_id).name, endpoint, settings)
+    send_mail(settings, user.email, subject, text)
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -34,16 +35,17 @@ def events(client: httpx.Client, *types: str, **params: Any) -> list[dict[str, A
             return found
 
 
-def run_recurring_jobs(database: Database, settings: Settings, at: datetime) -> int:
+def run_recurring_jobs(
+    database: Database, settings: Settings, at: datetime, *, only: Collection[str] | None = None
+) -> int:
     """What `nuvera worker` does on its heartbeat at time `at`: queue the recurring jobs, then run every queued job
-    with its clock reading `at`."""
-    worker = Worker(
-        database,
-        registry.handlers(settings),
-        clock=lambda: at,
-        worker_id="tests:recurring",
-        recurring=registry.recurring(settings),
-    )
+    with its clock reading `at`. With `only`, just those kinds (a worker that handles nothing else)."""
+    handlers = registry.handlers(settings)
+    recurring = registry.recurring(settings)
+    if only is not None:
+        handlers = {kind: handlers[kind] for kind in only}
+        recurring = {kind: recurring[kind] for kind in only if kind in recurring}
+    worker = Worker(database, handlers, clock=lambda: at, worker_id="tests:recurring", recurring=recurring)
     with database.session() as session:
         jobs.schedule_recurring(session, worker.recurring, now=at)
     return drain(worker)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    client_port: int  # which connection it came on
 
 
 @dataclass
@@ -45,16 +48,29 @@ class Receiver:
 
 
 @contextmanager
-def receiver(port: int = 0, **options: object) -> Iterator[Receiver]:
-    """Serve on 127.0.0.1:`port` (0: a free one) in a thread until the block ends."""
+def receiver(port: int = 0, *, keep_alive: bool = False, **options: object) -> Iterator[Receiver]:
+    """Serve on 127.0.0.1:`port` (0: a free one) in a thread until the block ends.
+
+    HTTP/1.0 (a connection per request) unless `keep_alive`: then HTTP/1.1, connections kept open until the block
+    ends, when they are closed (a client's pooled connection must not outlive its receiver).
+    """
     state = Receiver(port=0, **options)  # type: ignore[arg-type]  # test helper: options are Receiver fields
+    connections: list[socket.socket] = []
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+        def setup(self) -> None:  # the name socketserver calls
+            super().setup()
+            with state.lock:
+                connections.append(self.connection)
+
         def do_POST(self) -> None:  # the name http.server calls
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
             with state.lock:
-                state.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                state.received.append(Received(self.path, headers, body, self.client_address[1]))
                 number = len(state.received)
                 status = state.script[number - 1] if number <= len(state.script) else state.default
             if number <= state.hold_first:
@@ -81,4 +97,8 @@ def receiver(port: int = 0, **options: object) -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+        with state.lock:
+            for connection in connections:
+                with contextlib.suppress(OSError):  # already closed by the client
+                    connection.shutdown(socket.SHUT_RDWR)
         thread.join(timeout=5)

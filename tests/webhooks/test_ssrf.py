@@ -15,7 +15,7 @@ from nuvera.events.models import EventType
 from nuvera.events.service import record_event
 from nuvera.jobs.models import Job, JobState
 from nuvera.tenancy import OrganizationScope
-from nuvera.webhooks import service, targets
+from nuvera.webhooks import fanout, service, targets
 from nuvera.webhooks.models import WebhookDeliveryState
 from tests.harness import Factory
 from tests.webhooks.receiver import receiver
@@ -150,7 +150,7 @@ def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused(
     # Its retry is still queued: without this test's resolver a later worker would look the made-up name up in DNS.
     with database.session() as session:
         pending = [delivery.id for delivery in deliveries(database, created.endpoint.id)]
-        for job in session.scalars(select(Job).where(Job.kind == service.DELIVER_JOB, Job.state == JobState.QUEUED)):
+        for job in session.scalars(select(Job).where(Job.kind == fanout.DELIVER_JOB, Job.state == JobState.QUEUED)):
             if job.payload.get("deliveryId") in pending:
                 session.delete(job)
 

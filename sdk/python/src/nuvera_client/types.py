@@ -1193,14 +1193,16 @@ class EventOut(TypedDict):
         "api_key.revoked",
         "api_application.disabled",
         "api_application.enabled",
+        "webhook_endpoint.disabled",
+        "webhook_endpoint.enabled",
     ]
     #: When the change was committed (the transaction's time)
     createdAt: str
     #: Your organization
     organizationId: str
     #: `object`: the object as the REST API returned it at that moment (a customer, beneficiary, screening detail,
-    #: payment, support ticket, API key or application), plus what the type adds, e.g. `previousStatus`, `matchId`,
-    #: `paymentHold`/`previousPaymentHold`, `messageId`, `applicationId`, `window`
+    #: payment, support ticket, API key, application or webhook endpoint), plus what the type adds, e.g.
+    #: `previousStatus`, `matchId`, `paymentHold`/`previousPaymentHold`, `messageId`, `applicationId`, `window`
     data: dict[str, Any]
 
 
@@ -1749,7 +1751,7 @@ class WebhookEndpointCreate(TypedDict):
     #: The event types to receive (empty: every type, including types added later): `customer.status_changed`,
     #: `beneficiary.status_changed`, `screening.match_opened`, `screening.hold_changed`, `payment.status_changed`,
     #: `support.ticket_replied`, `api_key.expiring_soon`, `api_key.revoked`, `api_application.disabled`,
-    #: `api_application.enabled`
+    #: `api_application.enabled`, `webhook_endpoint.disabled`, `webhook_endpoint.enabled`
     eventTypes: NotRequired[list[str]]
     #: Your note about this endpoint: at most 500 characters, no control characters (line breaks included)
     description: NotRequired[str]
@@ -1793,7 +1795,7 @@ class WebhookEndpointUpdate(TypedDict):
     #: The event types to receive (empty: every type, including types added later): `customer.status_changed`,
     #: `beneficiary.status_changed`, `screening.match_opened`, `screening.hold_changed`, `payment.status_changed`,
     #: `support.ticket_replied`, `api_key.expiring_soon`, `api_key.revoked`, `api_application.disabled`,
-    #: `api_application.enabled`
+    #: `api_application.enabled`, `webhook_endpoint.disabled`, `webhook_endpoint.enabled`
     eventTypes: NotRequired[list[str] | None]
     #: Your note about this endpoint: at most 500 characters, no control characters (line breaks included)
     description: NotRequired[str | None]
