@@ -10,9 +10,9 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
-from tests.support import Factory
+from tests.harness import Factory
 from tests.webhooks.receiver import receiver
-from tests.webhooks.support import create_endpoint, run_until, worker
+from tests.webhooks.worker_harness import create_endpoint, run_until, worker
 
 
 def _to_loopback(_host: str, _port: int) -> list[str]:

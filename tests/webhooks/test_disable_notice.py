@@ -21,10 +21,10 @@ from nuvera.organizations.models import User, UserRole
 from nuvera.webhooks import service
 from nuvera.webhooks.models import WebhookEndpoint
 from tests.accounts.smtp import PUBLIC_URL, MailServer, mail_settings, smtp
-from tests.events.support import events
-from tests.support import Factory
+from tests.events.feed import events
+from tests.harness import Factory
 from tests.webhooks.receiver import Receiver, receiver
-from tests.webhooks.support import create_endpoint, run_until, worker
+from tests.webhooks.worker_harness import create_endpoint, run_until, worker
 
 __all__ = ["smtp"]
 

@@ -15,10 +15,10 @@ from nuvera.events.service import record_event
 from nuvera.jobs import registry
 from nuvera.webhooks import jobs as webhook_jobs
 from nuvera.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDeliveryState
-from tests.events.support import run_recurring_jobs
-from tests.support import Factory
+from tests.events.feed import run_recurring_jobs
+from tests.harness import Factory
 from tests.webhooks.receiver import receiver
-from tests.webhooks.support import attempts, create_endpoint, deliveries, run_until, worker
+from tests.webhooks.worker_harness import attempts, create_endpoint, deliveries, run_until, worker
 
 DAY = timedelta(days=1)
 
