@@ -99,20 +99,15 @@ def check_limit(limit: int) -> int:
 
 
 def paginate(
-    session: Session,
-    query: Select[T],
-    *,
-    created_at: InstrumentedAttribute[datetime],
-    row_id: InstrumentedAttribute[str],
-    scope: str,
-    secret: bytes,
-    cursor: str | None,
-    limit: int,
+    session: Session, query: Select[T], model: type[Any], *, scope: str, secret: bytes, cursor: str | None, limit: int
 ) -> Page[T]:
-    """Run `query` (already filtered to the caller's organization) one page at a time, newest first.
+    """Run `query` (already filtered to the caller's organization) one page at a time, newest first: by the
+    `created_at` column of `model`, then its `id`.
 
     `scope` names the list, e.g. f"customers:{organization_id}:{status}", so a cursor cannot cross lists.
     """
+    created_at: InstrumentedAttribute[datetime] = model.created_at
+    row_id: InstrumentedAttribute[str] = model.id
     query = _newest_first(query, created_at, row_id, scope, secret, cursor, limit)
     rows: list[Any] = list(session.scalars(query))
     return _page(

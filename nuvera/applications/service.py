@@ -370,8 +370,7 @@ def list_applications(
     return paginate(
         session,
         readable(ApiApplication, OrganizationScope(organization_id)),
-        created_at=ApiApplication.created_at,
-        row_id=ApiApplication.id,
+        ApiApplication,
         scope=f"applications:{organization_id}",
         secret=secret,
         cursor=cursor,

@@ -67,8 +67,7 @@ def list_for_application(
     return paginate(
         session,
         select(AuditEvent).where(AuditEvent.application_id == application_id),
-        created_at=AuditEvent.created_at,
-        row_id=AuditEvent.id,
+        AuditEvent,
         scope=f"audit:{application_id}",
         secret=secret,
         cursor=cursor,

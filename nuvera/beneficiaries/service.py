@@ -119,16 +119,7 @@ def list_beneficiaries(
         query = query.where(Beneficiary.status == status)
     # The scope binds a cursor to this organization, customer and filter: reusing it elsewhere is invalid_cursor.
     scope = f"beneficiaries:{organization_id}:{customer_id}:{status.value if status else '*'}"
-    return paginate(
-        session,
-        query,
-        created_at=Beneficiary.created_at,
-        row_id=Beneficiary.id,
-        scope=scope,
-        secret=secret,
-        cursor=cursor,
-        limit=limit,
-    )
+    return paginate(session, query, Beneficiary, scope=scope, secret=secret, cursor=cursor, limit=limit)
 
 
 def beneficiary_activity(

@@ -256,8 +256,7 @@ def list_documents(
     return paginate(
         session,
         query,
-        created_at=Document.created_at,
-        row_id=Document.id,
+        Document,
         scope=f"documents:{tenant.organization_id}:{customer_id or ''}",
         secret=secret,
         cursor=cursor,

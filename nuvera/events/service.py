@@ -100,16 +100,7 @@ def list_events(
     # Binds a cursor to this organization and these filters: reused with other filters it is invalid_cursor.
     bounds = ",".join(value.isoformat() if value else "*" for value in (created_from, created_before))
     scope = f"events:{tenant.organization_id}:{'|'.join(wanted) or '*'}:{bounds}"
-    return paginate(
-        session,
-        query,
-        created_at=Event.created_at,
-        row_id=Event.id,
-        scope=scope,
-        secret=secret,
-        cursor=cursor,
-        limit=limit,
-    )
+    return paginate(session, query, Event, scope=scope, secret=secret, cursor=cursor, limit=limit)
 
 
 def get_event(session: Session, tenant: Tenant, event_id: str) -> Event:

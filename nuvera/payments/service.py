@@ -198,16 +198,7 @@ def list_payments(
         query = query.where(Payment.customer_id == customer_id)
     # Binds a cursor to this organization and these filters: reused elsewhere it is invalid_cursor.
     scope = f"payments:{tenant.organization_id}:{status.value if status else '*'}:{customer_id or '*'}"
-    return paginate(
-        session,
-        query,
-        created_at=Payment.created_at,
-        row_id=Payment.id,
-        scope=scope,
-        secret=secret,
-        cursor=cursor,
-        limit=limit,
-    )
+    return paginate(session, query, Payment, scope=scope, secret=secret, cursor=cursor, limit=limit)
 
 
 def _transition(

@@ -94,8 +94,7 @@ def list_requests(
     return paginate(
         session,
         query,
-        created_at=RequestLogEntry.created_at,
-        row_id=RequestLogEntry.id,
+        RequestLogEntry,
         scope=f"request-log:{tenant.organization_id}:{application_id}:{filters.key}",
         secret=secret,
         cursor=cursor,

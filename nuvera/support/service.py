@@ -174,16 +174,7 @@ def list_tickets(
     if status is not None:
         query = query.where(SupportTicket.status == status)
     scope = f"support_tickets:{tenant.organization_id}:{status.value if status else '*'}"
-    return paginate(
-        session,
-        query,
-        created_at=SupportTicket.created_at,
-        row_id=SupportTicket.id,
-        scope=scope,
-        secret=secret,
-        cursor=cursor,
-        limit=limit,
-    )
+    return paginate(session, query, SupportTicket, scope=scope, secret=secret, cursor=cursor, limit=limit)
 
 
 def _refuse_closed(ticket: SupportTicket, action: str) -> None:

@@ -108,8 +108,7 @@ def search_organizations(
     return paginate(
         session,
         query,
-        created_at=Organization.created_at,
-        row_id=Organization.id,
+        Organization,
         scope=f"hub-organizations:{kind or '*'}:{text}",
         secret=secret,
         cursor=cursor,
@@ -171,8 +170,7 @@ def review_queue(
     return paginate(
         session,
         query,
-        created_at=model.created_at,
-        row_id=model.id,
+        model,
         scope=f"hub-{area}:{status or '*'}:{organization_id or '*'}:{text}",
         secret=secret,
         cursor=cursor,
@@ -253,8 +251,7 @@ def support_inbox(
     return paginate(
         session,
         query,
-        created_at=SupportTicket.created_at,
-        row_id=SupportTicket.id,
+        SupportTicket,
         scope=f"hub-support:{','.join(sorted(statuses or ()))}",
         secret=secret,
         cursor=cursor,
