@@ -14,7 +14,7 @@ from sqlalchemy import Table, insert, select
 
 from nuvera.auth.replay import SeenToken
 from nuvera.backends import DependencyUnavailable
-from nuvera.db import SQLITE_BUSY_TIMEOUT_MS, Database, begin_writing, retry_while_busy
+from nuvera.db import SQLITE_BUSY_TIMEOUT_MS, Database, begin_writing, retry_while_busy, sqlite_writer, writing
 from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
 from nuvera.ratelimit.limiter import SqlRateLimiter
 
@@ -24,6 +24,19 @@ def connections(database: Database) -> Iterator[DirectConnections]:
     pool = DirectConnections(database.engine, "test store (database)")
     yield pool
     pool.close()
+
+
+@pytest.fixture
+def quiet_writers(database: Database) -> Iterator[None]:
+    """The process's SQLite writer lock, held by the test's thread for the test: the session's live server shares
+    this database, and its request log may be writing a batch (holding that lock) at any moment, which makes
+    `run_nowait` answer WouldBlock as it should. The lock is reentrant, so the test's own calls still take it."""
+    lock = sqlite_writer(database.engine)
+    if lock is None:
+        yield
+        return
+    with writing(lock):
+        yield
 
 
 def insert_one(database: Database, jti: str) -> Any:
@@ -134,7 +147,7 @@ def sqlite_only(database: Database) -> None:
         pytest.skip("run_nowait is for an in-process database (SQLite)")
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@pytest.mark.usefixtures("sqlite_only", "quiet_writers")
 def test_run_nowait_writes_at_once_and_refuses_to_wait_for_the_write_lock(
     connections: DirectConnections, database: Database
 ) -> None:
@@ -157,7 +170,7 @@ def test_run_nowait_writes_at_once_and_refuses_to_wait_for_the_write_lock(
     assert _stored(database, blocked)
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@pytest.mark.usefixtures("sqlite_only", "quiet_writers")
 def test_run_nowait_leaves_one_call_in_so_many_to_the_worker_thread(
     connections: DirectConnections, database: Database
 ) -> None:
@@ -170,7 +183,7 @@ def test_run_nowait_leaves_one_call_in_so_many_to_the_worker_thread(
     assert refused == 2  # those calls' worker-thread connection checkpoints the WAL; the loop's never does
 
 
-@pytest.mark.usefixtures("sqlite_only")
+@pytest.mark.usefixtures("sqlite_only", "quiet_writers")
 def test_run_nowait_serves_one_thread_only(connections: DirectConnections, database: Database) -> None:
     connections.run_nowait(insert_one(database, uuid.uuid4().hex))
     outcome: list[BaseException] = []
