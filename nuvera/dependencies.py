@@ -12,26 +12,23 @@ from starlette.concurrency import run_in_threadpool
 
 from nuvera.db import Database
 from nuvera.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN, MAX_LIMIT
-from nuvera.routing import FINISHED
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request. Services flush, never commit.
 
-    Opening a session does no I/O, so it happens on the event loop. A REST endpoint (nuvera/routing.py) commits or
-    rolls back and closes it in its own worker-thread hop; for any other route this commits when the endpoint
-    returned normally (scope="function" below: before the response is sent, so a failed commit is never reported
-    as a success) and rolls back on any exception, in one hop."""
+    Opening a session does no I/O, so it happens on the event loop. This commits when the endpoint returned
+    normally (scope="function" below: before the response is sent, so a failed commit is never reported as a
+    success) and rolls back on any exception, in one hop. A one-hop REST route (nuvera/routing.py) asks for
+    `open_session` instead and ends the transaction in its own hop."""
     database: Database = request.app.state.database
     session = database.sessions()
     try:
         yield session
     except BaseException:
-        if not session.info.get(FINISHED):
-            await run_in_threadpool(_end, session, commit=False)
+        await run_in_threadpool(_end, session, commit=False)
         raise
-    if not session.info.get(FINISHED):
-        await run_in_threadpool(_end, session, commit=True)
+    await run_in_threadpool(_end, session, commit=True)
 
 
 def _end(session: Session, *, commit: bool) -> None:

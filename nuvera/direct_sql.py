@@ -23,7 +23,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from nuvera.backends import DependencyUnavailable
-from nuvera.db import SQLITE_BUSY_CODES, retry_while_busy, sqlite_writer, writing
+from nuvera.db import is_sqlite_busy, retry_while_busy, sqlite_writer, writing
 
 T = TypeVar("T")
 
@@ -109,7 +109,7 @@ class DirectConnections:
                 raise DependencyUnavailable(self._what) from exc
             cursor = connection.cursor()
             try:
-                cursor.execute("PRAGMA busy_timeout=0")  # never wait for the lock here: the worker thread will
+                # `_open` set its busy timeout to 0: it never waits for the lock here, the worker thread will.
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
             finally:
                 cursor.close()
@@ -118,7 +118,7 @@ class DirectConnections:
         try:
             return work(connection)
         except self._unavailable as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in SQLITE_BUSY_CODES:  # extended codes too (BUSY_SNAPSHOT…)
+            if is_sqlite_busy(exc):
                 raise WouldBlock from exc
             self._loop_connection = None
             with contextlib.suppress(Exception):

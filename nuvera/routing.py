@@ -38,9 +38,6 @@ from starlette.concurrency import run_in_threadpool
 
 from nuvera.db import NOWAIT_BIND, WRITER, begin_writing, is_sqlite_busy, writing
 
-FINISHED = "nuvera.finished"  # Session.info flag: its transaction was ended in the endpoint's hop
-
-
 READS = frozenset({"GET", "HEAD"})
 
 
@@ -150,4 +147,3 @@ def _run_and_finish(
         for session, bind in zip(sessions, binds, strict=True):
             session.close()
             session.bind = bind
-            session.info[FINISHED] = True

@@ -14,6 +14,7 @@ exactly once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -78,6 +79,7 @@ def enqueue(
     return job.id
 
 
+@functools.lru_cache(maxsize=64)  # one per set of kinds a worker handles
 def _claim_statement(kinds: tuple[str, ...]) -> Update:
     """The claim UPDATE for a worker's kinds, built once per set of kinds (building it costs more than running it).
 
@@ -119,9 +121,6 @@ def _claim_statement(kinds: tuple[str, ...]) -> Update:
     )
 
 
-_CLAIMS: dict[tuple[str, ...], Update] = {}
-
-
 def claim(
     session: Session,
     kinds: Collection[str],
@@ -139,10 +138,7 @@ def claim(
     single writer: the UPDATE runs inside the database's write lock, so two workers cannot take the same row either
     (SQLAlchemy leaves FOR UPDATE out there).
     """
-    key = tuple(sorted(kinds))
-    statement = _CLAIMS.get(key)
-    if statement is None:
-        statement = _CLAIMS.setdefault(key, _claim_statement(key))
+    statement = _claim_statement(tuple(sorted(kinds)))
     parameters = {
         "now": now,
         "due_by": now if due_by is None else due_by,
