@@ -257,9 +257,10 @@ def test_begin_writing_takes_the_write_lock_first_and_restores_the_busy_timeout(
     assert raw is not None
     assert raw.in_transaction
     assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_BUSY_TIMEOUT_MS
-    other = database.engine.raw_connection()
+    # A connection of its own, not one of the pool: with its busy timeout at 0 it would fail the next test that
+    # checked it out the moment anything held the lock (a CI run lost a test setup to exactly that).
+    other = sqlite3.connect(database.engine.url.database or "", timeout=0)
     try:
-        other.execute("PRAGMA busy_timeout=0")
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")  # held by the session
     finally:
