@@ -13,10 +13,12 @@ from nuvera.crypto.schemas import CryptoAssetList, CryptoAssetOut, CryptoNetwork
 from nuvera.dependencies import CursorParam, LimitParam, ServerSecretDep, SessionDep
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import INVALID_CURSOR, respond
+from nuvera.schemas import INVALID_CURSOR
+from nuvera.wire import Rendering
 
 router = APIRouter(prefix="/api/v1/crypto", tags=["Crypto"], route_class=OneHopRoute)
 CryptoReader = Annotated[Principal, Depends(require(Permission.CRYPTO_READ))]
+ASSETS, NETWORKS = Rendering.of(CryptoAssetOut), Rendering.of(CryptoNetworkOut)
 
 
 @router.get(
@@ -31,7 +33,7 @@ def list_assets(
 ) -> Response:
     """Supported crypto assets with their decimals and the networks they move on, by code."""
     page = service.list_assets(session, cursor=cursor, limit=limit, secret=secret)
-    return respond(CryptoAssetList.of(page, CryptoAssetOut.model_validate))
+    return ASSETS.page(page)
 
 
 @router.get("/assets/{code}", operation_id="CryptoController_getAsset", response_model=CryptoAssetOut)
@@ -55,4 +57,4 @@ def list_networks(
 ) -> Response:
     """Supported networks: native asset, confirmations required, address format; by code."""
     page = service.list_networks(session, cursor=cursor, limit=limit, secret=secret)
-    return respond(CryptoNetworkList.of(page, CryptoNetworkOut.model_validate))
+    return NETWORKS.page(page)

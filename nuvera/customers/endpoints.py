@@ -19,9 +19,11 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep
 from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses, respond
+from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses
+from nuvera.wire import Rendering
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"], route_class=OneHopRoute)
+CUSTOMERS = Rendering.of(CustomerOut)  # the list's rows to JSON, as CustomerList would render them (nuvera/wire.py)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS_READ))]
 CustomerWriter = Annotated[Principal, Depends(require(Permission.CUSTOMERS_WRITE))]
 
@@ -60,7 +62,7 @@ def list_customers(
     page = service.list_customers(
         session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
     )
-    return respond(CustomerList.of(page, CustomerOut.model_validate))
+    return CUSTOMERS.page(page)
 
 
 @router.post(
