@@ -20,18 +20,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 from nuvera.jobs import service as jobs
 from nuvera.observability import metrics
+from nuvera.observability.middleware import ALIVE
 
 router = APIRouter(include_in_schema=False)
 
 
-_ALIVE = b'{"status":"ok"}'
-
-
 async def healthz(_request: Request) -> Response:
     """Liveness: the process answers. Deliberately checks nothing else, so a database outage does not make the
-    orchestrator restart every healthy process at once. A plain Starlette route: it has no parameters, so FastAPI's
-    dependency solving and response encoding would be most of its cost."""
-    return Response(_ALIVE, media_type="application/json")
+    orchestrator restart every healthy process at once. `EdgeMiddleware` answers GET itself, before routing; this
+    plain Starlette route answers HEAD (and GET in an app built without that middleware)."""
+    return Response(ALIVE, media_type="application/json")
 
 
 router.add_route("/healthz", healthz, methods=["GET"], include_in_schema=False)

@@ -21,7 +21,16 @@ from tests.production.probes import outcome, send, signed_get
 
 
 def test_health_and_readiness(server: LiveServer) -> None:
-    assert httpx.get(server.base_url + "/healthz").json() == {"status": "ok"}
+    alive = [httpx.get(server.base_url + "/healthz") for _ in range(2)]
+    assert [response.json() for response in alive] == [{"status": "ok"}] * 2
+    assert alive[0].headers["content-type"] == "application/json"
+    # Answered at the edge, before routing: still with its own request id each time, still counted.
+    ids = {response.headers["x-request-id"] for response in alive}
+    assert len(ids) == 2
+    assert all(request_id.startswith("req_") for request_id in ids)
+    counted = 'nuvera_http_requests_total{method="GET",route="/healthz",status="200"}'
+    assert counted in httpx.get(server.base_url + "/metrics").text
+    assert httpx.head(server.base_url + "/healthz").status_code == 200  # the route itself, for HEAD probes
     ready = httpx.get(server.base_url + "/readyz")
     assert ready.status_code == 200
     body = ready.json()
