@@ -162,6 +162,25 @@ def screening_summaries(
     }
 
 
+def first_request_status(main: ScreeningSubject) -> HoldStatus:
+    """What `status_for` answers for the main subject of a customer or beneficiary whose data was requested for
+    the first time, without asking the database: pending, so on hold; no subject of it was ever screened, so no
+    match (tests/screening hold the two equal)."""
+    beneficiary = main.subject_type == SubjectType.BENEFICIARY
+    return HoldStatus(
+        main.organization_id,
+        main.id,
+        main.subject_type,
+        main.customer_id,
+        main.entity_id if beneficiary else None,
+        True,
+        not beneficiary,  # a customer on hold is also blocked from onboarding; a beneficiary only holds payments
+        0,
+        None,
+        True,
+    )
+
+
 def status_for(session: Session, subject: ScreeningSubject) -> HoldStatus:
     """The hold of the customer or beneficiary that `subject` (its main subject or a person's) belongs to."""
     if subject.subject_type == SubjectType.BENEFICIARY:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.jobs.service import enqueue
 from nuvera.screening import events
-from nuvera.screening.holds import HoldStatus, notify, status_for
+from nuvera.screening.holds import HoldStatus, first_request_status, notify, status_for
 from nuvera.screening.matches import deactivate
 from nuvera.screening.models import ScreeningSubject, SubjectType
 from nuvera.screening.subjects import (
@@ -55,7 +55,8 @@ def request_customer_screening(
             main_row = row
     deactivate(session, existing.values(), now)
     assert main_row is not None  # check_customer_subjects guarantees exactly one CUSTOMER subject
-    return _request(session, main_row, reason, now)
+    # A customer none of whose data was ever requested (a new one) has no match and no hold announced yet.
+    return _request(session, main_row, reason, now, first=not existing)
 
 
 def request_beneficiary_screening(
@@ -71,16 +72,24 @@ def request_beneficiary_screening(
     """As `request_customer_screening`, for a beneficiary's account holder."""
     check_beneficiary_subject(beneficiary_id, subject)
     tenant = OrganizationScope(organization_id)
-    row = main_subject(session, tenant, SubjectType.BENEFICIARY, beneficiary_id, for_update=True)
-    row = upsert_subject(session, row, subject, tenant, customer_id, None, beneficiary_id, now)
-    return _request(session, row, reason, now)
+    existing = main_subject(session, tenant, SubjectType.BENEFICIARY, beneficiary_id, for_update=True)
+    row = upsert_subject(session, existing, subject, tenant, customer_id, None, beneficiary_id, now)
+    return _request(session, row, reason, now, first=existing is None)
 
 
-def _request(session: Session, main: ScreeningSubject, reason: str, now: datetime) -> HoldStatus:
-    """Bump the main subject's requested version (pending from now on) and enqueue its screening."""
+def _request(session: Session, main: ScreeningSubject, reason: str, now: datetime, *, first: bool) -> HoldStatus:
+    """Bump the main subject's requested version (pending from now on) and enqueue its screening.
+
+    `first`: nothing of this customer or beneficiary was ever requested before. Its status is then known without a
+    query: pending, so held, with no match; and no hold change to announce (every subject starts on hold), which
+    spares a new customer's POST four queries."""
     main.requested_version = (main.requested_version or 0) + 1
     enqueue(session, SCREEN_JOB, {"subjectId": main.id, "reason": reason[:200]}, key=main.id, now=now)
     session.flush()
+    if first:
+        status = first_request_status(main)
+        notify(session, status)
+        return status
     status = status_for(session, main)
     notify(session, status)
     events.hold_changed(session, status, now)

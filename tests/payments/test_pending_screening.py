@@ -10,7 +10,12 @@ import httpx
 from nuvera.auth.permissions import Permission
 from nuvera.screening import service as screening
 from nuvera.screening.engine import get_engine
+from nuvera.screening.holds import first_request_status, status_for
 from nuvera.screening.models import SubjectType
+from nuvera.screening.subjects import main_subject
+from nuvera.tenancy import OrganizationScope
+from tests.beneficiaries import builders as beneficiaries
+from tests.beneficiaries.builders import customer_of
 from tests.customers.builders import create
 from tests.harness import Factory, drain_jobs
 from tests.payments.builders import Parties, payable, quote_body
@@ -97,3 +102,26 @@ def test_a_repeated_delivery_screens_once(factory: Factory) -> None:
         )["historyCount"]
     assert again is False
     assert history == 2  # the create and the change, not the redelivery
+
+
+def test_a_first_request_answers_the_status_the_database_would(factory: Factory) -> None:
+    """A party none of whose data was requested before gets its status without a query (screening/requests.py):
+    it must be exactly what `status_for` reads back, for a customer and for a beneficiary."""
+    partner = factory.partner(
+        [
+            Permission.CUSTOMERS_READ,
+            Permission.CUSTOMERS_WRITE,
+            Permission.BENEFICIARIES_READ,
+            Permission.BENEFICIARIES_WRITE,
+        ]
+    )
+    with partner.client() as client:
+        customer_id = create(client, draft=True)["id"]
+        beneficiary_id = beneficiaries.create(client, customer_of(factory.database, partner.organization_id))["id"]
+    tenant = OrganizationScope(partner.organization_id)
+    with factory.database.session() as session:
+        for subject_type, entity_id in ((SubjectType.CUSTOMER, customer_id), (SubjectType.BENEFICIARY, beneficiary_id)):
+            main = main_subject(session, tenant, subject_type, entity_id)
+            assert main is not None
+            assert first_request_status(main) == status_for(session, main)
+            assert status_for(session, main).payment_hold
