@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from nuvera.db import new_id
 from nuvera.screening.models import ScreeningSubject, SubjectType
 from nuvera.tenancy import Tenant, readable
 
@@ -179,6 +180,7 @@ def upsert_subject(
     """The subject row for `subject` (the existing `row`, or a new one of the tenant), with its current data."""
     if row is None:
         row = ScreeningSubject(
+            id=new_id("scs"),  # known now, so no flush is needed before a job or a match points at it
             organization_id=tenant.organization_id,
             subject_type=subject.subject_type,
             entity_id=subject.entity_id,
@@ -193,7 +195,6 @@ def upsert_subject(
     row.properties = {key: list(values) for key, values in subject.properties.items()}
     row.active = True
     row.updated_at = now
-    session.flush()  # a new subject needs its id before matches can point at it
     return row
 
 
