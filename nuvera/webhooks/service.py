@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nuvera import tenancy
 from nuvera.activity.models import ActorRole
@@ -409,24 +409,27 @@ def run_replay(session: Session, organization_id: str, endpoint_id: str, since: 
 
 def list_attempts(session: Session, tenant: Tenant, endpoint_id: str, *, limit: int = 50) -> list[WebhookAttempt]:
     endpoint = get_endpoint(session, tenant, endpoint_id)
-    query = (
-        readable(WebhookAttempt, tenant)
-        .where(WebhookAttempt.endpoint_id == endpoint.id)
-        .order_by(WebhookAttempt.attempted_at.desc(), WebhookAttempt.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_newest_first(WebhookAttempt, tenant, endpoint, WebhookAttempt.attempted_at, limit)))
 
 
 def list_deliveries(session: Session, tenant: Tenant, endpoint_id: str, *, limit: int = 50) -> list[WebhookDelivery]:
     endpoint = get_endpoint(session, tenant, endpoint_id)
-    query = (
-        readable(WebhookDelivery, tenant)
-        .where(WebhookDelivery.endpoint_id == endpoint.id)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    return list(session.scalars(_newest_first(WebhookDelivery, tenant, endpoint, WebhookDelivery.created_at, limit)))
+
+
+Log = TypeVar("Log", WebhookAttempt, WebhookDelivery)
+
+
+def _newest_first(
+    model: type[Log], tenant: Tenant, endpoint: WebhookEndpoint, at: InstrumentedAttribute[datetime], limit: int
+) -> Select[Log]:
+    """The endpoint's latest `limit` attempts or deliveries, newest (by `at`) first."""
+    return (
+        readable(model, tenant)
+        .where(model.endpoint_id == endpoint.id)
+        .order_by(at.desc(), model.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(query))
 
 
 # --- one attempt (the worker) ---------------------------------------------------------------------------------
