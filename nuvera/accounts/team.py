@@ -26,7 +26,7 @@ from nuvera.audit.actor import Actor
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User, UserRole
 from nuvera.organizations.service import MIN_PASSWORD_LENGTH, get_organization, hash_password, normalise_email
-from nuvera.tenancy import OrganizationScope, belongs, get_owned, scoped
+from nuvera.tenancy import OrganizationScope, belongs, get_owned_or_404, scoped
 
 # A password that no Argon2 check accepts: an invited user cannot sign in before setting one.
 INVITED_PASSWORD_HASH = "!invited"  # noqa: S105 - a marker, not a password
@@ -69,10 +69,7 @@ def _require_owner_for(actor: Actor, *roles: UserRole) -> None:
 
 
 def _member(session: Session, organization_id: str, user_id: str) -> User:
-    user = get_owned(session, User, OrganizationScope(organization_id), user_id, for_update=True)
-    if user is None:
-        raise NotFound("User")
-    return user
+    return get_owned_or_404(session, User, OrganizationScope(organization_id), user_id, "User", for_update=True)
 
 
 def _is_locked(session: Session, secret: bytes, email: str, now: datetime) -> bool:

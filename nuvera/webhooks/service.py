@@ -26,13 +26,13 @@ from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.config import Settings
 from nuvera.db import new_id
-from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.events.models import Event, EventType
 from nuvera.jobs.service import enqueue
 from nuvera.mail import mail_configured, send_mail
 from nuvera.organizations.models import User, UserRole
 from nuvera.organizations.service import get_organization
-from nuvera.tenancy import OrganizationScope, Tenant
+from nuvera.tenancy import OrganizationScope, Tenant, get_owned_or_404
 from nuvera.webhooks import events, sender, signing, targets
 from nuvera.webhooks.fanout import DELIVER_JOB, JOB_ATTEMPTS, new_delivery
 from nuvera.webhooks.models import (
@@ -138,10 +138,7 @@ def _description(value: str) -> str:
 
 
 def get_endpoint(session: Session, tenant: Tenant, endpoint_id: str, *, for_update: bool = False) -> WebhookEndpoint:
-    endpoint = get_owned(session, WebhookEndpoint, tenant, endpoint_id, for_update=for_update)
-    if endpoint is None:
-        raise NotFound("Webhook endpoint")
-    return endpoint
+    return get_owned_or_404(session, WebhookEndpoint, tenant, endpoint_id, "Webhook endpoint", for_update=for_update)
 
 
 def list_endpoints(session: Session, tenant: Tenant) -> list[WebhookEndpoint]:
@@ -334,9 +331,7 @@ def resend(
 ) -> WebhookDelivery:
     """Deliver one of the organization's events to this endpoint again (whatever its type filter says)."""
     endpoint = get_endpoint(session, tenant, endpoint_id)
-    event = get_owned(session, Event, tenant, event_id)
-    if event is None:
-        raise NotFound("Event")
+    event = get_owned_or_404(session, Event, tenant, event_id, "Event")
     _require_enabled(endpoint)
     delivery = new_delivery(session, endpoint, event.id, event.type, "resend", now)
     _audit(
