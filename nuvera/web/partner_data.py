@@ -109,11 +109,12 @@ def _list_page(
     **context: Any,
 ) -> Response:
     """One page of a status-filtered list: its rows (as `name`), the pager and the filter's choices."""
+    rows: dict[str, Any] = {name: listing.items}
     return page(
         request,
         template,
         viewer,
-        **{name: listing.items},
+        **rows,
         next_cursor=listing.next_cursor,
         status_filter=status,
         statuses=[s.value for s in statuses],
