@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 import uuid
@@ -12,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, Numeric, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -87,6 +88,12 @@ class ExactDecimal(TypeDecorator[Decimal]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+def string_enum(cls: type[enum.Enum], length: int) -> Enum:
+    """An enum column stored as its members' values in a VARCHAR, without a CHECK constraint: adding a member needs
+    no migration; the API schemas are what refuse unknown values."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 def new_id(prefix: str) -> str:

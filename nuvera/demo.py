@@ -149,29 +149,16 @@ def _user(
     Every demo user has the same public password, so one Argon2 hash (deliberately slow, ~0.1-0.8 s) serves them
     all: seeding five users costs one hash, and `serve --demo` starts as fast as it did with two.
     """
-    if like is None:
-        return organizations.create_user(
-            session,
-            organization_id=organization.id,
-            email=email,
-            password=DEMO_PASSWORD,
-            role=role,
-            first_name=first,
-            last_name=last,
-            now=now,
-        )
-    user = User(
+    return organizations.add_user(
+        session,
         organization_id=organization.id,
         email=email,
-        password_hash=like.password_hash,
+        password_hash=organizations.hash_password(DEMO_PASSWORD) if like is None else like.password_hash,
         role=role,
         first_name=first,
         last_name=last,
-        created_at=now,
+        now=now,
     )
-    session.add(user)
-    session.flush()
-    return user
 
 
 def _company(name: str, country: str, city: str, registration: str, *persons: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from typing import ClassVar, Protocol, Self, TypeVar
 from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from nuvera.errors import NotFound
+
 
 class Tenant(Protocol):
     """Whoever acts for one partner organization."""
@@ -89,6 +91,16 @@ def get_owned(
     if for_update:
         query = query.with_for_update()
     return session.scalar(query)
+
+
+def get_owned_or_404(
+    session: Session, model: type[Owned], tenant: Tenant, object_id: str, what: str, *, for_update: bool = False
+) -> Owned:
+    """`get_owned`, raising `NotFound(what)` (404 `not_found`, e.g. "Payment not found") where it finds nothing."""
+    found = get_owned(session, model, tenant, object_id, for_update=for_update)
+    if found is None:
+        raise NotFound(what)
+    return found
 
 
 def belongs(organization_id: str | None, tenant: Tenant) -> bool:

@@ -41,6 +41,9 @@ csrf_header = APIKeyHeader(
     description="The `csrfToken` returned by `GET /app/api/me`; required on every state-changing request.",
     auto_error=False,
 )
+# What the two schemes read, as route parameters (documented in the OpenAPI security schemes).
+SessionToken = Annotated[str | None, Security(session_cookie)]
+CsrfToken = Annotated[str | None, Security(csrf_header)]
 
 
 def server_secret(request: Request) -> bytes:
@@ -83,28 +86,18 @@ def must_enrol_two_factor(session: Session, identity: Identity) -> bool:
     )
 
 
-def signed_in(
-    request: Request, session: SessionDep, now: NowDep, token: Annotated[str | None, Security(session_cookie)]
-) -> Identity:
+def signed_in(request: Request, session: SessionDep, now: NowDep, token: SessionToken) -> Identity:
     return _identity(request, session, now, token)
 
 
 def signed_in_for_change(
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    token: Annotated[str | None, Security(session_cookie)],
-    _csrf: Annotated[str | None, Security(csrf_header)],
+    request: Request, session: SessionDep, now: NowDep, token: SessionToken, _csrf: CsrfToken
 ) -> Identity:
     return _identity(request, session, now, token)
 
 
 def maybe_signed_in_for_change(
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    token: Annotated[str | None, Security(session_cookie)],
-    _csrf: Annotated[str | None, Security(csrf_header)],
+    request: Request, session: SessionDep, now: NowDep, token: SessionToken, _csrf: CsrfToken
 ) -> Identity | None:
     """For sign-out: no session is not an error, but a session without its CSRF token is."""
     return _checked(request, session, now, token)

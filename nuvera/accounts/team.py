@@ -25,8 +25,8 @@ from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User, UserRole
-from nuvera.organizations.service import MIN_PASSWORD_LENGTH, get_organization, hash_password, normalise_email
-from nuvera.tenancy import OrganizationScope, belongs, get_owned, scoped
+from nuvera.organizations.service import MIN_PASSWORD_LENGTH, add_user, get_organization, hash_password, normalise_email
+from nuvera.tenancy import OrganizationScope, belongs, get_owned_or_404, scoped
 
 # A password that no Argon2 check accepts: an invited user cannot sign in before setting one.
 INVITED_PASSWORD_HASH = "!invited"  # noqa: S105 - a marker, not a password
@@ -69,10 +69,7 @@ def _require_owner_for(actor: Actor, *roles: UserRole) -> None:
 
 
 def _member(session: Session, organization_id: str, user_id: str) -> User:
-    user = get_owned(session, User, OrganizationScope(organization_id), user_id, for_update=True)
-    if user is None:
-        raise NotFound("User")
-    return user
+    return get_owned_or_404(session, User, OrganizationScope(organization_id), user_id, "User", for_update=True)
 
 
 def _is_locked(session: Session, secret: bytes, email: str, now: datetime) -> bool:
@@ -150,20 +147,16 @@ def invite(
     organization = get_organization(session, organization_id)
     if organization.kind is OrganizationKind.ADMIN and actor.type != "operator":
         raise NuveraError(ErrorCode.FORBIDDEN, "Nuvera staff accounts are created by an operator.")
-    address = normalise_email(email)
-    if session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise NuveraError(ErrorCode.CONFLICT, f"A user with the email {address} already exists.")
-    user = User(
+    user = add_user(
+        session,
         organization_id=organization_id,
-        email=address,
+        email=email,
         password_hash=INVITED_PASSWORD_HASH,
         role=role,
-        created_at=now,
+        now=now,
     )
-    session.add(user)
-    session.flush()
     link = links.issue(session, user=user, purpose="invite", secret=secret, base_url=base_url, now=now)
-    _record(session, actor, user, AuditAction.USER_INVITED, now, after={"email": address, "role": role.value})
+    _record(session, actor, user, AuditAction.USER_INVITED, now, after={"email": user.email, "role": role.value})
     return user, link
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nuvera.audit.actor import ActorRole as ActorRole  # defined with the Actor that carries it
-from nuvera.db import Base, new_id
+from nuvera.db import Base, new_id, string_enum
 
 
 class EntityType(enum.StrEnum):
@@ -24,10 +24,6 @@ class EventType(enum.StrEnum):
     COMMENT = "COMMENT"
 
 
-def _enum(cls: type[enum.Enum], length: int) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 class ActivityEvent(Base):
     __tablename__ = "activity_events"
     __table_args__ = (
@@ -40,10 +36,10 @@ class ActivityEvent(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("act"))
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
-    entity_type: Mapped[EntityType] = mapped_column(_enum(EntityType, 20))
+    entity_type: Mapped[EntityType] = mapped_column(string_enum(EntityType, 20))
     entity_id: Mapped[str] = mapped_column(String(40))
     sequence: Mapped[int] = mapped_column(Integer)
-    event_type: Mapped[EventType] = mapped_column(_enum(EventType, 20))
+    event_type: Mapped[EventType] = mapped_column(string_enum(EventType, 20))
     from_status: Mapped[str | None] = mapped_column(String(40))
     to_status: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
@@ -53,5 +49,5 @@ class ActivityEvent(Base):
     created_by_id: Mapped[str | None] = mapped_column(String(40))
     created_by_first_name: Mapped[str | None] = mapped_column(String(100))
     created_by_last_name: Mapped[str | None] = mapped_column(String(100))
-    created_by_role: Mapped[ActorRole] = mapped_column(_enum(ActorRole, 30))
+    created_by_role: Mapped[ActorRole] = mapped_column(string_enum(ActorRole, 30))
     created_at: Mapped[datetime]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from nuvera.db import Base, new_id
+from nuvera.db import Base, new_id, string_enum
 from nuvera.errors import ErrorCode, NuveraError
 
 
@@ -80,9 +80,7 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     last_four: Mapped[str] = mapped_column(String(4))
-    status: Mapped[ApiKeyStatus] = mapped_column(
-        Enum(ApiKeyStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    status: Mapped[ApiKeyStatus] = mapped_column(string_enum(ApiKeyStatus, 20))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime | None]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nuvera.db import Base, new_id
+from nuvera.db import Base, new_id, string_enum
 
 
 class BeneficiaryStatus(enum.StrEnum):
@@ -37,9 +37,7 @@ class Beneficiary(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ben"))
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
-    status: Mapped[BeneficiaryStatus] = mapped_column(
-        Enum(BeneficiaryStatus, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
-    )
+    status: Mapped[BeneficiaryStatus] = mapped_column(string_enum(BeneficiaryStatus, 30))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from nuvera.applications import service
 from nuvera.applications.schemas import ApiKeyOut, ApplicationOut, ApplicationSummaryOut, parse_end
 from nuvera.audit.actor import Actor
-from nuvera.cli.common import run
+from nuvera.cli.common import JSON_OPTION, REASON_OPTION, run
 from nuvera.cli.output import emit, fail
 from nuvera.clock import utcnow
 from nuvera.config import Settings
@@ -29,9 +29,6 @@ permissions_app = typer.Typer(help="Permissions of an application.", no_args_is_
 apps_app.add_typer(keys_app, name="keys")
 apps_app.add_typer(signing_key_app, name="signing-key")
 apps_app.add_typer(permissions_app, name="permissions")
-
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object.")
-REASON_OPTION = typer.Option(None, "--reason", help="Why (recorded in the audit history).")
 
 
 def read_public_key_file(path: Path) -> str:

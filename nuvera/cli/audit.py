@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from nuvera.applications import service
 from nuvera.audit.actor import Actor
 from nuvera.audit.schemas import AuditEventOut
-from nuvera.cli.common import run
+from nuvera.cli.common import JSON_OPTION, run
 from nuvera.cli.output import emit
 from nuvera.config import Settings
 from nuvera.pagination import DEFAULT_LIMIT
@@ -23,7 +23,7 @@ def list_events(
     app_id: str = typer.Option(..., "--app", help="Application id."),
     limit: int = typer.Option(DEFAULT_LIMIT, "--limit", help="Events per page, 1–100."),
     cursor: str = typer.Option(None, "--cursor", help="nextCursor of the previous page."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """One page of an application's audit history, newest first (continue with --cursor)."""
 

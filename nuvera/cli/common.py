@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
+import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,10 @@ from nuvera.errors import NuveraError
 from nuvera.hot_state import credentials_channel
 
 T = TypeVar("T")
+
+# Options several commands take, declared once.
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object.")
+REASON_OPTION = typer.Option(None, "--reason", help="Why (recorded in the audit history).")
 
 
 def describe(error: NuveraError) -> str:

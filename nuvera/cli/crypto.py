@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from nuvera.cli.common import run
+from nuvera.cli.common import JSON_OPTION, run
 from nuvera.cli.output import emit, fail
 from nuvera.crypto import service
 
@@ -17,7 +17,7 @@ crypto_app = typer.Typer(help="Crypto reference data (assets and networks).", no
 @crypto_app.command("load")
 def load(
     path: Path = typer.Argument(..., help='A JSON file {"networks": […], "assets": […]} as in the bundled one.'),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Add or update assets and networks from a file. The whole file is checked first; a refused file changes
     nothing. Entries the file does not name stay as they are."""

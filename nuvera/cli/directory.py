@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.accounts import team
 from nuvera.audit.actor import Actor
-from nuvera.cli.common import run
+from nuvera.cli.common import JSON_OPTION, REASON_OPTION, run
 from nuvera.cli.output import emit, fail
 from nuvera.clock import utcnow
 from nuvera.config import Settings
@@ -29,7 +29,7 @@ users_app = typer.Typer(help="Users: create, invite, roles, removal, unlock, res
 def create_org(
     name: str = typer.Option(..., help="Display name."),
     kind: OrganizationKind = typer.Option(..., help="partner, customer_platform or admin."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Create an organization."""
     organization = run(lambda session, _s: service.create_organization(session, name=name, kind=kind, now=utcnow()))
@@ -50,7 +50,7 @@ def create_user(
     ),
     first_name: str = typer.Option("", help="First name."),
     last_name: str = typer.Option("", help="Last name."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a user with an Argon2-hashed password."""
     if not password_stdin:
@@ -69,10 +69,6 @@ def create_user(
         )
     )
     emit({"id": user.id, "email": user.email, "role": user.role.value}, as_json, user.id)
-
-
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object.")
-REASON_OPTION = typer.Option(None, "--reason", help="Why (recorded in the audit history).")
 
 
 @users_app.command("list")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.beneficiaries import service as beneficiaries
 from nuvera.beneficiaries.models import BeneficiaryStatus
-from nuvera.cli.common import run
+from nuvera.cli.common import JSON_OPTION, run
 from nuvera.cli.output import emit
 from nuvera.clock import utcnow
 from nuvera.config import Settings
@@ -24,17 +24,19 @@ from nuvera.review.workflow import ReviewFlow, Status, resolve_reviewer
 review_app = typer.Typer(help="Review decisions on customers (and beneficiaries).", no_args_is_help=True)
 
 ADMIN_EMAIL_HELP = "Act as this Nuvera admin user (recorded by name); without it the decision is the operator's."
+ADMIN_EMAIL_OPTION = typer.Option(None, "--admin-email", help=ADMIN_EMAIL_HELP)
+STATUS_OPTION = typer.Option(
+    ..., "--status", help="APPROVED, REJECTED, CORRECTION_REQUESTED or SUSPENDED.", case_sensitive=False
+)
 
 
 @review_app.command("customer")
 def review_customer(
     customer_id: str = typer.Argument(..., metavar="ID", help="Customer id (cus_…)."),
-    status: CustomerStatus = typer.Option(
-        ..., "--status", help="APPROVED, REJECTED, CORRECTION_REQUESTED or SUSPENDED.", case_sensitive=False
-    ),
+    status: CustomerStatus = STATUS_OPTION,
     note: str = typer.Option(..., "--note", help="Why; shown to the partner in the customer's timeline."),
-    admin_email: str = typer.Option(None, "--admin-email", help=ADMIN_EMAIL_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    admin_email: str = ADMIN_EMAIL_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Move a customer to a review status (PENDING_REVIEW → APPROVED/REJECTED/CORRECTION_REQUESTED, …)."""
     _decide(customers.REVIEW, customer_id, status, note, admin_email, as_json)
@@ -43,12 +45,10 @@ def review_customer(
 @review_app.command("beneficiary")
 def review_beneficiary(
     beneficiary_id: str = typer.Argument(..., metavar="ID", help="Beneficiary id (ben_…)."),
-    status: BeneficiaryStatus = typer.Option(
-        ..., "--status", help="APPROVED, REJECTED, CORRECTION_REQUESTED or SUSPENDED.", case_sensitive=False
-    ),
+    status: BeneficiaryStatus = STATUS_OPTION,
     note: str = typer.Option(..., "--note", help="Why; shown to the partner in the beneficiary's timeline."),
-    admin_email: str = typer.Option(None, "--admin-email", help=ADMIN_EMAIL_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    admin_email: str = ADMIN_EMAIL_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Move a beneficiary to a review status (PENDING_REVIEW → APPROVED/REJECTED/CORRECTION_REQUESTED, …)."""
     _decide(beneficiaries.REVIEW, beneficiary_id, status, note, admin_email, as_json)

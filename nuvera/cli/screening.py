@@ -10,7 +10,7 @@ from followthemoney import model
 from sqlalchemy.orm import Session
 
 from nuvera.audit.actor import Actor
-from nuvera.cli.common import load_settings, run
+from nuvera.cli.common import JSON_OPTION, load_settings, run
 from nuvera.cli.output import emit, fail
 from nuvera.clock import utcnow
 from nuvera.config import Settings
@@ -28,7 +28,7 @@ def disposition(
     cleared: bool = typer.Option(False, "--cleared", help="A false positive: lifts the hold if nothing else holds."),
     confirmed: bool = typer.Option(False, "--confirmed", help="A true match: the hold stays."),
     reason: str = typer.Option(..., "--reason", help="Why (mandatory; recorded in the audit history)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Record Nuvera compliance's decision on a screening match."""
     if cleared == confirmed:
@@ -71,7 +71,7 @@ def rescreen(
     beneficiary: str = typer.Option(None, "--beneficiary", help="Re-screen this beneficiary (ben_…)."),
     due: bool = typer.Option(False, "--due", help="Re-screen everything whose monitoring date has passed."),
     limit: int = typer.Option(500, "--limit", min=1, help="With --due: at most this many per run."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Screen customers/beneficiaries again against the current dataset (ongoing monitoring, or on demand)."""
     if sum(bool(x) for x in (customer, beneficiary, due)) != 1:
@@ -98,7 +98,7 @@ def rescreen(
 
 
 @screening_app.command("dataset")
-def dataset(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+def dataset(as_json: bool = JSON_OPTION) -> None:
     """Load the configured sanctions dataset and show what it contains."""
     settings = load_settings()
     started = time.perf_counter()
@@ -128,7 +128,7 @@ def check(
     schema: str = typer.Option("LegalEntity", "--schema", help="Person, Company, Organization or LegalEntity."),
     birth_date: str = typer.Option(None, "--birth-date", help="YYYY-MM-DD (persons)."),
     country: str = typer.Option(None, "--country", help="ISO country code (nationality for persons)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Screen an ad-hoc name against the dataset (nothing is stored)."""
     if schema not in service.SCREENABLE_SCHEMATA:

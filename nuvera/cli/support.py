@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from nuvera.cli.common import run
+from nuvera.cli.common import JSON_OPTION, run
 from nuvera.cli.output import emit
 from nuvera.clock import utcnow
 from nuvera.support import service
@@ -30,7 +30,7 @@ def reply(
     ticket_id: str = typer.Argument(..., help="The ticket id (tkt_…)."),
     body: str = typer.Option(..., "--body", help="The answer shown to the partner."),
     admin: str = ADMIN_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Answer a ticket as Nuvera support; it then waits for the partner (PENDING_PARTNER)."""
     ticket = run(
@@ -45,7 +45,7 @@ def reply(
 def resolve(
     ticket_id: str = typer.Argument(..., help="The ticket id (tkt_…)."),
     admin: str = ADMIN_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Mark a ticket RESOLVED; a later partner reply reopens it."""
     ticket = run(

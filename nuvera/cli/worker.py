@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session
 
-from nuvera.cli.common import load_settings, run
+from nuvera.cli.common import JSON_OPTION, load_settings, run
 from nuvera.cli.output import emit, fail
 from nuvera.clock import utcnow
 from nuvera.config import Settings
@@ -88,7 +88,7 @@ def list_jobs(
     state: JobState = typer.Option(None, "--state", help="Only jobs in this state."),
     kind: str = typer.Option(None, "--kind", help="Only jobs of this kind, e.g. screening.screen."),
     limit: int = typer.Option(50, min=1, max=1000, help="At most this many, newest first."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Jobs, newest first, with the count per state and whether a worker is alive."""
     settings = load_settings()

@@ -6,10 +6,10 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from nuvera.db import Base, ExactDecimal, new_id
+from nuvera.db import Base, ExactDecimal, new_id, string_enum
 
 
 class CustomerStatus(enum.StrEnum):
@@ -99,12 +99,6 @@ class PersonType(enum.StrEnum):
     LEGAL_ENTITY = "LEGAL_ENTITY"
 
 
-def _enum(cls: type[enum.Enum], length: int) -> Enum:
-    # Stored as VARCHAR without a CHECK constraint: adding an enum member needs no migration; the API
-    # schemas are what refuse unknown values.
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 class _PostalAddress:
     """The address columns of a customer and of each of its persons (the same names in both tables)."""
 
@@ -126,7 +120,7 @@ class Customer(_PostalAddress, Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cus"))
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
-    status: Mapped[CustomerStatus] = mapped_column(_enum(CustomerStatus, 30))
+    status: Mapped[CustomerStatus] = mapped_column(string_enum(CustomerStatus, 30))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -207,7 +201,7 @@ class CustomerPerson(_PostalAddress, Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    person_type: Mapped[PersonType] = mapped_column(_enum(PersonType, 20))
+    person_type: Mapped[PersonType] = mapped_column(string_enum(PersonType, 20))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))

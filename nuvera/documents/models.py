@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nuvera.db import Base, new_id
+from nuvera.db import Base, new_id, string_enum
 
 
 class DocumentType(enum.StrEnum):
@@ -41,9 +41,7 @@ class Document(Base):
     # belong to, and the customers table is migrated on its own branch. The service checks that the id is one
     # of the caller's customers when it is given.
     customer_id: Mapped[str | None] = mapped_column(String(40), index=True)
-    document_type: Mapped[DocumentType] = mapped_column(
-        Enum(DocumentType, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
-    )
+    document_type: Mapped[DocumentType] = mapped_column(string_enum(DocumentType, 40))
     file_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)

@@ -20,9 +20,9 @@ from nuvera.blobs import BlobNotFound, BlobStore, BlobStoreError
 from nuvera.customers.models import Customer
 from nuvera.db import new_id
 from nuvera.documents.models import Document, DocumentType
-from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
-from nuvera.tenancy import OrganizationScope, Tenant, TenantOwned, get_owned, readable, scoped
+from nuvera.tenancy import OrganizationScope, Tenant, TenantOwned, get_owned, get_owned_or_404, readable, scoped
 
 log = logging.getLogger("nuvera.documents")
 
@@ -221,10 +221,7 @@ def _blobs_rolled_back(session: Session, transaction: SessionTransaction) -> Non
 
 def get_document(session: Session, tenant: Tenant, document_id: str) -> Document:
     """The caller's document, or 404 — for another organization's id exactly as for a missing one."""
-    document = get_owned(session, Document, tenant, document_id)
-    if document is None:
-        raise NotFound("Document")
-    return document
+    return get_owned_or_404(session, Document, tenant, document_id, "Document")
 
 
 def read_content(session: Session, store: BlobStore, tenant: Tenant, document_id: str) -> tuple[Document, bytes]:

@@ -17,7 +17,7 @@ from nuvera.events.models import EventType
 from nuvera.events.schemas import EventList, EventOut, EventTypeName
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import Responses, problem_responses
+from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses
 
 router = APIRouter(prefix="/api/v1/events", tags=["Events"], route_class=OneHopRoute)
 EventReader = Annotated[Principal, Depends(require(Permission.EVENTS_READ))]
@@ -35,12 +35,7 @@ INVALID: Responses = problem_responses(
     "",
     operation_id="EventController_list",
     response_model=EventList,
-    responses={
-        **problem_responses(
-            ErrorCode.INVALID_CURSOR, s400="The cursor is forged or from another list (`invalid_cursor`)."
-        ),
-        **INVALID,
-    },
+    responses={**INVALID_CURSOR, **INVALID},
 )
 def list_events(
     principal: EventReader,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field, WithJsonSchema
 
 from nuvera.events.models import EventType
-from nuvera.schemas import CamelModel, PageOut
+from nuvera.schemas import CamelModel, ListOut
 
 # The catalogue, published inline: a schema named `EventType` already exists (the activity timeline's).
 EventTypeName = Annotated[
@@ -29,7 +29,5 @@ class EventOut(CamelModel):
     )
 
 
-class EventList(PageOut):
-    items: list[EventOut]
-    next_cursor: str | None
-    has_more: bool
+class EventList(ListOut[EventOut]):
+    pass

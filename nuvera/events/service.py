@@ -10,10 +10,10 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from nuvera.db import new_id
-from nuvera.errors import FieldError, NotFound, validation_error
+from nuvera.errors import FieldError, validation_error
 from nuvera.events.models import Event, EventType
 from nuvera.pagination import Page, paginate
-from nuvera.tenancy import OrganizationScope, Tenant, get_owned, readable
+from nuvera.tenancy import OrganizationScope, Tenant, get_owned_or_404, readable
 from nuvera.webhooks import fanout
 
 
@@ -105,7 +105,4 @@ def list_events(
 
 def get_event(session: Session, tenant: Tenant, event_id: str) -> Event:
     """The tenant's event, or 404 — for another organization's id exactly as for a missing one."""
-    event = get_owned(session, Event, tenant, event_id)  # type: ignore[type-var, unused-ignore]
-    if event is None:
-        raise NotFound("Event")
-    return event
+    return get_owned_or_404(session, Event, tenant, event_id, "Event")  # type: ignore[type-var, unused-ignore]

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nuvera.db import Base, new_id
+from nuvera.db import Base, new_id, string_enum
 
 
 class JobState(enum.StrEnum):
@@ -34,9 +34,7 @@ class Job(Base):
     # twice, and handlers use it to tell a repeated delivery from new work.
     key: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[JobState] = mapped_column(
-        Enum(JobState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    state: Mapped[JobState] = mapped_column(string_enum(JobState, 20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer)
     run_at: Mapped[datetime]

@@ -3,10 +3,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nuvera.db import Base, new_id
+from nuvera.db import Base, new_id, string_enum
 
 
 class OrganizationKind(enum.StrEnum):
@@ -26,9 +26,7 @@ class Organization(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("org"))
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OrganizationKind] = mapped_column(
-        Enum(OrganizationKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[OrganizationKind] = mapped_column(string_enum(OrganizationKind, 20))
     created_at: Mapped[datetime]
 
 
@@ -40,9 +38,7 @@ class User(Base):
     # Stored lower-cased so that sign-in is case-insensitive and uniqueness means what a person expects.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[UserRole] = mapped_column(
-        Enum(UserRole, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[UserRole] = mapped_column(string_enum(UserRole, 20))
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime]

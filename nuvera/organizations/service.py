@@ -61,15 +61,40 @@ def create_user(
     last_name: str = "",
 ) -> User:
     get_organization(session, organization_id)
-    address = normalise_email(email)
+    address = normalise_email(email)  # an invalid address is reported before a short password
     if len(password) < MIN_PASSWORD_LENGTH:
         raise validation_error([FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")])
+    return add_user(
+        session,
+        organization_id=organization_id,
+        email=address,
+        password_hash=_hasher.hash(password),
+        role=role,
+        now=now,
+        first_name=first_name,
+        last_name=last_name,
+    )
+
+
+def add_user(
+    session: Session,
+    *,
+    organization_id: str,
+    email: str,
+    password_hash: str,
+    role: UserRole,
+    now: datetime,
+    first_name: str = "",
+    last_name: str = "",
+) -> User:
+    """A new user of the organization with this password hash; 409 `conflict` if the address is taken."""
+    address = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == address)) is not None:
         raise NuveraError(ErrorCode.CONFLICT, f"A user with the email {address} already exists.")
     user = User(
         organization_id=organization_id,
         email=address,
-        password_hash=_hasher.hash(password),
+        password_hash=password_hash,
         role=role,
         first_name=first_name,
         last_name=last_name,

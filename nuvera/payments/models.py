@@ -10,20 +10,15 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from nuvera.db import Base, ExactDecimal, new_id
+from nuvera.db import Base, ExactDecimal, new_id, string_enum
 
 
 def Amount() -> ExactDecimal:
     """A money amount: three decimal places cover every ISO 4217 payment currency (BHD, KWD, OMR, JOD, TND)."""
     return ExactDecimal(21, 3)
-
-
-def _enum(cls: type[enum.Enum], length: int) -> Enum:
-    # VARCHAR without a CHECK constraint: a new member needs no migration; the schemas refuse unknown values.
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class PaymentStatus(enum.StrEnum):
@@ -78,7 +73,7 @@ class Payment(Base):
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
     beneficiary_id: Mapped[str] = mapped_column(String(40), index=True)
     reference: Mapped[str] = mapped_column(String(140))
-    status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus, 20))
+    status: Mapped[PaymentStatus] = mapped_column(string_enum(PaymentStatus, 20))
     payment_amount: Mapped[Decimal] = mapped_column(Amount())
     payment_currency: Mapped[str] = mapped_column(String(3))
     target_currency: Mapped[str] = mapped_column(String(3))
@@ -108,7 +103,7 @@ class PaymentStatusEvent(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pse"))
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)
-    status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus, 20))
+    status: Mapped[PaymentStatus] = mapped_column(string_enum(PaymentStatus, 20))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
@@ -134,7 +129,7 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(300))
-    state: Mapped[IdempotencyState] = mapped_column(_enum(IdempotencyState, 12))
+    state: Mapped[IdempotencyState] = mapped_column(string_enum(IdempotencyState, 12))
     # The current owner of an in-flight key and its lease; a crashed owner's lease runs out and can be taken over.
     lock_token: Mapped[str | None] = mapped_column(String(64))
     locked_until: Mapped[datetime | None]

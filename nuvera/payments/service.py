@@ -15,13 +15,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from nuvera.db import new_id
-from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
 from nuvera.payments import events, idempotency, money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus, PaymentStatusEvent
 from nuvera.payments.parties import require_payable
 from nuvera.payments.rates import RatesProvider
-from nuvera.tenancy import OrganizationScope, Tenant, get_owned, readable
+from nuvera.tenancy import OrganizationScope, Tenant, get_owned_or_404, readable
 
 QUOTE_TTL = timedelta(seconds=60)
 FEES = money.FeeSchedule()
@@ -108,10 +108,7 @@ def create_quote(
 
 
 def get_quote(session: Session, tenant: Tenant, quote_id: str) -> PaymentQuote:
-    quote = get_owned(session, PaymentQuote, tenant, quote_id)
-    if quote is None:
-        raise NotFound("Quote")
-    return quote
+    return get_owned_or_404(session, PaymentQuote, tenant, quote_id, "Quote")
 
 
 # --- payments ----------------------------------------------------------------------------------------------
@@ -175,10 +172,7 @@ def execute_quote(session: Session, *, organization_id: str, quote_id: str, refe
 
 
 def get_payment(session: Session, tenant: Tenant, payment_id: str) -> Payment:
-    payment = get_owned(session, Payment, tenant, payment_id)
-    if payment is None:
-        raise NotFound("Payment")
-    return payment
+    return get_owned_or_404(session, Payment, tenant, payment_id, "Payment")
 
 
 def list_payments(

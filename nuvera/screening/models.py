@@ -10,10 +10,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nuvera.db import Base, new_id
+from nuvera.db import Base, new_id, string_enum
 
 
 class SubjectType(enum.StrEnum):
@@ -29,10 +29,6 @@ class Disposition(enum.StrEnum):
     CONFIRMED = "confirmed"
 
 
-def _enum(cls: type[enum.Enum], length: int) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 class ScreeningSubject(Base):
     """One screened party: a customer, one of its persons or corporate shareholders, or a beneficiary."""
 
@@ -46,7 +42,7 @@ class ScreeningSubject(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("scs"))
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
-    subject_type: Mapped[SubjectType] = mapped_column(_enum(SubjectType, 40))
+    subject_type: Mapped[SubjectType] = mapped_column(string_enum(SubjectType, 40))
     # The platform id of what is screened: the customer, person/shareholder or beneficiary id.
     entity_id: Mapped[str] = mapped_column(String(64))
     customer_id: Mapped[str | None] = mapped_column(String(64))
@@ -93,7 +89,7 @@ class ScreeningMatch(Base):
     # Hash of the sanctions entity's data when last seen: a cleared match reappears only if this changes.
     entity_hash: Mapped[str] = mapped_column(String(64))
     data_version: Mapped[str] = mapped_column(String(80))
-    disposition: Mapped[Disposition] = mapped_column(_enum(Disposition, 20))
+    disposition: Mapped[Disposition] = mapped_column(string_enum(Disposition, 20))
     # The disposition record of the last decision (the API's `disposition` / `previouslyCleared[]` items): its
     # id, and the sanctions topics the entity had when it was decided (a later listing may add topics).
     disposition_id: Mapped[str | None] = mapped_column(String(40), unique=True)

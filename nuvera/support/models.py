@@ -5,15 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from nuvera.db import Base, new_id
-
-
-def _enum(cls: type[enum.Enum], length: int) -> Enum:
-    # VARCHAR without a CHECK constraint: a new member needs no migration; the schemas refuse unknown values.
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+from nuvera.db import Base, new_id, string_enum
 
 
 class TicketStatus(enum.StrEnum):
@@ -50,8 +45,8 @@ class SupportTicket(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("tkt"))
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     subject: Mapped[str] = mapped_column(String(200))
-    category: Mapped[TicketCategory] = mapped_column(_enum(TicketCategory, 30))
-    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus, 30))
+    category: Mapped[TicketCategory] = mapped_column(string_enum(TicketCategory, 30))
+    status: Mapped[TicketStatus] = mapped_column(string_enum(TicketStatus, 30))
     # Plain references into other areas (other migration branches): validated as the caller's on creation.
     customer_id: Mapped[str | None] = mapped_column(String(40), index=True)
     payment_id: Mapped[str | None] = mapped_column(String(40), index=True)
@@ -73,7 +68,7 @@ class SupportMessage(Base):
     ticket_id: Mapped[str] = mapped_column(ForeignKey("support_tickets.id"), index=True)
     # Order within the thread, exact even when two messages share a timestamp.
     sequence: Mapped[int] = mapped_column(Integer)
-    author_type: Mapped[AuthorType] = mapped_column(_enum(AuthorType, 20))
+    author_type: Mapped[AuthorType] = mapped_column(string_enum(AuthorType, 20))
     # Who wrote it, copied onto the message: an application id, an admin's email, or "Nuvera operator".
     author_id: Mapped[str | None] = mapped_column(String(40))
     author_label: Mapped[str] = mapped_column(String(320))

@@ -28,7 +28,7 @@ from nuvera.pagination import Page, paginate
 from nuvera.payments import service as payments
 from nuvera.support import events
 from nuvera.support.models import AuthorType, SupportMessage, SupportTicket, TicketCategory, TicketStatus
-from nuvera.tenancy import Tenant, get_owned, readable
+from nuvera.tenancy import Tenant, get_owned_or_404, readable
 
 MAX_SUBJECT = 200
 MAX_BODY = 10_000
@@ -155,10 +155,7 @@ def create_ticket(
 
 
 def get_ticket(session: Session, tenant: Tenant, ticket_id: str, *, for_update: bool = False) -> SupportTicket:
-    ticket = get_owned(session, SupportTicket, tenant, ticket_id, for_update=for_update)
-    if ticket is None:
-        raise NotFound("Ticket")
-    return ticket
+    return get_owned_or_404(session, SupportTicket, tenant, ticket_id, "Ticket", for_update=for_update)
 
 
 def list_tickets(

@@ -27,6 +27,7 @@ from nuvera.documents import service as documents
 from nuvera.documents.models import Document
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import OrganizationKind
+from nuvera.pagination import Page
 from nuvera.payments import service as payments
 from nuvera.payments.models import PaymentStatus
 from nuvera.screening import service as screening
@@ -96,6 +97,32 @@ def _status(value: str, statuses: type[Status]) -> Status | None:
         ) from None
 
 
+def _list_page(
+    request: Request,
+    viewer: Viewer,
+    template: str,
+    name: str,
+    listing: Page[Any],
+    status: str,
+    statuses: type[StrEnum],
+    cursor: str | None,
+    **context: Any,
+) -> Response:
+    """One page of a status-filtered list: its rows (as `name`), the pager and the filter's choices."""
+    rows: dict[str, Any] = {name: listing.items}
+    return page(
+        request,
+        template,
+        viewer,
+        **rows,
+        next_cursor=listing.next_cursor,
+        status_filter=status,
+        statuses=[s.value for s in statuses],
+        has_previous=cursor is not None,
+        **context,
+    )
+
+
 # --- customers -----------------------------------------------------------------------------------------------
 
 
@@ -111,16 +138,7 @@ def customers_page(
         limit=PAGE_SIZE,
         secret=server_secret(request),
     )
-    return page(
-        request,
-        "data/customers.html",
-        viewer,
-        customers=listing.items,
-        next_cursor=listing.next_cursor,
-        status_filter=status,
-        statuses=[s.value for s in CustomerStatus],
-        has_previous=cursor is not None,
-    )
+    return _list_page(request, viewer, "data/customers.html", "customers", listing, status, CustomerStatus, cursor)
 
 
 def _documents(session: Session, customer: Customer, secret: bytes) -> list[Document]:
@@ -233,17 +251,17 @@ def payments_page(
         limit=PAGE_SIZE,
         secret=server_secret(request),
     )
-    return page(
+    return _list_page(
         request,
-        "data/payments.html",
         viewer,
-        payments=listing.items,
-        next_cursor=listing.next_cursor,
-        status_filter=status,
+        "data/payments.html",
+        "payments",
+        listing,
+        status,
+        PaymentStatus,
+        cursor,
         customer_filter=customer_id,
-        statuses=[s.value for s in PaymentStatus],
         customer_names=_customer_names(session, viewer.organization_id, {p.customer_id for p in listing.items}),
-        has_previous=cursor is not None,
     )
 
 
@@ -283,16 +301,16 @@ def tickets_page(
         limit=PAGE_SIZE,
         secret=server_secret(request),
     )
-    return page(
+    return _list_page(
         request,
-        "data/tickets.html",
         viewer,
-        tickets=listing.items,
-        next_cursor=listing.next_cursor,
-        status_filter=status,
-        statuses=[s.value for s in TicketStatus],
+        "data/tickets.html",
+        "tickets",
+        listing,
+        status,
+        TicketStatus,
+        cursor,
         can_write=can_write(viewer),
-        has_previous=cursor is not None,
     )
 
 

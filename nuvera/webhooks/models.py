@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nuvera.db import Base, new_id
+from nuvera.db import Base, new_id, string_enum
 
 
 class WebhookDisabledReason(enum.StrEnum):
@@ -33,9 +33,7 @@ class WebhookEndpoint(Base):
     # Event type values; an empty list means every type (including types added later).
     event_types: Mapped[list[str]] = mapped_column(JSON)
     enabled: Mapped[bool] = mapped_column(Boolean)
-    disabled_reason: Mapped[WebhookDisabledReason | None] = mapped_column(
-        Enum(WebhookDisabledReason, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    disabled_reason: Mapped[WebhookDisabledReason | None] = mapped_column(string_enum(WebhookDisabledReason, 20))
     disabled_at: Mapped[datetime | None]
     # The signing secret (whsec_…), AES-GCM encrypted with a key derived from the server secret (secrets.py).
     secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
@@ -62,9 +60,7 @@ class WebhookDelivery(Base):
     endpoint_id: Mapped[str] = mapped_column(String(40))
     event_id: Mapped[str] = mapped_column(String(40))
     event_type: Mapped[str] = mapped_column(String(80))
-    state: Mapped[WebhookDeliveryState] = mapped_column(
-        Enum(WebhookDeliveryState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    state: Mapped[WebhookDeliveryState] = mapped_column(string_enum(WebhookDeliveryState, 20))
     # "event" (fan-out), "resend" or "replay"
     origin: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nuvera import tenancy
 from nuvera.activity.models import ActorRole
@@ -26,13 +26,13 @@ from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.config import Settings
 from nuvera.db import new_id
-from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
+from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.events.models import Event, EventType
 from nuvera.jobs.service import enqueue
 from nuvera.mail import mail_configured, send_mail
 from nuvera.organizations.models import User, UserRole
 from nuvera.organizations.service import get_organization
-from nuvera.tenancy import OrganizationScope, Tenant
+from nuvera.tenancy import OrganizationScope, Tenant, get_owned_or_404
 from nuvera.webhooks import events, sender, signing, targets
 from nuvera.webhooks.fanout import DELIVER_JOB, JOB_ATTEMPTS, new_delivery
 from nuvera.webhooks.models import (
@@ -138,10 +138,7 @@ def _description(value: str) -> str:
 
 
 def get_endpoint(session: Session, tenant: Tenant, endpoint_id: str, *, for_update: bool = False) -> WebhookEndpoint:
-    endpoint = get_owned(session, WebhookEndpoint, tenant, endpoint_id, for_update=for_update)
-    if endpoint is None:
-        raise NotFound("Webhook endpoint")
-    return endpoint
+    return get_owned_or_404(session, WebhookEndpoint, tenant, endpoint_id, "Webhook endpoint", for_update=for_update)
 
 
 def list_endpoints(session: Session, tenant: Tenant) -> list[WebhookEndpoint]:
@@ -334,9 +331,7 @@ def resend(
 ) -> WebhookDelivery:
     """Deliver one of the organization's events to this endpoint again (whatever its type filter says)."""
     endpoint = get_endpoint(session, tenant, endpoint_id)
-    event = get_owned(session, Event, tenant, event_id)
-    if event is None:
-        raise NotFound("Event")
+    event = get_owned_or_404(session, Event, tenant, event_id, "Event")
     _require_enabled(endpoint)
     delivery = new_delivery(session, endpoint, event.id, event.type, "resend", now)
     _audit(
@@ -409,24 +404,27 @@ def run_replay(session: Session, organization_id: str, endpoint_id: str, since: 
 
 def list_attempts(session: Session, tenant: Tenant, endpoint_id: str, *, limit: int = 50) -> list[WebhookAttempt]:
     endpoint = get_endpoint(session, tenant, endpoint_id)
-    query = (
-        readable(WebhookAttempt, tenant)
-        .where(WebhookAttempt.endpoint_id == endpoint.id)
-        .order_by(WebhookAttempt.attempted_at.desc(), WebhookAttempt.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_newest_first(WebhookAttempt, tenant, endpoint, WebhookAttempt.attempted_at, limit)))
 
 
 def list_deliveries(session: Session, tenant: Tenant, endpoint_id: str, *, limit: int = 50) -> list[WebhookDelivery]:
     endpoint = get_endpoint(session, tenant, endpoint_id)
-    query = (
-        readable(WebhookDelivery, tenant)
-        .where(WebhookDelivery.endpoint_id == endpoint.id)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    return list(session.scalars(_newest_first(WebhookDelivery, tenant, endpoint, WebhookDelivery.created_at, limit)))
+
+
+Log = TypeVar("Log", WebhookAttempt, WebhookDelivery)
+
+
+def _newest_first(
+    model: type[Log], tenant: Tenant, endpoint: WebhookEndpoint, at: InstrumentedAttribute[datetime], limit: int
+) -> Select[Log]:
+    """The endpoint's latest `limit` attempts or deliveries, newest (by `at`) first."""
+    return (
+        readable(model, tenant)
+        .where(model.endpoint_id == endpoint.id)
+        .order_by(at.desc(), model.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(query))
 
 
 # --- one attempt (the worker) ---------------------------------------------------------------------------------
