@@ -92,7 +92,7 @@ def test_field_types_and_aliases_follow_the_schema() -> None:
         flags: list[str]
         children: list[Child] | None
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "row_id": "a",
             "amount": Decimal("10.50"),
@@ -129,7 +129,8 @@ def test_a_schema_it_cannot_render_exactly_is_refused_at_import(kind: str) -> No
     class Informed(BaseModel):
         share: Annotated[Decimal, PlainSerializer(with_info, return_type=float)]
 
-    schema = {"dict field": Mapping, "uuid field": Identified, "field serializer": Custom}.get(kind, Informed)
+    schemas: dict[str, type[BaseModel]] = {"dict field": Mapping, "uuid field": Identified, "field serializer": Custom}
+    schema = schemas.get(kind, Informed)
     with pytest.raises(TypeError, match=r"nuvera/wire\.py cannot render"):
         Rendering.of(schema)
 
