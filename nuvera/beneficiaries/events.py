@@ -10,6 +10,7 @@ from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryOut
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event, snapshot
+from nuvera.tenancy import OrganizationScope
 
 
 def beneficiary_status_changed(
@@ -19,7 +20,7 @@ def beneficiary_status_changed(
     data = {"object": snapshot(BeneficiaryOut.read(session, beneficiary)), "previousStatus": previous.value}
     record_event(
         session,
-        beneficiary.organization_id,
+        OrganizationScope(beneficiary.organization_id),
         EventType.BENEFICIARY_STATUS_CHANGED,
         data,
         now=now,

@@ -57,9 +57,7 @@ def list_customers(
     A cursor belongs to the list it came from: using it with another `status` filter answers 400
     `invalid_cursor`.
     """
-    page = service.list_customers(
-        session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
-    )
+    page = service.list_customers(session, principal, status=status, cursor=cursor, limit=limit, secret=secret)
     return respond(CustomerList.of(page, CustomerOut.model_validate))
 
 
@@ -85,7 +83,7 @@ def create_customer(
     """
     customer = service.create_customer(
         session,
-        principal.organization_id,
+        principal,
         body,
         draft=draft,
         actor=Actor.application(principal),
@@ -97,7 +95,7 @@ def create_customer(
 @router.get("/{id}", operation_id="CustomerController_get", response_model=CustomerOut, responses=NOT_FOUND)
 def get_customer(id: str, principal: CustomerReader, session: SessionDep) -> CustomerOut:
     """One of your customers, with its persons."""
-    return CustomerOut.model_validate(service.get_customer(session, principal.organization_id, id))
+    return CustomerOut.model_validate(service.get_customer(session, principal, id))
 
 
 @router.patch(
@@ -120,7 +118,7 @@ def update_customer(
     """
     customer = service.update_customer(
         session,
-        principal.organization_id,
+        principal,
         id,
         body,
         actor=Actor.application(principal),
@@ -141,9 +139,7 @@ def submit_customer(id: str, principal: CustomerWriter, session: SessionDep, now
     The customer must be complete: `registrationNumber`, `countryOfIncorporationId`, `businessType`,
     `addressLine1`, `city`, `addressCountryId` and at least one person; missing ones are listed in a 422.
     """
-    customer = service.submit_customer(
-        session, principal.organization_id, id, actor=Actor.application(principal), now=now
-    )
+    customer = service.submit_customer(session, principal, id, actor=Actor.application(principal), now=now)
     return CustomerOut.model_validate(customer)
 
 
@@ -156,5 +152,5 @@ def submit_customer(id: str, principal: CustomerWriter, session: SessionDep, now
 def customer_activity(id: str, principal: CustomerReader, session: SessionDep) -> ActivityList:
     """The customer's timeline, oldest first: creation, submissions, edits, and each review decision with the
     reviewer's note."""
-    events = service.customer_activity(session, principal.organization_id, id)
+    events = service.customer_activity(session, principal, id)
     return ActivityList.of(events)
