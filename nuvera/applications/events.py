@@ -31,14 +31,8 @@ def _key_json(key: ApiKey, now: datetime) -> dict[str, Any]:
 def key_revoked(session: Session, application: ApiApplication, key: ApiKey, now: datetime) -> None:
     """`api_key.revoked`: revoked by hand, or replaced without a grace window."""
     data = {"object": _key_json(key, now), "applicationId": application.id}
-    record_event(
-        session,
-        OrganizationScope(application.organization_id),
-        EventType.API_KEY_REVOKED,
-        data,
-        now=now,
-        object_id=key.id,
-    )
+    tenant = OrganizationScope(application.organization_id)
+    record_event(session, tenant, EventType.API_KEY_REVOKED, data, now=now, object_id=key.id)
 
 
 def application_enabled_changed(session: Session, view: ApplicationView, now: datetime) -> None:

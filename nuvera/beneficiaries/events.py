@@ -18,11 +18,5 @@ def beneficiary_status_changed(
 ) -> None:
     """`beneficiary.status_changed`: a correction sent back to review or a reviewer's decision."""
     data = {"object": snapshot(BeneficiaryOut.read(session, beneficiary)), "previousStatus": previous.value}
-    record_event(
-        session,
-        OrganizationScope(beneficiary.organization_id),
-        EventType.BENEFICIARY_STATUS_CHANGED,
-        data,
-        now=now,
-        object_id=beneficiary.id,
-    )
+    tenant = OrganizationScope(beneficiary.organization_id)
+    record_event(session, tenant, EventType.BENEFICIARY_STATUS_CHANGED, data, now=now, object_id=beneficiary.id)

@@ -16,11 +16,5 @@ from nuvera.tenancy import OrganizationScope
 def customer_status_changed(session: Session, customer: Customer, previous: CustomerStatus, now: datetime) -> None:
     """`customer.status_changed`: a submit for review or a reviewer's decision (the customer as GET returns it)."""
     data = {"object": snapshot(CustomerOut.model_validate(customer)), "previousStatus": previous.value}
-    record_event(
-        session,
-        OrganizationScope(customer.organization_id),
-        EventType.CUSTOMER_STATUS_CHANGED,
-        data,
-        now=now,
-        object_id=customer.id,
-    )
+    tenant = OrganizationScope(customer.organization_id)
+    record_event(session, tenant, EventType.CUSTOMER_STATUS_CHANGED, data, now=now, object_id=customer.id)

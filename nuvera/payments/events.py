@@ -16,11 +16,5 @@ from nuvera.tenancy import OrganizationScope
 def payment_status_changed(session: Session, payment: Payment, previous: PaymentStatus, now: datetime) -> None:
     """`payment.status_changed`: PENDING → PROCESSING → COMPLETED | FAILED, or PENDING → CANCELLED."""
     data = {"object": snapshot(PaymentOut.of(payment)), "previousStatus": previous.value}
-    record_event(
-        session,
-        OrganizationScope(payment.organization_id),
-        EventType.PAYMENT_STATUS_CHANGED,
-        data,
-        now=now,
-        object_id=payment.id,
-    )
+    tenant = OrganizationScope(payment.organization_id)
+    record_event(session, tenant, EventType.PAYMENT_STATUS_CHANGED, data, now=now, object_id=payment.id)
