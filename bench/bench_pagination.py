@@ -33,6 +33,7 @@ from nuvera.customers.models import Customer, CustomerStatus
 from nuvera.db import Database
 from nuvera.organizations.models import Organization, OrganizationKind
 from nuvera.pagination import encode_cursor
+from nuvera.tenancy import OrganizationScope
 
 SECRET = b"bench-secret"
 SIZES = (1_000, 100_000)
@@ -102,7 +103,7 @@ def page(organization_id: str, status: CustomerStatus | None, cursor: str | None
         # A fresh session per page, as each request has.
         with database.session() as session:
             result = service.list_customers(
-                session, organization_id, status=status, cursor=cursor, limit=LIMIT, secret=SECRET
+                session, OrganizationScope(organization_id), status=status, cursor=cursor, limit=LIMIT, secret=SECRET
             )
             return len(result.items)
 

@@ -145,7 +145,7 @@ def _record(database: Database, organization_id: str, events: int) -> float:
             for number in range(first, min(first + BATCH, events)):
                 record_event(
                     session,
-                    organization_id,
+                    OrganizationScope(organization_id),
                     EventType.CUSTOMER_STATUS_CHANGED,
                     {"object": {"id": f"cus_{number}", "status": "APPROVED"}, "previousStatus": "PENDING_REVIEW"},
                     now=datetime.now(UTC),

@@ -52,6 +52,7 @@ from nuvera.payments.rates import bundled_table
 from nuvera.request_log.models import RequestLogEntry
 from nuvera.support import service as support
 from nuvera.support.models import TicketCategory
+from nuvera.tenancy import OrganizationScope
 
 # Public on purpose: it is printed at start-up and written in the README. Only for the embedded default.
 DEMO_PASSWORD = "nuvera-demo-password"  # noqa: S105
@@ -204,7 +205,12 @@ def _customer(
 ) -> str:
     """A customer created by the partner, then taken through the reviewers' decisions in order."""
     customer = customers.create_customer(
-        session, organization.id, CustomerCreate.model_validate(body), draft=draft, actor=author, now=now
+        session,
+        OrganizationScope(organization.id),
+        CustomerCreate.model_validate(body),
+        draft=draft,
+        actor=author,
+        now=now,
     )
     for status, note in decisions:
         customers.review_customer(session, customer.id, status=status, note=note, reviewer=reviewer, now=now)
@@ -222,7 +228,12 @@ def _beneficiary(
     now: datetime,
 ) -> str:
     beneficiary = beneficiaries.create_beneficiary(
-        session, organization.id, customer_id, BeneficiaryCreate.model_validate(body), actor=author, now=now
+        session,
+        OrganizationScope(organization.id),
+        customer_id,
+        BeneficiaryCreate.model_validate(body),
+        actor=author,
+        now=now,
     )
     for status, note in decisions:
         beneficiaries.review_beneficiary(session, beneficiary.id, status=status, note=note, reviewer=reviewer, now=now)
@@ -366,11 +377,11 @@ class PartiesNotScreened(Exception):
 
 def make_payment(session: Session, payload: dict[str, Any], now: datetime) -> str:
     """Quote and execute the demo payment, then settle it as the simulated rail would (one transaction)."""
-    organization_id = str(payload["organizationId"])
+    tenant = OrganizationScope(str(payload["organizationId"]))  # a job: only the id is at hand
     try:
         quote = payments.create_quote(
             session,
-            organization_id=organization_id,
+            tenant,
             customer_id=str(payload["customerId"]),
             beneficiary_id=str(payload["beneficiaryId"]),
             payment_amount="12500.00",
@@ -383,9 +394,7 @@ def make_payment(session: Session, payload: dict[str, Any], now: datetime) -> st
         if exc.code in ("customer_on_hold", "beneficiary_on_hold"):
             raise PartiesNotScreened(exc.detail) from exc
         raise
-    payment = payments.execute_quote(
-        session, organization_id=organization_id, quote_id=quote.id, reference=PAYMENT_REFERENCE, now=now
-    )
+    payment = payments.execute_quote(session, tenant, quote_id=quote.id, reference=PAYMENT_REFERENCE, now=now)
     payments.start_processing(session, payment.id, rail="simulated", now=now)
     payments.finish_processing(
         session, payment.id, PaymentStatus.COMPLETED, reason=None, rail_reference=f"sim-{payment.id}", now=now

@@ -63,9 +63,7 @@ def test_a_customers_page_is_rendered_as_the_schema_renders_it(factory: Factory,
         session.execute(update(Customer).where(Customer.id == first["id"]).values(created_at=on_the_second))
     with database.session() as session:
         for limit in (1, 2, 3, 20):
-            page = customers.list_customers(
-                session, partner.organization_id, status=None, cursor=None, limit=limit, secret=SECRET
-            )
+            page = customers.list_customers(session, partner, status=None, cursor=None, limit=limit, secret=SECRET)
             assert CUSTOMERS.page(page).body == as_pydantic(CustomerOut, page)
     assert as_pydantic(CustomerOut, page).count(b'"ownershipPercent":33.33') == 1  # the page held what we meant
 

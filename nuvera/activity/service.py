@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
 from nuvera.audit.actor import Actor
-from nuvera.tenancy import OrganizationScope, readable, scoped
+from nuvera.tenancy import Tenant, readable, scoped
 
 # The timeline's name for the one `Actor` (audit.actor): the same object goes to the audit history and here.
 ActivityActor = Actor
@@ -27,8 +27,8 @@ class TargetUser:
 
 def record_activity(
     session: Session,
+    tenant: Tenant,
     *,
-    organization_id: str,
     entity_type: EntityType,
     entity_id: str,
     event_type: EventType,
@@ -45,12 +45,12 @@ def record_activity(
     concurrent writers cannot both compute the same next `sequence`; if they do anyway, the unique constraint
     makes the second transaction fail rather than leave an ambiguous order.
     """
-    timeline = scoped(select(func.max(ActivityEvent.sequence)), ActivityEvent, OrganizationScope(organization_id))
+    timeline = scoped(select(func.max(ActivityEvent.sequence)), ActivityEvent, tenant)
     last = session.scalar(
         timeline.where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
     )
     event = ActivityEvent(
-        organization_id=organization_id,
+        organization_id=tenant.organization_id,
         entity_type=entity_type,
         entity_id=entity_id,
         sequence=(last or 0) + 1,
@@ -72,13 +72,11 @@ def record_activity(
     return event
 
 
-def list_activity(
-    session: Session, organization_id: str, entity_type: EntityType, entity_id: str
-) -> list[ActivityEvent]:
+def list_activity(session: Session, tenant: Tenant, entity_type: EntityType, entity_id: str) -> list[ActivityEvent]:
     """One entity's whole timeline, oldest first. Scoped: another organization's entity has no entries."""
     return list(
         session.scalars(
-            readable(ActivityEvent, OrganizationScope(organization_id))
+            readable(ActivityEvent, tenant)
             .where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
             .order_by(ActivityEvent.sequence)
         )

@@ -17,6 +17,7 @@ from nuvera.applications.schemas import ApiKeyOut, ApplicationOut
 from nuvera.applications.views import ApplicationView
 from nuvera.events.models import EventType
 from nuvera.events.service import latest_events, record_event, snapshot
+from nuvera.tenancy import OrganizationScope
 
 # The reminders of `api_key.expiring_soon`, each sent once per key: the name in `data.window` → how long before
 # `expiresAt` it is due. Checked in this order: a key found with less than an hour left gets only the last one.
@@ -30,7 +31,8 @@ def _key_json(key: ApiKey, now: datetime) -> dict[str, Any]:
 def key_revoked(session: Session, application: ApiApplication, key: ApiKey, now: datetime) -> None:
     """`api_key.revoked`: revoked by hand, or replaced without a grace window."""
     data = {"object": _key_json(key, now), "applicationId": application.id}
-    record_event(session, application.organization_id, EventType.API_KEY_REVOKED, data, now=now, object_id=key.id)
+    tenant = OrganizationScope(application.organization_id)
+    record_event(session, tenant, EventType.API_KEY_REVOKED, data, now=now, object_id=key.id)
 
 
 def application_enabled_changed(session: Session, view: ApplicationView, now: datetime) -> None:
@@ -38,7 +40,7 @@ def application_enabled_changed(session: Session, view: ApplicationView, now: da
     application = view.application
     data = {"object": snapshot(ApplicationOut.of(view, now))}
     kind = EventType.API_APPLICATION_ENABLED if application.enabled else EventType.API_APPLICATION_DISABLED
-    record_event(session, application.organization_id, kind, data, now=now, object_id=application.id)
+    record_event(session, OrganizationScope(application.organization_id), kind, data, now=now, object_id=application.id)
 
 
 def send_expiry_reminders(session: Session, now: datetime) -> int:
@@ -61,12 +63,11 @@ def send_expiry_reminders(session: Session, now: datetime) -> int:
         assert key.expires_at is not None  # selected on it
         left = key.expires_at - now
         window = next(name for name, before in REMINDERS.items() if left <= before)
-        earlier = latest_events(session, application.organization_id, EventType.API_KEY_EXPIRING_SOON, key.id)
+        tenant = OrganizationScope(application.organization_id)  # the worker acts for each key's organization
+        earlier = latest_events(session, tenant, EventType.API_KEY_EXPIRING_SOON, key.id)
         if any(event.data.get("window") == window for event in earlier):
             continue
         data = {"object": _key_json(key, now), "applicationId": application.id, "window": window}
-        record_event(
-            session, application.organization_id, EventType.API_KEY_EXPIRING_SOON, data, now=now, object_id=key.id
-        )
+        record_event(session, tenant, EventType.API_KEY_EXPIRING_SOON, data, now=now, object_id=key.id)
         sent += 1
     return sent

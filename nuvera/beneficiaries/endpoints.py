@@ -69,10 +69,10 @@ def list_beneficiaries(
     if customer_id_query is not None and customer_id_query != customerId:
         raise validation_error([FieldError("customerId", "the query's customerId must equal the path's")])
     page = service.list_beneficiaries(
-        session, principal.organization_id, customerId, status=status, cursor=cursor, limit=limit, secret=secret
+        session, principal, customerId, status=status, cursor=cursor, limit=limit, secret=secret
     )
     return BeneficiaryList(
-        items=BeneficiaryOut.read_all(session, principal.organization_id, page.items),
+        items=BeneficiaryOut.read_all(session, principal, page.items),
         next_cursor=page.next_cursor,
         has_more=page.has_more,
     )
@@ -101,7 +101,7 @@ def create_beneficiary(
     """
     beneficiary = service.create_beneficiary(
         session,
-        principal.organization_id,
+        principal,
         customerId,
         body,
         actor=Actor.application(principal),
@@ -113,7 +113,7 @@ def create_beneficiary(
 @router.get("/{id}", operation_id="BeneficiaryController_get", response_model=BeneficiaryOut, responses=NOT_FOUND)
 def get_beneficiary(customerId: str, id: str, principal: BeneficiaryReader, session: SessionDep) -> BeneficiaryOut:
     """One beneficiary of the customer, with its review status and screening summary."""
-    return BeneficiaryOut.read(session, service.get_beneficiary(session, principal.organization_id, customerId, id))
+    return BeneficiaryOut.read(session, service.get_beneficiary(session, principal, customerId, id))
 
 
 @router.patch(
@@ -137,7 +137,7 @@ def update_beneficiary(
     """
     beneficiary = service.update_beneficiary(
         session,
-        principal.organization_id,
+        principal,
         customerId,
         id,
         body,
@@ -152,5 +152,5 @@ def update_beneficiary(
 )
 def beneficiary_activity(customerId: str, id: str, principal: BeneficiaryReader, session: SessionDep) -> ActivityList:
     """The beneficiary's timeline, oldest first: creation, corrections and each review decision with its note."""
-    events = service.beneficiary_activity(session, principal.organization_id, customerId, id)
+    events = service.beneficiary_activity(session, principal, customerId, id)
     return ActivityList.of(events)

@@ -10,6 +10,7 @@ from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.beneficiaries.schemas import BeneficiaryOut
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event, snapshot
+from nuvera.tenancy import OrganizationScope
 
 
 def beneficiary_status_changed(
@@ -17,11 +18,5 @@ def beneficiary_status_changed(
 ) -> None:
     """`beneficiary.status_changed`: a correction sent back to review or a reviewer's decision."""
     data = {"object": snapshot(BeneficiaryOut.read(session, beneficiary)), "previousStatus": previous.value}
-    record_event(
-        session,
-        beneficiary.organization_id,
-        EventType.BENEFICIARY_STATUS_CHANGED,
-        data,
-        now=now,
-        object_id=beneficiary.id,
-    )
+    tenant = OrganizationScope(beneficiary.organization_id)
+    record_event(session, tenant, EventType.BENEFICIARY_STATUS_CHANGED, data, now=now, object_id=beneficiary.id)

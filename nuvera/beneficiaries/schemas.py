@@ -18,6 +18,7 @@ from nuvera.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from nuvera.iso_codes import COUNTRY_CODES, CountryCode, CurrencyCode
 from nuvera.schemas import CamelModel, ListOut, checked_string, not_null, stored_text
 from nuvera.screening import service as screening_service
+from nuvera.tenancy import OrganizationScope, Tenant
 
 Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), stored_text(20)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), stored_text(200)]
@@ -179,12 +180,12 @@ class BeneficiaryOut(CamelModel):
 
     @classmethod
     def read(cls, session: Session, beneficiary: Beneficiary) -> BeneficiaryOut:
-        return cls.read_all(session, beneficiary.organization_id, [beneficiary])[0]
+        return cls.read_all(session, OrganizationScope(beneficiary.organization_id), [beneficiary])[0]
 
     @classmethod
-    def read_all(cls, session: Session, organization_id: str, beneficiaries: list[Beneficiary]) -> list[BeneficiaryOut]:
+    def read_all(cls, session: Session, tenant: Tenant, beneficiaries: list[Beneficiary]) -> list[BeneficiaryOut]:
         """With their screening summaries read together: a page costs the same few queries at any size."""
-        summaries = screening_service.screening_summaries(session, organization_id, [b.id for b in beneficiaries])
+        summaries = screening_service.screening_summaries(session, tenant, [b.id for b in beneficiaries])
         return [cls.of(beneficiary, summaries[beneficiary.id]) for beneficiary in beneficiaries]
 
 

@@ -32,7 +32,7 @@ from nuvera.pagination import Page, paginate
 from nuvera.review.workflow import ReviewFlow, review_transitions
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
-from nuvera.tenancy import OrganizationScope, readable
+from nuvera.tenancy import Tenant, readable
 
 S = BeneficiaryStatus
 
@@ -54,7 +54,7 @@ REVIEW: ReviewFlow[Beneficiary, BeneficiaryStatus] = ReviewFlow(
 _REQUIRED = {"company_name": "companyName", "country": "country", "currency_code": "currencyCode"}
 
 
-def _screen(session: Session, beneficiary: Beneficiary, now: datetime) -> None:
+def _screen(session: Session, tenant: Tenant, beneficiary: Beneficiary, now: datetime) -> None:
     """Have the account holder screened after every partner create and patch: the request and its job are
     written in the same transaction, the jobs worker screens (the beneficiary is on hold until then).
 
@@ -63,7 +63,7 @@ def _screen(session: Session, beneficiary: Beneficiary, now: datetime) -> None:
     """
     screening.request_beneficiary_screening(
         session,
-        organization_id=beneficiary.organization_id,
+        tenant,
         customer_id=beneficiary.customer_id,
         beneficiary_id=beneficiary.id,
         subject=screening.SubjectInput.company(
@@ -82,7 +82,7 @@ def _screen(session: Session, beneficiary: Beneficiary, now: datetime) -> None:
 
 
 def get_beneficiary(
-    session: Session, organization_id: str, customer_id: str, beneficiary_id: str, *, for_update: bool = False
+    session: Session, tenant: Tenant, customer_id: str, beneficiary_id: str, *, for_update: bool = False
 ) -> Beneficiary:
     """The caller's beneficiary of the caller's customer, or 404.
 
@@ -90,8 +90,8 @@ def get_beneficiary(
     must belong to that very customer: another organization's — or another customer's — beneficiary is not
     found, exactly like a missing one.
     """
-    get_customer(session, organization_id, customer_id)
-    query = readable(Beneficiary, OrganizationScope(organization_id)).where(
+    get_customer(session, tenant, customer_id)
+    query = readable(Beneficiary, tenant).where(
         Beneficiary.customer_id == customer_id, Beneficiary.id == beneficiary_id
     )
     if for_update:
@@ -104,7 +104,7 @@ def get_beneficiary(
 
 def list_beneficiaries(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     customer_id: str,
     *,
     status: BeneficiaryStatus | None,
@@ -113,20 +113,20 @@ def list_beneficiaries(
     secret: bytes,
 ) -> Page[Beneficiary]:
     """One customer's beneficiaries, newest first, one keyset page at a time."""
-    get_customer(session, organization_id, customer_id)
-    query = readable(Beneficiary, OrganizationScope(organization_id)).where(Beneficiary.customer_id == customer_id)
+    get_customer(session, tenant, customer_id)
+    query = readable(Beneficiary, tenant).where(Beneficiary.customer_id == customer_id)
     if status is not None:
         query = query.where(Beneficiary.status == status)
     # The scope binds a cursor to this organization, customer and filter: reusing it elsewhere is invalid_cursor.
-    scope = f"beneficiaries:{organization_id}:{customer_id}:{status.value if status else '*'}"
+    scope = f"beneficiaries:{tenant.organization_id}:{customer_id}:{status.value if status else '*'}"
     return paginate(session, query, Beneficiary, scope=scope, secret=secret, cursor=cursor, limit=limit)
 
 
 def beneficiary_activity(
-    session: Session, organization_id: str, customer_id: str, beneficiary_id: str
+    session: Session, tenant: Tenant, customer_id: str, beneficiary_id: str
 ) -> list[ActivityEvent]:
-    beneficiary = get_beneficiary(session, organization_id, customer_id, beneficiary_id)
-    return list_activity(session, organization_id, EntityType.BENEFICIARY, beneficiary.id)
+    beneficiary = get_beneficiary(session, tenant, customer_id, beneficiary_id)
+    return list_activity(session, tenant, EntityType.BENEFICIARY, beneficiary.id)
 
 
 # --- partner changes ---------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def beneficiary_activity(
 
 def create_beneficiary(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     customer_id: str,
     data: BeneficiaryCreate,
     *,
@@ -142,7 +142,7 @@ def create_beneficiary(
     now: datetime,
 ) -> Beneficiary:
     """A new payout account for one of the caller's customers, submitted for review (PENDING_REVIEW)."""
-    customer = get_customer(session, organization_id, customer_id)
+    customer = get_customer(session, tenant, customer_id)
     values = data.model_dump(exclude_unset=True)
     # The reference's CreateBeneficiaryDto names the customer in the body too: accepted, but it must be the
     # customer of the path (checked after the 404, so nothing is learnt about other organizations' ids).
@@ -151,7 +151,7 @@ def create_beneficiary(
     if customer.status == CustomerStatus.REJECTED:
         raise NuveraError(ErrorCode.INVALID_STATE, "A REJECTED customer cannot get new beneficiaries.")
     beneficiary = Beneficiary(
-        organization_id=organization_id,
+        organization_id=tenant.organization_id,
         customer_id=customer.id,
         status=S.PENDING_REVIEW,
         created_at=now,
@@ -162,13 +162,13 @@ def create_beneficiary(
     session.add(beneficiary)
     session.flush()
     REVIEW.record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
-    _screen(session, beneficiary, now)
+    _screen(session, tenant, beneficiary, now)
     return beneficiary
 
 
 def update_beneficiary(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     customer_id: str,
     beneficiary_id: str,
     data: BeneficiaryPatch,
@@ -180,7 +180,7 @@ def update_beneficiary(
 
     Correcting a CORRECTION_REQUESTED beneficiary sends it back to review (→ PENDING_REVIEW).
     """
-    beneficiary = get_beneficiary(session, organization_id, customer_id, beneficiary_id, for_update=True)
+    beneficiary = get_beneficiary(session, tenant, customer_id, beneficiary_id, for_update=True)
     if beneficiary.status not in EDITABLE:
         raise NuveraError(
             ErrorCode.INVALID_STATE,
@@ -209,7 +209,7 @@ def update_beneficiary(
         session.flush()
         comment = f"Updated: {changed}"
         REVIEW.record(session, beneficiary, None, beneficiary.status, comment, actor, now, event_type=EventType.COMMENT)
-    _screen(session, beneficiary, now)
+    _screen(session, tenant, beneficiary, now)
     if before != beneficiary.status:  # after the screening request: the snapshot shows the screening pending
         events.beneficiary_status_changed(session, beneficiary, before, now)
     return beneficiary

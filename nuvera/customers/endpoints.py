@@ -59,9 +59,7 @@ def list_customers(
     A cursor belongs to the list it came from: using it with another `status` filter answers 400
     `invalid_cursor`.
     """
-    page = service.list_customers(
-        session, principal.organization_id, status=status, cursor=cursor, limit=limit, secret=secret
-    )
+    page = service.list_customers(session, principal, status=status, cursor=cursor, limit=limit, secret=secret)
     return CUSTOMERS.page(page)
 
 
@@ -87,7 +85,7 @@ def create_customer(
     """
     customer = service.create_customer(
         session,
-        principal.organization_id,
+        principal,
         body,
         draft=draft,
         actor=Actor.application(principal),
@@ -99,7 +97,7 @@ def create_customer(
 @router.get("/{id}", operation_id="CustomerController_get", response_model=CustomerOut, responses=NOT_FOUND)
 def get_customer(id: str, principal: CustomerReader, session: SessionDep) -> CustomerOut:
     """One of your customers, with its persons."""
-    return CustomerOut.model_validate(service.get_customer(session, principal.organization_id, id))
+    return CustomerOut.model_validate(service.get_customer(session, principal, id))
 
 
 @router.patch(
@@ -122,7 +120,7 @@ def update_customer(
     """
     customer = service.update_customer(
         session,
-        principal.organization_id,
+        principal,
         id,
         body,
         actor=Actor.application(principal),
@@ -143,9 +141,7 @@ def submit_customer(id: str, principal: CustomerWriter, session: SessionDep, now
     The customer must be complete: `registrationNumber`, `countryOfIncorporationId`, `businessType`,
     `addressLine1`, `city`, `addressCountryId` and at least one person; missing ones are listed in a 422.
     """
-    customer = service.submit_customer(
-        session, principal.organization_id, id, actor=Actor.application(principal), now=now
-    )
+    customer = service.submit_customer(session, principal, id, actor=Actor.application(principal), now=now)
     return CustomerOut.model_validate(customer)
 
 
@@ -158,5 +154,5 @@ def submit_customer(id: str, principal: CustomerWriter, session: SessionDep, now
 def customer_activity(id: str, principal: CustomerReader, session: SessionDep) -> ActivityList:
     """The customer's timeline, oldest first: creation, submissions, edits, and each review decision with the
     reviewer's note."""
-    events = service.customer_activity(session, principal.organization_id, id)
+    events = service.customer_activity(session, principal, id)
     return ActivityList.of(events)

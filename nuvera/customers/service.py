@@ -35,7 +35,7 @@ from nuvera.review.workflow import ReviewFlow, review_transitions
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
-from nuvera.tenancy import OrganizationScope, get_owned, scoped_by_parameter, tenant_parameters
+from nuvera.tenancy import Tenant, get_owned, scoped_by_parameter, tenant_parameters
 
 S = CustomerStatus
 
@@ -76,7 +76,7 @@ _LEGAL_ENTITY_ONLY = {
 }
 
 
-def _screen(session: Session, customer: Customer, now: datetime) -> None:
+def _screen(session: Session, tenant: Tenant, customer: Customer, now: datetime) -> None:
     """Have the company, each person and each corporate shareholder screened after every partner create and
     patch: the request and its job are written in the same transaction, the jobs worker screens (the customer is
     on hold until then). Persons are screened with their nationality, not their address country: a listed
@@ -116,7 +116,7 @@ def _screen(session: Session, customer: Customer, now: datetime) -> None:
             )
     screening.request_customer_screening(
         session,
-        organization_id=customer.organization_id,
+        tenant,
         customer_id=customer.id,
         customer_name=customer.company_name,
         subjects=subjects,
@@ -133,12 +133,12 @@ def trading_name_list(trading_names: str | None) -> list[str]:
 # --- reads -------------------------------------------------------------------------------------------------
 
 
-def get_customer(session: Session, organization_id: str, customer_id: str, *, for_update: bool = False) -> Customer:
+def get_customer(session: Session, tenant: Tenant, customer_id: str, *, for_update: bool = False) -> Customer:
     """The caller's customer, or 404 — for another organization's id exactly as for a missing one.
 
     `for_update` locks the row (PostgreSQL) so concurrent status changes of one customer happen one at a time.
     """
-    customer = get_owned(session, Customer, OrganizationScope(organization_id), customer_id, for_update=for_update)
+    customer = get_owned(session, Customer, tenant, customer_id, for_update=for_update)
     if customer is None:
         raise NotFound("Customer")
     return customer
@@ -156,7 +156,7 @@ _PERSONS_OF = (
 
 def list_customers(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     *,
     status: CustomerStatus | None,
     cursor: str | None,
@@ -165,11 +165,11 @@ def list_customers(
 ) -> Page[dict[str, Any]]:
     """The caller's customers, newest first, one keyset page at a time: each a dict of its columns plus `persons`
     (dicts too, in their order), in two queries whatever the page size, with no ORM object built."""
-    query, parameters = _CUSTOMERS, tenant_parameters(OrganizationScope(organization_id))
+    query, parameters = _CUSTOMERS, tenant_parameters(tenant)
     if status is not None:
         query, parameters = _CUSTOMERS_IN_STATUS, {**parameters, "status": status}
     # The scope binds a cursor to this organization and this filter: reusing it elsewhere is invalid_cursor.
-    scope = f"customers:{organization_id}:{status.value if status else '*'}"
+    scope = f"customers:{tenant.organization_id}:{status.value if status else '*'}"
     page = paginate_rows(
         session,
         query,
@@ -190,9 +190,9 @@ def list_customers(
     return page
 
 
-def customer_activity(session: Session, organization_id: str, customer_id: str) -> list[ActivityEvent]:
-    customer = get_customer(session, organization_id, customer_id)
-    return list_activity(session, organization_id, EntityType.CUSTOMER, customer.id)
+def customer_activity(session: Session, tenant: Tenant, customer_id: str) -> list[ActivityEvent]:
+    customer = get_customer(session, tenant, customer_id)
+    return list_activity(session, tenant, EntityType.CUSTOMER, customer.id)
 
 
 # --- partner changes ---------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def customer_activity(session: Session, organization_id: str, customer_id: str) 
 
 def create_customer(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     data: CustomerCreate,
     *,
     draft: bool,
@@ -209,10 +209,10 @@ def create_customer(
 ) -> Customer:
     """Create a customer; unless `draft`, it must be complete and goes straight to PENDING_REVIEW."""
     values = data.model_dump(exclude_unset=True)
-    _check(session, organization_id, data, values)
+    _check(session, tenant, data, values)
     status = S.DRAFT if draft else S.PENDING_REVIEW
     customer = Customer(
-        organization_id=organization_id,
+        organization_id=tenant.organization_id,
         status=status,
         created_at=now,
         updated_at=now,
@@ -226,13 +226,13 @@ def create_customer(
     session.add(customer)
     session.flush()
     REVIEW.record(session, customer, None, status, None, actor, now)
-    _screen(session, customer, now)
+    _screen(session, tenant, customer, now)
     return customer
 
 
 def update_customer(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     customer_id: str,
     data: CustomerPatch,
     *,
@@ -240,14 +240,14 @@ def update_customer(
     now: datetime,
 ) -> Customer:
     """Change the fields present in `data`; only while DRAFT or CORRECTION_REQUESTED."""
-    customer = _editable(session, organization_id, customer_id, "changed")
+    customer = _editable(session, tenant, customer_id, "changed")
     values = data.model_dump(exclude_unset=True)
     # The reference's UpdateCustomerDto carries the id in the body too: accepted, but it must be this customer.
     if values.pop("id", None) not in (None, customer.id):
         raise validation_error([FieldError("id", "must be the id of the customer in the path, or be left out")])
     if "company_name" in values and values["company_name"] is None:
         raise validation_error([FieldError("companyName", "cannot be cleared")])
-    _check(session, organization_id, data, values)
+    _check(session, tenant, data, values)
     if not values:
         return customer
     _apply(customer, data, values)
@@ -257,13 +257,13 @@ def update_customer(
     REVIEW.record(
         session, customer, None, customer.status, f"Updated: {changed}", actor, now, event_type=EventType.COMMENT
     )
-    _screen(session, customer, now)
+    _screen(session, tenant, customer, now)
     return customer
 
 
-def _editable(session: Session, organization_id: str, customer_id: str, verb: str) -> Customer:
+def _editable(session: Session, tenant: Tenant, customer_id: str, verb: str) -> Customer:
     """The customer, locked for the change; refused unless the partner may still change it."""
-    customer = get_customer(session, organization_id, customer_id, for_update=True)
+    customer = get_customer(session, tenant, customer_id, for_update=True)
     if customer.status not in EDITABLE:
         raise NuveraError(
             ErrorCode.INVALID_STATE,
@@ -272,11 +272,9 @@ def _editable(session: Session, organization_id: str, customer_id: str, verb: st
     return customer
 
 
-def submit_customer(
-    session: Session, organization_id: str, customer_id: str, *, actor: Actor, now: datetime
-) -> Customer:
+def submit_customer(session: Session, tenant: Tenant, customer_id: str, *, actor: Actor, now: datetime) -> Customer:
     """DRAFT or CORRECTION_REQUESTED → PENDING_REVIEW, if the customer is complete."""
-    customer = _editable(session, organization_id, customer_id, "submitted")
+    customer = _editable(session, tenant, customer_id, "submitted")
     _require_complete(customer)
     REVIEW.change_status(session, customer, S.PENDING_REVIEW, note=None, actor=actor, now=now)
     return customer
@@ -301,7 +299,7 @@ def review_customer(
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def _check(session: Session, organization_id: str, data: CustomerFields, values: dict[str, Any]) -> None:
+def _check(session: Session, tenant: Tenant, data: CustomerFields, values: dict[str, Any]) -> None:
     """Rules beyond single fields, all reported together in one 422."""
     errors: list[FieldError] = []
     persons: list[PersonIn] = data.persons or []
@@ -315,7 +313,7 @@ def _check(session: Session, organization_id: str, data: CustomerFields, values:
     document_checks += [(f"persons.{i}.documentIds", p.document_ids) for i, p in enumerate(persons)]
     for field, ids in document_checks:
         try:
-            require_documents(session, organization_id, ids, field)
+            require_documents(session, tenant, ids, field)
         except NuveraError as exc:
             errors.extend(exc.errors)
     if errors:

@@ -109,7 +109,7 @@ def upload(
     document = service.upload_document(
         session,
         store,
-        organization_id=principal.organization_id,
+        principal,
         actor=Actor.application(principal),
         upload=service.Upload(
             file_name=file.filename,

@@ -22,7 +22,7 @@ from nuvera.db import new_id
 from nuvera.documents.models import Document, DocumentType
 from nuvera.errors import ErrorCode, FieldError, NuveraError, validation_error
 from nuvera.pagination import Page, paginate
-from nuvera.tenancy import OrganizationScope, Tenant, TenantOwned, get_owned, get_owned_or_404, readable, scoped
+from nuvera.tenancy import Tenant, TenantOwned, get_owned, get_owned_or_404, readable, scoped
 
 log = logging.getLogger("nuvera.documents")
 
@@ -84,8 +84,8 @@ class Upload:
 def upload_document(
     session: Session,
     store: BlobStore,
+    tenant: Tenant,
     *,
-    organization_id: str,
     actor: Actor,
     upload: Upload,
     now: datetime,
@@ -101,8 +101,8 @@ def upload_document(
     can leave at worst an unreferenced blob, which nothing can reach and which a sweep can remove; any
     rollback or failed commit that the process survives deletes it at once.
     """
-    content_type = _checked_content_type(session, organization_id, upload)
-    document = _new_document(organization_id, upload, content_type, application_id=application_id, now=now)
+    content_type = _checked_content_type(session, tenant, upload)
+    document = _new_document(tenant.organization_id, upload, content_type, application_id=application_id, now=now)
     session.add(document)
     _record_upload(session, document, actor=actor, now=now)
     session.flush()
@@ -110,7 +110,7 @@ def upload_document(
     return document
 
 
-def _checked_content_type(session: Session, organization_id: str, upload: Upload) -> str:
+def _checked_content_type(session: Session, tenant: Tenant, upload: Upload) -> str:
     """Every check that can refuse the upload, with no side effect; the content type read from the bytes."""
     errors: list[FieldError] = []
     # Through the tenant door on the customers table, not the customers service: that service imports this module
@@ -119,8 +119,7 @@ def _checked_content_type(session: Session, organization_id: str, upload: Upload
     # organization's customer and a missing one.
     # (The cast: mypy does not yet see a mapped class as tenancy.TenantOwned.)
     customers = cast("type[TenantOwned]", Customer)
-    scope = OrganizationScope(organization_id)
-    if upload.customer_id is not None and get_owned(session, customers, scope, upload.customer_id) is None:
+    if upload.customer_id is not None and get_owned(session, customers, tenant, upload.customer_id) is None:
         errors.append(FieldError("customerId", "unknown customer id"))
     if not upload.data:
         errors.append(FieldError("file", "the file is empty"))
@@ -261,7 +260,7 @@ def list_documents(
     )
 
 
-def require_documents(session: Session, organization_id: str, document_ids: list[str], field: str) -> None:
+def require_documents(session: Session, tenant: Tenant, document_ids: list[str], field: str) -> None:
     """Refuse (422 naming `field`) any id that is not one of this organization's documents.
 
     Another organization's document id is reported exactly like an unknown one, so the check never reveals
@@ -270,11 +269,7 @@ def require_documents(session: Session, organization_id: str, document_ids: list
     wanted = list(dict.fromkeys(document_ids))
     if not wanted:
         return
-    found = set(
-        session.scalars(
-            scoped(select(Document.id), Document, OrganizationScope(organization_id)).where(Document.id.in_(wanted))
-        )
-    )
+    found = set(session.scalars(scoped(select(Document.id), Document, tenant).where(Document.id.in_(wanted))))
     missing = [d for d in wanted if d not in found]
     if missing:
         raise validation_error([FieldError(field, f"unknown document id {d!r}") for d in missing])

@@ -13,13 +13,13 @@ from nuvera.db import new_id
 from nuvera.errors import FieldError, validation_error
 from nuvera.events.models import Event, EventType
 from nuvera.pagination import Page, paginate
-from nuvera.tenancy import OrganizationScope, Tenant, get_owned_or_404, readable
+from nuvera.tenancy import Tenant, get_owned_or_404, readable
 from nuvera.webhooks import fanout
 
 
 def record_event(
     session: Session,
-    organization_id: str,
+    tenant: Tenant,
     type: EventType,
     data: Mapping[str, Any],
     *,
@@ -33,7 +33,7 @@ def record_event(
     """
     event = Event(
         id=new_id("evt"),  # now, not at flush: the fan-out below refers to it
-        organization_id=organization_id,
+        organization_id=tenant.organization_id,
         type=type.value,
         created_at=now,
         data=dict(data),
@@ -51,13 +51,11 @@ def snapshot(schema: BaseModel) -> dict[str, Any]:
     return schema.model_dump(mode="json", by_alias=True)
 
 
-def latest_events(
-    session: Session, organization_id: str, type: EventType, object_id: str, *, limit: int = 10
-) -> list[Event]:
+def latest_events(session: Session, tenant: Tenant, type: EventType, object_id: str, *, limit: int = 10) -> list[Event]:
     """The newest events of `type` about `object_id`, newest first."""
     query = (
         # The ignores: main's `TenantOwned` matches no mapped class under mypy; door16's fix makes them unused.
-        readable(Event, OrganizationScope(organization_id))  # type: ignore[type-var, unused-ignore]
+        readable(Event, tenant)  # type: ignore[type-var, unused-ignore]
         .where(Event.type == type.value, Event.object_id == object_id)
         .order_by(Event.created_at.desc(), Event.id.desc())
         .limit(limit)

@@ -82,7 +82,7 @@ def create_quote(
     """
     quote = service.create_quote(
         session,
-        organization_id=principal.organization_id,
+        principal,
         customer_id=payload.customer_id,
         beneficiary_id=payload.beneficiary_id,
         payment_amount=payload.payment_amount,
@@ -174,10 +174,9 @@ def execute_payment(
     """
     key = idempotency.parse_key(idempotency_key)
     database: Database = request.app.state.database
-    organization_id = principal.organization_id
     return idempotency.run(
         database,
-        organization_id=organization_id,
+        principal,
         key=key,
         method=request.method,
         # Path plus query exactly as sent: a different query string is a different request.
@@ -190,7 +189,7 @@ def execute_payment(
         work=lambda session: PaymentOut.of(
             service.execute_quote(
                 session,
-                organization_id=organization_id,
+                principal,
                 quote_id=payload.quote_id,
                 reference=payload.reference,
                 now=now,

@@ -52,7 +52,7 @@ from starlette.responses import Response
 from nuvera.db import Database, new_id
 from nuvera.errors import PROBLEM_JSON, ErrorCode, FieldError, NuveraError, problem, validation_error
 from nuvera.payments.models import IdempotencyKey, IdempotencyState
-from nuvera.tenancy import OrganizationScope, scoped
+from nuvera.tenancy import Tenant, scoped
 
 log = logging.getLogger("nuvera.payments.idempotency")
 
@@ -131,8 +131,8 @@ _RETRY = None  # `_settle` found no row to decide from (deleted in between, or e
 
 def claim(
     engine: Engine,
+    tenant: Tenant,
     *,
-    organization_id: str,
     key: str,
     fingerprint: str,
     method: str,
@@ -145,7 +145,7 @@ def claim(
         token = secrets.token_hex(16)
         claimed = _insert_claim(
             engine,
-            organization_id=organization_id,
+            tenant,
             key=key,
             fingerprint=fingerprint,
             method=method,
@@ -158,7 +158,7 @@ def claim(
             return claimed
         # Someone holds (or held) this key: decide from their row.
         with engine.begin() as connection:
-            holder = _holder(connection, organization_id, key)
+            holder = _holder(connection, tenant, key)
             if holder is None:
                 continue  # deleted in between (released or purged): try to insert again
             outcome = _settle(connection, holder, fingerprint=fingerprint, token=token, now=now, lease=lease)
@@ -169,8 +169,8 @@ def claim(
 
 def _insert_claim(
     engine: Engine,
+    tenant: Tenant,
     *,
-    organization_id: str,
     key: str,
     fingerprint: str,
     method: str,
@@ -186,7 +186,7 @@ def _insert_claim(
             connection.execute(
                 insert(IdempotencyKey).values(
                     id=row_id,
-                    organization_id=organization_id,
+                    organization_id=tenant.organization_id,
                     key=key,
                     request_hash=fingerprint,
                     method=method.upper(),
@@ -203,7 +203,7 @@ def _insert_claim(
     return Claim(row_id=row_id, token=token)
 
 
-def _holder(connection: Connection, organization_id: str, key: str) -> RowMapping | None:
+def _holder(connection: Connection, tenant: Tenant, key: str) -> RowMapping | None:
     """The row that holds (or held) `key` in this organization, if it still exists."""
     return (
         connection.execute(
@@ -219,7 +219,7 @@ def _holder(connection: Connection, organization_id: str, key: str) -> RowMappin
                     IdempotencyKey.response_body,
                 ).where(IdempotencyKey.key == key),
                 IdempotencyKey,
-                OrganizationScope(organization_id),
+                tenant,
             )
         )
         .mappings()
@@ -317,8 +317,8 @@ def _response(stored: StoredResponse, *, replayed: bool) -> Response:
 
 def run(
     database: Database,
+    tenant: Tenant,
     *,
-    organization_id: str,
     key: str,
     method: str,
     path: str,
@@ -332,7 +332,7 @@ def run(
     """Run `work` at most once per (organization, key) and answer every retry with the first result."""
     outcome = claim(
         database.engine,
-        organization_id=organization_id,
+        tenant,
         key=key,
         fingerprint=request_hash(method, path, body),
         method=method,

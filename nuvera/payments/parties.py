@@ -20,6 +20,7 @@ from nuvera.customers import service as customers
 from nuvera.customers.models import CustomerStatus
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.screening import service as screening
+from nuvera.tenancy import Tenant
 
 
 @dataclass(frozen=True)
@@ -29,25 +30,25 @@ class Parties:
     payout_currency: str
 
 
-def _customer_status(session: Session, organization_id: str, customer_id: str) -> CustomerStatus:
+def _customer_status(session: Session, tenant: Tenant, customer_id: str) -> CustomerStatus:
     try:
-        return customers.get_customer(session, organization_id, customer_id).status
+        return customers.get_customer(session, tenant, customer_id).status
     except NotFound:
         # A body reference, not the URL's resource: answered as a field error. Another organization's customer
         # gets exactly this answer too, so nothing leaks across tenants.
         raise validation_error([FieldError("customerId", "no such customer")]) from None
 
 
-def require_payable(session: Session, organization_id: str, customer_id: str, beneficiary_id: str) -> Parties:
+def require_payable(session: Session, tenant: Tenant, customer_id: str, beneficiary_id: str) -> Parties:
     """The customer and beneficiary may send/receive a payment now, or a coded 4xx says why not.
 
     Checked when quoting and again when executing (a review or a screening hit may land in between). The read
     is not locked: a suspension committed in the milliseconds between this check and the payment's commit is
     caught by the processor's compliance controls, not here.
     """
-    customer_status = _customer_status(session, organization_id, customer_id)
+    customer_status = _customer_status(session, tenant, customer_id)
     try:
-        beneficiary = beneficiaries.get_beneficiary(session, organization_id, customer_id, beneficiary_id)
+        beneficiary = beneficiaries.get_beneficiary(session, tenant, customer_id, beneficiary_id)
     except NotFound:
         raise validation_error([FieldError("beneficiaryId", "no such beneficiary for this customer")]) from None
     if customer_status is not CustomerStatus.APPROVED:
@@ -61,10 +62,10 @@ def require_payable(session: Session, organization_id: str, customer_id: str, be
             f"Beneficiary {beneficiary_id} is {beneficiary.status}; payments need an APPROVED beneficiary.",
         )
     # A sanctions hit on the sender stops its payments as surely as one on the recipient.
-    customer_hold = screening.customer_status(session, organization_id, customer_id)
+    customer_hold = screening.customer_status(session, tenant, customer_id)
     if customer_hold.payment_hold:
         raise NuveraError(ErrorCode.CUSTOMER_ON_HOLD, _hold_detail(f"Customer {customer_id}", customer_hold))
-    beneficiary_hold = screening.beneficiary_status(session, organization_id, beneficiary_id)
+    beneficiary_hold = screening.beneficiary_status(session, tenant, beneficiary_id)
     if beneficiary_hold.payment_hold:
         raise NuveraError(
             ErrorCode.BENEFICIARY_ON_HOLD, _hold_detail(f"Beneficiary {beneficiary_id}", beneficiary_hold)

@@ -21,7 +21,7 @@ from nuvera.payments import events, idempotency, money
 from nuvera.payments.models import Payment, PaymentQuote, PaymentStatus, PaymentStatusEvent
 from nuvera.payments.parties import require_payable
 from nuvera.payments.rates import RatesProvider
-from nuvera.tenancy import OrganizationScope, Tenant, get_owned_or_404, readable
+from nuvera.tenancy import Tenant, get_owned_or_404, readable
 
 QUOTE_TTL = timedelta(seconds=60)
 FEES = money.FeeSchedule()
@@ -33,8 +33,8 @@ _T = TypeVar("_T")
 
 def create_quote(
     session: Session,
+    tenant: Tenant,
     *,
-    organization_id: str,
     customer_id: str,
     beneficiary_id: str,
     payment_amount: object,
@@ -62,7 +62,7 @@ def create_quote(
     if errors or source is None or target is None or amount is None:
         raise validation_error(errors)
 
-    parties = require_payable(session, organization_id, customer_id, beneficiary_id)
+    parties = require_payable(session, tenant, customer_id, beneficiary_id)
     if parties.payout_currency != target:
         raise validation_error(
             [
@@ -84,7 +84,7 @@ def create_quote(
     )
     quote = PaymentQuote(
         id=new_id("quo"),
-        organization_id=organization_id,
+        organization_id=tenant.organization_id,
         customer_id=customer_id,
         beneficiary_id=beneficiary_id,
         payment_amount=pricing.payment_amount,
@@ -120,9 +120,9 @@ def _add_event(payment: Payment, status: PaymentStatus, now: datetime, reason: s
     )
 
 
-def execute_quote(session: Session, *, organization_id: str, quote_id: str, reference: str, now: datetime) -> Payment:
+def execute_quote(session: Session, tenant: Tenant, *, quote_id: str, reference: str, now: datetime) -> Payment:
     """Turn a live, unused quote into a PENDING payment (the caller wraps this in the idempotency guard)."""
-    quote = get_quote(session, OrganizationScope(organization_id), quote_id)
+    quote = get_quote(session, tenant, quote_id)
     if quote.used_at is not None:
         raise NuveraError(
             ErrorCode.QUOTE_ALREADY_USED,
@@ -132,7 +132,7 @@ def execute_quote(session: Session, *, organization_id: str, quote_id: str, refe
         raise NuveraError(
             ErrorCode.QUOTE_EXPIRED, f"Quote {quote.id} expired at {quote.expires_at.isoformat()}; request a new quote."
         )
-    require_payable(session, organization_id, quote.customer_id, quote.beneficiary_id)
+    require_payable(session, tenant, quote.customer_id, quote.beneficiary_id)
 
     payment_id = new_id("pay")
     # Single use, decided by the database: of two executions racing on one quote (with different idempotency
@@ -149,7 +149,7 @@ def execute_quote(session: Session, *, organization_id: str, quote_id: str, refe
         )
     payment = Payment(
         id=payment_id,
-        organization_id=organization_id,
+        organization_id=tenant.organization_id,
         quote_id=quote.id,
         customer_id=quote.customer_id,
         beneficiary_id=quote.beneficiary_id,

@@ -30,6 +30,7 @@ from nuvera.audit.actions import AuditAction
 from nuvera.audit.actor import Actor
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
 from nuvera.organizations.models import Organization, OrganizationKind, User
+from nuvera.tenancy import OrganizationScope
 
 
 class Reviewable(Protocol):
@@ -160,7 +161,7 @@ class ReviewFlow(Generic[Subject, Status]):
         """Append one entry to the subject's activity timeline (creation, comment or status change)."""
         record_activity(
             session,
-            organization_id=subject.organization_id,
+            OrganizationScope(subject.organization_id),
             entity_type=self.entity_type,
             entity_id=subject.id,
             event_type=event_type,

@@ -41,9 +41,7 @@ def get_customer_screening(
     Screening runs in the background: right after a create or change `subject.screeningStatus` is `pending` (and
     `paymentHold` true) until the new data has been screened, usually within seconds.
     """
-    return ScreeningDetailOut.model_validate(
-        service.customer_screening(session, principal.organization_id, customer_id)
-    )
+    return ScreeningDetailOut.model_validate(service.customer_screening(session, principal, customer_id))
 
 
 @router.get(
@@ -61,5 +59,5 @@ def get_beneficiary_screening(
     own review, not the customer's onboarding.
     """
     return ScreeningDetailOut.model_validate(
-        service.beneficiary_screening(session, principal.organization_id, customer_id, beneficiary_id)
+        service.beneficiary_screening(session, principal, customer_id, beneficiary_id)
     )

@@ -16,19 +16,21 @@ from nuvera.events.service import latest_events, record_event, snapshot
 from nuvera.screening import reads
 from nuvera.screening.models import SubjectType
 from nuvera.screening.schemas import ScreeningDetailOut
+from nuvera.tenancy import OrganizationScope
 
 if TYPE_CHECKING:
     from nuvera.screening.schemas import HoldStatus
 
 
 def _detail(session: Session, status: HoldStatus) -> dict[str, Any]:
+    tenant = OrganizationScope(status.organization_id)
     if status.subject_type == SubjectType.BENEFICIARY:
         assert status.beneficiary_id is not None
         assert status.customer_id is not None
-        detail = reads.beneficiary_screening(session, status.organization_id, status.customer_id, status.beneficiary_id)
+        detail = reads.beneficiary_screening(session, tenant, status.customer_id, status.beneficiary_id)
     else:
         assert status.customer_id is not None
-        detail = reads.customer_screening(session, status.organization_id, status.customer_id)
+        detail = reads.customer_screening(session, tenant, status.customer_id)
     return snapshot(ScreeningDetailOut.model_validate(detail))
 
 
@@ -48,7 +50,7 @@ def screened(session: Session, status: HoldStatus, opened: int, now: datetime) -
                 data = {"object": detail, "matchId": match["matchId"]}
                 record_event(
                     session,
-                    status.organization_id,
+                    OrganizationScope(status.organization_id),
                     EventType.SCREENING_MATCH_OPENED,
                     data,
                     now=now,
@@ -61,8 +63,8 @@ def hold_changed(session: Session, status: HoldStatus, now: datetime) -> None:
     """`screening.hold_changed` when `paymentHold` differs from the last one announced for this customer or
     beneficiary. Every subject starts on hold (never screened → held, fail closed), so the first event of a subject
     is its hold being lifted (`previousPaymentHold: true`)."""
-    object_id = _object_id(status)
-    last = latest_events(session, status.organization_id, EventType.SCREENING_HOLD_CHANGED, object_id, limit=1)
+    object_id, tenant = _object_id(status), OrganizationScope(status.organization_id)
+    last = latest_events(session, tenant, EventType.SCREENING_HOLD_CHANGED, object_id, limit=1)
     previous = bool(last[0].data.get("paymentHold", True)) if last else True
     if previous == status.payment_hold:
         return
@@ -71,4 +73,4 @@ def hold_changed(session: Session, status: HoldStatus, now: datetime) -> None:
         "paymentHold": status.payment_hold,
         "previousPaymentHold": previous,
     }
-    record_event(session, status.organization_id, EventType.SCREENING_HOLD_CHANGED, data, now=now, object_id=object_id)
+    record_event(session, tenant, EventType.SCREENING_HOLD_CHANGED, data, now=now, object_id=object_id)

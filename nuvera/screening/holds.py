@@ -65,17 +65,18 @@ def _customer_counts(session: Session, tenant: Tenant, customer_id: str) -> tupl
     return session.scalar(open_query) or 0, session.scalar(confirmed_query) or 0
 
 
-def customer_status(session: Session, organization_id: str, customer_id: str) -> HoldStatus:
+def customer_status(session: Session, tenant: Tenant, customer_id: str) -> HoldStatus:
     """Hold and onboarding block of a customer, across the customer and its persons and shareholders."""
-    tenant = OrganizationScope(organization_id)
     main = main_subject(session, tenant, SubjectType.CUSTOMER, customer_id)
     if main is None:
-        return HoldStatus(organization_id, None, SubjectType.CUSTOMER, customer_id, None, True, True, 0, None, True)
+        return HoldStatus(
+            tenant.organization_id, None, SubjectType.CUSTOMER, customer_id, None, True, True, 0, None, True
+        )
     open_count, confirmed = _customer_counts(session, tenant, customer_id)
     pending = is_pending(main)
     hold = pending or open_count > 0 or confirmed > 0
     return HoldStatus(
-        organization_id,
+        tenant.organization_id,
         main.id,
         SubjectType.CUSTOMER,
         customer_id,
@@ -93,13 +94,11 @@ def is_pending(main: ScreeningSubject) -> bool:
     return main.last_screened_at is None or (main.requested_version or 0) > (main.screened_version or 0)
 
 
-def beneficiary_status(session: Session, organization_id: str, beneficiary_id: str) -> HoldStatus:
-    return beneficiary_statuses(session, organization_id, [beneficiary_id])[beneficiary_id]
+def beneficiary_status(session: Session, tenant: Tenant, beneficiary_id: str) -> HoldStatus:
+    return beneficiary_statuses(session, tenant, [beneficiary_id])[beneficiary_id]
 
 
-def beneficiary_statuses(
-    session: Session, organization_id: str, beneficiary_ids: Sequence[str]
-) -> dict[str, HoldStatus]:
+def beneficiary_statuses(session: Session, tenant: Tenant, beneficiary_ids: Sequence[str]) -> dict[str, HoldStatus]:
     """The hold of each beneficiary in two queries, however many there are (a list page shows up to 100).
 
     A beneficiary is held while it was never screened, or while its subject has an open or a confirmed match.
@@ -107,7 +106,7 @@ def beneficiary_statuses(
     subjects = {
         subject.entity_id: subject
         for subject in session.scalars(
-            readable(ScreeningSubject, OrganizationScope(organization_id)).where(
+            readable(ScreeningSubject, tenant).where(
                 ScreeningSubject.subject_type == SubjectType.BENEFICIARY,
                 ScreeningSubject.entity_id.in_(beneficiary_ids),
             )
@@ -129,14 +128,14 @@ def beneficiary_statuses(
         main = subjects.get(beneficiary_id)
         if main is None:
             statuses[beneficiary_id] = HoldStatus(
-                organization_id, None, SubjectType.BENEFICIARY, None, beneficiary_id, True, False, 0, None, True
+                tenant.organization_id, None, SubjectType.BENEFICIARY, None, beneficiary_id, True, False, 0, None, True
             )
             continue
         open_count = counts.get((main.id, Disposition.OPEN), 0)
         confirmed = counts.get((main.id, Disposition.CONFIRMED), 0)
         pending = is_pending(main)
         statuses[beneficiary_id] = HoldStatus(
-            organization_id,
+            tenant.organization_id,
             main.id,
             SubjectType.BENEFICIARY,
             main.customer_id,
@@ -151,14 +150,14 @@ def beneficiary_statuses(
 
 
 def screening_summaries(
-    session: Session, organization_id: str, beneficiary_ids: Sequence[str]
+    session: Session, tenant: Tenant, beneficiary_ids: Sequence[str]
 ) -> dict[str, ScreeningSummary]:
     """Each beneficiary object's `screening` block. Never screened → on hold, no subject id."""
     return {
         beneficiary_id: ScreeningSummary(
             status.subject_id, status.payment_hold, status.open_match_count, status.last_screened_at
         )
-        for beneficiary_id, status in beneficiary_statuses(session, organization_id, beneficiary_ids).items()
+        for beneficiary_id, status in beneficiary_statuses(session, tenant, beneficiary_ids).items()
     }
 
 
@@ -183,7 +182,8 @@ def first_request_status(main: ScreeningSubject) -> HoldStatus:
 
 def status_for(session: Session, subject: ScreeningSubject) -> HoldStatus:
     """The hold of the customer or beneficiary that `subject` (its main subject or a person's) belongs to."""
+    tenant = OrganizationScope(subject.organization_id)
     if subject.subject_type == SubjectType.BENEFICIARY:
-        return beneficiary_status(session, subject.organization_id, subject.entity_id)
+        return beneficiary_status(session, tenant, subject.entity_id)
     assert subject.customer_id is not None  # customer subjects always carry their customer
-    return customer_status(session, subject.organization_id, subject.customer_id)
+    return customer_status(session, tenant, subject.customer_id)

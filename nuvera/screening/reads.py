@@ -14,27 +14,24 @@ from nuvera.screening.holds import HoldStatus, beneficiary_status, customer_stat
 from nuvera.screening.models import Disposition, ScreeningMatch, ScreeningRun, ScreeningSubject, SubjectType
 from nuvera.screening.schemas import detail_json, match_json
 from nuvera.screening.subjects import customer_subjects, main_subject
-from nuvera.tenancy import OrganizationScope
+from nuvera.tenancy import Tenant
 
 
-def customer_screening(session: Session, organization_id: str, customer_id: str) -> dict[str, Any]:
+def customer_screening(session: Session, tenant: Tenant, customer_id: str) -> dict[str, Any]:
     """The documented screening detail of one of the caller's customers, or 404."""
-    tenant = OrganizationScope(organization_id)
     main = main_subject(session, tenant, SubjectType.CUSTOMER, customer_id)
     if main is None:
         raise NotFound(f"Screening of customer {customer_id!r}")
     subjects = session.scalars(customer_subjects(tenant, customer_id)).all()
-    return _detail(session, main, list(subjects), customer_status(session, organization_id, customer_id))
+    return _detail(session, main, list(subjects), customer_status(session, tenant, customer_id))
 
 
-def beneficiary_screening(
-    session: Session, organization_id: str, customer_id: str, beneficiary_id: str
-) -> dict[str, Any]:
+def beneficiary_screening(session: Session, tenant: Tenant, customer_id: str, beneficiary_id: str) -> dict[str, Any]:
     """The documented screening detail of one of the caller's beneficiaries (of that customer), or 404."""
-    main = main_subject(session, OrganizationScope(organization_id), SubjectType.BENEFICIARY, beneficiary_id)
+    main = main_subject(session, tenant, SubjectType.BENEFICIARY, beneficiary_id)
     if main is None or main.customer_id != customer_id:
         raise NotFound(f"Screening of beneficiary {beneficiary_id!r}")
-    return _detail(session, main, [main], beneficiary_status(session, organization_id, beneficiary_id))
+    return _detail(session, main, [main], beneficiary_status(session, tenant, beneficiary_id))
 
 
 def _detail(

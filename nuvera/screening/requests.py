@@ -25,7 +25,7 @@ from nuvera.screening.subjects import (
     main_subject,
     upsert_subject,
 )
-from nuvera.tenancy import OrganizationScope
+from nuvera.tenancy import Tenant
 
 # The job a partner's change enqueues; nuvera/screening/jobs.py handles it in `nuvera worker`.
 SCREEN_JOB = "screening.screen"
@@ -33,8 +33,8 @@ SCREEN_JOB = "screening.screen"
 
 def request_customer_screening(
     session: Session,
+    tenant: Tenant,
     *,
-    organization_id: str,
     customer_id: str,
     customer_name: str,
     subjects: Sequence[SubjectInput],
@@ -45,7 +45,6 @@ def request_customer_screening(
     caller's transaction: the change and its job commit together or not at all. The customer is pending (held)
     until the worker has screened this data."""
     check_customer_subjects(customer_id, subjects)
-    tenant = OrganizationScope(organization_id)
     existing = lock_customer_subjects(session, tenant, customer_id)
     main_row: ScreeningSubject | None = None
     for subject in subjects:
@@ -61,8 +60,8 @@ def request_customer_screening(
 
 def request_beneficiary_screening(
     session: Session,
+    tenant: Tenant,
     *,
-    organization_id: str,
     customer_id: str,
     beneficiary_id: str,
     subject: SubjectInput,
@@ -71,7 +70,6 @@ def request_beneficiary_screening(
 ) -> HoldStatus:
     """As `request_customer_screening`, for a beneficiary's account holder."""
     check_beneficiary_subject(beneficiary_id, subject)
-    tenant = OrganizationScope(organization_id)
     existing = main_subject(session, tenant, SubjectType.BENEFICIARY, beneficiary_id, for_update=True)
     row = upsert_subject(session, existing, subject, tenant, customer_id, None, beneficiary_id, now)
     return _request(session, row, reason, now, first=existing is None)

@@ -47,8 +47,8 @@ class Superseded(Exception):
 def screen_customer(
     session: Session,
     engine: ScreeningEngine,
+    tenant: Tenant,
     *,
-    organization_id: str,
     customer_id: str,
     customer_name: str,
     subjects: Sequence[SubjectInput],
@@ -70,7 +70,6 @@ def screen_customer(
     # Every comparison before the first write: on SQLite the first write takes the database's single write lock,
     # which API requests wait for, so it is held for the bookkeeping only, never for the matching.
     results = [engine.screen(build_entity(subject)) for subject in subjects]
-    tenant = OrganizationScope(organization_id)
     if version is not None and not _mark_screened(session, tenant, SubjectType.CUSTOMER, customer_id, version):
         raise Superseded
 
@@ -92,7 +91,7 @@ def screen_customer(
     assert main_row is not None
     assert result is not None
     session.flush()
-    status = customer_status(session, organization_id, customer_id)
+    status = customer_status(session, tenant, customer_id)
     _record_run(session, engine, main_row, result, len(subjects), compared, new, status.open_match_count, reason, now)
     notify(session, status)
     events.screened(session, status, new, now)
@@ -102,8 +101,8 @@ def screen_customer(
 def screen_beneficiary(
     session: Session,
     engine: ScreeningEngine,
+    tenant: Tenant,
     *,
-    organization_id: str,
     customer_id: str,
     beneficiary_id: str,
     subject: SubjectInput,
@@ -117,14 +116,13 @@ def screen_beneficiary(
     """
     check_beneficiary_subject(beneficiary_id, subject)
     result = engine.screen(build_entity(subject))  # before the first write, as for customers
-    tenant = OrganizationScope(organization_id)
     if version is not None and not _mark_screened(session, tenant, SubjectType.BENEFICIARY, beneficiary_id, version):
         raise Superseded
     row = main_subject(session, tenant, SubjectType.BENEFICIARY, beneficiary_id, for_update=True)
     row = upsert_subject(session, row, subject, tenant, customer_id, None, beneficiary_id, now)
     new = record_result(session, engine, row, result, now)
     session.flush()
-    status = beneficiary_status(session, organization_id, beneficiary_id)
+    status = beneficiary_status(session, tenant, beneficiary_id)
     _record_run(session, engine, row, result, 1, result.candidates_compared, new, status.open_match_count, reason, now)
     notify(session, status)
     events.screened(session, status, new, now)
@@ -214,13 +212,14 @@ def _screen_stored(
     version: int | None,
 ) -> HoldStatus:
     """Screen again what was stored for `subject`'s customer (all its active subjects) or beneficiary."""
+    tenant = OrganizationScope(subject.organization_id)  # the worker acts for the subject's organization
     if subject.subject_type == SubjectType.BENEFICIARY:
         assert subject.customer_id is not None
         assert subject.beneficiary_id is not None
         return screen_beneficiary(
             session,
             engine,
-            organization_id=subject.organization_id,
+            tenant,
             customer_id=subject.customer_id,
             beneficiary_id=subject.beneficiary_id,
             subject=stored_input(subject),
@@ -229,7 +228,6 @@ def _screen_stored(
             version=version,
         )
     assert subject.customer_id is not None
-    tenant = OrganizationScope(subject.organization_id)
     rows = session.scalars(
         customer_subjects(tenant, subject.customer_id).where(ScreeningSubject.active.is_(True))
     ).all()
@@ -239,7 +237,7 @@ def _screen_stored(
     return screen_customer(
         session,
         engine,
-        organization_id=subject.organization_id,
+        tenant,
         customer_id=subject.customer_id,
         customer_name=main.customer_name or main.display_name,
         subjects=[stored_input(r) for r in rows],

@@ -10,6 +10,7 @@ from nuvera.events.models import EventType
 from nuvera.events.service import record_event, snapshot
 from nuvera.support.models import SupportMessage, SupportTicket, TicketStatus
 from nuvera.support.schemas import TicketDetail
+from nuvera.tenancy import OrganizationScope
 
 
 def ticket_replied(
@@ -22,4 +23,5 @@ def ticket_replied(
         "messageId": message.id,
         "previousStatus": previous.value,
     }
-    record_event(session, ticket.organization_id, EventType.SUPPORT_TICKET_REPLIED, data, now=now, object_id=ticket.id)
+    tenant = OrganizationScope(ticket.organization_id)
+    record_event(session, tenant, EventType.SUPPORT_TICKET_REPLIED, data, now=now, object_id=ticket.id)

@@ -122,11 +122,10 @@ def create_ticket(
             _text(value, field, limit)
         except NuveraError as exc:
             errors.extend(exc.errors)
-    organization_id = principal.organization_id
     # References must be the caller's own objects; another organization's id is "not found", like a missing one.
     if customer_id is not None:
         try:
-            customers.get_customer(session, organization_id, customer_id)
+            customers.get_customer(session, principal, customer_id)
         except NotFound:
             errors.append(FieldError("customerId", "no such customer"))
     if payment_id is not None:
@@ -137,7 +136,7 @@ def create_ticket(
     if errors:
         raise validation_error(errors)
     ticket = SupportTicket(
-        organization_id=organization_id,
+        organization_id=principal.organization_id,
         subject=subject.strip(),
         category=category,
         status=TicketStatus.OPEN,

@@ -36,7 +36,7 @@ from nuvera.screening import service as screening
 from nuvera.screening.models import Disposition
 from nuvera.support import service as support
 from nuvera.support.models import TicketStatus
-from nuvera.tenancy import OrganizationScope, belongs
+from nuvera.tenancy import OrganizationScope, Tenant, belongs
 from nuvera.web import admin_queries as queries
 from nuvera.web.applications import application_rows, detail_context
 from nuvera.web.rendering import page, post_redirect_get
@@ -224,7 +224,7 @@ class _ReviewPage:
     template: str
     load: Callable[[Session, str], Any]
     context: Callable[[Session, Any], dict[str, Any]]
-    hold: Callable[[Session, str, str], Any]
+    hold: Callable[[Session, Tenant, str], Any]
 
 
 def _customer_context(session: Session, customer: Customer) -> dict[str, Any]:
@@ -262,6 +262,7 @@ def _subject_page(
     error: NuveraError | None = None,
 ) -> Response:
     subject = spec.load(session, subject_id)
+    tenant = OrganizationScope(subject.organization_id)  # staff read one partner's subject
     return page(
         request,
         spec.template,
@@ -270,9 +271,9 @@ def _subject_page(
         error=error,
         **spec.context(session, subject),
         organization=queries.organization(session, subject.organization_id),
-        activity=list_activity(session, subject.organization_id, spec.flow.entity_type, subject.id),
+        activity=list_activity(session, tenant, spec.flow.entity_type, subject.id),
         decisions=_decisions(spec.flow.decisions(subject.status)),
-        hold=spec.hold(session, subject.organization_id, subject.id),
+        hold=spec.hold(session, tenant, subject.id),
     )
 
 

@@ -33,7 +33,7 @@ from nuvera.payments.models import PaymentStatus
 from nuvera.screening import service as screening
 from nuvera.support import service as support
 from nuvera.support.models import TicketCategory, TicketStatus
-from nuvera.tenancy import OrganizationScope
+from nuvera.tenancy import Tenant
 from nuvera.web.rendering import page
 from nuvera.web.routing import WebRoute
 from nuvera.web.viewer import Viewer, current_viewer, form_viewer
@@ -132,7 +132,7 @@ def customers_page(
 ) -> Response:
     listing = customers.list_customers(
         session,
-        viewer.organization_id,
+        viewer,
         status=_status(status, CustomerStatus),
         cursor=cursor,
         limit=PAGE_SIZE,
@@ -141,20 +141,18 @@ def customers_page(
     return _list_page(request, viewer, "data/customers.html", "customers", listing, status, CustomerStatus, cursor)
 
 
-def _documents(session: Session, customer: Customer, secret: bytes) -> list[Document]:
+def _documents(session: Session, tenant: Tenant, customer: Customer, secret: bytes) -> list[Document]:
     """The documents uploaded for the customer and those attached to it or its persons, oldest attachment first."""
     attached = list(dict.fromkeys([*customer.document_ids, *(d for p in customer.persons for d in p.document_ids)]))
     found: dict[str, Document] = {}
     for document_id in attached:
         try:
-            found[document_id] = documents.get_document(
-                session, OrganizationScope(customer.organization_id), document_id
-            )
+            found[document_id] = documents.get_document(session, tenant, document_id)
         except NotFound:
             continue  # an id the customer lists but the organization no longer has: nothing to show
     uploaded = documents.list_documents(
         session,
-        OrganizationScope(customer.organization_id),
+        tenant,
         customer_id=customer.id,
         cursor=None,
         limit=INLINE_LIMIT,
@@ -165,13 +163,13 @@ def _documents(session: Session, customer: Customer, secret: bytes) -> list[Docu
     return list(found.values())
 
 
-def _screening(session: Session, organization_id: str, customer_id: str | None, beneficiary_id: str | None) -> Any:
+def _screening(session: Session, tenant: Tenant, customer_id: str | None, beneficiary_id: str | None) -> Any:
     """The REST API's screening detail (open matches, decisions), or None before the first request for one."""
     try:
         if beneficiary_id is not None and customer_id is not None:
-            return screening.beneficiary_screening(session, organization_id, customer_id, beneficiary_id)
+            return screening.beneficiary_screening(session, tenant, customer_id, beneficiary_id)
         if customer_id is not None:
-            return screening.customer_screening(session, organization_id, customer_id)
+            return screening.customer_screening(session, tenant, customer_id)
     except NotFound:
         return None
     return None
@@ -181,23 +179,23 @@ def _screening(session: Session, organization_id: str, customer_id: str | None, 
 def customer_page(
     request: Request, customer_id: Id, viewer: PartnerViewer, session: SessionDep, cursor: Cursor = None
 ) -> Response:
-    customer = customers.get_customer(session, viewer.organization_id, customer_id)
+    customer = customers.get_customer(session, viewer, customer_id)
     secret = server_secret(request)
     listed = beneficiaries.list_beneficiaries(
-        session, viewer.organization_id, customer.id, status=None, cursor=cursor, limit=INLINE_LIMIT, secret=secret
+        session, viewer, customer.id, status=None, cursor=cursor, limit=INLINE_LIMIT, secret=secret
     )
     return page(
         request,
         "data/customer.html",
         viewer,
         customer=customer,
-        activity=customers.customer_activity(session, viewer.organization_id, customer.id),
-        hold=screening.customer_status(session, viewer.organization_id, customer.id),
-        screening_detail=_screening(session, viewer.organization_id, customer.id, None),
+        activity=customers.customer_activity(session, viewer, customer.id),
+        hold=screening.customer_status(session, viewer, customer.id),
+        screening_detail=_screening(session, viewer, customer.id, None),
         beneficiaries=listed.items,
-        beneficiary_holds=screening.beneficiary_statuses(session, viewer.organization_id, [b.id for b in listed.items]),
+        beneficiary_holds=screening.beneficiary_statuses(session, viewer, [b.id for b in listed.items]),
         next_cursor=listed.next_cursor,
-        documents=_documents(session, customer, secret),
+        documents=_documents(session, viewer, customer, secret),
         payments_url=f"{PAYMENTS}?customer={customer.id}",
     )
 
@@ -206,16 +204,16 @@ def customer_page(
 def beneficiary_page(
     request: Request, customer_id: Id, beneficiary_id: Id, viewer: PartnerViewer, session: SessionDep
 ) -> Response:
-    beneficiary = beneficiaries.get_beneficiary(session, viewer.organization_id, customer_id, beneficiary_id)
+    beneficiary = beneficiaries.get_beneficiary(session, viewer, customer_id, beneficiary_id)
     return page(
         request,
         "data/beneficiary.html",
         viewer,
         beneficiary=beneficiary,
-        customer=customers.get_customer(session, viewer.organization_id, customer_id),
-        activity=beneficiaries.beneficiary_activity(session, viewer.organization_id, customer_id, beneficiary.id),
-        hold=screening.beneficiary_status(session, viewer.organization_id, beneficiary.id),
-        screening_detail=_screening(session, viewer.organization_id, customer_id, beneficiary.id),
+        customer=customers.get_customer(session, viewer, customer_id),
+        activity=beneficiaries.beneficiary_activity(session, viewer, customer_id, beneficiary.id),
+        hold=screening.beneficiary_status(session, viewer, beneficiary.id),
+        screening_detail=_screening(session, viewer, customer_id, beneficiary.id),
         statuses=[s.value for s in BeneficiaryStatus],
     )
 
@@ -223,11 +221,11 @@ def beneficiary_page(
 # --- payments ------------------------------------------------------------------------------------------------
 
 
-def _customer_names(session: Session, organization_id: str, ids: set[str]) -> dict[str, str]:
+def _customer_names(session: Session, tenant: Tenant, ids: set[str]) -> dict[str, str]:
     names = {}
     for customer_id in ids:
         try:
-            names[customer_id] = customers.get_customer(session, organization_id, customer_id).company_name
+            names[customer_id] = customers.get_customer(session, tenant, customer_id).company_name
         except NotFound:
             continue
     return names
@@ -244,7 +242,7 @@ def payments_page(
 ) -> Response:
     listing = payments.list_payments(
         session,
-        OrganizationScope(viewer.organization_id),
+        viewer,
         status=_status(status, PaymentStatus),
         customer_id=customer_id or None,
         cursor=cursor,
@@ -261,23 +259,21 @@ def payments_page(
         PaymentStatus,
         cursor,
         customer_filter=customer_id,
-        customer_names=_customer_names(session, viewer.organization_id, {p.customer_id for p in listing.items}),
+        customer_names=_customer_names(session, viewer, {p.customer_id for p in listing.items}),
     )
 
 
 @router.get(PAYMENTS + "/{payment_id}")
 def payment_page(request: Request, payment_id: Id, viewer: PartnerViewer, session: SessionDep) -> Response:
-    payment = payments.get_payment(session, OrganizationScope(viewer.organization_id), payment_id)
-    customer = customers.get_customer(session, viewer.organization_id, payment.customer_id)
-    beneficiary = beneficiaries.get_beneficiary(
-        session, viewer.organization_id, payment.customer_id, payment.beneficiary_id
-    )
+    payment = payments.get_payment(session, viewer, payment_id)
+    customer = customers.get_customer(session, viewer, payment.customer_id)
+    beneficiary = beneficiaries.get_beneficiary(session, viewer, payment.customer_id, payment.beneficiary_id)
     return page(
         request,
         "data/payment.html",
         viewer,
         payment=payment,
-        quote=payments.get_quote(session, OrganizationScope(viewer.organization_id), payment.quote_id),
+        quote=payments.get_quote(session, viewer, payment.quote_id),
         customer=customer,
         beneficiary=beneficiary,
     )
@@ -295,7 +291,7 @@ def tickets_page(
 ) -> Response:
     listing = support.list_tickets(
         session,
-        OrganizationScope(viewer.organization_id),
+        viewer,
         status=_status(status, TicketStatus),
         cursor=cursor,
         limit=PAGE_SIZE,
@@ -376,7 +372,7 @@ def open_ticket(
 def _ticket_page(
     request: Request, viewer: Viewer, session: Session, ticket_id: str, error: NuveraError | None = None
 ) -> Response:
-    ticket = support.get_ticket(session, OrganizationScope(viewer.organization_id), ticket_id)
+    ticket = support.get_ticket(session, viewer, ticket_id)
     return page(
         request,
         "data/ticket.html",
@@ -385,9 +381,9 @@ def _ticket_page(
         error=error,
         ticket=ticket,
         can_write=can_write(viewer),
-        customer_name=_customer_names(
-            session, viewer.organization_id, {ticket.customer_id} if ticket.customer_id else set()
-        ).get(ticket.customer_id or ""),
+        customer_name=_customer_names(session, viewer, {ticket.customer_id} if ticket.customer_id else set()).get(
+            ticket.customer_id or ""
+        ),
     )
 
 

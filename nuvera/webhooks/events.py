@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event, snapshot
+from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks.models import WebhookEndpoint
 from nuvera.webhooks.schemas import WebhookEndpointOut
 
@@ -22,4 +23,4 @@ def endpoint_enabled_changed(session: Session, endpoint: WebhookEndpoint, now: d
     failure: `object.disabledReason` tells which)."""
     kind = EventType.WEBHOOK_ENDPOINT_ENABLED if endpoint.enabled else EventType.WEBHOOK_ENDPOINT_DISABLED
     data = {"object": snapshot(WebhookEndpointOut.model_validate(endpoint))}
-    record_event(session, endpoint.organization_id, kind, data, now=now, object_id=endpoint.id)
+    record_event(session, OrganizationScope(endpoint.organization_id), kind, data, now=now, object_id=endpoint.id)

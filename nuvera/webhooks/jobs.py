@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from nuvera.config import Settings
 from nuvera.jobs.service import ClaimedJob
 from nuvera.jobs.worker import Handler
+from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import fanout, retention, service, targets
 
 log = logging.getLogger("nuvera.webhooks")
@@ -25,13 +26,14 @@ def handlers(settings: Settings, resolver: targets.Resolver = targets.system_res
 
     def replay(session: Session, job: ClaimedJob, now: datetime) -> None:
         since = datetime.fromisoformat(str(job.payload["since"]))
-        service.run_replay(session, str(job.payload["organizationId"]), str(job.payload["endpointId"]), since, now=now)
+        tenant = OrganizationScope(str(job.payload["organizationId"]))
+        service.run_replay(session, tenant, str(job.payload["endpointId"]), since, now=now)
 
     def notify_disabled(session: Session, job: ClaimedJob, now: datetime) -> None:
         payload = job.payload
         service.notify_disabled(
             session,
-            str(payload["organizationId"]),
+            OrganizationScope(str(payload["organizationId"])),
             str(payload["endpointId"]),
             str(payload["userId"]),
             settings=settings,

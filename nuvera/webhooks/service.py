@@ -386,9 +386,8 @@ def _require_enabled(endpoint: WebhookEndpoint) -> None:
         raise NuveraError(ErrorCode.INVALID_STATE, "The webhook endpoint is disabled; enable it first.")
 
 
-def run_replay(session: Session, organization_id: str, endpoint_id: str, since: datetime, *, now: datetime) -> int:
+def run_replay(session: Session, tenant: Tenant, endpoint_id: str, since: datetime, *, now: datetime) -> int:
     """The worker's half of `replay_since`: one delivery per matching event, oldest first (capped)."""
-    tenant = OrganizationScope(organization_id)
     endpoint = get_owned(session, WebhookEndpoint, tenant, endpoint_id)
     if endpoint is None or not endpoint.enabled:
         return 0
@@ -698,16 +697,13 @@ def disabled_mail(organization: str, endpoint: WebhookEndpoint, settings: Settin
     return f"Nuvera disabled a webhook endpoint of {organization}", "\n".join(lines) + "\n"
 
 
-def notify_disabled(
-    session: Session, organization_id: str, endpoint_id: str, user_id: str, *, settings: Settings
-) -> bool:
+def notify_disabled(session: Session, tenant: Tenant, endpoint_id: str, user_id: str, *, settings: Settings) -> bool:
     """The worker's half of `_mail_owners`: mail one owner, unless the endpoint was enabled again or deleted, or
     the user is gone or no longer an owner. An SMTP failure raises: the job is retried with backoff."""
-    tenant = OrganizationScope(organization_id)
     endpoint = get_owned(session, WebhookEndpoint, tenant, endpoint_id)
     user = tenancy.get_owned(session, User, tenant, user_id)
     if endpoint is None or endpoint.enabled or user is None or user.role is not UserRole.OWNER:
         return False
-    subject, text = disabled_mail(get_organization(session, organization_id).name, endpoint, settings)
+    subject, text = disabled_mail(get_organization(session, tenant.organization_id).name, endpoint, settings)
     send_mail(settings, user.email, subject, text)
     return True

@@ -1,11 +1,16 @@
-"""One tenant door: no organization filter outside `nuvera/tenancy.py`, and the admin hub's cross-tenant queries
-reachable from the hub alone.
+"""One tenant door: no organization filter outside `nuvera/tenancy.py`, the admin hub's cross-tenant queries
+reachable from the hub alone, and the REST areas' functions given the tenant, not a bare organization id.
 
 Why a test rather than a review rule: an organization filter written inline is one that the next query forgets,
 and a forgotten filter is a cross-tenant leak. So `X.organization_id == …` (either side, also `!=`, `in`, `.in_()`,
 `filter_by(organization_id=…)`) may appear only in the door and in the one declared admin module; partner-facing
 code asks the door (`readable`, `scoped`, `get_owned`, `belongs`). The admin module, which is deliberately not
 scoped, may be imported by the admin hub's routes only.
+
+The REST areas' public functions take who they act for (`tenant: Tenant`: the API principal, the signed-in
+viewer, or `OrganizationScope(id)` in a job) rather than `organization_id: str`: a bare id invites the caller to
+pass any id it holds, and the function to build its own scope and filter; the principal flowing in is what makes
+"another organization's row is not found" hold by construction.
 
 Each rule is a small function over source text, so the tests below show it failing on a planted violation before
 it passes over the real tree.
@@ -26,6 +31,13 @@ ADMIN_MODULE = "nuvera.web.admin_queries"
 FILTER_ALLOWED = frozenset({DOOR, "nuvera/web/admin_queries.py"})
 # The only files allowed to import the cross-tenant admin queries: the staff-only hub routes.
 ADMIN_IMPORT_ALLOWED = frozenset({"nuvera/web/admin_queries.py", "nuvera/web/hub.py"})
+
+# The REST areas whose functions must be given the tenant: every module of these packages.
+TENANT_AREAS = ("customers", "beneficiaries", "documents", "payments", "support", "screening", "webhooks", "events")
+# Public functions of those areas allowed a bare `organization_id: str`, as "file:function" → the reason. Empty:
+# the row constructors that need the bare id (`customers.service._person`, `documents.service._new_document`)
+# are private helpers, which the rule leaves alone.
+BARE_ID_ALLOWED: dict[str, str] = {}
 
 _COMPARISONS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
 _SQL_COMPARISONS = frozenset({"in_", "not_in", "notin_", "__eq__", "__ne__", "is_distinct_from", "isnot_distinct_from"})
@@ -96,6 +108,42 @@ def admin_imports(source: str, module: str, filename: str = "<planted>") -> list
     return _report(source, filename, found)
 
 
+def _names_str(annotation: ast.expr | None) -> bool:
+    """`str`, `str | None`, `Optional[str]`, or any of them quoted."""
+    if annotation is None:
+        return False
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        annotation = ast.parse(annotation.value, mode="eval").body
+    return any(isinstance(node, ast.Name) and node.id == "str" for node in ast.walk(annotation))
+
+
+def _public_functions(tree: ast.Module) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Module-level functions and the methods of module-level classes, by qualified name, if none of the names
+    starts with `_` (private helpers, constructors and nested functions are not what callers are handed)."""
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append((node.name, node))
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            found += [
+                (f"{node.name}.{method.name}", method)
+                for method in node.body
+                if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef)
+            ]
+    return [(name, function) for name, function in found if not name.split(".")[-1].startswith("_")]
+
+
+def bare_organization_ids(source: str, filename: str = "<planted>") -> list[str]:
+    """Every public function in `source` with a parameter `organization_id` typed `str`, as `file:line: name`."""
+    found = []
+    for name, function in _public_functions(ast.parse(source, filename)):
+        arguments = function.args
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            if argument.arg == "organization_id" and _names_str(argument.annotation):
+                found.append(f"{filename}:{argument.lineno}: {name}(organization_id: str)")
+    return found
+
+
 def _sources() -> list[tuple[str, str]]:
     files = sorted((ROOT / "nuvera").rglob("*.py"))
     return [(path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")) for path in files]
@@ -162,6 +210,46 @@ from nuvera.web.hub import router
     assert admin_imports(sources["nuvera/web/hub.py"], "nuvera.web.hub")  # the hub's own import is seen
 
 
+def test_a_bare_organization_id_in_a_public_function_is_reported() -> None:
+    planted = """
+from typing import Optional
+
+def get_customer(session, organization_id: str, customer_id: str): ...
+def create_quote(session, *, organization_id: str, quote_id: str): ...
+async def latest(session, organization_id: "str | None" = None): ...
+def legacy(session, organization_id: Optional[str]): ...
+class BeneficiaryOut:
+    @classmethod
+    def read_all(cls, session, organization_id: str, rows): ...
+    def __init__(self, organization_id: str): ...
+def get_payment(session, tenant: Tenant, payment_id: str): ...
+def _person(organization_id: str, position: int): ...
+class _Row:
+    def of(self, organization_id: str): ...
+def handlers(settings):
+    def replay(session, organization_id: str): ...
+def count(session, organization_id: int): ...
+def disabled_mail(organization: str, endpoint): ...
+"""
+    found = bare_organization_ids(planted)
+    assert [line.split(":", 2)[1:] for line in found] == [
+        ["4", " get_customer(organization_id: str)"],
+        ["5", " create_quote(organization_id: str)"],
+        ["6", " latest(organization_id: str)"],
+        ["7", " legacy(organization_id: str)"],
+        ["10", " BeneficiaryOut.read_all(organization_id: str)"],
+    ]
+
+
+def test_the_rule_sees_the_areas_private_row_constructors_it_exempts() -> None:
+    """Not vacuous: the row constructors keep a bare id, and the rule would report them if they were public."""
+    sources = dict(_sources())
+    for name, helper in (("nuvera/customers/service.py", "_person"), ("nuvera/documents/service.py", "_new_document")):
+        assert f"def {helper}(" in sources[name]
+        published = sources[name].replace(f"def {helper}(", f"def {helper.lstrip('_')}(")
+        assert bare_organization_ids(published, name) != [], helper
+
+
 # --- the rules over the real tree -------------------------------------------------------------------------------
 
 
@@ -184,3 +272,19 @@ def test_only_the_admin_hub_imports_the_cross_tenant_queries() -> None:
     assert offenders == [], f"{ADMIN_MODULE} is for the staff-only hub (nuvera/web/hub.py) only:\n" + "\n".join(
         offenders
     )
+
+
+def test_the_rest_areas_are_given_the_tenant_not_a_bare_organization_id() -> None:
+    sources = [(name, text) for name, text in _sources() if name.split("/")[1] in TENANT_AREAS]
+    assert {name.split("/")[1] for name, _ in sources} == set(TENANT_AREAS)  # every area is really walked
+    hits = [hit for name, text in sources for hit in bare_organization_ids(text, name)]
+    offenders = [hit for hit in hits if _allow_key(hit) not in BARE_ID_ALLOWED]
+    assert offenders == [], "take `tenant: Tenant` (nuvera.tenancy) and pass it to the door:\n" + "\n".join(offenders)
+    # An allowance whose function no longer takes a bare id is stale: remove it.
+    assert {_allow_key(hit) for hit in hits} >= set(BARE_ID_ALLOWED)
+
+
+def _allow_key(hit: str) -> str:
+    """`nuvera/x/service.py:12: f(organization_id: str)` → `nuvera/x/service.py:f`."""
+    filename, _, rest = hit.split(":", 2)
+    return f"{filename}:{rest.strip().split('(')[0]}"

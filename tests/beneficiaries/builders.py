@@ -15,6 +15,7 @@ from nuvera.customers import service as customers
 from nuvera.customers.models import Customer, CustomerStatus
 from nuvera.customers.schemas import CustomerCreate
 from nuvera.db import Database
+from nuvera.tenancy import OrganizationScope
 
 # Real, checksum-valid test identifiers (the IBAN registry's and banks' published examples).
 DE_IBAN = "DE89 3704 0044 0532 0130 00"
@@ -29,7 +30,7 @@ def customer_of(database: Database, organization_id: str, status: CustomerStatus
     with database.session() as session:
         customer = customers.create_customer(
             session,
-            organization_id,
+            OrganizationScope(organization_id),
             CustomerCreate(company_name="Payout Customer GmbH"),
             draft=True,
             actor=ActivityActor.operator(),

@@ -18,6 +18,7 @@ from nuvera.customers import service as customers
 from nuvera.customers.schemas import CustomerCreate
 from nuvera.screening import service as screening
 from nuvera.screening.models import Disposition
+from nuvera.tenancy import OrganizationScope
 from tests.contract import published_reference as ref
 from tests.customers.builders import upload_pdf
 from tests.harness import Factory, Partner, drain_jobs
@@ -185,7 +186,7 @@ def test_screening_answer_carries_the_documented_types(factory: Factory, partner
     with factory.database.session() as session:
         listed = customers.create_customer(
             session,
-            partner.organization_id,
+            OrganizationScope(partner.organization_id),
             CustomerCreate(company_name="Banco Nacional de Cuba", country_of_incorporation_id="CU"),
             draft=True,
             actor=ActivityActor.operator(),

@@ -16,6 +16,7 @@ from nuvera.customers import service as customers
 from nuvera.customers.schemas import CustomerCreate
 from nuvera.db import Database
 from nuvera.documents.service import sanitize_file_name
+from nuvera.tenancy import OrganizationScope
 from tests.documents.samples import ELF, JPEG, MACHO, PDF, PE, PNG, SCRIPT, blob_files, document_rows
 from tests.harness import Factory, Partner
 
@@ -32,7 +33,7 @@ def customer_of(database: Database, organization_id: str) -> str:
     with database.session() as session:
         customer = customers.create_customer(
             session,
-            organization_id,
+            OrganizationScope(organization_id),
             CustomerCreate(company_name="Docs Customer Ltd"),
             draft=True,
             actor=ActivityActor.operator(),

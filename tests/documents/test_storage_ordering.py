@@ -15,6 +15,7 @@ from nuvera.db import Database
 from nuvera.documents import service
 from nuvera.documents.models import Document, DocumentType
 from nuvera.errors import NuveraError
+from nuvera.tenancy import OrganizationScope
 from tests.documents.samples import PDF, blob_files
 from tests.harness import Factory
 
@@ -42,7 +43,7 @@ def _upload(session: object, store: object, organization_id: str) -> Document:
     return service.upload_document(
         session,  # type: ignore[arg-type]
         store,  # type: ignore[arg-type]
-        organization_id=organization_id,
+        OrganizationScope(organization_id),
         actor=ACTOR,
         upload=service.Upload(file_name="a.pdf", data=PDF, document_type=DocumentType.OTHER, customer_id=None),
         now=datetime.now(UTC),

@@ -11,6 +11,7 @@ from nuvera.auth.permissions import Permission
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
+from nuvera.tenancy import OrganizationScope
 from tests.events.feed import EVENTS, events
 from tests.harness import Factory, Partner
 
@@ -28,7 +29,7 @@ def seed(database: Database, organization_id: str, count: int = 7) -> list[str]:
         recorded = [
             record_event(
                 session,
-                organization_id,
+                OrganizationScope(organization_id),
                 TYPES[i % len(TYPES)],
                 {"object": {"id": f"obj_{i}"}, "n": i},
                 now=T0 + timedelta(minutes=i),

@@ -17,6 +17,7 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
+from nuvera.tenancy import OrganizationScope
 from tests.harness import Factory, free_port
 from tests.webhooks.worker_harness import run_until, short_retries, worker
 
@@ -42,7 +43,7 @@ def _receive_one(
         with database.session() as session:
             event_id = record_event(
                 session,
-                partner.organization_id,
+                OrganizationScope(partner.organization_id),
                 EventType.CUSTOMER_STATUS_CHANGED,
                 {"object": {"id": "cus_example", "status": "APPROVED"}},
                 now=datetime.now(UTC),

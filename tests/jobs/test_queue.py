@@ -23,6 +23,7 @@ from nuvera.jobs import service
 from nuvera.jobs.models import Job, JobState
 from nuvera.jobs.worker import Worker, WorkerOptions
 from nuvera.screening.service import SCREEN_JOB, main_subject_id
+from nuvera.tenancy import OrganizationScope
 from tests.harness import TEST_HMAC_SECRET, Factory
 
 
@@ -58,7 +59,7 @@ def test_the_screening_job_commits_with_the_change_or_not_at_all(factory: Factor
     def create(session: Session) -> str:
         created = customers.create_customer(
             session,
-            organization_id,
+            OrganizationScope(organization_id),
             CustomerCreate(company_name="Outbox Trading Ltd"),
             draft=True,
             actor=ActivityActor.operator(),

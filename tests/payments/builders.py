@@ -21,6 +21,7 @@ from nuvera.customers.schemas import CustomerCreate
 from nuvera.screening import service as screening
 from nuvera.screening.engine import get_engine
 from nuvera.screening.models import SubjectType
+from nuvera.tenancy import OrganizationScope
 from tests.beneficiaries.builders import iban_body
 from tests.customers.builders import customer_body
 from tests.harness import Factory, MutableClock, Partner, drain_jobs
@@ -70,7 +71,7 @@ def customer(
     with factory.database.session() as session:
         created = customers.create_customer(
             session,
-            organization_id,
+            OrganizationScope(organization_id),
             CustomerCreate.model_validate(customer_body(companyName=name)),
             draft=False,
             actor=OPERATOR,
@@ -101,7 +102,7 @@ def beneficiary(
     with factory.database.session() as session:
         created = beneficiaries.create_beneficiary(
             session,
-            organization_id,
+            OrganizationScope(organization_id),
             customer_id,
             BeneficiaryCreate.model_validate(iban_body(currencyCode=currency, companyName=name)),
             actor=OPERATOR,
@@ -125,7 +126,7 @@ def screen_beneficiary(
         status = screening.screen_beneficiary(
             session,
             get_engine(factory.settings),
-            organization_id=organization_id,
+            OrganizationScope(organization_id),
             customer_id=customer_id,
             beneficiary_id=beneficiary_id,
             subject=screening.SubjectInput.company(SubjectType.BENEFICIARY, beneficiary_id, name=name, country="DE"),

@@ -15,6 +15,7 @@ from nuvera.auth.permissions import Permission
 from nuvera.db import Database
 from nuvera.payments import idempotency
 from nuvera.payments.models import IdempotencyKey, Payment
+from nuvera.tenancy import OrganizationScope
 from tests.harness import Factory, MutableClock, Partner
 from tests.payments.builders import clocked_client, execute, new_key, new_quote, payable
 
@@ -127,7 +128,7 @@ def test_keys_are_remembered_for_24_hours(factory: Factory, database: Database, 
 def _claim(database: Database, partner: Partner, key: str, body: bytes, now: object) -> idempotency.Claim:
     claimed = idempotency.claim(
         database.engine,
-        organization_id=partner.organization_id,
+        OrganizationScope(partner.organization_id),
         key=key,
         fingerprint=idempotency.request_hash("POST", PATH, body),
         method="POST",

@@ -28,7 +28,7 @@ def change_account_holder(factory: Factory, organization_id: str, parties: Parti
     with factory.database.session() as session:
         screening.request_beneficiary_screening(
             session,
-            organization_id=organization_id,
+            OrganizationScope(organization_id),
             customer_id=parties.customer_id,
             beneficiary_id=parties.beneficiary_id,
             subject=screening.SubjectInput.company(SubjectType.BENEFICIARY, parties.beneficiary_id, name=name),
@@ -97,9 +97,9 @@ def test_a_repeated_delivery_screens_once(factory: Factory) -> None:
         again = screening.screen_requested(
             session, get_engine(factory.settings), subject_id, now=datetime.now(UTC), reason="redelivered"
         )
-        history = screening.beneficiary_screening(
-            session, partner.organization_id, parties.customer_id, parties.beneficiary_id
-        )["historyCount"]
+        history = screening.beneficiary_screening(session, partner, parties.customer_id, parties.beneficiary_id)[
+            "historyCount"
+        ]
     assert again is False
     assert history == 2  # the create and the change, not the redelivery
 

@@ -17,6 +17,7 @@ from nuvera.screening import service
 from nuvera.screening.engine import ScreeningEngine
 from nuvera.screening.models import SubjectType
 from nuvera.screening.service import SubjectInput
+from nuvera.tenancy import OrganizationScope
 from tests.harness import TEST_HMAC_SECRET, Factory
 from tests.screening.conftest import company, new_id, now, person
 
@@ -73,7 +74,7 @@ def seed_customer(database: Database, engine: ScreeningEngine, org: str) -> str:
         service.screen_customer(
             session,
             engine,
-            organization_id=org,
+            OrganizationScope(org),
             customer_id=customer_id,
             customer_name="Banco Nacional de Cuba",
             subjects=[
@@ -91,7 +92,7 @@ def seed_beneficiary(database: Database, engine: ScreeningEngine, org: str, cust
         service.screen_beneficiary(
             session,
             engine,
-            organization_id=org,
+            OrganizationScope(org),
             customer_id=customer_id,
             beneficiary_id=beneficiary_id,
             subject=SubjectInput.company(

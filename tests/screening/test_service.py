@@ -17,6 +17,7 @@ from nuvera.screening import service
 from nuvera.screening.engine import ScreeningEngine
 from nuvera.screening.models import Disposition, ScreeningMatch, SubjectType
 from nuvera.screening.service import HoldStatus, SubjectInput
+from nuvera.tenancy import OrganizationScope
 from tests.harness import Factory
 from tests.screening.conftest import company, new_id, now, person
 
@@ -36,7 +37,7 @@ def screen(
         return service.screen_customer(
             session,
             engine,
-            organization_id=org,
+            OrganizationScope(org),
             customer_id=customer_id,
             customer_name=name,
             subjects=[company(customer_id, name, country), *persons],
@@ -46,7 +47,7 @@ def screen(
 
 def detail(database: Database, org: str, customer_id: str) -> dict[str, object]:
     with database.session() as session:
-        return service.customer_screening(session, org, customer_id)
+        return service.customer_screening(session, OrganizationScope(org), customer_id)
 
 
 def open_matches(database: Database, org: str, customer_id: str) -> list[dict[str, object]]:
@@ -259,7 +260,7 @@ def test_beneficiaries_are_screened_and_summarised(
                 service.screen_beneficiary(
                     session,
                     engine,
-                    organization_id=org,
+                    OrganizationScope(org),
                     customer_id=customer_id,
                     beneficiary_id=beneficiary_id,
                     subject=SubjectInput.company(SubjectType.BENEFICIARY, beneficiary_id, name=name, country="IR"),
@@ -273,12 +274,14 @@ def test_beneficiaries_are_screened_and_summarised(
         (clean, False, False),
     ]
     with database.session() as session:
-        summaries = service.screening_summaries(session, org, [listed, clean, never])
+        summaries = service.screening_summaries(session, OrganizationScope(org), [listed, clean, never])
         held, ok, unscreened = summaries[listed], summaries[clean], summaries[never]
-        other_org = service.screening_summaries(session, factory.organization(), [listed])[listed]
+        other_org = service.screening_summaries(session, OrganizationScope(factory.organization()), [listed])[listed]
         # Read one at a time, each says what the batch said.
         for beneficiary_id, summary in summaries.items():
-            assert service.screening_summaries(session, org, [beneficiary_id]) == {beneficiary_id: summary}
+            assert service.screening_summaries(session, OrganizationScope(org), [beneficiary_id]) == {
+                beneficiary_id: summary
+            }
     assert (held.payment_hold, held.open_match_count) == (True, 1)
     assert held.screening_subject_id is not None
     assert held.screening_subject_id.startswith("scs_")

@@ -31,6 +31,7 @@ from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
+from nuvera.tenancy import OrganizationScope
 from tests.beneficiaries.builders import iban_body
 from tests.customers.builders import PDF_BYTES, customer_body
 from tests.customers.builders import review as review_customer
@@ -315,7 +316,7 @@ def test_webhook_endpoints(factory: Factory, database: Database, settings: Setti
         with database.session() as session:
             event = record_event(
                 session,
-                partner.organization_id,
+                OrganizationScope(partner.organization_id),
                 EventType.SUPPORT_TICKET_REPLIED,
                 {"object": {}},
                 now=datetime.now(UTC),

@@ -19,6 +19,7 @@ from nuvera.screening import service as screening
 from nuvera.screening.engine import get_engine
 from nuvera.screening.models import Disposition, ScreeningMatch, SubjectType
 from nuvera.screening.service import SubjectInput
+from nuvera.tenancy import OrganizationScope
 from tests.beneficiaries.builders import customer_of, iban_body
 from tests.customers.builders import customer_body
 from tests.harness import Factory, LiveServer, private_pem
@@ -148,7 +149,7 @@ def test_an_admin_clears_a_screening_match_with_a_reason(
         screening.screen_customer(
             session,
             get_engine(settings),
-            organization_id=organization_id,
+            OrganizationScope(organization_id),
             customer_id=customer_id,
             customer_name="Banco Nacional de Cuba",
             subjects=[

@@ -13,6 +13,7 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
+from nuvera.tenancy import OrganizationScope
 from tests.harness import Factory
 from tests.webhooks.receiver import receiver
 from tests.webhooks.worker_harness import run_until, worker
@@ -42,7 +43,7 @@ def test_endpoint_lifecycle_through_the_api(factory: Factory, database: Database
         with database.session() as session:
             event = record_event(
                 session,
-                partner.organization_id,
+                OrganizationScope(partner.organization_id),
                 EventType.SUPPORT_TICKET_REPLIED,
                 {"object": {}},
                 now=datetime.now(UTC),

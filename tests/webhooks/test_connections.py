@@ -10,6 +10,7 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
+from nuvera.tenancy import OrganizationScope
 from tests.harness import Factory
 from tests.webhooks.receiver import receiver
 from tests.webhooks.worker_harness import create_endpoint, run_until, worker
@@ -34,7 +35,7 @@ def test_one_connection_per_host_reused_across_deliveries_never_shared_between_h
             with database.session() as session:
                 record_event(
                     session,
-                    partner.organization_id,
+                    OrganizationScope(partner.organization_id),
                     EventType.SUPPORT_TICKET_REPLIED,
                     {"object": {"id": "tkt_connections"}},
                     now=datetime.now(UTC),

@@ -32,7 +32,7 @@ def _event(database: Database, organization_id: str, data: dict[str, object] | N
     with database.session() as session:
         event = record_event(
             session,
-            organization_id,
+            OrganizationScope(organization_id),
             EventType.SUPPORT_TICKET_REPLIED,
             data or {"object": {"id": "tkt_test"}},
             now=datetime.now(UTC),
@@ -71,7 +71,7 @@ def test_kyb_approval_is_delivered_signed_and_verifies_with_standardwebhooks(
                 # review's own transaction, as the service will.
                 record_event(
                     session,
-                    customer.organization_id,
+                    OrganizationScope(customer.organization_id),
                     EventType.CUSTOMER_STATUS_CHANGED,
                     {
                         "object": {"id": customer.id, "status": customer.status.value},

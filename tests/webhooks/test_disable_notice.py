@@ -18,6 +18,7 @@ from nuvera.events.models import Event, EventType
 from nuvera.events.service import record_event
 from nuvera.jobs.models import Job
 from nuvera.organizations.models import User, UserRole
+from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import service
 from nuvera.webhooks.models import WebhookEndpoint
 from tests.accounts.smtp import PUBLIC_URL, MailServer, mail_settings, smtp
@@ -35,7 +36,7 @@ def _record_one_event(database: Database, organization_id: str) -> None:
     with database.session() as session:
         record_event(
             session,
-            organization_id,
+            OrganizationScope(organization_id),
             EventType.SUPPORT_TICKET_REPLIED,
             {"object": {"id": "tkt_disable"}},
             now=datetime.now(UTC),
@@ -132,7 +133,7 @@ def test_no_mail_once_the_endpoint_is_enabled_again_or_the_user_is_no_longer_an_
     created = create_endpoint(database, settings, partner.organization_id, "http://127.0.0.1:9/hooks")
     with database.session() as session:
         endpoint = session.get_one(WebhookEndpoint, created.endpoint.id)
-        mail = (partner.organization_id, endpoint.id)
+        mail = (OrganizationScope(partner.organization_id), endpoint.id)
         # Enabled (a partner turned it back on before the mail left): nothing to announce.
         assert not service.notify_disabled(session, *mail, partner.owner_id, settings=settings)
         endpoint.enabled = False

@@ -13,6 +13,7 @@ from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
 from nuvera.organizations.models import UserRole
+from nuvera.tenancy import OrganizationScope
 from tests.harness import Factory, LiveServer
 from tests.web.test_pages_http import page_sign_in
 from tests.webhooks.receiver import receiver
@@ -65,7 +66,11 @@ def test_owner_manages_an_endpoint_and_sees_its_attempts(
 
         with database.session() as session:
             event_id = record_event(
-                session, organization, EventType.SUPPORT_TICKET_REPLIED, {"object": {}}, now=datetime.now(UTC)
+                session,
+                OrganizationScope(organization),
+                EventType.SUPPORT_TICKET_REPLIED,
+                {"object": {}},
+                now=datetime.now(UTC),
             ).id
         run_until(worker(hook_settings, database), lambda: len(hook.received) >= 1)
         Webhook(secret).verify(hook.received[0].body, hook.received[0].headers)

@@ -13,6 +13,7 @@ from nuvera.db import Database
 from nuvera.events.models import Event, EventType
 from nuvera.events.service import record_event
 from nuvera.jobs import registry
+from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks import jobs as webhook_jobs
 from nuvera.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDeliveryState
 from tests.events.feed import run_recurring_jobs
@@ -25,7 +26,9 @@ DAY = timedelta(days=1)
 
 def _record(database: Database, organization_id: str, type: EventType, at: datetime) -> str:
     with database.session() as session:
-        return record_event(session, organization_id, type, {"object": {"id": "obj_retention"}}, now=at).id
+        return record_event(
+            session, OrganizationScope(organization_id), type, {"object": {"id": "obj_retention"}}, now=at
+        ).id
 
 
 def _purge(database: Database, settings: Settings, at: datetime) -> int:

@@ -132,7 +132,7 @@ def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused(
         with database.session() as session:
             record_event(
                 session,
-                partner.organization_id,
+                OrganizationScope(partner.organization_id),
                 EventType.SUPPORT_TICKET_REPLIED,
                 {"object": {}},
                 now=datetime.now(UTC),
@@ -167,7 +167,7 @@ def test_localhost_allowed_when_created_is_refused_at_delivery_once_the_allow_li
         with database.session() as session:
             record_event(
                 session,
-                partner.organization_id,
+                OrganizationScope(partner.organization_id),
                 EventType.SUPPORT_TICKET_REPLIED,
                 {"object": {}},
                 now=datetime.now(UTC),

@@ -17,6 +17,7 @@ from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.events.models import EventType
 from nuvera.events.service import record_event
+from nuvera.tenancy import OrganizationScope
 from nuvera.webhooks.models import WebhookDeliveryState
 from tests.harness import Factory, server_env
 from tests.webhooks.receiver import receiver
@@ -35,7 +36,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
         with database.session() as session:
             event_id = record_event(
                 session,
-                partner.organization_id,
+                OrganizationScope(partner.organization_id),
                 EventType.SUPPORT_TICKET_REPLIED,
                 {"object": {}},
                 now=datetime.now(UTC),
