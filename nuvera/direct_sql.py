@@ -51,6 +51,12 @@ class WouldBlock(Exception):
     housekeeping to do): nothing was written; run it again with `run` off the event loop."""
 
 
+class WriterBusy(WouldBlock):
+    """The WouldBlock of a write lock held by another writer (of this process or another): held for the tens of
+    microseconds of one statement as a rule, so the event loop may look again shortly before it hands the
+    statement to a worker thread."""
+
+
 class DirectConnections:
     """Autocommit DBAPI connections for `Statement`s, at most MAX_CONNECTIONS per process.
 
@@ -114,12 +120,12 @@ class DirectConnections:
             finally:
                 cursor.close()
         if self._writer is not None and not self._writer.acquire(blocking=False):
-            raise WouldBlock  # a request of this process is writing: queue behind it in a worker thread
+            raise WriterBusy  # a thread of this process is writing
         try:
             return work(connection)
         except self._unavailable as exc:
             if is_sqlite_busy(exc):
-                raise WouldBlock from exc
+                raise WriterBusy from exc  # another process is writing
             self._loop_connection = None
             with contextlib.suppress(Exception):
                 connection.close()

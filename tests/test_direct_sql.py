@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import anyio
 import pytest
 from sqlalchemy import Table, insert, select
 
+from nuvera.auth.middleware import LOOP_WRITE_ATTEMPTS, on_loop_or_thread
 from nuvera.auth.replay import SeenToken
 from nuvera.backends import DependencyUnavailable
 from nuvera.db import SQLITE_BUSY_TIMEOUT_MS, Database, begin_writing, retry_while_busy, sqlite_writer, writing
-from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
+from nuvera.direct_sql import DirectConnections, Statement, WouldBlock, WriterBusy
 from nuvera.ratelimit.limiter import SqlRateLimiter
 
 
@@ -160,7 +162,7 @@ def test_run_nowait_writes_at_once_and_refuses_to_wait_for_the_write_lock(
     holder.execute("BEGIN IMMEDIATE")  # another connection takes SQLite's write lock
     try:
         blocked = uuid.uuid4().hex
-        with pytest.raises(WouldBlock):  # at once: the event loop never waits for the lock
+        with pytest.raises(WriterBusy):  # at once: the event loop never waits for the lock
             connections.run_nowait(insert_one(database, blocked))
     finally:
         holder.rollback()
@@ -174,13 +176,14 @@ def test_run_nowait_writes_at_once_and_refuses_to_wait_for_the_write_lock(
 def test_run_nowait_leaves_one_call_in_so_many_to_the_worker_thread(
     connections: DirectConnections, database: Database
 ) -> None:
-    refused = 0
+    refused: list[WouldBlock] = []
     for _ in range(DirectConnections.CHECKPOINT_EVERY * 2):
         try:
             connections.run_nowait(insert_one(database, uuid.uuid4().hex))
-        except WouldBlock:
-            refused += 1
-    assert refused == 2  # those calls' worker-thread connection checkpoints the WAL; the loop's never does
+        except WouldBlock as exc:
+            refused.append(exc)
+    assert len(refused) == 2  # those calls' worker-thread connection checkpoints the WAL; the loop's never does
+    assert not any(isinstance(exc, WriterBusy) for exc in refused)  # housekeeping: no use looking again
 
 
 @pytest.mark.usefixtures("sqlite_only", "quiet_writers")
@@ -286,3 +289,54 @@ def test_retry_while_busy_gives_up_after_its_wait_and_passes_other_errors_at_onc
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         retry_while_busy(lambda: fail(other), wait_seconds=5)
     assert attempts == ["no such table: notes"]
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_run_nowait_reports_this_process_s_writer_as_busy(connections: DirectConnections, database: Database) -> None:
+    writer = sqlite_writer(database.engine)
+    assert writer is not None
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with writer:
+            taken.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    taken.wait(10)
+    try:
+        blocked = uuid.uuid4().hex
+        with pytest.raises(WriterBusy):
+            connections.run_nowait(insert_one(database, blocked))
+    finally:
+        release.set()
+        thread.join()
+    assert not _stored(database, blocked)
+
+
+@pytest.mark.parametrize(
+    ("refusals", "on_the_loop", "in_a_thread"),
+    [
+        ([], 1, 0),
+        ([WriterBusy(), WriterBusy()], 3, 0),  # another writer held the lock a moment: written on the loop after all
+        ([WriterBusy()] * LOOP_WRITE_ATTEMPTS, LOOP_WRITE_ATTEMPTS, 1),  # held longer: queued in a worker thread
+        ([WouldBlock()], 1, 1),  # housekeeping (a purge, a checkpoint) is the worker thread's at once
+    ],
+)
+def test_the_event_loop_looks_again_while_another_writer_holds_the_lock(
+    refusals: list[WouldBlock], on_the_loop: int, in_a_thread: int
+) -> None:
+    loop_thread = threading.get_ident()
+    calls: list[tuple[bool, bool]] = []
+
+    def write(value: str, *, nowait: bool = False) -> str:
+        calls.append((nowait, threading.get_ident() == loop_thread))
+        if nowait and len(calls) <= len(refusals):
+            raise refusals[len(calls) - 1]
+        return value
+
+    assert anyio.run(on_loop_or_thread, write, "written") == "written"
+    assert calls.count((True, True)) == on_the_loop
+    assert calls.count((False, False)) == in_a_thread
+    assert len(calls) == on_the_loop + in_a_thread
