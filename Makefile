@@ -35,8 +35,8 @@ run: install ## Serve on http://127.0.0.1:45000 with the embedded SQLite databas
 	$(BIN)/nuvera serve --demo
 
 lint: install
-	$(BIN)/ruff format --check nuvera tests bench sdk docs/examples
-	$(BIN)/ruff check nuvera tests bench sdk docs/examples
+	$(BIN)/ruff format --check nuvera tests bench sdk docs/examples scripts
+	$(BIN)/ruff check nuvera tests bench sdk docs/examples scripts
 	@# The import contract (pyproject.toml [tool.importlinter]): layers, and no cycle between packages.
 	$(BIN)/lint-imports --no-cache
 
