@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -222,7 +223,17 @@ def main() -> None:
     }
     if args.latencies:
         outcome["latencies_us"] = [round(latency * 1e6) for latency in latencies]
-    print(json.dumps(outcome))
+    _write_all(sys.stdout.fileno(), (json.dumps(outcome) + "\n").encode())
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """All of `data` to `fd`, however slowly the other end reads. The report runs to hundreds of kilobytes (every
+    latency). `print` on an unbuffered stdout (PYTHONUNBUFFERED) makes one write: on a non-blocking pipe that is
+    full, the rest is lost. Twice `make bench` got a report cut after exactly 64 KiB (a pipe's capacity)."""
+    os.set_blocking(fd, True)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 if __name__ == "__main__":

@@ -4,6 +4,11 @@ would make every ratio of `make bench` a lie."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,7 +17,7 @@ from uvicorn.config import HTTP_PROTOCOLS, LOOP_FACTORIES
 from uvicorn.importer import import_from_string
 
 from bench.anchors import RawCustomersPage, our_server_options
-from bench.suite import grow_customers
+from bench.suite import ROOT, grow_customers
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
@@ -118,3 +123,24 @@ def test_the_same_stack_yardstick_runs_on_the_protocol_nuvera_serve_uses() -> No
     assert isinstance(protocol, type), options
     assert issubclass(protocol, asyncio.Protocol), options
     assert options["loop"] in LOOP_FACTORIES or ":" in options["loop"], options
+
+
+def test_the_load_generator_writes_its_whole_report_to_a_slow_non_blocking_pipe(tmp_path: Path) -> None:
+    """bench/loadgen.py's report (every latency) is far larger than a pipe: all of it arrives, however slowly the
+    suite reads and even when the pipe is non-blocking."""
+    report = b'{"latencies_us": [' + b",".join(b"%d" % n for n in range(100_000)) + b"]}\n"
+    source = tmp_path / "report.json"
+    source.write_bytes(report)
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    code = "import sys; from bench.loadgen import _write_all; _write_all(1, open(sys.argv[1], 'rb').read())"
+    writer = subprocess.Popen([sys.executable, "-c", code, str(source)], stdout=write_end, cwd=ROOT)
+    os.close(write_end)
+    time.sleep(0.3)  # the writer fills the pipe and must wait, not give up
+    received = b""
+    with os.fdopen(read_end, "rb") as pipe:
+        while chunk := pipe.read(65536):
+            received += chunk
+    assert writer.wait(timeout=30) == 0
+    assert len(report) > 4 * 65536
+    assert received == report
