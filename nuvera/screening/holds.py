@@ -72,17 +72,25 @@ def customer_status(session: Session, tenant: Tenant, customer_id: str) -> HoldS
         return HoldStatus(
             tenant.organization_id, None, SubjectType.CUSTOMER, customer_id, None, True, True, 0, None, True
         )
-    open_count, confirmed = _customer_counts(session, tenant, customer_id)
+    return subject_status(main, *_customer_counts(session, tenant, customer_id))
+
+
+def subject_status(main: ScreeningSubject, open_count: int = 0, confirmed: int = 0) -> HoldStatus:
+    """The hold of the customer or beneficiary whose main subject is `main`, given its open and confirmed matches
+    (across a customer's persons too). Held while pending or while any match is open or confirmed; a customer on
+    hold is also blocked from onboarding, a beneficiary only holds payments. With no matches, it needs no query:
+    a first request's status (screening/requests.py)."""
     pending = is_pending(main)
     hold = pending or open_count > 0 or confirmed > 0
+    beneficiary = main.subject_type == SubjectType.BENEFICIARY
     return HoldStatus(
-        tenant.organization_id,
+        main.organization_id,
         main.id,
-        SubjectType.CUSTOMER,
-        customer_id,
-        None,
+        main.subject_type,
+        main.customer_id,
+        main.entity_id if beneficiary else None,
         hold,
-        hold,
+        hold and not beneficiary,
         open_count,
         main.last_screened_at,
         pending,
@@ -131,20 +139,8 @@ def beneficiary_statuses(session: Session, tenant: Tenant, beneficiary_ids: Sequ
                 tenant.organization_id, None, SubjectType.BENEFICIARY, None, beneficiary_id, True, False, 0, None, True
             )
             continue
-        open_count = counts.get((main.id, Disposition.OPEN), 0)
-        confirmed = counts.get((main.id, Disposition.CONFIRMED), 0)
-        pending = is_pending(main)
-        statuses[beneficiary_id] = HoldStatus(
-            tenant.organization_id,
-            main.id,
-            SubjectType.BENEFICIARY,
-            main.customer_id,
-            beneficiary_id,
-            pending or open_count > 0 or confirmed > 0,
-            False,
-            open_count,
-            main.last_screened_at,
-            pending,
+        statuses[beneficiary_id] = subject_status(
+            main, counts.get((main.id, Disposition.OPEN), 0), counts.get((main.id, Disposition.CONFIRMED), 0)
         )
     return statuses
 
@@ -159,25 +155,6 @@ def screening_summaries(
         )
         for beneficiary_id, status in beneficiary_statuses(session, tenant, beneficiary_ids).items()
     }
-
-
-def first_request_status(main: ScreeningSubject) -> HoldStatus:
-    """What `status_for` answers for the main subject of a customer or beneficiary whose data was requested for
-    the first time, without asking the database: pending, so on hold; no subject of it was ever screened, so no
-    match (tests/screening hold the two equal)."""
-    beneficiary = main.subject_type == SubjectType.BENEFICIARY
-    return HoldStatus(
-        main.organization_id,
-        main.id,
-        main.subject_type,
-        main.customer_id,
-        main.entity_id if beneficiary else None,
-        True,
-        not beneficiary,  # a customer on hold is also blocked from onboarding; a beneficiary only holds payments
-        0,
-        None,
-        True,
-    )
 
 
 def status_for(session: Session, subject: ScreeningSubject) -> HoldStatus:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from nuvera.jobs.service import enqueue
 from nuvera.screening import events
-from nuvera.screening.holds import HoldStatus, first_request_status, notify, status_for
+from nuvera.screening.holds import HoldStatus, notify, status_for, subject_status
 from nuvera.screening.matches import deactivate
 from nuvera.screening.models import ScreeningSubject, SubjectType
 from nuvera.screening.subjects import (
@@ -85,7 +85,7 @@ def _request(session: Session, main: ScreeningSubject, reason: str, now: datetim
     enqueue(session, SCREEN_JOB, {"subjectId": main.id, "reason": reason[:200]}, key=main.id, now=now)
     session.flush()
     if first:
-        status = first_request_status(main)
+        status = subject_status(main)  # pending, and no subject of it was ever screened: no match
         notify(session, status)
         return status
     status = status_for(session, main)

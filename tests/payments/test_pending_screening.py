@@ -10,7 +10,7 @@ import httpx
 from nuvera.auth.permissions import Permission
 from nuvera.screening import service as screening
 from nuvera.screening.engine import get_engine
-from nuvera.screening.holds import first_request_status, status_for
+from nuvera.screening.holds import status_for, subject_status
 from nuvera.screening.models import SubjectType
 from nuvera.screening.subjects import main_subject
 from nuvera.tenancy import OrganizationScope
@@ -123,5 +123,5 @@ def test_a_first_request_answers_the_status_the_database_would(factory: Factory)
         for subject_type, entity_id in ((SubjectType.CUSTOMER, customer_id), (SubjectType.BENEFICIARY, beneficiary_id)):
             main = main_subject(session, tenant, subject_type, entity_id)
             assert main is not None
-            assert first_request_status(main) == status_for(session, main)
+            assert subject_status(main) == status_for(session, main)
             assert status_for(session, main).payment_hold
