@@ -115,9 +115,16 @@ def _keep_an_owner(session: Session, user: User) -> None:
         )
 
 
-def _record(session: Session, actor: Actor, user: User, action: AuditAction, now: datetime, **changes: object) -> None:
-    before = changes.pop("before", None)
-    after = changes.pop("after", None)
+def _record(
+    session: Session,
+    actor: Actor,
+    user: User,
+    action: AuditAction,
+    now: datetime,
+    *,
+    before: dict[str, str] | None = None,
+    after: dict[str, str] | None = None,
+) -> None:
     audit.record(
         session,
         actor=actor,
@@ -126,8 +133,8 @@ def _record(session: Session, actor: Actor, user: User, action: AuditAction, now
         subject_type="user",
         subject_id=user.id,
         now=now,
-        before=before if isinstance(before, dict) else None,
-        after=after if isinstance(after, dict) else None,
+        before=before,
+        after=after,
     )
 
 
