@@ -428,6 +428,7 @@ RULES: tuple[Category, ...] = (
         (
             Pair("accounts/service.py::start_session", "payments/service.py::create_quote"),
             Pair("accounts/team.py::_record", "support/service.py::_audit"),
+            Pair("accounts/team.py::_record", "webhooks/service.py::_audit"),
             Pair("applications/service.py::_record", "customers/service.py::list_customers"),
             Pair("applications/service.py::_record", "screening/runs.py::_record_run"),
             Pair("applications/service.py::_record", "support/service.py::create_ticket"),
