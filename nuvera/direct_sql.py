@@ -1,15 +1,21 @@
-"""Single-statement writes on the request path, sent straight to the database driver.
+"""Statements on the request path sent straight to the database driver: single-statement writes, and the reads of
+hot lists.
 
 Every signed request records its jti (auth/replay.py) and, with the database as the shared store, counts against
 its rate limit (ratelimit/limiter.py): one statement each. Through a SQLAlchemy connection each would also pay a
 pool checkout, BEGIN, COMMIT and a reset-on-return rollback, plus compiling the statement: three to five times
 the statement itself. Here the statement is compiled once (`Statement`) and runs on a DBAPI connection of its
 own, kept in autocommit, so one statement is one transaction (`DirectConnections`).
+
+The hot lists (customers, crypto reference data) read their page the same way (`Reading`), inside the request's
+own transaction: through SQLAlchemy's result machinery a page of 20 customers with their persons spent about as
+long in execution contexts, result and row objects as in SQLite itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 import queue
 import threading
@@ -17,8 +23,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy import Connection, Select
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -36,14 +43,98 @@ class Statement:
         self.sql = str(compiled)
         # Values the statement carries itself (the 1 of `count + 1`); the caller's values fill in the rest.
         self._literals = {name: value for name, value in compiled.params.items() if value is not None}
-        # A tuple in statement order for positional drivers (SQLite's qmark), the dict itself for psycopg.
-        order = compiled.positiontup or []
-        self._arrange: Callable[[dict[str, Any]], Any] = (
-            operator.itemgetter(*order) if compiled.positional else lambda values: values
-        )
+        self._arrange = _arranger(compiled)
 
     def parameters(self, values: dict[str, Any]) -> Any:
         return self._arrange({**self._literals, **values} if self._literals else values)
+
+
+def _arranger(compiled: SQLCompiler) -> Callable[[dict[str, Any]], Any]:
+    """A tuple in statement order for positional drivers (SQLite's qmark), the dict itself for psycopg."""
+    order = compiled.positiontup or []
+    if not compiled.positional:
+        return lambda values: values
+    if len(order) == 1:  # itemgetter of one name returns the value, not a tuple
+        return lambda values: (values[order[0]],)
+    return operator.itemgetter(*order)
+
+
+class Reading:
+    """A SELECT compiled once for one dialect, run on the driver cursor of a SQLAlchemy connection (so inside its
+    transaction): each row a dict of column name → value.
+
+    The values are those SQLAlchemy itself would return: the bound values pass through their types' bind
+    processors and each column through its type's result processor, both taken from SQLAlchemy once. Skipped are
+    the execution context, the result and a row object per row. A driver error is raised as the SQLAlchemy
+    exception it would have been (OperationalError…), and a lost connection is invalidated as SQLAlchemy would.
+    """
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._dialect = dialect
+        self._arrange = _arranger(compiled)
+        # Values the statement carries itself (a literal in a WHERE); the caller's values fill in the rest.
+        self._literals = {name: value for name, value in compiled.params.items() if value is not None}
+        self._binds = tuple(
+            (name, processor)
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        )
+        self._names = tuple(statement.selected_columns.keys())
+        self._types = [column.type.dialect_impl(dialect) for column in statement.selected_columns]
+        # Result processors may depend on the driver's type code of each column (psycopg): taken at the first read.
+        self._processors: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
+
+    def dicts(self, connection: Connection, values: dict[str, Any]) -> list[dict[str, Any]]:
+        if self._binds or self._literals:
+            values = {**self._literals, **values}
+            for name, process in self._binds:
+                if values.get(name) is not None:
+                    values[name] = process(values[name])
+        parameters = self._arrange(values)
+        raw = connection.connection.dbapi_connection
+        assert raw is not None  # an open SQLAlchemy connection always holds its driver connection
+        cursor = raw.cursor()
+        try:
+            cursor.execute(self.sql, parameters)
+            rows = cursor.fetchall()
+            processors = self._processors
+            if processors is None:
+                processors = self._processors = self._result_processors(cursor.description)
+        except self._dialect.loaded_dbapi.Error as exc:
+            if self._dialect.is_disconnect(exc, raw, cursor):
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                self.sql, None, exc, self._dialect.loaded_dbapi.Error, hide_parameters=True, dialect=self._dialect
+            ) from exc
+        finally:
+            cursor.close()
+        names = self._names
+        if not processors:
+            return [dict(zip(names, row, strict=True)) for row in rows]
+        dicts = []
+        for row in rows:
+            converted = list(row)
+            for index, convert in processors:
+                value = converted[index]
+                if value is not None:  # NULL is None for every type
+                    converted[index] = convert(value)
+            dicts.append(dict(zip(names, converted, strict=True)))
+        return dicts
+
+    def _result_processors(self, description: Any) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        found = []
+        for index, (column_type, column) in enumerate(zip(self._types, description, strict=True)):
+            process = column_type.result_processor(self._dialect, column[1])
+            if process is not None:
+                found.append((index, process))
+        return tuple(found)
+
+
+@functools.lru_cache(maxsize=256)  # keyed by identity: for statements built once, at import
+def reading(statement: Select[Any], dialect: Dialect) -> Reading:
+    return Reading(statement, dialect)
 
 
 class WouldBlock(Exception):

@@ -1,4 +1,5 @@
-"""Direct single-statement writes: the statement's parameters, and the connection pool's cap and recovery."""
+"""Direct single-statement writes: the statement's parameters, and the connection pool's cap and recovery; and
+readings on the driver (the hot lists): the same values as SQLAlchemy's."""
 
 from __future__ import annotations
 
@@ -7,18 +8,24 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 import anyio
 import pytest
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from nuvera.auth.middleware import LOOP_WRITE_ATTEMPTS, on_loop_or_thread
+from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import SeenToken
 from nuvera.backends import DependencyUnavailable
+from nuvera.customers.models import Customer, CustomerPerson
 from nuvera.db import SQLITE_BUSY_TIMEOUT_MS, Database, begin_writing, retry_while_busy, sqlite_writer, writing
-from nuvera.direct_sql import DirectConnections, Statement, WouldBlock, WriterBusy
+from nuvera.direct_sql import DirectConnections, Statement, WouldBlock, WriterBusy, reading
 from nuvera.ratelimit.limiter import SqlRateLimiter
+from tests.customers.builders import create
+from tests.harness import Factory
 
 
 @pytest.fixture
@@ -340,3 +347,45 @@ def test_the_event_loop_looks_again_while_another_writer_holds_the_lock(
     assert calls.count((True, True)) == on_the_loop
     assert calls.count((False, False)) == in_a_thread
     assert len(calls) == on_the_loop + in_a_thread
+
+
+def test_a_reading_returns_what_sqlalchemy_returns(factory: Factory, database: Database) -> None:
+    """Rows read on the driver (the hot lists) hold the same values, of the same types, as SQLAlchemy's result:
+    aware datetimes, Decimals, dates, booleans, enums, JSON lists, NULLs; bound datetimes are converted too."""
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    with partner.client() as client:
+        create(client)  # decimals, a date of birth, a person at 60 %
+        create(client, draft=True, persons=[], primaryContactIsAssociate=False, highRiskActivities=["GAMBLING"])
+    since = datetime.now(UTC) - timedelta(hours=1)
+    customers = (
+        select(*Customer.__table__.columns)
+        .where(Customer.organization_id == bindparam("org"), Customer.created_at >= bindparam("since"))
+        .order_by(Customer.created_at)
+    )
+    persons = select(*CustomerPerson.__table__.columns).where(CustomerPerson.organization_id == bindparam("org"))
+    values = {"org": partner.organization_id, "since": since}
+    with database.session() as session:
+        connection = session.connection()
+        reads = []
+        for statement, count in ((customers, 2), (persons, 1)):
+            expected = [dict(row._mapping) for row in connection.execute(statement, values)]
+            read = reading(statement, connection.dialect).dicts(connection, values)
+            assert len(read) == count
+            assert read == expected
+            assert [{k: type(v) for k, v in row.items()} for row in read] == [
+                {k: type(v) for k, v in row.items()} for row in expected
+            ]
+            reads.append(read)
+    first = reads[0][0]
+    assert (type(first["created_at"]), first["created_at"].tzinfo) == (datetime, UTC)
+    assert isinstance(first["expected_monthly_payments_usd"], Decimal)
+
+
+def test_a_reading_that_the_driver_refuses_raises_sqlalchemys_error(database: Database) -> None:
+    statement = select(Customer.id).where(Customer.id == bindparam("id"))
+    with database.session() as session:
+        connection = session.connection()
+        with pytest.raises(DBAPIError) as raised:
+            reading(statement, connection.dialect).dicts(connection, {"id": object()})  # no driver can bind this
+        assert isinstance(raised.value.orig, connection.dialect.loaded_dbapi.Error)
+        session.rollback()

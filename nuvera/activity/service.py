@@ -38,17 +38,23 @@ def record_activity(
     actor: Actor,
     now: datetime,
     target_user: TargetUser | None = None,
+    first: bool = False,
 ) -> ActivityEvent:
     """Append one entry to an entity's timeline.
 
     Callers changing an entity's status should hold that entity's row lock (SELECT … FOR UPDATE) so that two
     concurrent writers cannot both compute the same next `sequence`; if they do anyway, the unique constraint
     makes the second transaction fail rather than leave an ambiguous order.
+
+    `first`: the entity was created in this transaction, so this is entry 1 of an empty timeline, known without a
+    query; it is written with the entity's other rows at the next flush (a create then flushes once).
     """
-    timeline = scoped(select(func.max(ActivityEvent.sequence)), ActivityEvent, tenant)
-    last = session.scalar(
-        timeline.where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
-    )
+    last = None
+    if not first:
+        timeline = scoped(select(func.max(ActivityEvent.sequence)), ActivityEvent, tenant)
+        last = session.scalar(
+            timeline.where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
+        )
     event = ActivityEvent(
         organization_id=tenant.organization_id,
         entity_type=entity_type,
@@ -68,7 +74,8 @@ def record_activity(
         created_at=now,
     )
     session.add(event)
-    session.flush()
+    if not first:
+        session.flush()
     return event
 
 

@@ -161,7 +161,7 @@ def create_beneficiary(
     _check(beneficiary)
     session.add(beneficiary)
     session.flush()
-    REVIEW.record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now)
+    REVIEW.record(session, beneficiary, None, S.PENDING_REVIEW, None, actor, now, created=True)
     _screen(session, tenant, beneficiary, now)
     return beneficiary
 

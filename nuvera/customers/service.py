@@ -13,12 +13,13 @@ transaction as the change itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, String, bindparam, select
 from sqlalchemy.orm import Session
 
 from nuvera.activity.models import ActivityEvent, EntityType, EventType
@@ -28,9 +29,10 @@ from nuvera.audit.actor import Actor
 from nuvera.customers import events, schemas
 from nuvera.customers.models import Customer, CustomerPerson, CustomerStatus, PersonRole, PersonType
 from nuvera.customers.schemas import CustomerCreate, CustomerFields, CustomerPatch, PersonIn
+from nuvera.db import new_id
 from nuvera.documents.service import require_documents
 from nuvera.errors import ErrorCode, FieldError, NotFound, NuveraError, validation_error
-from nuvera.pagination import Page, paginate_rows, row_dicts
+from nuvera.pagination import MAX_LIMIT, Page, fetch_dicts, paginate_rows
 from nuvera.review.workflow import ReviewFlow, review_transitions
 from nuvera.screening import service as screening
 from nuvera.screening.models import SubjectType
@@ -76,7 +78,7 @@ _LEGAL_ENTITY_ONLY = {
 }
 
 
-def _screen(session: Session, tenant: Tenant, customer: Customer, now: datetime) -> None:
+def _screen(session: Session, tenant: Tenant, customer: Customer, now: datetime, *, created: bool = False) -> None:
     """Have the company, each person and each corporate shareholder screened after every partner create and
     patch: the request and its job are written in the same transaction, the jobs worker screens (the customer is
     on hold until then). Persons are screened with their nationality, not their address country: a listed
@@ -121,6 +123,7 @@ def _screen(session: Session, tenant: Tenant, customer: Customer, now: datetime)
         customer_name=customer.company_name,
         subjects=subjects,
         now=now,
+        created=created,
     )
 
 
@@ -147,11 +150,18 @@ def get_customer(session: Session, tenant: Tenant, customer_id: str, *, for_upda
 # Built once: a SELECT of sixty columns is costly to build (and to derive its cache key from) on every request.
 _CUSTOMERS = scoped_by_parameter(select(*Customer.__table__.columns), Customer)
 _CUSTOMERS_IN_STATUS = _CUSTOMERS.where(Customer.status == bindparam("status"))
-_PERSONS_OF = (
-    select(*CustomerPerson.__table__.columns)
-    .where(CustomerPerson.customer_id.in_(bindparam("customers", expanding=True)))
-    .order_by(CustomerPerson.customer_id, CustomerPerson.position)
-)
+
+
+@functools.lru_cache(maxsize=MAX_LIMIT)
+def _persons_of(count: int) -> Select[Any]:
+    """The persons of `count` customers (bound as c0, c1…), built once per page size: a statement with an
+    expanding IN would be compiled again for every page."""
+    customers = [bindparam(f"c{index}", type_=String) for index in range(count)]
+    return (
+        select(*CustomerPerson.__table__.columns)
+        .where(CustomerPerson.customer_id.in_(customers))
+        .order_by(CustomerPerson.customer_id, CustomerPerson.position)
+    )
 
 
 def list_customers(
@@ -183,7 +193,8 @@ def list_customers(
     )
     persons: dict[str, list[dict[str, Any]]] = {row["id"]: [] for row in page.items}
     if persons:
-        for person in row_dicts(session.connection().execute(_PERSONS_OF, {"customers": list(persons)})):
+        values = {f"c{index}": customer_id for index, customer_id in enumerate(persons)}
+        for person in fetch_dicts(session, _persons_of(len(persons)), values):
             persons[person["customer_id"]].append(person)
     for row in page.items:
         row["persons"] = persons[row["id"]]
@@ -212,6 +223,7 @@ def create_customer(
     _check(session, tenant, data, values)
     status = S.DRAFT if draft else S.PENDING_REVIEW
     customer = Customer(
+        id=new_id("cus"),  # known now: the timeline entry, the screening subjects and the job point at it
         organization_id=tenant.organization_id,
         status=status,
         created_at=now,
@@ -224,9 +236,10 @@ def create_customer(
     if not draft:
         _require_complete(customer)
     session.add(customer)
-    session.flush()
-    REVIEW.record(session, customer, None, status, None, actor, now)
-    _screen(session, tenant, customer, now)
+    # No flush: every id is known already, and nothing below reads the database, so the customer, its persons,
+    # its timeline entry, its screening subjects and their job are all written by the commit's single flush.
+    REVIEW.record(session, customer, None, status, None, actor, now, created=True)
+    _screen(session, tenant, customer, now, created=True)
     return customer
 
 
@@ -358,7 +371,7 @@ def _person(organization_id: str, position: int, values: dict[str, Any]) -> Cust
         values["ownership_percent"] = values["ownership_percent"].quantize(_PERCENT)
     values["roles"] = [PersonRole(r).value for r in values.get("roles", [])]
     values.setdefault("document_ids", [])
-    return CustomerPerson(organization_id=organization_id, position=position, **values)
+    return CustomerPerson(id=new_id("cpe"), organization_id=organization_id, position=position, **values)
 
 
 def _require_complete(customer: Customer) -> None:

@@ -51,13 +51,15 @@ def enqueue(
     key: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     run_at: datetime | None = None,
+    new_key: bool = False,
 ) -> str:
     """Add a job in the caller's transaction (it exists only if that transaction commits); return its id.
 
     With a `key`, a job of this kind and key that is still queued (not yet started) already covers the new work,
-    so no second one is added. A running one does not: it may have read the data before this change.
+    so no second one is added. A running one does not: it may have read the data before this change. `new_key`:
+    the key was minted in this transaction (a new subject's id), so no job can carry it and none is looked up.
     """
-    if key is not None:
+    if key is not None and not new_key:
         queued = session.scalar(
             select(Job.id).where(Job.kind == kind, Job.key == key, Job.state == JobState.QUEUED).limit(1)
         )

@@ -157,8 +157,10 @@ class ReviewFlow(Generic[Subject, Status]):
         now: datetime,
         *,
         event_type: EventType = EventType.STATUS_CHANGE,
+        created: bool = False,
     ) -> None:
-        """Append one entry to the subject's activity timeline (creation, comment or status change)."""
+        """Append one entry to the subject's activity timeline (creation, comment or status change). `created`: the
+        subject was created in this transaction, so its timeline is empty."""
         record_activity(
             session,
             OrganizationScope(subject.organization_id),
@@ -170,6 +172,7 @@ class ReviewFlow(Generic[Subject, Status]):
             note=note,
             actor=actor,
             now=now,
+            first=created,
         )
 
     def change_status(

@@ -40,12 +40,15 @@ def request_customer_screening(
     subjects: Sequence[SubjectInput],
     now: datetime,
     reason: str = "customer created or changed",
+    created: bool = False,
 ) -> HoldStatus:
     """Record what to screen for a customer (as `screen_customer` takes it) and enqueue its screening, in the
     caller's transaction: the change and its job commit together or not at all. The customer is pending (held)
-    until the worker has screened this data."""
+    until the worker has screened this data. `created`: the customer was created in this transaction, so it has
+    no subjects yet (none is looked up)."""
     check_customer_subjects(customer_id, subjects)
-    existing = lock_customer_subjects(session, tenant, customer_id)
+    existing = {} if created else lock_customer_subjects(session, tenant, customer_id)
+    first = not existing  # before the loop below takes the subjects it keeps out of `existing`
     main_row: ScreeningSubject | None = None
     for subject in subjects:
         row = existing.pop((subject.subject_type, subject.entity_id), None)
@@ -55,7 +58,7 @@ def request_customer_screening(
     deactivate(session, existing.values(), now)
     assert main_row is not None  # check_customer_subjects guarantees exactly one CUSTOMER subject
     # A customer none of whose data was ever requested (a new one) has no match and no hold announced yet.
-    return _request(session, main_row, reason, now, first=not existing)
+    return _request(session, main_row, reason, now, first=first)
 
 
 def request_beneficiary_screening(
@@ -82,12 +85,15 @@ def _request(session: Session, main: ScreeningSubject, reason: str, now: datetim
     query: pending, so held, with no match; and no hold change to announce (every subject starts on hold), which
     spares a new customer's POST four queries."""
     main.requested_version = (main.requested_version or 0) + 1
-    enqueue(session, SCREEN_JOB, {"subjectId": main.id, "reason": reason[:200]}, key=main.id, now=now)
-    session.flush()
+    job = {"subjectId": main.id, "reason": reason[:200]}
     if first:
+        # A subject created now: no queued job can carry its id yet, and nothing here reads the database.
+        enqueue(session, SCREEN_JOB, job, key=main.id, now=now, new_key=True)
         status = subject_status(main)  # pending, and no subject of it was ever screened: no match
         notify(session, status)
         return status
+    enqueue(session, SCREEN_JOB, job, key=main.id, now=now)
+    session.flush()
     status = status_for(session, main)
     notify(session, status)
     events.hold_changed(session, status, now)

@@ -9,9 +9,10 @@ import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from nuvera.activity.models import ActivityEvent
 from nuvera.activity.service import ActivityActor
@@ -23,7 +24,12 @@ from nuvera.customers import service
 from nuvera.customers.models import CustomerStatus
 from nuvera.db import Database
 from nuvera.errors import NuveraError
+from nuvera.events.models import EventType
+from nuvera.events.service import latest_events
+from nuvera.jobs.models import Job, JobState
 from nuvera.organizations.models import OrganizationKind, UserRole
+from nuvera.screening.models import ScreeningSubject, SubjectType
+from nuvera.screening.requests import SCREEN_JOB
 from tests.customers.builders import create, customer_body, person, review, upload_pdf
 from tests.harness import TEST_HMAC_SECRET, Factory, drain_jobs
 
@@ -324,3 +330,80 @@ def test_every_partner_change_is_screened_with_the_real_engine(factory: Factory)
         after = client.get(f"/api/v1/customers/{customer_id}/screening").json()
         assert after["historyCount"] == held["historyCount"]
         assert after["subject"]["paymentHold"] is True
+
+
+def test_a_create_writes_its_rows_without_reading_them_back_first(factory: Factory, database: Database) -> None:
+    """A new customer has no timeline, no screening subjects and no queued job yet: the create knows it, so it
+    looks none of them up, and flushes everything at its commit. What it writes is still all there, in order."""
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    statements: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()).lower())
+
+    with partner.client() as client:
+        create(client)  # warm: the key cache, the statement caches
+        event.listen(database.engine, "before_cursor_execute", capture)
+        try:
+            created = create(
+                client, persons=[person(), person(firstName="Grace", roles=["DIRECTOR"], ownershipPercent=None)]
+            )
+        finally:
+            event.remove(database.engine, "before_cursor_execute", capture)
+    lookups = [s for s in statements if s.startswith("select") and any(t in s for t in LOOKED_UP_ON_CHANGE)]
+    assert lookups == []
+    inserts = {s.split()[2] for s in statements if s.startswith("insert")}
+    assert {"customers", "customer_persons", "activity_events", "screening_subjects", "jobs"} <= inserts
+
+    with database.session() as session:
+        timeline = session.scalars(select(ActivityEvent).where(ActivityEvent.entity_id == created["id"])).all()
+        assert [(event.sequence, event.to_status) for event in timeline] == [(1, "PENDING_REVIEW")]
+        subjects = session.scalars(select(ScreeningSubject).where(ScreeningSubject.customer_id == created["id"])).all()
+        assert sorted(s.entity_id for s in subjects) == sorted([created["id"], *(p["id"] for p in created["persons"])])
+        (main,) = [s for s in subjects if s.subject_type == SubjectType.CUSTOMER]
+        jobs = session.scalars(select(Job).where(Job.key == main.id)).all()
+        assert [(job.kind, job.state) for job in jobs] == [(SCREEN_JOB, JobState.QUEUED)]
+
+
+# The tables a change to an existing customer reads before it writes (its timeline's last entry, its subjects, a job
+# already queued for it); a create has nothing to read there.
+LOOKED_UP_ON_CHANGE = ("activity_events", "screening_subjects", "jobs")
+
+
+def test_a_change_still_reads_what_it_continues(factory: Factory, database: Database) -> None:
+    """The shortcut is the create's only: a patch continues the timeline, reuses the subjects and the queued job."""
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    with partner.client() as client:
+        customer_id = create(client, draft=True)["id"]
+        patched = client.patch(f"/api/v1/customers/{customer_id}", json={"companyName": "Renamed Ltd"})
+        assert patched.status_code == 200, patched.text
+        assert client.post(f"/api/v1/customers/{customer_id}/submit").status_code == 200
+    with database.session() as session:
+        timeline = session.scalars(
+            select(ActivityEvent).where(ActivityEvent.entity_id == customer_id).order_by(ActivityEvent.sequence)
+        ).all()
+        assert [event.sequence for event in timeline] == list(range(1, len(timeline) + 1))
+        assert len(timeline) >= 2
+        subjects = session.scalars(select(ScreeningSubject).where(ScreeningSubject.customer_id == customer_id)).all()
+        assert len({s.id for s in subjects if s.subject_type == SubjectType.CUSTOMER}) == 1
+        queued = session.scalars(
+            select(Job).where(Job.key.in_([s.id for s in subjects]), Job.state == JobState.QUEUED)
+        ).all()
+        assert len(queued) == 1  # the patch's request joined the create's queued job
+
+
+def test_a_change_to_a_cleared_customer_puts_it_back_on_hold_and_says_so(factory: Factory, database: Database) -> None:
+    """Screened clear, the hold is lifted; a change makes the customer pending again (held until the worker has
+    screened the new data), and `screening.hold_changed` announces it. (A change whose subjects were all known
+    already was once taken for a customer never requested, and the hold coming back went unannounced.)"""
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE, Permission.SCREENING_READ])
+    with partner.client() as client:
+        customer_id = create(client, draft=True)["id"]
+        drain_jobs(factory.database, factory.settings)
+        assert client.get(f"/api/v1/customers/{customer_id}/screening").json()["subject"]["paymentHold"] is False
+        patched = client.patch(f"/api/v1/customers/{customer_id}", json={"companyName": "Renamed Ltd"})
+        assert patched.status_code == 200, patched.text
+        assert client.get(f"/api/v1/customers/{customer_id}/screening").json()["subject"]["paymentHold"] is True
+    with database.session() as session:
+        announced = latest_events(session, partner, EventType.SCREENING_HOLD_CHANGED, customer_id)
+        assert [event.data["paymentHold"] for event in announced] == [True, False]  # newest first
