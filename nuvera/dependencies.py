@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from nuvera.db import Database
 from nuvera.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN, MAX_LIMIT
+from nuvera.routing import provide_directly
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -52,6 +53,8 @@ async def get_server_secret(request: Request) -> bytes:
     secret: bytes = request.app.state.settings.hmac_secret
     return secret
 
+
+provide_directly(get_server_secret, lambda scope: scope["app"].state.settings.hmac_secret)
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ServerSecretDep = Annotated[bytes, Depends(get_server_secret)]

@@ -14,6 +14,12 @@ stack per request, about 4 % of a signed read's CPU.
 
 The commit still happens before the response is built and sent, so a failed commit is never reported as success.
 
+A hot read (a list whose endpoint builds its own `Response`) can skip FastAPI's request handling altogether
+(`DirectCall`): its dependencies are providers registered here (`provide_directly`) and its query parameters plain
+ints, strings and enums, so the route checks them itself and calls the endpoint. Anything it does not accept as
+certainly valid (a value out of range, a repeated or unknown parameter, a missing permission) goes the usual way,
+so every refusal is FastAPI's own. Measured in-process on the signed crypto list: 595 → 480 µs per request.
+
 On the embedded SQLite database a read (GET/HEAD) makes no hop at all: the query runs in this process in tens of
 microseconds, less than the hand-off itself, and in WAL mode a reader never waits for a writer. To be sure the event
 loop never waits, the read runs on connections whose busy timeout is 0 (`Database.nowait_engine`): if a statement
@@ -26,15 +32,24 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
+import types
 from collections.abc import Callable
-from typing import Annotated, Any, get_args, get_origin
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any, Union, get_args, get_origin
+from urllib.parse import parse_qsl
 
+from annotated_types import Ge, Le, MaxLen
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.params import Depends as DependsMarker
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from nuvera.db import NOWAIT_BIND, WRITER, begin_writing, is_sqlite_busy, writing
 
@@ -46,10 +61,141 @@ class OneHopRoute(APIRoute):
     reads_on_loop = True
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        returns_response = inspect.signature(endpoint, eval_str=True).return_annotation is Response
         if not inspect.iscoroutinefunction(endpoint):
             reads = self.reads_on_loop and set(kwargs.get("methods") or ()) <= READS
             endpoint = in_one_hop(endpoint, reads=reads)
         super().__init__(path, endpoint, **kwargs)
+        reads_only = self.methods is not None and self.methods <= READS
+        self.direct = DirectCall.of(self) if returns_response and reads_only else None
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.direct is not None and scope["method"] == "GET":
+            values = self.direct.values(scope)
+            if values is not None:
+                response: Response = await self.endpoint(**values)
+                await response(scope, receive, send)
+                return
+        await super().handle(scope, receive, send)
+
+
+# What `DirectCall.values` answers when it cannot vouch for a request: FastAPI then handles it.
+DEFER = object()
+# A dependency's value taken straight from the ASGI scope, or DEFER (registered with `provide_directly`).
+Provider = Callable[[Scope], Any]
+_PROVIDERS: dict[Callable[..., Any], Provider] = {}
+
+
+def provide_directly(dependency: Callable[..., Any], provider: Provider) -> None:
+    """Let routes call their endpoint directly when it depends on `dependency`: `provider(scope)` gives its value
+    (or DEFER). The provider must give what the dependency would, or DEFER where it would refuse the request."""
+    _PROVIDERS[dependency] = provider
+
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+@dataclass(frozen=True)
+class _Query:
+    """One query parameter DirectCall can check: an int within bounds, a string within a length, or an enum."""
+
+    name: str
+    kind: type
+    default: Any
+    low: int | None = None
+    high: int | None = None
+    max_length: int | None = None
+
+    def parse(self, text: str) -> Any:
+        if self.kind is int:
+            if not _DIGITS.fullmatch(text):
+                return DEFER
+            number = int(text)
+            too_low = self.low is not None and number < self.low
+            return DEFER if too_low or (self.high is not None and number > self.high) else number
+        if self.kind is str:
+            return DEFER if self.max_length is not None and len(text) > self.max_length else text
+        try:
+            return self.kind(text)  # an Enum by its value
+        except ValueError:
+            return DEFER
+
+
+@dataclass(frozen=True)
+class DirectCall:
+    """How a route calls its endpoint without FastAPI's dependency solving, for requests it can vouch for."""
+
+    providers: tuple[tuple[str, Provider], ...]
+    queries: dict[str, _Query]
+
+    @classmethod
+    def of(cls, route: APIRoute) -> DirectCall | None:
+        dependant = route.dependant
+        if dependant.path_params or dependant.header_params or dependant.cookie_params or dependant.body_params:
+            return None
+        providers = []
+        for sub in dependant.dependencies:
+            provider = _PROVIDERS.get(sub.call) if sub.call is not None and _plain(sub) else None
+            if provider is None or sub.name is None:
+                return None
+            providers.append((sub.name, provider))
+        queries = {}
+        for field in dependant.query_params:
+            query = _query(field.name, field.alias, field.field_info.annotation, field.field_info)
+            if query is None:
+                return None
+            queries[field.alias] = query
+        return cls(tuple(providers), queries)
+
+    def values(self, scope: Scope) -> dict[str, Any] | None:
+        """The endpoint's arguments, or None where FastAPI must decide (it then also gives the refusal)."""
+        values = {}
+        pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        given = {name for name, _ in pairs}
+        if len(given) != len(pairs) or not given <= self.queries.keys():
+            return None  # a parameter twice, or one this route does not take
+        for name, text in pairs:
+            value = self.queries[name].parse(text)
+            if value is DEFER:
+                return None
+            values[self.queries[name].name] = value
+        for query in self.queries.values():
+            values.setdefault(query.name, query.default)
+        for name, provide in self.providers:
+            value = provide(scope)
+            if value is DEFER:
+                for opened in values.values():
+                    if isinstance(opened, Session):
+                        opened.close()  # never began a transaction: nothing to end
+                return None
+            values[name] = value
+        return values
+
+
+def _plain(dependant: Dependant) -> bool:
+    """A dependency with no parameters of its own but the request (FastAPI gives it the Request)."""
+    return not (dependant.dependencies or dependant.query_params or dependant.header_params or dependant.body_params)
+
+
+def _query(name: str, alias: str, annotation: Any, info: Any) -> _Query | None:
+    optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
+    if optional:
+        (annotation,) = [arg for arg in get_args(annotation) if arg is not type(None)]
+    default = info.default
+    if name != alias or info.is_required() or (default is None and not optional):
+        return None
+    low = [item.ge for item in info.metadata if isinstance(item, Ge) and isinstance(item.ge, int)]
+    high = [item.le for item in info.metadata if isinstance(item, Le) and isinstance(item.le, int)]
+    length = [item.max_length for item in info.metadata if isinstance(item, MaxLen)]
+    if len(low) + len(high) + len(length) != len(info.metadata):
+        return None  # a constraint not checked here (a pattern, a multiple of…)
+    if annotation is int and not length:
+        return _Query(name, int, default, low=next(iter(low), None), high=next(iter(high), None))
+    if annotation is str and not (low or high):
+        return _Query(name, str, default, max_length=next(iter(length), None))
+    if isinstance(annotation, type) and issubclass(annotation, Enum) and not info.metadata:
+        return _Query(name, annotation, default)
+    return None
 
 
 class BlobRoute(OneHopRoute):
@@ -80,6 +226,7 @@ async def open_session(request: Request) -> Session:
 
 
 OpenedSession = Annotated[Session, Depends(open_session)]
+provide_directly(open_session, lambda scope: scope["app"].state.database.sessions())
 
 
 def _sessions_opened_plainly(endpoint: Callable[..., Any]) -> inspect.Signature:

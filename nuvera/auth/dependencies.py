@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
+from starlette.types import Scope
 
 from nuvera.auth.permissions import Permission
 from nuvera.auth.principal import Principal
 from nuvera.errors import ErrorCode, NuveraError
+from nuvera.routing import DEFER, provide_directly
 
 PERMISSION_ATTRIBUTE = "__nuvera_permission__"
 
@@ -31,8 +33,14 @@ def require(permission: Permission) -> Callable[[Request], Coroutine[Any, Any, P
             )
         return principal
 
+    def direct(scope: Scope) -> Principal | object:
+        # What `dependency` returns, straight from the scope (nuvera/routing.py DirectCall); its refusal stays its own.
+        principal: Principal | None = scope.get("state", {}).get("principal")
+        return principal if principal is not None and permission in principal.permissions else DEFER
+
     setattr(dependency, PERMISSION_ATTRIBUTE, permission)
     dependency.__name__ = f"require_{permission.value.lower()}"
+    provide_directly(dependency, direct)
     return dependency
 
 
