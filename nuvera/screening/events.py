@@ -27,10 +27,10 @@ def _detail(session: Session, status: HoldStatus) -> dict[str, Any]:
     if status.subject_type == SubjectType.BENEFICIARY:
         assert status.beneficiary_id is not None
         assert status.customer_id is not None
-        detail = reads.beneficiary_screening(session, tenant, status.customer_id, status.beneficiary_id)
+        detail = reads.beneficiary_screening(session, tenant, status.customer_id, status.beneficiary_id, status=status)
     else:
         assert status.customer_id is not None
-        detail = reads.customer_screening(session, tenant, status.customer_id)
+        detail = reads.customer_screening(session, tenant, status.customer_id, status=status)
     return snapshot(ScreeningDetailOut.model_validate(detail))
 
 

@@ -17,21 +17,26 @@ from nuvera.screening.subjects import customer_subjects, main_subject
 from nuvera.tenancy import Tenant
 
 
-def customer_screening(session: Session, tenant: Tenant, customer_id: str) -> dict[str, Any]:
-    """The documented screening detail of one of the caller's customers, or 404."""
+def customer_screening(
+    session: Session, tenant: Tenant, customer_id: str, *, status: HoldStatus | None = None
+) -> dict[str, Any]:
+    """The documented screening detail of one of the caller's customers, or 404. `status`: its hold status, when
+    the caller has just computed it in this transaction (a screening's event), so it is not counted again."""
     main = main_subject(session, tenant, SubjectType.CUSTOMER, customer_id)
     if main is None:
         raise NotFound(f"Screening of customer {customer_id!r}")
     subjects = session.scalars(customer_subjects(tenant, customer_id)).all()
-    return _detail(session, main, list(subjects), customer_status(session, tenant, customer_id))
+    return _detail(session, main, list(subjects), status or customer_status(session, tenant, customer_id))
 
 
-def beneficiary_screening(session: Session, tenant: Tenant, customer_id: str, beneficiary_id: str) -> dict[str, Any]:
+def beneficiary_screening(
+    session: Session, tenant: Tenant, customer_id: str, beneficiary_id: str, *, status: HoldStatus | None = None
+) -> dict[str, Any]:
     """The documented screening detail of one of the caller's beneficiaries (of that customer), or 404."""
     main = main_subject(session, tenant, SubjectType.BENEFICIARY, beneficiary_id)
     if main is None or main.customer_id != customer_id:
         raise NotFound(f"Screening of beneficiary {beneficiary_id!r}")
-    return _detail(session, main, [main], beneficiary_status(session, tenant, beneficiary_id))
+    return _detail(session, main, [main], status or beneficiary_status(session, tenant, beneficiary_id))
 
 
 def _detail(
