@@ -97,7 +97,7 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 
 @dataclass(frozen=True)
 class _Query:
-    """One query parameter DirectCall can check: an int within bounds, a string within a length, or an enum."""
+    """One query parameter DirectCall can check: an int within bounds, a string within a length, or a StrEnum."""
 
     name: str
     kind: type
@@ -193,8 +193,8 @@ def _query(name: str, alias: str, annotation: Any, info: Any) -> _Query | None:
         return _Query(name, int, default, low=next(iter(low), None), high=next(iter(high), None))
     if annotation is str and not (low or high):
         return _Query(name, str, default, max_length=next(iter(length), None))
-    if isinstance(annotation, type) and issubclass(annotation, Enum) and not info.metadata:
-        return _Query(name, annotation, default)
+    if isinstance(annotation, type) and issubclass(annotation, str) and issubclass(annotation, Enum):
+        return None if info.metadata else _Query(name, annotation, default)  # a StrEnum, looked up by its value
     return None
 
 
