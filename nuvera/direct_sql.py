@@ -111,17 +111,14 @@ class Reading:
         finally:
             cursor.close()
         names = self._names
-        if not processors:
-            return [dict(zip(names, row, strict=True)) for row in rows]
-        dicts = []
-        for row in rows:
-            converted = list(row)
+        if processors and rows:
+            # Column by column: each processed column through its processor in one `map` (SQLAlchemy's processors
+            # take None themselves, as its own result does), then the rows zipped back together.
+            columns: list[Any] = list(zip(*rows, strict=True))
             for index, convert in processors:
-                value = converted[index]
-                if value is not None:  # NULL is None for every type
-                    converted[index] = convert(value)
-            dicts.append(dict(zip(names, converted, strict=True)))
-        return dicts
+                columns[index] = map(convert, columns[index])
+            rows = list(zip(*columns, strict=True))
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _result_processors(self, description: Any) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
         found = []
