@@ -38,28 +38,25 @@ T = TypeVar("T")
 class Statement:
     """A statement compiled once for one dialect, and how to hand its values to that dialect's driver."""
 
-    def __init__(self, statement: ClauseElement, engine: Engine) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=engine.dialect))  # DML and SELECT compile to SQL
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))  # DML and SELECT compile to SQL
         self.sql = str(compiled)
+        self.compiled = compiled
         # Values the statement carries itself (the 1 of `count + 1`); the caller's values fill in the rest.
         self._literals = {name: value for name, value in compiled.params.items() if value is not None}
-        self._arrange = _arranger(compiled)
+        # A tuple in statement order for positional drivers (SQLite's qmark), the dict itself for psycopg.
+        self._arrange: Callable[[dict[str, Any]], Any] = lambda values: values
+        if compiled.positional:
+            order = compiled.positiontup or []
+            get = operator.itemgetter(*order)
+            # An itemgetter of a single name returns the value itself, not a tuple of it.
+            self._arrange = get if len(order) > 1 else lambda values: (get(values),)
 
     def parameters(self, values: dict[str, Any]) -> Any:
         return self._arrange({**self._literals, **values} if self._literals else values)
 
 
-def _arranger(compiled: SQLCompiler) -> Callable[[dict[str, Any]], Any]:
-    """A tuple in statement order for positional drivers (SQLite's qmark), the dict itself for psycopg."""
-    order = compiled.positiontup or []
-    if not compiled.positional:
-        return lambda values: values
-    if len(order) == 1:  # itemgetter of one name returns the value, not a tuple
-        return lambda values: (values[order[0]],)
-    return operator.itemgetter(*order)
-
-
-class Reading:
+class Reading(Statement):
     """A SELECT compiled once for one dialect, run on the driver cursor of a SQLAlchemy connection (so inside its
     transaction): each row a dict of column name → value.
 
@@ -70,15 +67,11 @@ class Reading:
     """
 
     def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = str(compiled)
+        super().__init__(statement, dialect)
         self._dialect = dialect
-        self._arrange = _arranger(compiled)
-        # Values the statement carries itself (a literal in a WHERE); the caller's values fill in the rest.
-        self._literals = {name: value for name, value in compiled.params.items() if value is not None}
         self._binds = tuple(
             (name, processor)
-            for name, bind in compiled.binds.items()
+            for name, bind in self.compiled.binds.items()
             if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         )
         self._names = tuple(statement.selected_columns.keys())
@@ -86,13 +79,18 @@ class Reading:
         # Result processors may depend on the driver's type code of each column (psycopg): taken at the first read.
         self._processors: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
 
+    def parameters(self, values: dict[str, Any]) -> Any:
+        """As SQLAlchemy binds them: each value through its type's bind processor (a datetime to SQLite's text)."""
+        if not self._binds:
+            return super().parameters(values)
+        values = {**self._literals, **values}
+        for name, process in self._binds:
+            if values.get(name) is not None:
+                values[name] = process(values[name])
+        return self._arrange(values)
+
     def dicts(self, connection: Connection, values: dict[str, Any]) -> list[dict[str, Any]]:
-        if self._binds or self._literals:
-            values = {**self._literals, **values}
-            for name, process in self._binds:
-                if values.get(name) is not None:
-                    values[name] = process(values[name])
-        parameters = self._arrange(values)
+        parameters = self.parameters(values)
         raw = connection.connection.dbapi_connection
         assert raw is not None  # an open SQLAlchemy connection always holds its driver connection
         cursor = raw.cursor()

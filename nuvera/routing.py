@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from urllib.parse import parse_qsl
 
 from annotated_types import Ge, Le, MaxLen
 from fastapi import Depends, Request
+from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 from fastapi.params import Depends as DependsMarker
 from fastapi.routing import APIRoute
@@ -92,9 +92,6 @@ def provide_directly(dependency: Callable[..., Any], provider: Provider) -> None
     _PROVIDERS[dependency] = provider
 
 
-_DIGITS = re.compile(r"[0-9]{1,9}")
-
-
 @dataclass(frozen=True)
 class _Query:
     """One query parameter DirectCall can check: an int within bounds, a string within a length, or a StrEnum."""
@@ -108,8 +105,8 @@ class _Query:
 
     def parse(self, text: str) -> Any:
         if self.kind is int:
-            if not _DIGITS.fullmatch(text):
-                return DEFER
+            if not (text.isascii() and text.isdigit() and len(text) <= 9):
+                return DEFER  # pydantic reads signs, spaces, underscores…: FastAPI decides those
             number = int(text)
             too_low = self.low is not None and number < self.low
             return DEFER if too_low or (self.high is not None and number > self.high) else number
@@ -141,7 +138,7 @@ class DirectCall:
             providers.append((sub.name, provider))
         queries = {}
         for field in dependant.query_params:
-            query = _query(field.name, field.alias, field.field_info.annotation, field.field_info)
+            query = _query(field)
             if query is None:
                 return None
             queries[field.alias] = query
@@ -177,12 +174,13 @@ def _plain(dependant: Dependant) -> bool:
     return not (dependant.dependencies or dependant.query_params or dependant.header_params or dependant.body_params)
 
 
-def _query(name: str, alias: str, annotation: Any, info: Any) -> _Query | None:
+def _query(field: ModelField) -> _Query | None:
+    name, info, annotation = field.name, field.field_info, field.field_info.annotation
     optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
     if optional:
         (annotation,) = [arg for arg in get_args(annotation) if arg is not type(None)]
     default = info.default
-    if name != alias or info.is_required() or (default is None and not optional):
+    if name != field.alias or info.is_required() or (default is None and not optional):
         return None
     low = [item.ge for item in info.metadata if isinstance(item, Ge) and isinstance(item.ge, int)]
     high = [item.le for item in info.metadata if isinstance(item, Le) and isinstance(item.le, int)]

@@ -375,12 +375,6 @@ RULES: tuple[Category, ...] = (
                     "frozen result types of different parsers."
                 ),
             ),
-            Pair(
-                "applications/public_keys.py::_BASE64+ParsedPublicKey",
-                "routing.py::_DIGITS+_Query",
-                "the same shape again: `_Query`, a hot list's query parameter, after the digits pattern it checks.",
-            ),
-            Pair("auth/api_keys.py::_SHAPE+NewApiKey", "routing.py::_DIGITS+_Query"),
             Pair("applications/schemas.py::ApiKeyOut", "screening/schemas.py::ScreeningSubjectOut"),
             Pair("applications/schemas.py::ApplicationOut.of", "applications/schemas.py::ApplicationSummaryOut.of"),
             Pair("applications/schemas.py::ApplicationSummaryOut", "audit/schemas.py::AuditEventOut"),

@@ -49,7 +49,7 @@ def quiet_writers(database: Database) -> Iterator[None]:
 
 
 def insert_one(database: Database, jti: str) -> Any:
-    statement = Statement(insert(cast(Table, SeenToken.__table__)), database.engine)
+    statement = Statement(insert(cast(Table, SeenToken.__table__)), database.engine.dialect)
     expires = datetime.now(UTC) + timedelta(seconds=90)
     bind = SeenToken.__table__.c.expires_at.type.dialect_impl(database.engine.dialect)
     processor = bind.bind_processor(database.engine.dialect)

@@ -38,7 +38,7 @@ def record_activity(
     actor: Actor,
     now: datetime,
     target_user: TargetUser | None = None,
-    first: bool = False,
+    created: bool = False,
 ) -> ActivityEvent:
     """Append one entry to an entity's timeline.
 
@@ -46,11 +46,11 @@ def record_activity(
     concurrent writers cannot both compute the same next `sequence`; if they do anyway, the unique constraint
     makes the second transaction fail rather than leave an ambiguous order.
 
-    `first`: the entity was created in this transaction, so this is entry 1 of an empty timeline, known without a
+    `created`: the entity was created in this transaction, so this is entry 1 of an empty timeline, known without a
     query; it is written with the entity's other rows at the next flush (a create then flushes once).
     """
     last = None
-    if not first:
+    if not created:
         timeline = scoped(select(func.max(ActivityEvent.sequence)), ActivityEvent, tenant)
         last = session.scalar(
             timeline.where(ActivityEvent.entity_type == entity_type, ActivityEvent.entity_id == entity_id)
@@ -74,7 +74,7 @@ def record_activity(
         created_at=now,
     )
     session.add(event)
-    if not first:
+    if not created:
         session.flush()
     return event
 

@@ -125,7 +125,9 @@ class SqlReplayStore:
             bindparam("jti", type_=String),
             bindparam("expires_at", type_=expires_type),
         ).where(guard < bindparam("issued", type_=String(GUARD_DIGITS)))
-        self._insert = Statement(insert(table).from_select(["application_id", "jti", "expires_at"], values), engine)
+        self._insert = Statement(
+            insert(table).from_select(["application_id", "jti", "expires_at"], values), engine.dialect
+        )
         # Only where no guard row exists: a guard that refused a token stays as it is.
         no_guard = ~exists().where(table.c.application_id == GUARD_APPLICATION_ID)
         guard_row = select(
@@ -134,7 +136,7 @@ class SqlReplayStore:
             bindparam("kept_until", type_=expires_type),
         ).where(no_guard)
         self._set_guard = Statement(
-            insert(table).from_select(["application_id", "jti", "expires_at"], guard_row), engine
+            insert(table).from_select(["application_id", "jti", "expires_at"], guard_row), engine.dialect
         )
         column_type = expires_type.dialect_impl(engine.dialect)
         self._bind_expires_at = column_type.bind_processor(engine.dialect)  # SQLite: the ORM's exact text form

@@ -141,7 +141,7 @@ class SqlRateLimiter:
             )
             .returning(table.c.count)
         )
-        self._upsert = Statement(upsert, engine)
+        self._upsert = Statement(upsert, engine.dialect)
         # A counter lost in a database crash costs nothing (the window restarts soon anyway), so these
         # connections' commits need not wait for the WAL flush: the write stays cheap on the hot path.
         self.connections = DirectConnections(

@@ -172,7 +172,7 @@ class ReviewFlow(Generic[Subject, Status]):
             note=note,
             actor=actor,
             now=now,
-            first=created,
+            created=created,
         )
 
     def change_status(
