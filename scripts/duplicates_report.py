@@ -454,11 +454,6 @@ RULES: tuple[Category, ...] = (
                     "event."
                 ),
             ),
-            Pair(
-                "beneficiaries/service.py::update_beneficiary+review_beneficiary",
-                "screening/runs.py::screen_customer+screen_beneficiary",
-                ("the end of a service function (emit the domain event, return the row) followed by a section banner."),
-            ),
             Pair("cli/apps.py::create", "review/workflow.py::audit_review"),
             Pair("cli/apps.py::list_applications.collect", "cli/audit.py::list_events.page"),
             Pair("customers/service.py::_screen", "customers/service.py::list_customers"),

@@ -19,7 +19,7 @@ from nuvera.dependencies import CursorParam, LimitParam, NowDep, ServerSecretDep
 from nuvera.errors import ErrorCode
 from nuvera.pagination import DEFAULT_LIMIT
 from nuvera.routing import OneHopRoute
-from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses
+from nuvera.schemas import INVALID_CURSOR, Responses, problem_responses, respond
 from nuvera.wire import Rendering
 
 router = APIRouter(prefix="/api/v1/customers", tags=["Customers"], route_class=OneHopRoute)
@@ -76,7 +76,7 @@ def create_customer(
     session: SessionDep,
     now: NowDep,
     draft: Annotated[bool, Query(description="Keep the customer in DRAFT instead of submitting it.")] = False,
-) -> CustomerOut:
+) -> Response:
     """Create a customer with company information, persons and document ids, and submit it for review
     (`PENDING_REVIEW`). With `?draft=true` it stays `DRAFT` and may be incomplete; submit it later.
 
@@ -91,7 +91,7 @@ def create_customer(
         actor=Actor.application(principal),
         now=now,
     )
-    return CustomerOut.model_validate(customer)
+    return respond(CustomerOut.model_validate(customer), 201)
 
 
 @router.get("/{id}", operation_id="CustomerController_get", response_model=CustomerOut, responses=NOT_FOUND)
@@ -112,7 +112,7 @@ def update_customer(
     principal: CustomerWriter,
     session: SessionDep,
     now: NowDep,
-) -> CustomerOut:
+) -> Response:
     """Change a customer while it is `DRAFT` or `CORRECTION_REQUESTED` (else 409 `invalid_state`).
 
     Only the fields present change; `null` clears a field; `persons` and other lists are replaced whole. The
@@ -126,7 +126,7 @@ def update_customer(
         actor=Actor.application(principal),
         now=now,
     )
-    return CustomerOut.model_validate(customer)
+    return respond(CustomerOut.model_validate(customer))
 
 
 @router.post(

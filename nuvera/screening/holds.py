@@ -8,7 +8,7 @@ register a listener (`on_hold_change`), called in the transaction of every chang
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -95,6 +95,22 @@ def subject_status(main: ScreeningSubject, open_count: int = 0, confirmed: int =
         main.last_screened_at,
         pending,
     )
+
+
+def status_of(
+    main: ScreeningSubject, subjects: Iterable[ScreeningSubject], matches: Iterable[ScreeningMatch]
+) -> HoldStatus:
+    """`customer_status` (or `beneficiary_status`) counted in memory from rows a screening holds in its own
+    transaction: `subjects`, every subject of the customer (or the beneficiary's), and `matches`, all of theirs.
+    Open matches count for active subjects only, confirmed ones for any, as in the queries."""
+    active = {subject.id for subject in subjects if subject.active}
+    open_count = confirmed = 0
+    for match in matches:
+        if match.disposition == Disposition.CONFIRMED:
+            confirmed += 1
+        elif match.disposition == Disposition.OPEN and match.superseded_at is None and match.subject_id in active:
+            open_count += 1
+    return subject_status(main, open_count, confirmed)
 
 
 def is_pending(main: ScreeningSubject) -> bool:

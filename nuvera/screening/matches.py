@@ -7,7 +7,7 @@ changed) is superseded. A **cleared** match does not come back while the sanctio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,30 +22,52 @@ if TYPE_CHECKING:
     from nuvera.screening.engine import Match, ScreeningEngine, ScreeningResult
 
 
-def deactivate(session: Session, gone: Iterable[ScreeningSubject], now: datetime) -> None:
+def deactivate(
+    session: Session,
+    gone: Iterable[ScreeningSubject],
+    now: datetime,
+    *,
+    known: Mapping[str, Sequence[ScreeningMatch]] | None = None,
+) -> None:
     """Persons or shareholders no longer on the customer: their open matches stop holding it (confirmed ones
-    still do)."""
+    still do). `known`: the matches of each subject, when the caller has loaded them (`load_matches`)."""
     for row in gone:
         row.active = False
         row.updated_at = now
-        supersede_open(session, row, keep=set(), now=now)
+        supersede_open(session, row, keep=set(), now=now, rows=None if known is None else known.get(row.id, ()))
+
+
+def load_matches(session: Session, subjects: Iterable[ScreeningSubject]) -> dict[str, list[ScreeningMatch]]:
+    """Subject id → all its matches, oldest first, in one query: what a screening folds its results into (under
+    SQLite's write lock, so one query rather than one per subject)."""
+    by_subject: dict[str, list[ScreeningMatch]] = {subject.id: [] for subject in subjects}
+    if by_subject:
+        for row in session.scalars(
+            select(ScreeningMatch)
+            .where(ScreeningMatch.subject_id.in_(by_subject))
+            .order_by(ScreeningMatch.created_at, ScreeningMatch.disposed_at, ScreeningMatch.id)
+        ):
+            by_subject[row.subject_id].append(row)
+    return by_subject
 
 
 def record_result(
-    session: Session, engine: ScreeningEngine, subject: ScreeningSubject, result: ScreeningResult, now: datetime
+    session: Session,
+    engine: ScreeningEngine,
+    subject: ScreeningSubject,
+    result: ScreeningResult,
+    now: datetime,
+    subject_matches: list[ScreeningMatch],
 ) -> int:
-    """Fold one screening result into the subject's matches; return how many new open matches it created."""
+    """Fold one screening result into `subject_matches`, all the subject's matches, oldest first (`load_matches`):
+    new ones are added to the session and appended to the list. Returns how many new open matches it created."""
     subject.last_query = query_block(result)
     subject.last_screened_at = now
     subject.next_due_at = now + engine.rescreen_interval
     # The current row per listed entity: the open or confirmed one if any (there is at most one, since a new
     # row is only ever created after the previous one was cleared), else the most recently cleared one.
     latest: dict[str, ScreeningMatch] = {}
-    for row in session.scalars(
-        select(ScreeningMatch)
-        .where(ScreeningMatch.subject_id == subject.id)
-        .order_by(ScreeningMatch.created_at, ScreeningMatch.disposed_at, ScreeningMatch.id)
-    ):
+    for row in subject_matches:
         current = latest.get(row.os_entity_id)
         if current is None or current.disposition == Disposition.CLEARED:
             latest[row.os_entity_id] = row
@@ -54,7 +76,9 @@ def record_result(
         known = latest.get(match.entity_id)
         if known is None or (known.disposition == Disposition.CLEARED and known.entity_hash != match.entity_hash):
             # New, or cleared earlier but the sanctions entity has changed since: a reviewer must look again.
-            session.add(_new_match(subject, match, result, now))
+            row = _new_match(subject, match, result, now)
+            session.add(row)
+            subject_matches.append(row)
             new += 1
         elif known.disposition == Disposition.OPEN:
             _refresh(known, match, result, now)
@@ -62,7 +86,7 @@ def record_result(
         else:
             # Cleared (entity unchanged) or confirmed: the decision stands; only note that it was seen again.
             known.last_seen_at = now
-    supersede_open(session, subject, keep={m.entity_id for m in result.matches}, now=now, latest=latest)
+    supersede_open(session, subject, keep={m.entity_id for m in result.matches}, now=now, rows=latest.values())
     return new
 
 
@@ -72,13 +96,11 @@ def supersede_open(
     *,
     keep: set[str],
     now: datetime,
-    latest: dict[str, ScreeningMatch] | None = None,
+    rows: Iterable[ScreeningMatch] | None = None,
 ) -> None:
-    """Open matches of `subject` the latest screening no longer found (not in `keep`) are superseded."""
-    rows: Iterable[ScreeningMatch]
-    if latest is not None:
-        rows = latest.values()
-    else:
+    """Open matches of `subject` the latest screening no longer found (not in `keep`) are superseded. `rows`: its
+    matches, when the caller has them (an open one among them is enough: there is at most one per entity)."""
+    if rows is None:
         rows = session.scalars(select(ScreeningMatch).where(ScreeningMatch.subject_id == subject.id))
     for row in rows:
         if row.disposition == Disposition.OPEN and row.superseded_at is None and row.os_entity_id not in keep:

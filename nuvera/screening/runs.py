@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from nuvera.errors import NotFound
 from nuvera.screening import events
-from nuvera.screening.holds import HoldStatus, beneficiary_status, customer_status, notify
-from nuvera.screening.matches import deactivate, record_result
+from nuvera.screening.holds import HoldStatus, notify, status_of
+from nuvera.screening.matches import deactivate, load_matches, record_result
 from nuvera.screening.models import ScreeningRun, ScreeningSubject, SubjectType
+from nuvera.screening.reads import Screened
 from nuvera.screening.subjects import (
     SubjectInput,
     build_entity,
@@ -76,25 +77,43 @@ def screen_customer(
     # Screenings of one customer run one at a time (row lock on PostgreSQL), so two concurrent re-screenings
     # cannot both create the same new match.
     existing = lock_customer_subjects(session, tenant, customer_id)
+    # Every match of every subject, in one query: the status and the events below are counted from these.
+    known = load_matches(session, existing.values())
+    rows = list(existing.values())
+    screened = [
+        upsert_subject(
+            session,
+            existing.pop((subject.subject_type, subject.entity_id), None),
+            subject,
+            tenant,
+            customer_id,
+            customer_name,
+            None,
+            now,
+        )
+        for subject in subjects
+    ]
+    rows += [row for row in screened if row.id not in known]
+    if session.new:
+        session.flush()  # new subjects before their matches (the mappers have no relationship to order them)
     main_row: ScreeningSubject | None = None
     compared = new = 0
     result: ScreeningResult | None = None
-    for subject, result in zip(subjects, results, strict=True):
-        row = existing.pop((subject.subject_type, subject.entity_id), None)
-        row = upsert_subject(session, row, subject, tenant, customer_id, customer_name, None, now)
-        new += record_result(session, engine, row, result, now)
+    for row, result in zip(screened, results, strict=True):
+        new += record_result(session, engine, row, result, now, known.setdefault(row.id, []))
         compared += result.candidates_compared
-        if subject.subject_type == SubjectType.CUSTOMER:
+        if row.subject_type == SubjectType.CUSTOMER:
             main_row = row
-    deactivate(session, existing.values(), now)
+    deactivate(session, existing.values(), now, known=known)
     # Both set in the loop: the checks above guarantee exactly one CUSTOMER subject.
     assert main_row is not None
     assert result is not None
     session.flush()
-    status = customer_status(session, tenant, customer_id)
+    matches = [match for subject_matches in known.values() for match in subject_matches]
+    status = status_of(main_row, rows, matches)
     _record_run(session, engine, main_row, result, len(subjects), compared, new, status.open_match_count, reason, now)
     notify(session, status)
-    events.screened(session, status, new, now)
+    events.screened(session, Screened(main_row, rows, matches, status), new, now)
     return status
 
 
@@ -120,12 +139,13 @@ def screen_beneficiary(
         raise Superseded
     row = main_subject(session, tenant, SubjectType.BENEFICIARY, beneficiary_id, for_update=True)
     row = upsert_subject(session, row, subject, tenant, customer_id, None, beneficiary_id, now)
-    new = record_result(session, engine, row, result, now)
+    matches = load_matches(session, [row])[row.id]
+    new = record_result(session, engine, row, result, now, matches)
     session.flush()
-    status = beneficiary_status(session, tenant, beneficiary_id)
+    status = status_of(row, [row], matches)
     _record_run(session, engine, row, result, 1, result.candidates_compared, new, status.open_match_count, reason, now)
     notify(session, status)
-    events.screened(session, status, new, now)
+    events.screened(session, Screened(row, [row], matches, status), new, now)
     return status
 
 

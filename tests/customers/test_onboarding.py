@@ -365,6 +365,38 @@ def test_a_create_writes_its_rows_without_reading_them_back_first(factory: Facto
         assert [(job.kind, job.state) for job in jobs] == [(SCREEN_JOB, JobState.QUEUED)]
 
 
+def test_a_screening_job_reads_the_matches_of_all_its_subjects_once(
+    factory: Factory, database: Database, settings: Settings
+) -> None:
+    """The worker folds the results of every subject of a customer into their matches, counts the hold and
+    describes the result in its event from one read of those matches: on SQLite it holds the write lock the API's
+    writes wait for meanwhile, so it does not query them again per subject, for the status or for the event."""
+    partner = factory.partner([Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE])
+    statements: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()).lower())
+
+    with partner.client() as client:
+        create(client)
+        drain_jobs(database, settings)  # warm: the screening engine, the statement caches
+        persons = [person(firstName=name, roles=["DIRECTOR"], ownershipPercent=None) for name in ("Ada", "Grace")]
+        created = create(client, persons=[person(), *persons])
+        event.listen(database.engine, "before_cursor_execute", capture)
+        try:
+            assert drain_jobs(database, settings) == 1
+        finally:
+            event.remove(database.engine, "before_cursor_execute", capture)
+    reads_of_matches = [s for s in statements if s.startswith("select") and "from screening_matches" in s]
+    assert len(reads_of_matches) == 1
+    assert "count(" not in reads_of_matches[0]
+    # And it did screen all four subjects: the customer is no longer pending.
+    with database.session() as session:
+        subjects = session.scalars(select(ScreeningSubject).where(ScreeningSubject.customer_id == created["id"])).all()
+    assert len(subjects) == 4
+    assert all(subject.last_screened_at is not None for subject in subjects)
+
+
 # The tables a change to an existing customer reads before it writes (its timeline's last entry, its subjects, a job
 # already queued for it); a create has nothing to read there.
 LOOKED_UP_ON_CHANGE = ("activity_events", "screening_subjects", "jobs")

@@ -13,9 +13,13 @@ from nuvera.audit.actor import Actor
 from nuvera.audit.models import AuditEvent
 from nuvera.db import Database
 from nuvera.errors import NuveraError
+from nuvera.events.models import EventType
+from nuvera.events.service import latest_events, snapshot
 from nuvera.screening import service
 from nuvera.screening.engine import ScreeningEngine
+from nuvera.screening.holds import customer_status
 from nuvera.screening.models import Disposition, ScreeningMatch, SubjectType
+from nuvera.screening.schemas import ScreeningDetailOut
 from nuvera.screening.service import HoldStatus, SubjectInput
 from nuvera.tenancy import OrganizationScope
 from tests.harness import Factory
@@ -33,16 +37,29 @@ def screen(
     *persons: SubjectInput,
     country: str | None = None,
 ) -> HoldStatus:
+    tenant, at = OrganizationScope(org), now()
     with database.session() as session:
-        return service.screen_customer(
+        status = service.screen_customer(
             session,
             engine,
-            OrganizationScope(org),
+            tenant,
             customer_id=customer_id,
             customer_name=name,
             subjects=[company(customer_id, name, country), *persons],
-            now=now(),
+            now=at,
         )
+        # The screening counts its status, and describes itself in its events, from the rows it holds: both must
+        # be what the queries of the REST reads find in the same transaction.
+        assert status == customer_status(session, tenant, customer_id)
+        described = [
+            event.data["object"]
+            for kind in (EventType.SCREENING_MATCH_OPENED, EventType.SCREENING_HOLD_CHANGED)
+            for event in latest_events(session, tenant, kind, customer_id)
+            if event.created_at == at
+        ]
+        queried = service.customer_screening(session, tenant, customer_id)
+        assert all(object == snapshot(ScreeningDetailOut.model_validate(queried)) for object in described)
+    return status
 
 
 def detail(database: Database, org: str, customer_id: str) -> dict[str, object]:
