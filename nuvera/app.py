@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -204,4 +205,9 @@ def app_from_environment() -> FastAPI:
     configure_logging(settings.log_format)
     # uvicorn builds one protocol object per connection and passes it nothing of ours: the deadline is per process.
     HeadDeadlineProtocol.head_timeout_seconds = settings.request_head_timeout_seconds
-    return create_app(settings)
+    app = create_app(settings)
+    # What the imports and the app's build created lives as long as the process: out of the collector's sight, a
+    # full collection no longer walks it. It walked ~200k objects for 105–148 ms (measured), once every ~30 s of
+    # POST load, with every request in flight waiting. (Not in create_app: tests build many apps in one process.)
+    gc.freeze()
+    return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -67,8 +68,16 @@ def worker(
         worker_options(settings),
         recurring=registry.recurring(settings),
     )
+
+    def prepare() -> None:
+        screening_jobs.prepare(settings)
+        # The modules and the screening index last as long as the process: out of the collector's sight, a full
+        # collection no longer walks them (~250k objects, 159 ms measured), which could happen while this worker
+        # holds SQLite's write lock that the API's writes wait for.
+        gc.freeze()
+
     try:
-        runner.run(stop, prepare=lambda: screening_jobs.prepare(settings))
+        runner.run(stop, prepare=prepare)
     finally:
         database.dispose()
 
