@@ -614,7 +614,12 @@ def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
         post = Scenario("signed POST /api/v1/customers", ours, "/api/v1/customers", signed=True, method="POST",
                         body_file=body_file)  # fmt: skip
         load.run(post, duration=min(1.0, options.post_duration / 2))
-        posts = [load.run(post, duration=options.post_duration)]
+        # One window is a few hundred requests, so its p99 is its few slowest requests: the median of `rounds` windows,
+        # each started once the screening jobs of what ran before are done (the process tree idle).
+        posts = []
+        for _ in range(options.rounds):
+            settle(ours.process.pid)
+            posts.append(load.run(post, duration=options.post_duration))
         loaded_rss = rss_mb(api_pid)
 
         print(f"{options.concurrency} connections; {options.clients} client process(es); {options.duration:g} s per "
@@ -624,7 +629,7 @@ def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
         print(HEADER)
         for label, outcomes in {**first, **second}.items():
             print(row(label, outcomes))
-        print(row(f"{post.label} ({options.post_duration:g} s)", posts))
+        print(row(f"{post.label} ({len(posts)} × {options.post_duration:g} s)", posts))
         print(
             f"  ({big_label} customers seeded in {seeded:.1f} s by cloning one made through the API, persons included)"
         )
@@ -648,7 +653,8 @@ def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
         label = "server CPU per signed crypto GET / customers list (1k)"
         print(f"  {label:<58} {crypto_cpu:.2f} ms / {list_cpu:.2f} ms   ≤ 1 ms / ≤ 3 ms")
         print(f"  {f'signed POST /api/v1/customers p99 at {options.concurrency} connections':<58} "
-              f"{posts[0].p99_ms:.0f} ms   ≤ 100 ms")  # fmt: skip
+              f"{median(posts, 'p99_ms'):.0f} ms   ≤ 100 ms   (windows: "
+              f"{' / '.join(f'{outcome.p99_ms:.0f}' for outcome in posts)} ms)")  # fmt: skip
         print(
             f"  {'API worker RSS idle (bundled sanctions sample)':<58} {idle_rss:.0f} MB   ≤ 200 MB"
             f"   (all processes of nuvera serve: {idle_tree:.0f} MB; API worker after the load: {loaded_rss:.0f} MB)"
