@@ -79,8 +79,7 @@ def screen_customer(
     existing = lock_customer_subjects(session, tenant, customer_id)
     # Every match of every subject, in one query: the status and the events below are counted from these.
     known = load_matches(session, existing.values())
-    rows = list(existing.values())
-    screened = [
+    current = [
         upsert_subject(
             session,
             existing.pop((subject.subject_type, subject.entity_id), None),
@@ -93,13 +92,12 @@ def screen_customer(
         )
         for subject in subjects
     ]
-    rows += [row for row in screened if row.id not in known]
     if session.new:
         session.flush()  # new subjects before their matches (the mappers have no relationship to order them)
     main_row: ScreeningSubject | None = None
     compared = new = 0
     result: ScreeningResult | None = None
-    for row, result in zip(screened, results, strict=True):
+    for row, result in zip(current, results, strict=True):
         new += record_result(session, engine, row, result, now, known.setdefault(row.id, []))
         compared += result.candidates_compared
         if row.subject_type == SubjectType.CUSTOMER:
@@ -109,6 +107,7 @@ def screen_customer(
     assert main_row is not None
     assert result is not None
     session.flush()
+    rows = [*current, *existing.values()]  # every subject of the customer: the screened ones and those just gone
     matches = [match for subject_matches in known.values() for match in subject_matches]
     status = status_of(main_row, rows, matches)
     _record_run(session, engine, main_row, result, len(subjects), compared, new, status.open_match_count, reason, now)
