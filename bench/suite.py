@@ -129,6 +129,11 @@ def listening_process(pid: int, port: int) -> int:
     return holders[-1] if holders else pid
 
 
+def queued_jobs(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM jobs WHERE state = 'queued'")).scalar_one())
+
+
 def settle(pid: int, *, window: float = 0.5, most: float = 60.0) -> float:
     """Seconds until the process tree of `pid` is idle (under 5 % of a core over `window`), at most `most`: the
     jobs worker of `nuvera serve` loads the screening index in the first seconds after the API is ready, and its
@@ -616,10 +621,16 @@ def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
         load.run(post, duration=min(1.0, options.post_duration / 2))
         # One window is a few hundred requests, so its p99 is its few slowest requests: the median of `rounds` windows,
         # each started once the screening jobs of what ran before are done (the process tree idle).
-        posts = []
-        for _ in range(options.rounds):
-            settle(ours.process.pid)
-            posts.append(load.run(post, duration=options.post_duration))
+        # The jobs worker screens each new customer; it shares the database's single writer with the API, so what a
+        # window leaves queued, and how long the worker then takes to drain it, is printed beside the latency.
+        posts, backlogs, drains = [], [], []
+        for index in range(options.rounds + 1):
+            drained = settle(ours.process.pid)
+            if index:
+                drains.append(drained)
+            if index < options.rounds:
+                posts.append(load.run(post, duration=options.post_duration))
+                backlogs.append(queued_jobs(engine))
         loaded_rss = rss_mb(api_pid)
 
         print(f"{options.concurrency} connections; {options.clients} client process(es); {options.duration:g} s per "
@@ -655,6 +666,9 @@ def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
         print(f"  {f'signed POST /api/v1/customers p99 at {options.concurrency} connections':<58} "
               f"{median(posts, 'p99_ms'):.0f} ms   ≤ 100 ms   (windows: "
               f"{' / '.join(f'{outcome.p99_ms:.0f}' for outcome in posts)} ms)")  # fmt: skip
+        queued = " / ".join(f"{count} of {outcome.requests}" for count, outcome in zip(backlogs, posts, strict=True))
+        print(f"  {'  screening jobs queued as each POST window ended':<58} {queued}, "
+              f"drained {' / '.join(f'{seconds:.1f}' for seconds in drains)} s later")  # fmt: skip
         print(
             f"  {'API worker RSS idle (bundled sanctions sample)':<58} {idle_rss:.0f} MB   ≤ 200 MB"
             f"   (all processes of nuvera serve: {idle_tree:.0f} MB; API worker after the load: {loaded_rss:.0f} MB)"

@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from nuvera_client import sign_request
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, create_engine, delete, select
 
 from nuvera import migrate
 from nuvera.app import create_app
+from nuvera.auth.hot_database import hot_database_path
 from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import GUARD_APPLICATION_ID, SeenToken, SqlReplayStore
 from nuvera.config import Settings
@@ -39,16 +40,23 @@ def own_server(fresh_database_url: str, settings: Settings) -> Iterator[tuple[Li
     database.dispose()
 
 
-def _guard(database: Database) -> int | None:
-    with database.session() as session:
-        rows = session.scalars(select(SeenToken.jti).where(SeenToken.application_id == GUARD_APPLICATION_ID)).all()
+def _replay_engine(database: Database) -> Engine:
+    """Where the served app keeps its replay memory: the hot file beside a SQLite database, else the database."""
+    path = hot_database_path(database.url)
+    return create_engine(f"sqlite:///{path}") if path is not None else database.engine
+
+
+def _guard(engine: Engine) -> int | None:
+    with engine.connect() as connection:
+        rows = connection.scalars(select(SeenToken.jti).where(SeenToken.application_id == GUARD_APPLICATION_ID)).all()
     return max((int(jti) for jti in rows), default=None)
 
 
 @pytest.mark.slow
 def test_an_emptied_replay_table_never_accepts_a_token_twice(own_server: tuple[LiveServer, Factory, Database]) -> None:
     server, factory, database = own_server
-    assert _guard(database) == 0  # born vouched by the migration: nothing refused
+    replay = _replay_engine(database)
+    assert _guard(replay) == 0  # born vouched by the migration: nothing refused
     partner = factory.partner([Permission.CRYPTO_READ, Permission.SUPPORT_READ, Permission.SUPPORT_WRITE])
     body = json.dumps({"subject": "Reset", "body": "Sent once", "category": "API"}).encode()
     ahead = int(time.time()) + 25  # dated ahead into the allowed skew
@@ -66,15 +74,15 @@ def test_an_emptied_replay_table_never_accepts_a_token_twice(own_server: tuple[L
     assert call("GET", PROBE, get_token).json()["code"] == "replay_detected"
 
     reset_at = int(time.time())
-    with database.session() as session:  # the store loses its memory, guard row included
-        session.execute(delete(SeenToken))
+    with replay.begin() as connection:  # the store loses its memory, guard row included
+        connection.execute(delete(SeenToken))
 
     for _ in range(3):
         for response in (call("GET", PROBE, get_token), call("POST", TICKETS, post_token, body)):
             assert response.status_code == 503
             assert response.json()["code"] == "dependency_unavailable"
             assert "sign this request again" in response.json()["detail"]
-    guard = _guard(database)
+    guard = _guard(replay)
     assert guard is not None
     assert guard >= reset_at + 31  # covers every iat a client could have dated ahead before the reset
     signed_now = int(time.time())
@@ -87,6 +95,7 @@ def test_an_emptied_replay_table_never_accepts_a_token_twice(own_server: tuple[L
     listed = call("GET", TICKETS, sign_request(partner.api_key, partner.private_key, "GET", TICKETS, now=guard + 1))
     assert listed.status_code == 200, listed.text
     assert [ticket["subject"] for ticket in listed.json()["items"]] == ["Reset"]  # created once, never twice
+    replay.dispose()
 
 
 def test_the_purge_keeps_the_guard_row_and_the_size_counts_tokens_only(fresh_database_url: str) -> None:
@@ -100,7 +109,7 @@ def test_the_purge_keeps_the_guard_row_and_the_size_counts_tokens_only(fresh_dat
         years_later = now + timedelta(days=3650)
         store._maybe_purge(years_later)  # every token row has expired by then
         assert store.size() == 0
-        assert _guard(database) == 0  # the guard row never expires: the memory is still vouched for
+        assert _guard(database.engine) == 0  # the guard row never expires: the memory is still vouched for
         assert store.remember(
             "app_1", "jti-2", years_later + timedelta(seconds=91), years_later, issued_at=int(years_later.timestamp())
         )

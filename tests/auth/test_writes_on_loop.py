@@ -1,13 +1,17 @@
-"""With SQLite, the jti record and the rate count are written on the event loop, and fall back to a worker thread
-(never to a refusal, never twice) when SQLite's write lock is held."""
+"""With SQLite, the jti record and the rate count are written on the event loop, to a file of their own beside the
+database (nuvera/auth/hot_database.py), and fall back to a worker thread (never to a refusal, never twice) when that
+file's write lock is held. A write transaction of the database itself never delays them."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 
 import httpx
 import pytest
 
+from nuvera.auth.hot_database import hot_database_path
 from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import SqlReplayStore
 from nuvera.db import Database
@@ -50,8 +54,11 @@ def test_a_held_write_lock_sends_the_write_to_a_worker_thread_which_waits_for_it
     replay_store: SqlReplayStore, factory: Factory, server: LiveServer, database: Database
 ) -> None:
     partner = factory.partner([Permission.CRYPTO_READ])
-    holder = database.engine.raw_connection()
-    holder.execute("BEGIN IMMEDIATE")  # another writer holds SQLite's lock for a moment
+    hot = hot_database_path(database.url)
+    assert hot is not None
+    assert hot.exists()
+    holder = sqlite3.connect(hot, timeout=0, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the hot file's lock for a moment
     releasing = threading.Event()
 
     def release() -> None:
@@ -68,4 +75,26 @@ def test_a_held_write_lock_sends_the_write_to_a_worker_thread_which_waits_for_it
         assert _get(factory, server, token, partner.api_key).json()["code"] == "replay_detected"
     finally:
         released.join()
+        holder.close()
+
+
+def test_a_write_transaction_of_the_database_does_not_delay_the_jti_record(
+    replay_store: SqlReplayStore, factory: Factory, server: LiveServer, database: Database
+) -> None:
+    partner = factory.partner([Permission.CRYPTO_READ])
+    # The key's first use records its last use in the database: done before the database's lock is taken.
+    assert _get(factory, server, partner.token("GET", PROBE), partner.api_key).status_code == 200
+    holder = database.engine.raw_connection()
+    holder.execute("BEGIN IMMEDIATE")  # a REST write or a screening job holds the database's write lock
+    try:
+        token = partner.token("GET", PROBE)
+        started = time.monotonic()
+        response = _get(factory, server, token, partner.api_key)
+        waited = time.monotonic() - started
+        assert response.status_code == 200, response.text  # recorded, counted and read while the lock is held
+        assert _get(factory, server, token, partner.api_key).json()["code"] == "replay_detected"
+        # Queued behind the database's writer, the jti would have waited for the rollback below (30 s timeout).
+        assert waited < 10
+    finally:
+        holder.rollback()
         holder.close()
