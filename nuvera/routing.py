@@ -13,6 +13,8 @@ dependency other routes use (`SessionDep`): entering and leaving a generator dep
 stack per request, about 4 % of a signed read's CPU.
 
 The commit still happens before the response is built and sent, so a failed commit is never reported as success.
+On SQLite a write holds the write lock from its first statement until that commit (nuvera/db.py
+`writing_from_first_statement`), not from the start of its endpoint.
 
 A hot read (a list whose endpoint builds its own `Response`) can skip FastAPI's request handling altogether
 (`DirectCall`): its dependencies are providers registered here (`provide_directly`) and its query parameters plain
@@ -51,7 +53,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from nuvera.db import NOWAIT_BIND, WRITER, begin_writing, is_sqlite_busy, writing
+from nuvera.db import NOWAIT_BIND, is_sqlite_busy, writing_from_first_statement
 
 READS = frozenset({"GET", "HEAD"})
 
@@ -263,21 +265,18 @@ def _run_and_finish(
     *,
     nowait: bool = False,
     writes: bool = False,
-    begin: bool = False,
 ) -> Any:
     sessions = [value for value in values.values() if isinstance(value, Session)]
     if writes and sessions:
-        # On SQLite, one writing request of this process at a time, queued fairly (nuvera/db.py `sqlite_writer`).
-        with writing(sessions[0].info.get(WRITER)):
-            return _run_and_finish(endpoint, values, begin=True)
+        # On SQLite, one writing request of this process at a time, queued fairly (nuvera/db.py `sqlite_writer`),
+        # from the moment it first touches the database until it has committed.
+        with writing_from_first_statement(sessions):
+            return _run_and_finish(endpoint, values)
     binds = [session.bind for session in sessions]
     try:
         if nowait:
             for session in sessions:
                 session.bind = session.info[NOWAIT_BIND]
-        if begin:
-            for session in sessions:
-                begin_writing(session)  # SQLite: the write lock first, waited for in 1 ms steps
         result = endpoint(**values)
         for session in sessions:
             session.commit()

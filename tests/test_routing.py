@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import text
 
@@ -47,9 +47,15 @@ def app_on(database: Database, calls: list[dict[str, Any]]) -> FastAPI:
 
     @router.post("/write")
     def write(session: SessionDep) -> dict[str, Any]:
-        calls.append({"loop": on_event_loop(), "holds_writer": writer_held(database)})
+        before = writer_held(database)
         session.execute(text("INSERT INTO notes (body) VALUES ('posted')"))
+        calls.append({"loop": on_event_loop(), "held_before": before, "held_after": writer_held(database)})
         return {"ok": True}
+
+    @router.post("/write-refused")
+    def write_refused(session: SessionDep) -> dict[str, Any]:
+        calls.append({"loop": on_event_loop(), "holds_writer": writer_held(database)})
+        raise HTTPException(422, "refused by the endpoint's own checks, before any statement")
 
     app = FastAPI()
     app.state.database = database
@@ -113,12 +119,37 @@ def test_a_read_that_meets_a_lock_runs_again_in_a_worker_thread_and_writes_once(
     database.dispose()
 
 
-def test_a_write_runs_in_a_worker_thread_holding_the_process_writer_lock(tmp_path: Path) -> None:
+def test_a_write_runs_in_a_worker_thread_holding_the_process_writer_lock_from_its_first_statement(
+    tmp_path: Path,
+) -> None:
     database = notes_database(tmp_path)
     calls: list[dict[str, Any]] = []
     with live_server(app_on(database, calls)) as server:
         assert httpx.post(server.base_url + "/write").status_code == 200
-    assert calls == [{"loop": False, "holds_writer": True}]
+    assert calls == [{"loop": False, "held_before": False, "held_after": True}]
+    assert writer_held(database) is False  # given back after the commit
+    with database.session() as session:
+        assert session.execute(text("SELECT count(*) FROM notes WHERE body = 'posted'")).scalar_one() == 1
+    database.dispose()
+
+
+def test_a_write_refused_before_its_first_statement_never_waits_for_the_write_lock(tmp_path: Path) -> None:
+    database = notes_database(tmp_path)
+    calls: list[dict[str, Any]] = []
+    other = sqlite3.connect(tmp_path / "notes.db", isolation_level=None, check_same_thread=False)
+    try:
+        with live_server(app_on(database, calls)) as server:
+            other.execute("BEGIN IMMEDIATE")  # another process's writer (a screening job) holds SQLite's lock
+            started = time.monotonic()
+            refused = httpx.post(server.base_url + "/write-refused", timeout=60)
+            waited = time.monotonic() - started
+            other.execute("COMMIT")
+            assert httpx.post(server.base_url + "/write", timeout=60).status_code == 200
+    finally:
+        other.close()
+    assert refused.status_code == 422
+    assert waited < 10  # taking the lock first, it would have waited for the COMMIT above (up to 30 s)
+    assert calls[0] == {"loop": False, "holds_writer": False}
     database.dispose()
 
 
