@@ -624,13 +624,11 @@ def run_backend(backend: Backend, options: Options, with_cli: bool) -> None:
         # The jobs worker screens each new customer; it shares the database's single writer with the API, so what a
         # window leaves queued, and how long the worker then takes to drain it, is printed beside the latency.
         posts, backlogs, drains = [], [], []
-        for index in range(options.rounds + 1):
-            drained = settle(ours.process.pid)
-            if index:
-                drains.append(drained)
-            if index < options.rounds:
-                posts.append(load.run(post, duration=options.post_duration))
-                backlogs.append(queued_jobs(engine))
+        settle(ours.process.pid)
+        for _ in range(options.rounds):
+            posts.append(load.run(post, duration=options.post_duration))
+            backlogs.append(queued_jobs(engine))
+            drains.append(settle(ours.process.pid))
         loaded_rss = rss_mb(api_pid)
 
         print(f"{options.concurrency} connections; {options.clients} client process(es); {options.duration:g} s per "

@@ -199,19 +199,12 @@ def retry_while_busy(attempt: Callable[[], T], *, wait_seconds: float = WRITER_W
         time.sleep(WRITE_LOCK_POLL_SECONDS)
 
 
-def begin_writing(session: Session) -> None:
-    """On SQLite: start the session's transaction holding the database's write lock (BEGIN IMMEDIATE), waiting
-    for it as `retry_while_busy` does. Every statement of the transaction then runs without meeting a lock, and
-    a transaction that reads before it writes can no longer fail with BUSY_SNAPSHOT when another process wrote
-    in between. Other databases: nothing to do."""
-    if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
-        return
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-    _begin_immediate(raw)
-
-
 def _begin_immediate(raw: Any) -> None:
+    """Start the SQLite connection's transaction holding the database's write lock (BEGIN IMMEDIATE), waiting for it
+    as `retry_while_busy` does. Every statement of the transaction then runs without meeting a lock, and a
+    transaction that reads before it writes can no longer fail with BUSY_SNAPSHOT when another process wrote in
+    between."""
+
     def begin() -> None:
         raw.execute("BEGIN IMMEDIATE")
 
@@ -235,7 +228,7 @@ class _PendingWrite:
 @contextmanager
 def writing_from_first_statement(sessions: list[Session]) -> Iterator[None]:
     """For the block (a REST write, nuvera/routing.py): on SQLite, the moment each session runs its first statement
-    it takes the process's writer lock (`sqlite_writer`) and begins with the database's (as `begin_writing`); the
+    it takes the process's writer lock (`sqlite_writer`) and begins with the database's (`_begin_immediate`); the
     block gives the writer lock back when it ends, after the commit. Other databases: nothing to do.
 
     SQLite has one writer, so the time between taking the lock and committing is time every other writer waits.

@@ -21,7 +21,14 @@ from nuvera.auth.permissions import Permission
 from nuvera.auth.replay import SeenToken
 from nuvera.backends import DependencyUnavailable
 from nuvera.customers.models import Customer, CustomerPerson
-from nuvera.db import SQLITE_BUSY_TIMEOUT_MS, Database, begin_writing, retry_while_busy, sqlite_writer, writing
+from nuvera.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    Database,
+    retry_while_busy,
+    sqlite_writer,
+    writing,
+    writing_from_first_statement,
+)
 from nuvera.direct_sql import DirectConnections, Statement, WouldBlock, WriterBusy, reading
 from nuvera.ratelimit.limiter import SqlRateLimiter
 from tests.customers.builders import create
@@ -244,14 +251,15 @@ def test_run_waits_for_another_process_write_lock_and_writes_once_it_is_free(
 
 
 @pytest.mark.usefixtures("sqlite_only")
-def test_begin_writing_takes_the_write_lock_first_and_restores_the_busy_timeout(database: Database) -> None:
+def test_a_pending_write_begins_with_the_write_lock_and_restores_the_busy_timeout(database: Database) -> None:
     holder = database.engine.raw_connection()
     holder.execute("BEGIN IMMEDIATE")
     began = threading.Event()
     session = database.sessions()
 
     def begin() -> None:
-        begin_writing(session)
+        with writing_from_first_statement([session]):
+            session.connection()  # its first contact with the database
         began.set()
 
     thread = threading.Thread(target=begin)

@@ -24,11 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Table, exists, insert, inspect, make_url, select
+from sqlalchemy import Table, inspect, make_url
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from nuvera.auth.replay import GUARD_APPLICATION_ID, GUARD_KEPT_UNTIL, SeenToken, guard_row_jti
+from nuvera.auth.replay import SeenToken, SqlReplayStore
 from nuvera.db import make_engine
 from nuvera.ratelimit.models import RateLimitCounter
 
@@ -54,15 +54,7 @@ def open_hot_engine(engine: Engine) -> Engine | None:
     """An engine on the hot file beside `engine`'s database, its tables made if missing (with no guard: see the
     module's docstring), or None where the hot state stays in the database itself."""
     path = hot_database_path(engine.url)
-    if path is None:
-        return None
-    hot = make_engine(f"sqlite:///{path}")
-    try:
-        _create_tables(hot)
-    except BaseException:
-        hot.dispose()
-        raise
-    return hot
+    return None if path is None else _open(path)
 
 
 def is_new_database(url: str) -> bool:
@@ -85,25 +77,29 @@ def prepare_hot_database(url: str, *, vouch: bool) -> None:
     path = hot_database_path(url)
     if path is None:
         return
-    hot = make_engine(f"sqlite:///{path}")
+    hot = _open(path)
     try:
-        _create_tables(hot)
         if vouch:
-            with hot.begin() as connection:
-                if not connection.scalar(select(exists().where(SeenToken.application_id == GUARD_APPLICATION_ID))):
-                    connection.execute(
-                        insert(SeenToken).values(
-                            application_id=GUARD_APPLICATION_ID, jti=guard_row_jti(0), expires_at=GUARD_KEPT_UNTIL
-                        )
-                    )
+            store = SqlReplayStore(hot)
+            try:
+                store.declare_new()
+            finally:
+                store.close()
     finally:
         hot.dispose()
 
 
-def _create_tables(hot: Engine) -> None:
-    # IF NOT EXISTS: the API workers of one node may start at the same moment.
-    with hot.begin() as connection:
-        for table in HOT_TABLES:
-            connection.execute(CreateTable(table, if_not_exists=True))
-            for index in table.indexes:
-                connection.execute(CreateIndex(index, if_not_exists=True))
+def _open(path: Path) -> Engine:
+    """An engine on the hot file at `path`, its tables made if missing."""
+    hot = make_engine(f"sqlite:///{path}")
+    try:
+        # IF NOT EXISTS: the API workers of one node may start at the same moment.
+        with hot.begin() as connection:
+            for table in HOT_TABLES:
+                connection.execute(CreateTable(table, if_not_exists=True))
+                for index in table.indexes:
+                    connection.execute(CreateIndex(index, if_not_exists=True))
+    except BaseException:
+        hot.dispose()
+        raise
+    return hot

@@ -22,10 +22,11 @@ retryable 503: the client signs again, and a fresh token is accepted once the gu
 
 The guard value lives inside the store, next to the memory it vouches for, so whatever wipes the one wipes the
 other; a store that finds no guard sets one at "now". A store is born vouched: the migration that creates the table
-writes a guard of 0, and a new Redis namespace is vouched by `declare_new()` only when the operator (or a test) knows
-that it never served a token. Redis restarting *with* its data (AOF/RDB) keeps the guard but may have lost the last
-second or minutes of writes: each process notices a Redis it has not seen before (its `run_id` differs from the one
-recorded in the store) when it opens a connection, and moves the guard to "now".
+writes a guard of 0, the embedded default's hot file is vouched by `declare_new()` only when it is made with a new
+database (nuvera/auth/hot_database.py), and a new Redis namespace by its `declare_new()` only when the operator (or a
+test) knows that it never served a token. Redis restarting *with* its data (AOF/RDB) keeps the guard but may have
+lost the last second or minutes of writes: each process notices a Redis it has not seen before (its `run_id` differs
+from the one recorded in the store) when it opens a connection, and moves the guard to "now".
 
 Clocks: Redis takes the guard from its own clock (TIME), the database store from the API node's; `iat` is the
 client's and the expiry checks use the API node's. Keep every node, Redis and the database on NTP (docs/deployment.md).
@@ -196,16 +197,20 @@ class SqlReplayStore:
         if recorded == 0:
             # Nothing inserted and no duplicate: the guard refused the token, or there is no guard row at all
             # (the table was emptied), in which case this is the moment the store's memory begins.
-            run(lambda connection: self._guard_from(connection, now))
+            run(lambda connection: self._set_guard_row(connection, int(now.timestamp()) + self._guard_margin))
             raise DependencyUnavailable("replay store (database)", RESET_DETAIL)
         return recorded == 1
 
-    def _guard_from(self, connection: Any, now: datetime) -> None:
+    def declare_new(self) -> None:
+        """Vouch that this store never served a token (the hot file made with a new database,
+        nuvera/auth/hot_database.py): a guard of 0, only where the store has no guard. As `RedisReplayStore`'s: never
+        on a store that may have lost its memory."""
+        self.connections.run(lambda connection: self._set_guard_row(connection, 0))
+
+    def _set_guard_row(self, connection: Any, guard: int) -> None:
+        """The guard row, unless the store has one already."""
         parameters = self._set_guard.parameters(
-            {
-                "guard": guard_row_jti(int(now.timestamp()) + self._guard_margin),
-                "kept_until": self._bound_expiry(GUARD_KEPT_UNTIL),
-            }
+            {"guard": guard_row_jti(guard), "kept_until": self._bound_expiry(GUARD_KEPT_UNTIL)}
         )
         cursor = connection.cursor()
         try:
