@@ -14,9 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 from nuvera.observability import metrics
+from nuvera.observability.logging import ACCESS_LOGGER
 
 # Stdlib loggers (rendered by structlog's formatter once configure_logging ran): silent in apps built by tests.
-access = logging.getLogger("nuvera.access")
+access = logging.getLogger(ACCESS_LOGGER)
 log = logging.getLogger("nuvera")
 
 # Probes and scrapes come every few seconds; they are counted in the metrics but would drown the access log.
@@ -122,10 +123,11 @@ class EdgeMiddleware:
             return
         principal = state.get("principal")
         application_id = principal.application_id if principal is not None else state.get("application_id")
-        # The path only: no query string (cursors, filters), no headers, no body.
+        # The path only: no query string (cursors, filters), no headers, no body. The fields are ACCESS_FIELDS.
         access.info(
             "request",
             extra={
+                "requestId": state["request_id"],
                 "method": method,
                 "path": path,
                 "route": route,

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
+import anyio
 import httpx
 import pytest
 import structlog
 from fastapi import FastAPI
+from starlette.types import Message, Receive, Scope, Send
 
 from nuvera.app import create_app
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
 from nuvera.observability.logging import REDACTED, configure_logging
+from nuvera.observability.middleware import EdgeMiddleware
 from tests.harness import Factory, LiveServer, free_port, live_server
 from tests.production.probes import outcome, send, signed_get
 
@@ -115,3 +119,41 @@ def test_log_lines_are_json_and_mask_anything_shaped_like_a_secret(capsys: pytes
     assert line["message"] == f"careless {REDACTED} and {REDACTED}"
     assert line["token"] == REDACTED
     assert api_key not in json.dumps(line)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_the_access_line_is_rendered_whole_and_masks_its_path(capsys: pytest.CaptureFixture[str]) -> None:
+    """The access line skips structlog's processors (JsonLineFormatter): it must still carry every field, the
+    usual keys first, and mask a secret a partner put in the path."""
+    configure_logging("json")
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+
+    async def refuse(scope: Scope, _receive: Receive, send: Send) -> None:
+        scope["state"].update(error_code="invalid_signature", application_id="app_1")
+        await send({"type": "http.response.start", "status": 401, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def ignore(_message: Message) -> None:
+        pass
+
+    async def nothing() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    path = f"/api/v1/customers/{jwt}"
+    scope: Scope = {"type": "http", "method": "GET", "path": path, "headers": []}
+    anyio.run(EdgeMiddleware(refuse), scope, nothing, ignore)
+
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert list(line)[:4] == ["timestamp", "level", "logger", "message"]
+    assert (line["level"], line["logger"], line["message"]) == ("info", "nuvera.access", "request")
+    assert datetime.fromisoformat(line["timestamp"]).tzinfo is not None
+    assert line["requestId"] == scope["state"]["request_id"]
+    assert {key: line[key] for key in ("method", "route", "status", "applicationId", "code")} == {
+        "method": "GET",
+        "route": "unmatched",
+        "status": 401,
+        "applicationId": "app_1",
+        "code": "invalid_signature",
+    }
+    assert line["path"] == f"/api/v1/customers/{REDACTED}"
+    assert isinstance(line["durationMs"], float | int)
