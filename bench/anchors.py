@@ -2,9 +2,12 @@
 
     .venv/bin/python -m bench.anchors --port PORT [--stack ours|httptools]
 
-Two routes, no middleware, no authentication, no dependency injection:
+Three routes, no middleware, no authentication, no dependency injection:
 
 - `GET /bare` answers `{"status":"ok"}`, the body of our `/healthz`: the cheapest route the stack can serve.
+- `GET /crypto/assets` answers the first page of the crypto assets exactly as our `GET /api/v1/crypto/assets` does
+  (a test holds the two to it): one raw SQL query on a connection opened once, orjson. With the least verification
+  that can accept a signed request, it is the floor of our signed crypto GET (bench/suite.py prints it).
 - `GET /customers?limit=20` answers the first page of one organization's customers (NUVERA_BENCH_ORGANIZATION),
   persons included, exactly as our `GET /api/v1/customers` does (same JSON, nextCursor included; a test holds the
   two to it): two raw SQL queries (the page, then the persons of the page in one IN query) on connections opened
@@ -39,8 +42,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nuvera.config import Settings
+from nuvera.crypto.schemas import CryptoAssetOut
 from nuvera.customers.schemas import CustomerOut, PersonOut
-from nuvera.pagination import encode_cursor
+from nuvera.pagination import DEFAULT_LIMIT, encode_cursor
 
 Convert = Callable[[Any], Any]
 HEALTH_BODY = orjson.dumps({"status": "ok"})
@@ -235,6 +239,44 @@ class RawCustomersPage:
         return orjson.dumps({"items": items, "nextCursor": next_cursor, "hasMore": has_more})
 
 
+class RawCryptoAssetsPage:
+    """GET /crypto/assets: the assets by code, in one raw query, as our crypto list renders them.
+
+    Only a page without a next one (the bundled data has 7 assets, the default page holds 20): the sealed cursor of
+    a longer list is not this yardstick's business, and it says so rather than answer something else.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        self.sqlite = url.get_backend_name() == "sqlite"
+        self.connection: Any
+        if self.sqlite:
+            self.connection = sqlite3.connect(url.database or "", check_same_thread=False, isolation_level=None)
+        else:
+            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.connection = psycopg.connect(dsn, autocommit=True)
+        self.keys = [field.alias or name for name, field in CryptoAssetOut.model_fields.items()]
+        mark = "?" if self.sqlite else "%s"
+        # Column names come from our own schema, the limit is bound: nothing from a request is spliced in.
+        self.sql = f"SELECT {', '.join(CryptoAssetOut.model_fields)} FROM crypto_assets ORDER BY code LIMIT {mark}"  # noqa: S608
+        self.networks = self.keys.index("networks")
+
+    def page(self, limit: int) -> bytes:
+        cursor = self.connection.cursor()
+        cursor.execute(self.sql, (limit + 1,))
+        rows = cursor.fetchall()
+        cursor.close()
+        if len(rows) > limit:
+            raise SystemExit("the raw crypto anchor serves a single page: raise its limit")
+        items = []
+        for row in rows:
+            item = dict(zip(self.keys, row, strict=True))
+            if self.sqlite:  # a JSON column is text on SQLite
+                item["networks"] = orjson.loads(row[self.networks])
+            items.append(item)
+        return orjson.dumps({"items": items, "nextCursor": None, "hasMore": False})
+
+
 def anchor_app() -> Starlette:
     """The uvicorn factory of both stacks (each worker builds its own app and connection)."""
     settings = Settings()
@@ -244,6 +286,7 @@ def anchor_app() -> Starlette:
     customers = (
         RawCustomersPage(settings.resolved_database_url, organization, settings.hmac_secret) if organization else None
     )
+    crypto = RawCryptoAssetsPage(settings.resolved_database_url)
 
     async def bare(_request: Request) -> Response:
         return Response(HEALTH_BODY, media_type="application/json")
@@ -253,7 +296,14 @@ def anchor_app() -> Starlette:
         limit = int(request.query_params.get("limit", "20"))
         return Response(await customers.page_async(limit), media_type="application/json")
 
-    return Starlette(routes=[Route("/bare", bare), Route("/customers", customers_page)])
+    async def crypto_assets(request: Request) -> Response:
+        # SQLite only is read on the event loop as ours is; PostgreSQL synchronously too: 7 rows, one round trip.
+        limit = int(request.query_params.get("limit", str(DEFAULT_LIMIT)))
+        return Response(crypto.page(limit), media_type="application/json")
+
+    return Starlette(
+        routes=[Route("/bare", bare), Route("/customers", customers_page), Route("/crypto/assets", crypto_assets)]
+    )
 
 
 def main() -> None:

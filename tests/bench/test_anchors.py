@@ -16,7 +16,7 @@ import pytest
 from uvicorn.config import HTTP_PROTOCOLS, LOOP_FACTORIES
 from uvicorn.importer import import_from_string
 
-from bench.anchors import RawCustomersPage, our_server_options
+from bench.anchors import RawCryptoAssetsPage, RawCustomersPage, our_server_options
 from bench.suite import ROOT, grow_customers
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
@@ -110,6 +110,25 @@ def test_cloned_customers_are_listed_like_the_original(
     expected = endpoint_page(partner, 20)
     assert expected["hasMore"] is True
     assert len({item["id"] for item in expected["items"]}) == 20
+    assert raw == expected
+
+
+def test_raw_crypto_page_is_the_endpoints_page(factory: Factory, settings: Settings) -> None:
+    """The floor of the signed crypto GET (bench/suite.py) must answer what the endpoint answers."""
+    partner = factory.partner([Permission.CRYPTO_READ])
+    with partner.client() as client:
+        response = client.get("/api/v1/crypto/assets")
+    assert response.status_code == 200, response.text
+    expected = response.json()
+    anchor = RawCryptoAssetsPage(settings.resolved_database_url)
+    try:
+        raw = orjson.loads(anchor.page(20))
+        with pytest.raises(SystemExit, match="single page"):
+            anchor.page(len(expected["items"]) - 1)
+    finally:
+        anchor.connection.close()
+    assert len(expected["items"]) >= 5  # the bundled reference data, networks included
+    assert all(item["networks"] for item in expected["items"])
     assert raw == expected
 
 
