@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, cast
 
 import anyio
@@ -24,6 +26,7 @@ from nuvera.customers.models import Customer, CustomerPerson
 from nuvera.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     Database,
+    make_engine,
     retry_while_busy,
     sqlite_writer,
     writing,
@@ -186,18 +189,42 @@ def test_run_nowait_writes_at_once_and_refuses_to_wait_for_the_write_lock(
     assert _stored(database, blocked)
 
 
-@pytest.mark.usefixtures("sqlite_only", "quiet_writers")
-def test_run_nowait_leaves_one_call_in_so_many_to_the_worker_thread(
-    connections: DirectConnections, database: Database
-) -> None:
-    refused: list[WouldBlock] = []
-    for _ in range(DirectConnections.CHECKPOINT_EVERY * 2):
-        try:
-            connections.run_nowait(insert_one(database, uuid.uuid4().hex))
-        except WouldBlock as exc:
-            refused.append(exc)
-    assert len(refused) == 2  # those calls' worker-thread connection checkpoints the WAL; the loop's never does
-    assert not any(isinstance(exc, WriterBusy) for exc in refused)  # housekeeping: no use looking again
+def test_the_wal_is_checkpointed_beside_the_writes_and_starts_over(tmp_path: Path) -> None:
+    """No statement is refused for housekeeping and none checkpoints inside its commit: one in CHECKPOINT_EVERY has
+    a thread of its own copy the WAL back while the writes go on, and the next statement copies the rest, so the
+    checkpoint completes and the WAL starts over instead of growing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'hot.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE written (k TEXT PRIMARY KEY)")
+    connections = DirectConnections(engine, "test store (database)")
+    wal = tmp_path / "hot.db-wal"
+
+    def write(connection: Any) -> None:
+        connection.execute("INSERT INTO written VALUES (?)", (uuid.uuid4().hex,))
+
+    try:
+        assert connections.run(lambda connection: connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == 0
+        sizes = []
+        for _ in range(3):
+            for _ in range(DirectConnections.CHECKPOINT_EVERY):
+                connections.run_nowait(write)  # never WouldBlock
+            deadline = time.monotonic() + 10
+            while not connections._finish_checkpoint and time.monotonic() < deadline:
+                time.sleep(0.01)  # the thread's bulk copy
+            connections.run_nowait(write)  # copies the rest first
+            busy, frames, copied = connections.checkpoints[-1]
+            assert (busy, copied) == (0, frames)  # complete
+            sizes.append(wal.stat().st_size)
+        assert len(connections.checkpoints) == 6  # a bulk copy and its rest, three times
+        # The WAL started over each time: three rounds of frames in about the room of one (without, three times it).
+        assert sizes[2] < 1.5 * sizes[0]
+    finally:
+        connections.close()
+        engine.dispose()
+    with sqlite3.connect(tmp_path / "hot.db") as check:
+        assert check.execute("SELECT count(*) FROM written").fetchone()[0] == 3 * (
+            DirectConnections.CHECKPOINT_EVERY + 1
+        )
 
 
 @pytest.mark.usefixtures("sqlite_only", "quiet_writers")
@@ -336,7 +363,7 @@ def test_run_nowait_reports_this_process_s_writer_as_busy(connections: DirectCon
         ([], 1, 0),
         ([WriterBusy(), WriterBusy()], 3, 0),  # another writer held the lock a moment: written on the loop after all
         ([WriterBusy()] * LOOP_WRITE_ATTEMPTS, LOOP_WRITE_ATTEMPTS, 1),  # held longer: queued in a worker thread
-        ([WouldBlock()], 1, 1),  # housekeeping (a purge, a checkpoint) is the worker thread's at once
+        ([WouldBlock()], 1, 1),  # housekeeping (a purge) is the worker thread's at once
     ],
 )
 def test_the_event_loop_looks_again_while_another_writer_holds_the_lock(

@@ -421,7 +421,7 @@ async def on_loop_or_thread(write: Callable[..., T], *args: Any) -> T:
         except WriterBusy:
             await anyio.sleep(LOOP_WRITE_WAIT_SECONDS)
         except WouldBlock:
-            break  # housekeeping (a purge, a checkpoint): for the worker thread
+            break  # housekeeping (a purge): for the worker thread
     return await to_thread.run_sync(write, *args)
 
 
