@@ -328,10 +328,15 @@ class DirectConnections:
             self._checkpointing.release()
 
     def _finish(self, connection: Any) -> None:
-        """Step 2 of `_checkpoint`, on the connection of the statement about to run, under the writer lock."""
+        """Step 2 of `_checkpoint`, on the connection of the statement about to run, under the writer lock. Another
+        process's checkpoint running now leaves it to the next one: the statement itself must not fail for it."""
         if self._finish_checkpoint:
             self._finish_checkpoint = False
-            self._run_checkpoint(connection)
+            try:
+                self._run_checkpoint(connection)
+            except self._unavailable as exc:
+                if not is_sqlite_busy(exc):
+                    raise
 
     def _run_checkpoint(self, connection: Any) -> None:
         cursor = connection.cursor()

@@ -227,6 +227,32 @@ def test_the_wal_is_checkpointed_beside_the_writes_and_starts_over(tmp_path: Pat
         )
 
 
+def test_a_checkpoint_that_another_process_holds_up_never_fails_the_statement(tmp_path: Path) -> None:
+    """The rest of a checkpoint runs before a statement; if another process is checkpointing (SQLITE_BUSY), it is
+    left to the next checkpoint and the statement is written all the same."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'hot.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE written (k TEXT PRIMARY KEY)")
+    connections = DirectConnections(engine, "test store (database)")
+
+    def busy(_connection: Any) -> None:
+        exc = sqlite3.OperationalError("database is locked")
+        exc.sqlite_errorcode = 5  # SQLITE_BUSY
+        raise exc
+
+    try:
+        connections._run_checkpoint = busy  # type: ignore[method-assign,assignment]
+        for run in (connections.run_nowait, connections.run):
+            connections._finish_checkpoint = True
+            run(lambda connection: connection.execute("INSERT INTO written VALUES (?)", (uuid.uuid4().hex,)))
+            assert not connections._finish_checkpoint  # tried once, then left to the next checkpoint
+    finally:
+        connections.close()
+        engine.dispose()
+    with sqlite3.connect(tmp_path / "hot.db") as check:
+        assert check.execute("SELECT count(*) FROM written").fetchone()[0] == 2
+
+
 @pytest.mark.usefixtures("sqlite_only", "quiet_writers")
 def test_run_nowait_serves_one_thread_only(connections: DirectConnections, database: Database) -> None:
     connections.run_nowait(insert_one(database, uuid.uuid4().hex))
