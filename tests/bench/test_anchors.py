@@ -123,7 +123,7 @@ def test_raw_crypto_page_is_the_endpoints_page(factory: Factory, settings: Setti
     anchor = RawCryptoAssetsPage(settings.resolved_database_url)
     try:
         raw = orjson.loads(anchor.page(20))
-        with pytest.raises(SystemExit, match="single page"):
+        with pytest.raises(RuntimeError, match="single page"):
             anchor.page(len(expected["items"]) - 1)
     finally:
         anchor.connection.close()
