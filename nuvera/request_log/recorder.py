@@ -188,16 +188,19 @@ class RequestLogRecorder:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self._flush_seconds)
+            # Woken by a full batch: full batches only. Requests go on arriving while a batch is written; draining
+            # them too chased the buffer with INSERTs of one or two rows each. The rest waits for the timer.
+            woken = self._wake.wait(self._flush_seconds)
             self._wake.clear()
-            self.flush()
+            self.flush(whole=not woken)
 
-    def flush(self) -> int:
-        """Write everything buffered, one INSERT per batch; the number of rows written. Thread-safe, never raises:
-        a failed batch goes back to the buffer (as far as the bound allows) and is retried on the next flush."""
+    def flush(self, *, whole: bool = True) -> int:
+        """Write what is buffered (with `whole=False`, only full batches), one INSERT per batch; the number of rows
+        written. Thread-safe, never raises: a failed batch goes back to the buffer (as far as the bound allows) and
+        is retried on the next flush."""
         written = 0
         with self._flush_lock:
-            while self._buffer:
+            while self._buffer and (whole or len(self._buffer) >= self._batch_rows):
                 batch: list[Pending] = []
                 try:
                     for _ in range(self._batch_rows):

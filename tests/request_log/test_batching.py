@@ -118,6 +118,30 @@ def test_the_buffer_is_bounded_drops_the_oldest_and_keeps_rows_while_the_databas
     database.dispose()
 
 
+def test_a_flush_woken_by_a_full_batch_writes_full_batches_only(factory: Factory, tmp_path: Path) -> None:
+    """Rows arriving while a batch is written wait for the next full batch or the timer: draining them at once
+    wrote INSERTs of one or two rows each under load."""
+    partner = factory.partner([Permission.CRYPTO_READ])
+    principal = Principal(partner.organization_id, partner.application_id, partner.api_key_id, frozenset())
+    url = f"sqlite:///{tmp_path / 'nuvera.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    counter = InsertCounter()
+    event.listen(database.engine, "before_cursor_execute", counter)
+    recorder = RequestLogRecorder(database.engine, lambda: datetime.now(UTC), flush_seconds=60, batch_rows=4,
+                                  buffer_rows=100)  # fmt: skip
+    try:
+        for n in range(10):
+            recorder.add(scope(principal, n), 200, 0.001)
+        assert recorder.flush(whole=False) == 8
+        assert (counter.batches, recorder.buffered) == ([4, 4], 2)
+        assert recorder.flush() == 2  # the timer's flush, and the shutdown's, write the rest
+        assert counter.batches == [4, 4, 2]
+    finally:
+        recorder.close()
+        database.dispose()
+
+
 def test_a_full_buffer_never_blocks_the_request(factory: Factory, tmp_path: Path) -> None:
     partner = factory.partner([Permission.CRYPTO_READ])
     principal = Principal(partner.organization_id, partner.application_id, partner.api_key_id, frozenset())
