@@ -142,6 +142,16 @@ class Shape:
         return dict(zip(self.keys, values, strict=False))
 
 
+def _connect(database_url: str) -> tuple[Any, bool, str]:
+    """A connection opened once, in autocommit, to the database of `database_url`; whether it is SQLite; and the
+    PostgreSQL DSN (for more connections)."""
+    url = make_url(database_url)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    if url.get_backend_name() == "sqlite":
+        return sqlite3.connect(url.database or "", check_same_thread=False, isolation_level=None), True, dsn
+    return psycopg.connect(dsn, autocommit=True), False, dsn
+
+
 class RawCustomersPage:
     """GET /customers: one page of an organization's customers, newest first, with its persons.
 
@@ -152,17 +162,10 @@ class RawCustomersPage:
     """
 
     def __init__(self, database_url: str, organization_id: str, secret: bytes) -> None:
-        url = make_url(database_url)
-        self.sqlite = url.get_backend_name() == "sqlite"
+        self.connection, self.sqlite, self.dsn = _connect(database_url)
         self.organization_id = organization_id
         self.secret = secret
         self.placeholder = "?" if self.sqlite else "%s"
-        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.connection: Any
-        if self.sqlite:
-            self.connection = sqlite3.connect(url.database or "", check_same_thread=False, isolation_level=None)
-        else:
-            self.connection = psycopg.connect(self.dsn, autocommit=True)
         self.idle: list[psycopg.AsyncConnection[Any]] = []  # the async pool, grown on demand
         self.customer = Shape.of(CustomerOut, self.sqlite, skip=["persons"], rename={"org_id": "organization_id"})
         self.person = Shape.of(PersonOut, self.sqlite)
@@ -247,14 +250,7 @@ class RawCryptoAssetsPage:
     """
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
-        self.sqlite = url.get_backend_name() == "sqlite"
-        self.connection: Any
-        if self.sqlite:
-            self.connection = sqlite3.connect(url.database or "", check_same_thread=False, isolation_level=None)
-        else:
-            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.connection = psycopg.connect(dsn, autocommit=True)
+        self.connection, self.sqlite, _dsn = _connect(database_url)
         self.keys = [field.alias or name for name, field in CryptoAssetOut.model_fields.items()]
         mark = "?" if self.sqlite else "%s"
         # Column names come from our own schema, the limit is bound: nothing from a request is spliced in.

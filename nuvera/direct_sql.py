@@ -175,7 +175,6 @@ class DirectConnections:
         self._writer = sqlite_writer(engine)
         self._calls = 0  # on either path: one in CHECKPOINT_EVERY starts a checkpoint (SQLite)
         self._checkpointer: ThreadPoolExecutor | None = None
-        self._checkpointing = threading.Lock()  # held while the bulk of a checkpoint runs: never two at once
         self._finish_checkpoint = False  # the bulk is copied: the next statement copies the rest first
         self.checkpoints: list[tuple[int, int, int]] = []  # what the last checkpoints reported: (busy, frames, copied)
 
@@ -296,7 +295,7 @@ class DirectConnections:
         self._calls += 1  # a count lost to a race between threads only moves the next checkpoint by one call
         if self._writer is not None and self._calls % self.CHECKPOINT_EVERY == 0:
             with self._open_lock:
-                if self._checkpointer is None:
+                if self._checkpointer is None:  # one thread: never two checkpoints at once
                     self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="nuvera-checkpoint")
                 self._checkpointer.submit(self._checkpoint)
 
@@ -310,22 +309,18 @@ class DirectConnections:
 
         Step 1 alone never completed under load (writers append faster than a checkpoint that must sync the file
         catches up), and the WAL grew by ~20 MB/s. A failure is logged and left to the next checkpoint."""
-        if not self._checkpointing.acquire(blocking=False):
-            return
         try:
             connection = self.checkout()
-            try:
-                self._run_checkpoint(connection)
-            except self._unavailable as exc:
-                self.discard(connection)
-                log.warning("checkpoint of the %s failed: %s", self._what, exc)
-                return
-            self.checkin(connection)
-            self._finish_checkpoint = True
         except DependencyUnavailable:
             return
-        finally:
-            self._checkpointing.release()
+        try:
+            self._run_checkpoint(connection)
+        except self._unavailable as exc:
+            self.discard(connection)
+            log.warning("checkpoint of the %s failed: %s", self._what, exc)
+            return
+        self.checkin(connection)
+        self._finish_checkpoint = True
 
     def _finish(self, connection: Any) -> None:
         """Step 2 of `_checkpoint`, on the connection of the statement about to run, under the writer lock. Another
