@@ -31,6 +31,7 @@ from nuvera.clock import Clock
 from nuvera.db import DATABASE_DOWN
 from nuvera.errors import ErrorCode
 from nuvera.organizations.models import OrganizationKind
+from nuvera.ratelimit.limiter import RideAlong
 
 log = logging.getLogger(__name__)
 
@@ -188,9 +189,12 @@ class Authenticator:
             return Rejected(ErrorCode.ORGANIZATION_NOT_ALLOWED, "Only partner organizations may use the REST API.")
         return None
 
-    def check_body(self, verified: HeadVerified, body: bytes, *, nowait: bool = False) -> Principal | Rejected:
+    def check_body(
+        self, verified: HeadVerified, body: bytes, *, nowait: bool = False, count: RideAlong | None = None
+    ) -> Principal | Rejected:
         """Raises DependencyUnavailable when the replay store cannot answer: never accepts without the check. With
-        `nowait` (on the event loop), raises WouldBlock when recording the jti would wait; nothing is recorded."""
+        `nowait` (on the event loop), raises WouldBlock when recording the jti would wait; nothing is recorded.
+        `count` is the rate-limit count the replay store may make with a fresh jti (`ReplayStore.remember`)."""
         rejected = signing.check_body_hash(verified.claims, body)
         if rejected is not None:
             return rejected
@@ -204,6 +208,7 @@ class Authenticator:
             now,
             issued_at=verified.claims.iat,
             nowait=nowait,
+            count=count,
         )
         if not fresh:
             return Rejected(

@@ -35,7 +35,7 @@ from nuvera.config import Settings
 from nuvera.direct_sql import WouldBlock, WriterBusy
 from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 from nuvera.observability import metrics
-from nuvera.ratelimit.limiter import Decision, RateLimiter
+from nuvera.ratelimit.limiter import Decision, RateLimiter, decide_counted
 
 log = logging.getLogger("nuvera.auth")
 T = TypeVar("T")
@@ -397,11 +397,16 @@ class SignedRequestMiddleware:
     def _check_body_and_count(
         self, verified: HeadVerified, body: bytes
     ) -> tuple[Principal | Rejected, Decision | None]:
-        # One worker-thread hop for both: each hop costs about as much as an in-memory check.
-        principal = self.authenticator.check_body(verified, body)
-        if isinstance(principal, Rejected) or self.rate_limiter is None:
+        # One worker-thread hop for both: each hop costs about as much as an in-memory check. With Redis holding
+        # both, one round trip too: the count rides along with the jti (nuvera/auth/replay.py `_REMEMBER`).
+        limiter = self.rate_limiter
+        count = limiter.ride_along(verified.record.application_id, self.authenticator.clock()) if limiter else None
+        principal = self.authenticator.check_body(verified, body, count=count)
+        if isinstance(principal, Rejected) or limiter is None:
             return principal, None
-        return principal, self.rate_limiter.hit(principal.application_id, self.authenticator.clock())
+        if count is not None and count.count is not None:
+            return principal, decide_counted(limiter, principal.application_id, count)
+        return principal, limiter.hit(principal.application_id, self.authenticator.clock())
 
 
 # While another writer holds the write lock, the event loop looks again this often, this many times, before it hands

@@ -50,6 +50,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from nuvera.backends import DependencyUnavailable
 from nuvera.db import DATABASE_DOWN, Base
 from nuvera.direct_sql import DirectConnections, Statement, WouldBlock
+from nuvera.ratelimit.limiter import RideAlong
 
 RESET_DETAIL = (
     "The replay store lost its memory moments ago and cannot vouch that this token was not used before; sign this "
@@ -88,10 +89,13 @@ class ReplayStore(Protocol):
         *,
         issued_at: int,
         nowait: bool = False,
+        count: RideAlong | None = None,
     ) -> bool:
         """Record a jti; False when it was already recorded (a replay). Raises DependencyUnavailable, also when
         the store was reset too recently to vouch for a token issued at `issued_at`. With `nowait` (on the event
-        loop, for stores that can), raises WouldBlock instead of waiting; nothing is recorded then."""
+        loop, for stores that can), raises WouldBlock instead of waiting; nothing is recorded then. A store that
+        holds the rate counter too makes `count` in the same round trip when the jti is fresh (sets `count.count`);
+        others leave it to the rate limiter."""
         ...
 
     def size(self) -> int:
@@ -164,6 +168,7 @@ class SqlReplayStore:
         *,
         issued_at: int,
         nowait: bool = False,
+        count: RideAlong | None = None,  # never made here: the rate counter has its own connections
     ) -> bool:
         if issued_at <= self._host_floor:
             raise DependencyUnavailable("replay store (database)", RESET_DETAIL)
@@ -269,8 +274,10 @@ def _host_boot_second() -> int:
     return 0
 
 
-# One round trip per request, atomic: the reset guard, then SET NX EX. A missing guard means the memory begins
-# now; where a previous release's epoch marker survives (set when that memory began), the guard starts from it.
+# One round trip per request, atomic: the reset guard, then SET NX EX, then (KEYS[4], when the rate limiter lives in
+# the same Redis) the request counted in its window. A missing guard means the memory begins now; where a previous
+# release's epoch marker survives (set when that memory began), the guard starts from it. The answer: {-1} for a
+# token the guard refuses, {0} for a replay, {1, count} for a fresh jti (count 0 when nothing was counted).
 _REMEMBER = """
 local guard = redis.call('GET', KEYS[1])
 if not guard then
@@ -283,12 +290,17 @@ if not guard then
   redis.call('SET', KEYS[1], guard)
 end
 if tonumber(ARGV[2]) <= tonumber(guard) then
-  return -1
+  return {-1}
 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
-  return 1
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+  return {0}
 end
-return 0
+if not KEYS[4] then
+  return {1, 0}
+end
+local count = redis.call('INCR', KEYS[4])
+redis.call('EXPIRE', KEYS[4], ARGV[4])
+return {1, count}
 """
 
 # On every new connection: is this the Redis instance the store last saw? A different run_id means a restart or a
@@ -353,20 +365,25 @@ class RedisReplayStore:
         *,
         issued_at: int,
         nowait: bool = False,
+        count: RideAlong | None = None,
     ) -> bool:
         if nowait:
             raise WouldBlock  # a network round trip: not on the event loop
         # A relative TTL, from the server clock that judged exp: Redis' own clock only has to count seconds.
         ttl = max(1, int((keep_until - now).total_seconds()) + 1)
+        keys = [self._guard_key, self.key(application_id, jti), self._legacy_epoch_key]
+        args = [ttl, issued_at, self._guard_margin]
+        if count is not None:
+            keys.append(count.key)
+            args.append(count.ttl_seconds)
         try:
-            outcome = self._script(
-                keys=[self._guard_key, self.key(application_id, jti), self._legacy_epoch_key],
-                args=[ttl, issued_at, self._guard_margin],
-            )
+            outcome, *counted = self._script(keys=keys, args=args)
         except RedisError as exc:
             raise DependencyUnavailable("replay store (Redis)") from exc
         if outcome == -1:
             raise DependencyUnavailable("replay store (Redis)", RESET_DETAIL)
+        if outcome == 1 and count is not None:
+            count.count = int(counted[0])
         return bool(outcome == 1)
 
     def size(self) -> int:

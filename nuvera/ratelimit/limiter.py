@@ -60,6 +60,17 @@ class Decision:
         return f"This application may make {self.limit} requests per {per}; retry in {self.reset_seconds} s."
 
 
+@dataclass
+class RideAlong:
+    """A request count made by the replay store in the round trip that records the jti, when both live in one Redis:
+    the counter's key and lifetime, and the count once the store made it (None where the store could not)."""
+
+    key: str
+    ttl_seconds: int
+    reset_seconds: int
+    count: int | None = None
+
+
 class RateLimiter(Protocol):
     limit: int  # the default, for an application without a limit of its own
     window_seconds: int
@@ -72,6 +83,11 @@ class RateLimiter(Protocol):
     def hit(self, application_id: str, now: datetime, *, nowait: bool = False) -> Decision:
         """Count one request; raises DependencyUnavailable when the counter store cannot answer. With `nowait` (on
         the event loop), raises WouldBlock instead of waiting; nothing is counted then."""
+        ...
+
+    def ride_along(self, application_id: str, now: datetime) -> RideAlong | None:
+        """The count for the replay store to make with the jti (`ReplayStore.remember`), or None when this limiter
+        counts in a store of its own."""
         ...
 
 
@@ -92,6 +108,14 @@ def decide(limit: int, count: int, reset_seconds: int, window_seconds: int) -> D
     )
 
 
+def decide_counted(limiter: RateLimiter, application_id: str, counted: RideAlong) -> Decision:
+    """The decision on a count made in Redis, by the limiter itself or riding along with the jti."""
+    if counted.count is None:
+        raise ValueError("the request was not counted")
+    limit = overrides.limit_for(application_id, limiter.limit)
+    return decide(limit, counted.count, counted.reset_seconds, limiter.window_seconds)
+
+
 class RedisRateLimiter:
     can_run_nowait = False
 
@@ -104,18 +128,22 @@ class RedisRateLimiter:
     def hit(self, application_id: str, now: datetime, *, nowait: bool = False) -> Decision:
         if nowait:
             raise WouldBlock  # a network round trip: not on the event loop
-        start, reset = window_of(now, self.window_seconds)
-        key = f"{self._prefix}rate:{application_id}:{start}"
+        counter = self.ride_along(application_id, now)
         try:
             # MULTI/EXEC in one round trip; the key outlives its window a little, then Redis drops it.
             pipe = self._redis.pipeline(transaction=True)
-            pipe.incr(key)
-            pipe.expire(key, self.window_seconds * 2)
-            count, _ = pipe.execute()
+            pipe.incr(counter.key)
+            pipe.expire(counter.key, counter.ttl_seconds)
+            counter.count, _ = pipe.execute()
         except RedisError as exc:
             raise DependencyUnavailable("rate limit store (Redis)") from exc
-        limit = overrides.limit_for(application_id, self.limit)
-        return decide(limit, int(count), reset, self.window_seconds)
+        return decide_counted(self, application_id, counter)
+
+    def ride_along(self, application_id: str, now: datetime) -> RideAlong:
+        """The same INCR and EXPIRE, for the Redis replay store's script: one round trip for the jti and the count
+        (nuvera/auth/replay.py `_REMEMBER`)."""
+        start, reset = window_of(now, self.window_seconds)
+        return RideAlong(f"{self._prefix}rate:{application_id}:{start}", self.window_seconds * 2, reset)
 
 
 class SqlRateLimiter:
@@ -175,6 +203,9 @@ class SqlRateLimiter:
     @property
     def can_run_nowait(self) -> bool:
         return self.connections.can_run_nowait
+
+    def ride_along(self, application_id: str, now: datetime) -> None:
+        return None  # its own statement, on connections of its own (`hit`)
 
     def close(self) -> None:
         self.connections.close()

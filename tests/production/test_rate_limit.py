@@ -6,11 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
+from redis import Redis
 
 from nuvera.app import create_app
 from nuvera.auth.permissions import Permission
 from nuvera.config import Settings
 from nuvera.db import Database
+from nuvera.ratelimit.limiter import RedisRateLimiter
 from tests.harness import Factory, LiveServer, MutableClock, live_server
 from tests.production.probes import outcome, send, signed_get
 
@@ -79,3 +81,34 @@ def test_rejected_requests_do_not_spend_the_quota(limited: LiveServer, factory: 
         assert outcome(send(partner, limited.base_url, token)) == "replay_detected"
     later = [outcome(signed_get(partner, limited.base_url, now=clock.timestamp())) for _ in range(LIMIT)]
     assert later == ["ok"] * (LIMIT - 1) + ["rate_limited"]
+
+
+def test_with_redis_the_count_costs_no_round_trip_of_its_own(
+    redis_url: str,
+    redis_prefix: str,
+    redis_client: Redis,
+    settings: Settings,
+    database: Database,
+    session_clock: MutableClock,
+    factory: Factory,
+    clock: MutableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The jti and the count go to Redis in one script (`_REMEMBER`): the limiter's own MULTI/EXEC is never sent."""
+    sent: list[str] = []
+    monkeypatch.setattr(RedisRateLimiter, "hit", lambda _self, application_id, _now, **_: sent.append(application_id))
+    update = {
+        "rate_limit_requests": LIMIT,
+        "rate_limit_window_seconds": 60,
+        "redis_url": redis_url,
+        "redis_key_prefix": redis_prefix,
+    }
+    _start_of_a_window(clock)
+    partner = factory.partner([Permission.CRYPTO_READ])
+    with live_server(create_app(settings.model_copy(update=update), database=database, clock=session_clock)) as server:
+        responses = [signed_get(partner, server.base_url, now=clock.timestamp()) for _ in range(LIMIT + 1)]
+    assert [outcome(r) for r in responses] == ["ok"] * LIMIT + ["rate_limited"]
+    assert [r.headers["ratelimit"].split(";")[1] for r in responses] == [
+        f"r={LIMIT - n}" for n in range(1, LIMIT + 1)
+    ] + ["r=0"]
+    assert sent == []

@@ -20,6 +20,7 @@ from nuvera.auth.replay import RedisReplayStore
 from nuvera.backends import REDIS_TIMEOUT_SECONDS, DependencyUnavailable, connect_redis
 from nuvera.config import Settings
 from nuvera.db import Database
+from nuvera.ratelimit.limiter import RedisRateLimiter, decide_counted
 from tests.harness import Factory, operator_cli
 from tests.production.conftest import PrivateRedis
 
@@ -46,6 +47,38 @@ def test_a_jti_is_accepted_once_and_expires_with_its_token(
     assert store.size() == 2
     ttl = redis_client.ttl(store.key("app_1", "jti-a"))
     assert 88 <= ttl <= 92  # kept exactly as long as the token could be accepted, then gone without a purge
+
+
+def test_the_rate_count_rides_along_with_a_fresh_jti_only(
+    redis_client: Redis, redis_url: str, redis_prefix: str
+) -> None:
+    redis = connect_redis(redis_url)
+    store, limiter = RedisReplayStore(redis, redis_prefix), RedisRateLimiter(redis, redis_prefix, limit=2)
+    now = datetime.now(UTC)
+    keep_until, iat = now + timedelta(seconds=91), int(now.timestamp())
+
+    counts = []
+    for jti in ("jti-a", "jti-b", "jti-c"):
+        count = limiter.ride_along("app_1", now)
+        assert store.remember("app_1", jti, keep_until, now, issued_at=iat, count=count)
+        counts.append(count.count)
+    assert counts == [1, 2, 3]  # counted in the script that recorded each jti
+    assert decide_counted(limiter, "app_1", count).allowed is False  # the third of a limit of 2
+    # The counter is the one `hit` counts: same key, same lifetime.
+    assert limiter.hit("app_1", now).remaining == 0
+    assert redis_client.get(count.key) == b"4"
+    assert 1 <= redis_client.ttl(count.key) <= 2
+
+    replay = limiter.ride_along("app_1", now)
+    assert not store.remember("app_1", "jti-a", keep_until, now, issued_at=iat, count=replay)
+    assert replay.count is None  # a replay spends no quota
+    assert redis_client.get(count.key) == b"4"
+    refused = limiter.ride_along("app_1", now)
+    redis_client.set(f"{redis_prefix}replay-guard", iat + 60)  # as after a reset: the guard refuses this iat
+    with pytest.raises(DependencyUnavailable):
+        store.remember("app_1", "jti-d", keep_until, now, issued_at=iat, count=refused)
+    assert refused.count is None
+    assert redis_client.get(count.key) == b"4"
 
 
 def _dated_ahead() -> tuple[datetime, datetime, int]:
