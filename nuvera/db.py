@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import threading
 import time
 import uuid
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import DateTime, Enum, MetaData, Numeric, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeEngine
 
@@ -123,7 +124,36 @@ def make_engine(url: str, *, nowait: bool = False) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_nowait_pragmas if nowait else _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+    event.listen(engine, "checkin", _note_return)
+    event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+# A pooled connection idle for longer than this is pinged before it is handed out (a database restart or failover
+# left it dead). SQLAlchemy's `pool_pre_ping` pings at every checkout: one more round trip per request, ~12 % of a
+# signed read's server CPU on PostgreSQL (measured: 1.21 → 1.06 ms without it). A connection back in the pool for
+# less than this was working a moment ago; should the database have restarted within that moment, its next
+# statement fails, SQLAlchemy invalidates the pool, and that one request gets a retryable 503 (app.py).
+PING_AFTER_IDLE_SECONDS = 1.0
+_RETURNED_AT = "nuvera.returned_at"
+
+
+def _note_return(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Dialect, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    # `info` starts empty with every new DBAPI connection (also after an invalidation): a new one is not pinged.
+    returned = record.info.get(_RETURNED_AT)
+    if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)  # the ping `pool_pre_ping` sends (psycopg: outside any transaction)
+    except Exception as exc:
+        # The pool discards this connection and hands out another (a new one, if need be); the documented way
+        # for a checkout listener to say "dead".
+        raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
