@@ -304,6 +304,11 @@ def writing(lock: threading.RLock | None) -> Iterator[None]:
             lock.release()
 
 
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read session (autocommit, one statement at a time) may not write")
+
+
 class Database:
     """The engine and session factory of one process."""
 
@@ -318,6 +323,15 @@ class Database:
             info[NOWAIT_BIND] = self.nowait_engine
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         event.listen(self.sessions, "after_begin", _begin_pending_write)
+        # The sessions of the hot lists (nuvera/routing.py `DirectCall`: GETs that build their own response). On
+        # PostgreSQL each of their statements runs in autocommit: at READ COMMITTED a transaction gives a read nothing
+        # (every statement takes its own snapshot either way), while its BEGIN and COMMIT are two more round trips.
+        # Such a session refuses to write anything.
+        self.read_sessions = self.sessions
+        if self.engine.dialect.name == "postgresql":
+            autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.read_sessions = sessionmaker(autocommit, expire_on_commit=False, info=info)
+            event.listen(self.read_sessions, "before_flush", _refuse_writes)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

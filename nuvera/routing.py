@@ -226,7 +226,8 @@ async def open_session(request: Request) -> Session:
 
 
 OpenedSession = Annotated[Session, Depends(open_session)]
-provide_directly(open_session, lambda scope: scope["app"].state.database.sessions())
+# A direct call is a GET whose endpoint builds its own response: a read (nuvera/db.py `Database.read_sessions`).
+provide_directly(open_session, lambda scope: scope["app"].state.database.read_sessions())
 
 
 def _sessions_opened_plainly(endpoint: Callable[..., Any]) -> inspect.Signature:

@@ -11,7 +11,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from nuvera import db
-from nuvera.db import Database, make_engine
+from nuvera.clock import utcnow
+from nuvera.db import Database, make_engine, new_id
+from nuvera.organizations.models import Organization, OrganizationKind
 
 
 @pytest.fixture
@@ -54,3 +56,22 @@ def test_a_connection_back_in_the_pool_a_moment_ago_is_used_without_a_ping(pool:
         _backend(pool)
     assert failed.value.connection_invalidated
     assert _backend(pool) != first
+
+
+def test_the_hot_lists_read_in_autocommit_and_never_write(database: Database) -> None:
+    """`Database.read_sessions` (the direct-call lists): no BEGIN and COMMIT round trips on PostgreSQL, and any write
+    refused; the pooled connection goes back to the other sessions in its usual transactional mode."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the read sessions are the usual ones: no round trip to spare")
+    with database.read_sessions() as read:
+        connection = read.connection().connection.dbapi_connection
+        assert connection is not None
+        assert connection.autocommit
+        assert read.execute(text("SELECT 1")).scalar_one() == 1
+        read.add(Organization(id=new_id("org"), name="Never", kind=OrganizationKind.PARTNER, created_at=utcnow()))
+        with pytest.raises(RuntimeError, match="may not write"):
+            read.flush()
+    with database.sessions() as usual:
+        connection = usual.connection().connection.dbapi_connection
+        assert connection is not None
+        assert not connection.autocommit
