@@ -509,9 +509,9 @@ RULES: tuple[Category, ...] = (
             ),
             Pair(
                 "auth/replay.py::ReplayStore.remember",
-                "auth/replay.py::SqlReplayStore.remember",
+                "auth/replay.py::RedisReplayStore.remember",
                 (
-                    "the `ReplayStore` Protocol's `remember()` and the SQL store's implementation of it: a "
+                    "the `ReplayStore` Protocol's `remember()` and the Redis store's implementation of it: a "
                     "Protocol and its implementations must spell the same signature (mypy checks them against "
                     "each other)."
                 ),
