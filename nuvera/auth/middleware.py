@@ -24,6 +24,7 @@ from anyio import to_thread
 from fastapi import params
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,6 +37,7 @@ from nuvera.direct_sql import WouldBlock, WriterBusy
 from nuvera.errors import PROBLEM_JSON, ErrorCode, problem
 from nuvera.observability import metrics
 from nuvera.ratelimit.limiter import Decision, RateLimiter, decide_counted
+from nuvera.routing import OneHopRoute
 
 log = logging.getLogger("nuvera.auth")
 T = TypeVar("T")
@@ -196,6 +198,7 @@ class SignedRequestMiddleware:
             rate_limiter is None or rate_limiter.can_run_nowait
         )
         self._form_route_patterns: list[tuple[frozenset[str], re.Pattern[str]]] | None = None
+        self._direct_route_paths: dict[str, OneHopRoute] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -351,10 +354,55 @@ class SignedRequestMiddleware:
             await send(message)
 
         try:
-            await self.app(route_scope, replay_receive, send_with_rate_headers)
+            response = await self._respond_directly(route_scope)
+            if response is None:
+                await self.app(route_scope, replay_receive, send_with_rate_headers)
+            else:
+                await response(route_scope, replay_receive, send_with_rate_headers)
         finally:
             if head_request and "route" in route_scope:
                 scope["route"] = route_scope["route"]  # for the access log and metrics: the GET's route template
+
+    async def _respond_directly(self, scope: Scope) -> Response | None:
+        """A hot list's response (nuvera/routing.py `DirectCall`) straight from its route, or None.
+
+        The layers between here and the route (Starlette's exception middleware, FastAPI's exit stacks, the router)
+        have nothing to do for such a request, yet cost ~7 % of a signed crypto GET's CPU in-process (medians of 9
+        runs alternating with and without: 355 → 331 µs; the customers list 955 → 890 µs). Anything the direct call does not vouch for (None), and any exception it raises, goes the
+        usual way instead, which gives the same answer or refusal rendered by the app's handlers. The direct calls
+        are reads, so running one again writes nothing twice.
+        """
+        if scope["method"] != "GET":
+            return None
+        route = self._direct_routes(scope).get(scope["path"])
+        if route is None:
+            return None
+        try:
+            response = await route.respond_directly(scope)
+        except Exception:
+            return None
+        if response is not None:
+            scope["route"], scope["endpoint"], scope["path_params"] = route, route.endpoint, {}
+        return response
+
+    def _direct_routes(self, scope: Scope) -> dict[str, OneHopRoute]:
+        """The routes with a direct call, by path: each the first GET route of the app to match its path (as the
+        router would choose), and with no path parameter (`DirectCall.of` refuses those)."""
+        if self._direct_route_paths is None:
+            contexts = [
+                context
+                for context in iter_route_contexts(getattr(scope.get("app"), "routes", []))
+                if context.path and "GET" in (context.methods or ())
+            ]
+            found = {}
+            for context in contexts:
+                route = context.original_route
+                if isinstance(route, OneHopRoute) and route.direct is not None and context.path:
+                    first = next(c for c in contexts if compile_path(c.path or "")[0].match(context.path))
+                    if first.original_route is route:
+                        found[context.path] = route
+            self._direct_route_paths = found
+        return self._direct_route_paths
 
     def _body_limit(self, scope: Scope, content_type: str) -> int:
         """The body cap of the operation this request is for: the multipart cap only for a multipart body sent to a
