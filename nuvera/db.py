@@ -304,9 +304,9 @@ def writing(lock: threading.RLock | None) -> Iterator[None]:
             lock.release()
 
 
-def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("a read session (autocommit, one statement at a time) may not write")
+def _refuse_writes(_session: Session, _context: Any, _instances: Any) -> None:
+    # `before_flush`: called only when the session has changes to write.
+    raise RuntimeError("a read session (autocommit, one statement at a time) may not write")
 
 
 class Database:

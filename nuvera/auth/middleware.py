@@ -390,19 +390,19 @@ class SignedRequestMiddleware:
         """The routes with a direct call, by path: each the first GET route of the app to match its path (as the
         router would choose), and with no path parameter (`DirectCall.of` refuses those)."""
         if self._direct_route_paths is None:
-            contexts = [
-                context
+            gets = [
+                (context.path, context.original_route)
                 for context in iter_route_contexts(getattr(scope.get("app"), "routes", []))
                 if context.path and "GET" in (context.methods or ())
             ]
-            found = {}
-            for context in contexts:
-                route = context.original_route
-                if isinstance(route, OneHopRoute) and route.direct is not None and context.path:
-                    first = next(c for c in contexts if compile_path(c.path or "")[0].match(context.path))
-                    if first.original_route is route:
-                        found[context.path] = route
-            self._direct_route_paths = found
+            patterns = [(compile_path(path)[0], route) for path, route in gets]
+            self._direct_route_paths = {
+                path: route
+                for path, route in gets
+                if isinstance(route, OneHopRoute)
+                and route.direct is not None
+                and next(first for pattern, first in patterns if pattern.match(path)) is route
+            }
         return self._direct_route_paths
 
     def _body_limit(self, scope: Scope, content_type: str) -> int:
